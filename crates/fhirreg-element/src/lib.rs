@@ -1,0 +1,194 @@
+//! Format-neutral FHIR element tree.
+//!
+//! Every FHIR document (JSON or XML) is read into one [`Element`] tree that
+//! keeps the line:column of every node, so that validation issues can point
+//! at the exact place in the source. The readers enforce the FHIR
+//! serialisation rules (JSON: `_name` primitive siblings, no duplicate keys,
+//! no empty values, decimals kept as written; XML: FHIR namespace, `value`
+//! attributes, no DOCTYPE or entities) and report violations as [`Issue`]s.
+//! Malformed input gives a [`ParseError`] with a position; it never panics.
+//!
+//! ```
+//! use fhirreg_element::{json, ParseOptions};
+//! let doc = json::parse(br#"{"resourceType":"Patient","active":true}"#, &ParseOptions::default()).unwrap();
+//! assert_eq!(doc.root.resource_type.as_deref(), Some("Patient"));
+//! assert_eq!(doc.root.child("active").and_then(|e| e.value.as_deref()), Some("true"));
+//! ```
+
+pub mod issue;
+pub mod json;
+pub mod xml;
+
+pub use issue::{Issue, IssueType, Severity};
+
+/// A 1-based line and column in the source document (columns count
+/// Unicode scalar values, as editors do).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    pub line: u32,
+    pub col: u32,
+}
+
+impl Position {
+    pub const fn new(line: u32, col: u32) -> Self {
+        Position { line, col }
+    }
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// How a primitive value was written in JSON. XML values are read as
+/// [`ValueKind::String`] until a typing pass (which knows the FHIR type)
+/// sets the right kind for JSON output.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ValueKind {
+    #[default]
+    String,
+    /// A JSON number; the text is kept exactly as written (never through f64).
+    Number,
+    Boolean,
+}
+
+/// One node of a FHIR document.
+///
+/// * A resource (the root, `contained`, `Bundle.entry.resource`, ...) has
+///   `resource_type` set; its children are the resource's properties. The
+///   XML wrapper element (`<contained><Patient>`) is folded into one node.
+/// * A primitive has `value` (absent when only `id`/`extension` are given)
+///   and its `id`/`extension` as children (from JSON `_name` siblings).
+/// * A repeating property appears as several sibling nodes with the same
+///   `name`, in document order.
+/// * Choice elements keep their full name (`valueQuantity`).
+/// * The narrative `div` is a primitive whose value is the XHTML text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Element {
+    /// The property name (`identifier`), or the resource type for the root.
+    pub name: String,
+    /// Where the node starts: JSON: the property name (the value for array
+    /// items); XML: the start tag.
+    pub pos: Position,
+    /// The primitive value as written.
+    pub value: Option<String>,
+    /// How the primitive value was written (JSON string/number/boolean).
+    pub value_kind: ValueKind,
+    /// Child nodes in document order.
+    pub children: Vec<Element>,
+    /// Set when this node is a resource.
+    pub resource_type: Option<String>,
+    /// JSON: the node was an item of an array. XML readers leave it false
+    /// and the typing pass sets it from the definitions (max > 1).
+    pub in_array: bool,
+}
+
+impl Element {
+    /// A new node with the given name and position and nothing else.
+    pub fn new(name: impl Into<String>, pos: Position) -> Self {
+        Element {
+            name: name.into(),
+            pos,
+            ..Default::default()
+        }
+    }
+
+    /// The first child with this name.
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// All children with this name, in document order.
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// The primitive value of the first child with this name.
+    pub fn child_value(&self, name: &str) -> Option<&str> {
+        self.child(name).and_then(|c| c.value.as_deref())
+    }
+
+    /// True for a resource node.
+    pub fn is_resource(&self) -> bool {
+        self.resource_type.is_some()
+    }
+}
+
+/// A parsed document: the root resource plus the non-fatal issues found
+/// while reading it (FHIR serialisation rule violations).
+#[derive(Clone, Debug, Default)]
+pub struct Document {
+    pub root: Element,
+    pub issues: Vec<Issue>,
+}
+
+/// Limits and switches for the readers. The limits exist so that hostile
+/// input cannot exhaust the stack or memory; exceeding one is a
+/// [`ParseError`].
+#[derive(Clone, Debug)]
+pub struct ParseOptions {
+    /// Maximum nesting depth of objects/arrays (JSON) or elements (XML).
+    pub max_depth: usize,
+    /// Maximum document size in bytes.
+    pub max_size: usize,
+}
+
+/// Default maximum nesting depth: far deeper than any real FHIR resource
+/// (the deepest core paths are ~20 levels), far shallower than the stack.
+pub const DEFAULT_MAX_DEPTH: usize = 512;
+/// Default maximum document size: 256 MiB.
+pub const DEFAULT_MAX_SIZE: usize = 256 * 1024 * 1024;
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            max_depth: DEFAULT_MAX_DEPTH,
+            max_size: DEFAULT_MAX_SIZE,
+        }
+    }
+}
+
+/// A document that cannot be read at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} at {pos}")]
+pub struct ParseError {
+    pub message: String,
+    pub pos: Position,
+}
+
+impl ParseError {
+    pub fn new(message: impl Into<String>, pos: Position) -> Self {
+        ParseError {
+            message: message.into(),
+            pos,
+        }
+    }
+}
+
+/// The serialisation format of a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Xml,
+}
+
+impl Format {
+    /// Guess the format from the first non-whitespace byte (after a BOM).
+    pub fn sniff(bytes: &[u8]) -> Option<Format> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        match bytes.iter().find(|b| !b.is_ascii_whitespace())? {
+            b'{' => Some(Format::Json),
+            b'<' => Some(Format::Xml),
+            _ => None,
+        }
+    }
+}
+
+/// Parse a document in the given format.
+pub fn parse(bytes: &[u8], format: Format, options: &ParseOptions) -> Result<Document, ParseError> {
+    match format {
+        Format::Json => json::parse(bytes, options),
+        Format::Xml => xml::parse(bytes, options),
+    }
+}

@@ -1,0 +1,1 @@
+//! Local FHIR terminology over the registry: $lookup, $validate-code, $expand, $subsumes, $translate.

@@ -1,0 +1,1 @@
+//! FHIR resource validation against StructureDefinitions.

@@ -1,0 +1,1 @@
+//! fhirreg: the public Rust API.
