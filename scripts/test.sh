@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every check of the project: formatting, lints, all tests (unit, doc,
+# conformance against ../shared when present). Installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Toolchain components (rustup is the machine's toolchain manager).
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  rustup component add rustfmt clippy
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+# The R4 example instances (not committed) for the example-based tests.
+if examples=$(scripts/fetch-r4-examples.sh 2>/dev/null); then
+  export FHIRREG_R4_EXAMPLES="$examples"
+else
+  echo "note: could not fetch hl7.fhir.r4.examples; example-based tests will skip"
+fi
+
+echo "== cargo test"
+cargo test --workspace
