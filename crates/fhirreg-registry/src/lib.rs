@@ -6,47 +6,613 @@
 //! single files or bytes, and resolves them by canonical URL and version.
 //! Embedded definitions are decoded lazily: a validation pays only for the
 //! definitions it touches.
+//!
+//! ```
+//! use fhirreg_registry::Registry;
+//! let registry = Registry::builder().build().unwrap();
+//! let patient = registry.type_definition("Patient").unwrap();
+//! assert_eq!(patient.json["kind"], "resource");
+//! let gender = registry
+//!     .resolve("http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1")
+//!     .unwrap();
+//! assert_eq!(gender.resource_type, "ValueSet");
+//! ```
+//!
+//! Resolution rules ([`Registry::resolve`]): resources loaded through the
+//! [`RegistryBuilder`] take precedence over the embedded core for the same
+//! url; `url` alone picks the latest version ([`compare_versions`]);
+//! `url|version` picks the latest version matching `version` exactly or as a
+//! leading part (`1.0` matches `1.0.3`, see [`version_matches`]).
+//!
+//! The embedded core is FHIR 4.0.1 (package `hl7.fhir.r4.examples#4.0.1`,
+//! narrative removed): every StructureDefinition (resources, datatypes,
+//! primitives, extensions, core profiles, logical models), ValueSet,
+//! CodeSystem, ConceptMap and NamingSystem. Regenerate it with
+//! `scripts/gen-r4-core.py`.
 
-use std::sync::Arc;
+mod builder;
+mod core;
+mod version;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+pub use builder::{PackageInfo, RegistryBuilder};
+pub use version::{compare_versions, version_matches};
+
+/// The canonical URL prefix of the core FHIR StructureDefinitions.
+pub const CORE_SD_PREFIX: &str = "http://hl7.org/fhir/StructureDefinition/";
 
 /// A conformance resource held by the registry.
 #[derive(Debug, Clone)]
 pub struct Resource {
+    /// `resourceType` (`StructureDefinition`, `ValueSet`, ...).
     pub resource_type: String,
+    /// `id`.
     pub id: Option<String>,
+    /// `url` (the canonical URL).
     pub url: Option<String>,
+    /// `version` (the business version).
     pub version: Option<String>,
+    /// `name`.
     pub name: Option<String>,
     /// The resource as FHIR JSON.
     pub json: serde_json::Value,
 }
 
-/// Errors loading definitions.
+impl Resource {
+    /// Build a resource from its FHIR JSON; `None` when `json` is not an
+    /// object with a string `resourceType`.
+    ///
+    /// ```
+    /// let r = fhirreg_registry::Resource::from_json(serde_json::json!(
+    ///     {"resourceType": "ValueSet", "id": "x", "url": "http://example.org/vs"}
+    /// )).unwrap();
+    /// assert_eq!(r.url.as_deref(), Some("http://example.org/vs"));
+    /// ```
+    pub fn from_json(json: serde_json::Value) -> Option<Resource> {
+        let s = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        Some(Resource {
+            resource_type: json.get("resourceType")?.as_str()?.to_owned(),
+            id: s("id"),
+            url: s("url"),
+            version: s("version"),
+            name: s("name"),
+            json,
+        })
+    }
+
+    /// A top-level string property (`kind`, `type`, `status`, ...).
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.json.get(key).and_then(|v| v.as_str())
+    }
+
+    /// `url|version`, or `url` when there is no version.
+    pub fn canonical(&self) -> Option<String> {
+        let url = self.url.as_deref()?;
+        Some(match &self.version {
+            Some(v) => format!("{url}|{v}"),
+            None => url.to_owned(),
+        })
+    }
+}
+
+/// Errors loading definitions. `path` names the file (or the name given to
+/// [`RegistryBuilder::add_bytes`], or the package); the message names the
+/// resource when one is at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     #[error("{path}: {message}")]
     Load { path: String, message: String },
 }
 
+impl RegistryError {
+    pub(crate) fn load(path: impl Into<String>, message: impl Into<String>) -> Self {
+        RegistryError::Load {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Where a resource came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The embedded FHIR R4 core.
+    Core,
+    /// Loaded through the builder: the file, package or name it came from.
+    Loaded(Arc<str>),
+}
+
+type Str = Cow<'static, str>;
+
+/// What the registry knows about a resource without decoding it.
+///
+/// The StructureDefinition fields (`type_name`, `kind`, `derivation`,
+/// `base_definition`, `is_abstract`) are empty for other resource types.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    resource_type: Str,
+    id: Option<Str>,
+    url: Option<Str>,
+    version: Option<Str>,
+    name: Option<Str>,
+    type_name: Option<Str>,
+    kind: Option<Str>,
+    derivation: Option<Str>,
+    base_definition: Option<Str>,
+    is_abstract: bool,
+    origin: Origin,
+}
+
+impl Summary {
+    /// `resourceType`.
+    pub fn resource_type(&self) -> &str {
+        &self.resource_type
+    }
+    /// `id`.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+    /// `url`.
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+    /// `version`.
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+    /// `name`.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// StructureDefinition.type (`Patient`, `Extension`, or a URL for some
+    /// logical models).
+    pub fn type_name(&self) -> Option<&str> {
+        self.type_name.as_deref()
+    }
+    /// StructureDefinition.kind (`primitive-type`, `complex-type`,
+    /// `resource`, `logical`).
+    pub fn kind(&self) -> Option<&str> {
+        self.kind.as_deref()
+    }
+    /// StructureDefinition.derivation (`specialization`, `constraint`).
+    pub fn derivation(&self) -> Option<&str> {
+        self.derivation.as_deref()
+    }
+    /// StructureDefinition.baseDefinition.
+    pub fn base_definition(&self) -> Option<&str> {
+        self.base_definition.as_deref()
+    }
+    /// StructureDefinition.abstract.
+    pub fn is_abstract(&self) -> bool {
+        self.is_abstract
+    }
+    /// Where the resource came from.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+    /// True for a resource of the embedded core.
+    pub fn is_core(&self) -> bool {
+        self.origin == Origin::Core
+    }
+    /// `url|version`, or `url` when there is no version.
+    pub fn canonical(&self) -> Option<String> {
+        let url = self.url()?;
+        Some(match self.version() {
+            Some(v) => format!("{url}|{v}"),
+            None => url.to_owned(),
+        })
+    }
+
+    /// A few resources carry their version in the url
+    /// (`http://terminology.hl7.org/CodeSystem/v2-0006|2.1` in R4): index
+    /// them under the plain url with that version.
+    fn split_versioned_url(&mut self) {
+        let split = match &self.url {
+            Some(Cow::Borrowed(u)) => u
+                .split_once('|')
+                .map(|(a, b)| (Cow::Borrowed(a), Cow::Borrowed(b))),
+            Some(Cow::Owned(u)) => u
+                .split_once('|')
+                .map(|(a, b)| (Cow::Owned(a.to_owned()), Cow::Owned(b.to_owned()))),
+            None => None,
+        };
+        if let Some((url, version)) = split {
+            self.url = Some(url);
+            if !version.is_empty() {
+                self.version = Some(version);
+            }
+        }
+    }
+
+    /// Summarise a JSON resource (`None` without a string `resourceType`).
+    pub(crate) fn of_json(json: &serde_json::Value, origin: Origin) -> Option<Summary> {
+        let resource_type = json.get("resourceType")?.as_str()?.to_owned();
+        let s = |k: &str| {
+            json.get(k)
+                .and_then(|v| v.as_str())
+                .map(|v| Cow::Owned(v.to_owned()))
+        };
+        let sd = resource_type == "StructureDefinition";
+        let sd_s = |k: &str| if sd { s(k) } else { None };
+        Some(Summary {
+            id: s("id"),
+            url: s("url"),
+            version: s("version"),
+            name: s("name"),
+            type_name: sd_s("type"),
+            kind: sd_s("kind"),
+            derivation: sd_s("derivation"),
+            base_definition: sd_s("baseDefinition"),
+            is_abstract: sd && json.get("abstract").and_then(|v| v.as_bool()) == Some(true),
+            resource_type: Cow::Owned(resource_type),
+            origin,
+        })
+    }
+}
+
+enum Data {
+    /// Offset and length in the embedded blob.
+    Core(usize, usize),
+    /// Already parsed.
+    Ready(Arc<Resource>),
+    /// JSON text checked to be well formed, parsed on first use.
+    Json(Box<[u8]>),
+}
+
+struct Entry {
+    summary: Summary,
+    data: Data,
+    cell: OnceLock<Option<Arc<Resource>>>,
+}
+
+impl Entry {
+    fn resource(&self) -> Option<Arc<Resource>> {
+        match &self.data {
+            Data::Ready(r) => Some(Arc::clone(r)),
+            Data::Core(offset, length) => self
+                .cell
+                .get_or_init(|| {
+                    core::decode(*offset, *length)
+                        .and_then(Resource::from_json)
+                        .map(Arc::new)
+                })
+                .clone(),
+            Data::Json(bytes) => self
+                .cell
+                .get_or_init(|| {
+                    serde_json::from_slice(bytes)
+                        .ok()
+                        .and_then(Resource::from_json)
+                        .map(Arc::new)
+                })
+                .clone(),
+        }
+    }
+}
+
 /// The canonical store. Cheap to clone (shared), `Send + Sync`.
+///
+/// Build one with [`Registry::builder`]; [`Registry::default`] is an empty
+/// registry (no core).
 #[derive(Clone, Default)]
 pub struct Registry {
     inner: Arc<Inner>,
 }
 
 #[derive(Default)]
-struct Inner {}
+struct Inner {
+    entries: Vec<Entry>,
+    /// url -> entry indices, in load order (core first).
+    by_url: HashMap<Str, Vec<usize>>,
+    /// "Type/id" -> entry indices, built on first use.
+    by_id: OnceLock<HashMap<String, Vec<usize>>>,
+    packages: Vec<PackageInfo>,
+    core_package: Option<&'static str>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("resources", &self.inner.entries.len())
+            .field("packages", &self.inner.packages)
+            .finish()
+    }
+}
 
 impl Registry {
-    /// Resolve `url` or `url|version`.
-    pub fn resolve(&self, _canonical: &str) -> Option<Arc<Resource>> {
-        let _ = &self.inner;
+    /// A builder with the embedded R4 core switched on.
+    ///
+    /// ```
+    /// let registry = fhirreg_registry::Registry::builder()
+    ///     .add_bytes("vs.json", br#"{"resourceType":"ValueSet","url":"http://example.org/vs","version":"1.0.0"}"#)
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(registry.resolve("http://example.org/vs|1.0").is_some());
+    /// assert!(registry.type_definition("HumanName").is_some());
+    /// ```
+    pub fn builder() -> RegistryBuilder {
+        RegistryBuilder::new()
+    }
+
+    fn from_parts(
+        core: bool,
+        loaded: Vec<(Summary, Data)>,
+        packages: Vec<PackageInfo>,
+    ) -> Registry {
+        let mut entries = Vec::with_capacity(if core { 3200 } else { 0 } + loaded.len());
+        let mut core_package = None;
+        if core {
+            core_package = Some(core::package_id());
+            entries.extend(core::entries().map(|(summary, offset, length)| Entry {
+                summary,
+                data: Data::Core(offset, length),
+                cell: OnceLock::new(),
+            }));
+        }
+        entries.extend(loaded.into_iter().map(|(summary, data)| Entry {
+            summary,
+            data,
+            cell: OnceLock::new(),
+        }));
+        for e in &mut entries {
+            e.summary.split_versioned_url();
+        }
+        let mut by_url: HashMap<Str, Vec<usize>> = HashMap::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            if let Some(url) = &e.summary.url {
+                by_url.entry(url.clone()).or_default().push(i);
+            }
+        }
+        Registry {
+            inner: Arc::new(Inner {
+                entries,
+                by_url,
+                by_id: OnceLock::new(),
+                packages,
+                core_package,
+            }),
+        }
+    }
+
+    /// Resolve `url` or `url|version` (see the crate documentation for the
+    /// rules). Decodes the resource on first use.
+    ///
+    /// ```
+    /// let registry = fhirreg_registry::Registry::builder().build().unwrap();
+    /// let ext = registry
+    ///     .resolve("http://hl7.org/fhir/StructureDefinition/patient-birthPlace")
+    ///     .unwrap();
+    /// assert_eq!(ext.json["type"], "Extension");
+    /// ```
+    pub fn resolve(&self, canonical: &str) -> Option<Arc<Resource>> {
+        self.inner.entries.get(self.find(canonical)?)?.resource()
+    }
+
+    /// The summary of what [`Registry::resolve`] would return, without
+    /// decoding it.
+    pub fn resolve_summary(&self, canonical: &str) -> Option<&Summary> {
+        Some(&self.inner.entries.get(self.find(canonical)?)?.summary)
+    }
+
+    fn find(&self, canonical: &str) -> Option<usize> {
+        let (url, version) = match canonical.split_once('|') {
+            Some((u, v)) if !v.is_empty() => (u, Some(v)),
+            Some((u, _)) => (u, None),
+            None => (canonical, None),
+        };
+        let candidates = self.inner.by_url.get(url)?;
+        self.pick(candidates, version)
+    }
+
+    /// The latest of `candidates` matching `version`, loaded ones before
+    /// core ones; on equal versions the later loaded wins.
+    fn pick(&self, candidates: &[usize], version: Option<&str>) -> Option<usize> {
+        let entries = &self.inner.entries;
+        for core_pass in [false, true] {
+            let mut best: Option<(usize, Option<&str>)> = None;
+            for &i in candidates {
+                let Some(e) = entries.get(i) else { continue };
+                if e.summary.is_core() != core_pass {
+                    continue;
+                }
+                let v = e.summary.version();
+                if let Some(want) = version {
+                    if !v.is_some_and(|v| version_matches(v, want)) {
+                        continue;
+                    }
+                }
+                let better = match best {
+                    None => true,
+                    Some((_, bv)) => match (v, bv) {
+                        (Some(a), Some(b)) => compare_versions(a, b).is_ge(),
+                        (Some(_), None) => true,
+                        (None, Some(_)) => false,
+                        (None, None) => true,
+                    },
+                };
+                if better {
+                    best = Some((i, v));
+                }
+            }
+            if let Some((i, _)) = best {
+                return Some(i);
+            }
+        }
         None
     }
 
+    /// Every version held for `url` (loaded and core), in load order.
+    pub fn versions_of(&self, url: &str) -> impl Iterator<Item = &Summary> + '_ {
+        self.inner
+            .by_url
+            .get(url)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.inner.entries.get(i).map(|e| &e.summary))
+    }
+
     /// The StructureDefinition of a FHIR type or resource by its name
-    /// (`Patient`, `HumanName`, `string`).
+    /// (`Patient`, `HumanName`, `string`), or by its URL when the type name
+    /// is one (logical models: `http://example.org/StructureDefinition/X`).
+    ///
+    /// A name that is not a core type is looked up among the loaded
+    /// StructureDefinitions that define it (`derivation` specialization or
+    /// none, `type` equal to the name).
+    ///
+    /// ```
+    /// let registry = fhirreg_registry::Registry::builder().build().unwrap();
+    /// assert_eq!(registry.type_definition("string").unwrap().json["kind"], "primitive-type");
+    /// ```
     pub fn type_definition(&self, type_name: &str) -> Option<Arc<Resource>> {
-        self.resolve(&format!("http://hl7.org/fhir/StructureDefinition/{type_name}"))
+        self.inner
+            .entries
+            .get(self.find_type(type_name)?)?
+            .resource()
+    }
+
+    /// The summary of [`Registry::type_definition`] without decoding it.
+    pub fn type_summary(&self, type_name: &str) -> Option<&Summary> {
+        Some(&self.inner.entries.get(self.find_type(type_name)?)?.summary)
+    }
+
+    fn find_type(&self, type_name: &str) -> Option<usize> {
+        if type_name.contains('/') {
+            return self.find(type_name);
+        }
+        if let Some(i) = self.find(&format!("{CORE_SD_PREFIX}{type_name}")) {
+            return Some(i);
+        }
+        let candidates: Vec<usize> = self
+            .inner
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                let s = &e.summary;
+                s.resource_type() == "StructureDefinition"
+                    && s.type_name() == Some(type_name)
+                    && s.derivation() != Some("constraint")
+            })
+            .map(|(i, _)| i)
+            .collect();
+        self.pick(&candidates, None)
+    }
+
+    /// Summaries of every StructureDefinition, without decoding any. Core
+    /// definitions shadowed by a loaded one with the same url are left out.
+    pub fn structure_definitions(&self) -> impl Iterator<Item = &Summary> + '_ {
+        self.resources_of_type("StructureDefinition")
+    }
+
+    /// Summaries of every resource of `resource_type` (`ValueSet`,
+    /// `CodeSystem`, `Questionnaire`, ...), without decoding any. Core
+    /// resources shadowed by a loaded one with the same url are left out.
+    pub fn resources_of_type<'a>(
+        &'a self,
+        resource_type: &'a str,
+    ) -> impl Iterator<Item = &'a Summary> + 'a {
+        self.summaries()
+            .filter(move |s| s.resource_type() == resource_type)
+    }
+
+    /// Summaries of every resource held (core first, then in load order).
+    /// Core resources shadowed by a loaded one with the same url are left
+    /// out.
+    pub fn summaries(&self) -> impl Iterator<Item = &Summary> + '_ {
+        self.inner
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.is_shadowed(*i))
+            .map(|(_, e)| &e.summary)
+    }
+
+    fn is_shadowed(&self, i: usize) -> bool {
+        let Some(e) = self.inner.entries.get(i) else {
+            return false;
+        };
+        if !e.summary.is_core() {
+            return false;
+        }
+        let Some(url) = e.summary.url() else {
+            return false;
+        };
+        self.inner.by_url.get(url).is_some_and(|c| {
+            c.iter().any(|&j| {
+                self.inner
+                    .entries
+                    .get(j)
+                    .is_some_and(|o| !o.summary.is_core())
+            })
+        })
+    }
+
+    /// The resource with this `resourceType` and `id`; a loaded one wins
+    /// over the core, the last loaded over earlier ones.
+    ///
+    /// ```
+    /// let registry = fhirreg_registry::Registry::builder().build().unwrap();
+    /// let vs = registry.by_id("ValueSet", "administrative-gender").unwrap();
+    /// assert_eq!(vs.url.as_deref(), Some("http://hl7.org/fhir/ValueSet/administrative-gender"));
+    /// ```
+    pub fn by_id(&self, resource_type: &str, id: &str) -> Option<Arc<Resource>> {
+        let map = self.inner.by_id.get_or_init(|| {
+            let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, e) in self.inner.entries.iter().enumerate() {
+                if let Some(id) = e.summary.id() {
+                    map.entry(format!("{}/{}", e.summary.resource_type(), id))
+                        .or_default()
+                        .push(i);
+                }
+            }
+            map
+        });
+        let candidates = map.get(&format!("{resource_type}/{id}"))?;
+        let entries = &self.inner.entries;
+        let best = candidates
+            .iter()
+            .rev()
+            .find(|&&i| entries.get(i).is_some_and(|e| !e.summary.is_core()))
+            .or_else(|| candidates.last())?;
+        entries.get(*best)?.resource()
+    }
+
+    /// The packages loaded (name, version, dependencies), in load order.
+    pub fn packages(&self) -> &[PackageInfo] {
+        &self.inner.packages
+    }
+
+    /// The package id of the embedded core (`hl7.fhir.r4.examples#4.0.1`),
+    /// or `None` when the core is off.
+    pub fn core_package(&self) -> Option<&'static str> {
+        self.inner.core_package
+    }
+
+    /// Number of resources held (including shadowed core ones).
+    pub fn len(&self) -> usize {
+        self.inner.entries.len()
+    }
+
+    /// True when the registry holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.inner.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_send_sync_and_cheap_to_clone() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<Registry>();
+        assert_send_sync::<Arc<Resource>>();
+        let r = Registry::builder().build().unwrap();
+        let c = r.clone();
+        assert!(Arc::ptr_eq(&r.inner, &c.inner));
     }
 }

@@ -1,0 +1,684 @@
+//! [`RegistryBuilder`]: loading files, bytes, folders and FHIR NPM packages.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::{Data, Origin, Registry, RegistryError, Resource, Summary};
+
+/// Default bound on the uncompressed size of one package .tgz: 1 GiB.
+pub const DEFAULT_MAX_PACKAGE_SIZE: u64 = 1024 * 1024 * 1024;
+
+/// A FHIR NPM package loaded into the registry (from its `package.json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageInfo {
+    /// `name` (`hl7.fhir.no.basis`).
+    pub name: String,
+    /// `version` (`2.2.3`).
+    pub version: String,
+    /// `dependencies`: (package name, version), sorted by name.
+    pub dependencies: Vec<(String, String)>,
+    /// `fhirVersions` (or `fhir-version-list`).
+    pub fhir_versions: Vec<String>,
+    /// `canonical`.
+    pub canonical: Option<String>,
+    /// `title` or `description`.
+    pub title: Option<String>,
+    /// The .tgz file, folder or name it was loaded from.
+    pub source: String,
+    /// Number of resources loaded from it.
+    pub resources: usize,
+}
+
+impl PackageInfo {
+    /// `name#version`.
+    pub fn id(&self) -> String {
+        format!("{}#{}", self.name, self.version)
+    }
+}
+
+enum Source {
+    Bytes(String, Vec<u8>),
+    Path(PathBuf),
+    Cache(String),
+}
+
+/// Configures and builds a [`Registry`].
+///
+/// Sources are read by [`RegistryBuilder::build`], in the order they were
+/// added; for the same url and version the later one wins, and anything
+/// loaded wins over the embedded core.
+///
+/// ```no_run
+/// use fhirreg_registry::Registry;
+/// let registry = Registry::builder()
+///     .add_path("profiles/my-ig")                 // folder of .json/.xml files
+///     .add_path("hl7.fhir.no.basis-2.2.3.tgz")    // an NPM package
+///     .add_package_cache("hl7.fhir.no.kodeverk#0.6.0")
+///     .build()?;
+/// # Ok::<(), fhirreg_registry::RegistryError>(())
+/// ```
+pub struct RegistryBuilder {
+    core: bool,
+    sources: Vec<Source>,
+    cache_dir: Option<PathBuf>,
+    max_package_size: u64,
+    dependencies: bool,
+}
+
+impl Default for RegistryBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RegistryBuilder {
+    /// A builder with the embedded core on and nothing else.
+    pub fn new() -> Self {
+        RegistryBuilder {
+            core: true,
+            sources: Vec::new(),
+            cache_dir: None,
+            max_package_size: DEFAULT_MAX_PACKAGE_SIZE,
+            dependencies: false,
+        }
+    }
+
+    /// Include the embedded FHIR R4 core (default: on).
+    pub fn core(mut self, on: bool) -> Self {
+        self.core = on;
+        self
+    }
+
+    /// Add a JSON or XML conformance resource, a Bundle of them (each
+    /// `entry.resource` is loaded, not the Bundle), or a FHIR package .tgz
+    /// (recognised by the gzip magic). `name` is used in error messages and
+    /// as the [`crate::Origin`].
+    pub fn add_bytes(mut self, name: impl Into<String>, bytes: &[u8]) -> Self {
+        self.sources
+            .push(Source::Bytes(name.into(), bytes.to_vec()));
+        self
+    }
+
+    /// Add a file (`.json`, `.xml`, or a package `.tgz`, recognised by
+    /// content) or a folder: a package folder (holding `package.json`, or
+    /// `package/package.json`) is loaded as a package, any other folder
+    /// loads every `.json`/`.xml` file directly in it (files that are JSON
+    /// but not FHIR resources are skipped).
+    pub fn add_path(mut self, path: impl AsRef<Path>) -> Self {
+        self.sources.push(Source::Path(path.as_ref().to_path_buf()));
+        self
+    }
+
+    /// Add a package from the local FHIR package cache: `ID#VERSION`
+    /// (or `ID@VERSION`; `ID` alone takes the latest version present).
+    ///
+    /// The cache folder is, in order: [`RegistryBuilder::package_cache_dir`],
+    /// `$FHIR_PACKAGE_CACHE`, `$HOME/.fhir/packages` (`%USERPROFILE%` on
+    /// Windows): the layout the HL7 tools use (`ID#VERSION/package/...`).
+    pub fn add_package_cache(mut self, id_version: &str) -> Self {
+        self.sources.push(Source::Cache(id_version.to_owned()));
+        self
+    }
+
+    /// Set the package cache folder (the one holding `ID#VERSION` folders).
+    pub fn package_cache_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.cache_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Also load the dependencies of every package (from its
+    /// `package.json`) from the package cache, recursively (default: off).
+    /// FHIR core packages (`hl7.fhir.r4.core`, ...) are skipped while the
+    /// embedded core is on.
+    pub fn with_dependencies(mut self, on: bool) -> Self {
+        self.dependencies = on;
+        self
+    }
+
+    /// Bound on the uncompressed size of one package .tgz (default
+    /// [`DEFAULT_MAX_PACKAGE_SIZE`]).
+    pub fn max_package_size(mut self, bytes: u64) -> Self {
+        self.max_package_size = bytes;
+        self
+    }
+
+    /// Read every source and build the registry. The first bad input stops
+    /// the build with an error naming it.
+    pub fn build(self) -> Result<Registry, RegistryError> {
+        let mut loader = Loader {
+            builder: &self,
+            out: Vec::new(),
+            packages: Vec::new(),
+            seen_packages: HashSet::new(),
+        };
+        for source in &self.sources {
+            match source {
+                Source::Bytes(name, bytes) => loader.bytes(name, bytes, true)?,
+                Source::Path(path) => loader.path(path)?,
+                Source::Cache(id) => loader.cache(id)?,
+            }
+        }
+        let Loader { out, packages, .. } = loader;
+        Ok(Registry::from_parts(self.core, out, packages))
+    }
+
+    fn cache_root(&self) -> Option<PathBuf> {
+        if let Some(dir) = &self.cache_dir {
+            return Some(dir.clone());
+        }
+        if let Some(dir) = std::env::var_os("FHIR_PACKAGE_CACHE").filter(|d| !d.is_empty()) {
+            return Some(PathBuf::from(dir));
+        }
+        std::env::var_os("HOME")
+            .or_else(|| std::env::var_os("USERPROFILE"))
+            .filter(|d| !d.is_empty())
+            .map(|home| PathBuf::from(home).join(".fhir").join("packages"))
+    }
+}
+
+struct Loader<'a> {
+    builder: &'a RegistryBuilder,
+    out: Vec<(Summary, Data)>,
+    packages: Vec<PackageInfo>,
+    seen_packages: HashSet<String>,
+}
+
+/// The summary fields of a resource, read without building a JSON tree.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(rename = "resourceType")]
+    resource_type: Option<Value>,
+    id: Option<Value>,
+    url: Option<Value>,
+    version: Option<Value>,
+    name: Option<Value>,
+    #[serde(rename = "type")]
+    type_name: Option<Value>,
+    kind: Option<Value>,
+    derivation: Option<Value>,
+    #[serde(rename = "baseDefinition")]
+    base_definition: Option<Value>,
+    #[serde(rename = "abstract")]
+    is_abstract: Option<Value>,
+}
+
+fn owned(v: Option<Value>) -> Option<Cow<'static, str>> {
+    match v {
+        Some(Value::String(s)) => Some(Cow::Owned(s)),
+        _ => None,
+    }
+}
+
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+impl Loader<'_> {
+    /// Bytes of unknown kind: package .tgz, JSON or XML. `strict`: a JSON
+    /// document that is not a FHIR resource is an error (else skipped).
+    fn bytes(&mut self, name: &str, bytes: &[u8], strict: bool) -> Result<(), RegistryError> {
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            return self.tgz(name, bytes);
+        }
+        let origin = Origin::Loaded(Arc::from(name));
+        match fhirreg_element::Format::sniff(bytes) {
+            Some(fhirreg_element::Format::Json) => self.json(name, "", bytes, strict, &origin),
+            Some(fhirreg_element::Format::Xml) => {
+                let value = xml_to_json(bytes).map_err(|m| RegistryError::load(name, m))?;
+                self.value(name, "", value, &origin)
+            }
+            None => Err(RegistryError::load(
+                name,
+                "not a FHIR resource (JSON or XML) nor a package (.tgz)",
+            )),
+        }
+    }
+
+    /// One JSON document; `member` names it inside a package ("" otherwise).
+    fn json(
+        &mut self,
+        name: &str,
+        member: &str,
+        bytes: &[u8],
+        strict: bool,
+        origin: &Origin,
+    ) -> Result<(), RegistryError> {
+        let at = |m: String| {
+            if member.is_empty() {
+                RegistryError::load(name, m)
+            } else {
+                RegistryError::load(name, format!("{member}: {m}"))
+            }
+        };
+        let bytes = strip_bom(bytes);
+        let head: Head = match serde_json::from_slice(bytes) {
+            Ok(h) => h,
+            Err(e) if e.is_data() && !strict => return Ok(()),
+            Err(e) => return Err(at(format!("invalid JSON: {e}"))),
+        };
+        let resource_type = match head.resource_type {
+            Some(Value::String(rt)) if !rt.is_empty() => rt,
+            _ if strict => return Err(at("not a FHIR resource: no resourceType".into())),
+            _ => return Ok(()),
+        };
+        if resource_type == "Bundle" {
+            let value: Value =
+                serde_json::from_slice(bytes).map_err(|e| at(format!("invalid JSON: {e}")))?;
+            return self.value(name, member, value, origin);
+        }
+        let sd = resource_type == "StructureDefinition";
+        let sd_only = |v: Option<Value>| if sd { owned(v) } else { None };
+        let summary = Summary {
+            id: owned(head.id),
+            url: owned(head.url),
+            version: owned(head.version),
+            name: owned(head.name),
+            type_name: sd_only(head.type_name),
+            kind: sd_only(head.kind),
+            derivation: sd_only(head.derivation),
+            base_definition: sd_only(head.base_definition),
+            is_abstract: sd && head.is_abstract == Some(Value::Bool(true)),
+            resource_type: Cow::Owned(resource_type),
+            origin: origin.clone(),
+        };
+        self.out.push((summary, Data::Json(bytes.into())));
+        Ok(())
+    }
+
+    /// A parsed resource; a Bundle contributes its entries' resources.
+    fn value(
+        &mut self,
+        name: &str,
+        member: &str,
+        value: Value,
+        origin: &Origin,
+    ) -> Result<(), RegistryError> {
+        let prefix = if member.is_empty() {
+            String::new()
+        } else {
+            format!("{member}: ")
+        };
+        if value.get("resourceType").and_then(Value::as_str) == Some("Bundle") {
+            let Value::Object(mut bundle) = value else {
+                return Ok(());
+            };
+            let entries = match bundle.remove("entry") {
+                Some(Value::Array(entries)) => entries,
+                None => Vec::new(),
+                Some(_) => {
+                    return Err(RegistryError::load(
+                        name,
+                        format!("{prefix}Bundle.entry is not an array"),
+                    ));
+                }
+            };
+            for (n, mut entry) in entries.into_iter().enumerate() {
+                let resource = entry.get_mut("resource").map(Value::take);
+                let Some(resource) = resource else {
+                    continue;
+                };
+                let Some(summary) = Summary::of_json(&resource, origin.clone()) else {
+                    return Err(RegistryError::load(
+                        name,
+                        format!("{prefix}Bundle.entry[{n}].resource has no resourceType"),
+                    ));
+                };
+                let Some(res) = Resource::from_json(resource) else {
+                    continue;
+                };
+                self.out.push((summary, Data::Ready(Arc::new(res))));
+            }
+            return Ok(());
+        }
+        let Some(summary) = Summary::of_json(&value, origin.clone()) else {
+            return Err(RegistryError::load(
+                name,
+                format!("{prefix}not a FHIR resource: no resourceType"),
+            ));
+        };
+        if let Some(res) = Resource::from_json(value) {
+            self.out.push((summary, Data::Ready(Arc::new(res))));
+        }
+        Ok(())
+    }
+
+    fn path(&mut self, path: &Path) -> Result<(), RegistryError> {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| RegistryError::load(display(path), e.to_string()))?;
+        if meta.is_dir() {
+            if path.join("package").join("package.json").is_file() {
+                return self.package_dir(&path.join("package"), &display(path));
+            }
+            if path.join("package.json").is_file() && path.file_name() == Some("package".as_ref()) {
+                return self.package_dir(path, &display(path));
+            }
+            return self.dir(path);
+        }
+        let bytes =
+            std::fs::read(path).map_err(|e| RegistryError::load(display(path), e.to_string()))?;
+        self.bytes(&display(path), &bytes, true)
+    }
+
+    /// Every .json/.xml file directly in `dir`, in name order.
+    fn dir(&mut self, dir: &Path) -> Result<(), RegistryError> {
+        let mut files = list_dir(dir)?;
+        files.retain(|p| {
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+            ext.eq_ignore_ascii_case("json") || ext.eq_ignore_ascii_case("xml")
+        });
+        for file in files {
+            let name = display(&file);
+            let bytes =
+                std::fs::read(&file).map_err(|e| RegistryError::load(&name, e.to_string()))?;
+            let is_xml = file
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("xml"));
+            if is_xml {
+                let value = xml_to_json(&bytes).map_err(|m| RegistryError::load(&name, m))?;
+                self.value(&name, "", value, &Origin::Loaded(Arc::from(name.as_str())))?;
+            } else {
+                self.json(
+                    &name,
+                    "",
+                    &bytes,
+                    false,
+                    &Origin::Loaded(Arc::from(name.as_str())),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A package folder (the one holding package.json).
+    fn package_dir(&mut self, dir: &Path, source: &str) -> Result<(), RegistryError> {
+        let manifest_path = dir.join("package.json");
+        let manifest = std::fs::read(&manifest_path)
+            .map_err(|e| RegistryError::load(display(&manifest_path), e.to_string()))?;
+        let mut info = read_manifest(&display(&manifest_path), &manifest)?;
+        info.source = source.to_owned();
+        if !self.seen_packages.insert(info.id()) {
+            return Ok(());
+        }
+        let listed = match std::fs::read(dir.join(".index.json")) {
+            Ok(bytes) => index_files(&bytes),
+            Err(_) => None,
+        };
+        let files: Vec<String> = match listed {
+            Some(files) => files,
+            None => list_dir(dir)?
+                .into_iter()
+                .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_owned))
+                .filter(|n| is_package_resource_file(n))
+                .collect(),
+        };
+        let origin = Origin::Loaded(Arc::from(info.id().as_str()));
+        let before = self.out.len();
+        for file in files {
+            let path = dir.join(&file);
+            let bytes = std::fs::read(&path)
+                .map_err(|e| RegistryError::load(display(&path), e.to_string()))?;
+            self.json(source, &file, &bytes, false, &origin)?;
+        }
+        info.resources = self.out.len() - before;
+        self.finish_package(info)
+    }
+
+    fn tgz(&mut self, name: &str, bytes: &[u8]) -> Result<(), RegistryError> {
+        let files = read_tgz(bytes, self.builder.max_package_size)
+            .map_err(|m| RegistryError::load(name, m))?;
+        let manifest = files
+            .iter()
+            .find(|(n, _)| n == "package.json")
+            .ok_or_else(|| {
+                RegistryError::load(name, "not a FHIR package: no package/package.json")
+            })?;
+        let mut info = read_manifest(&format!("{name}: package/package.json"), &manifest.1)?;
+        info.source = name.to_owned();
+        if !self.seen_packages.insert(info.id()) {
+            return Ok(());
+        }
+        let listed: Option<HashSet<String>> = files
+            .iter()
+            .find(|(n, _)| n == ".index.json")
+            .and_then(|(_, b)| index_files(b))
+            .map(|v| v.into_iter().collect());
+        let origin = Origin::Loaded(Arc::from(info.id().as_str()));
+        let before = self.out.len();
+        for (file, data) in &files {
+            let wanted = match &listed {
+                Some(set) => set.contains(file),
+                None => is_package_resource_file(file),
+            };
+            if wanted {
+                self.json(name, &format!("package/{file}"), data, false, &origin)?;
+            }
+        }
+        info.resources = self.out.len() - before;
+        self.finish_package(info)
+    }
+
+    fn finish_package(&mut self, info: PackageInfo) -> Result<(), RegistryError> {
+        let deps = info.dependencies.clone();
+        self.packages.push(info);
+        if self.builder.dependencies {
+            for (dep, version) in deps {
+                if self.builder.core && is_core_package(&dep) {
+                    continue;
+                }
+                if self.packages.iter().any(|p| p.name == dep) {
+                    continue;
+                }
+                self.cache(&format!("{dep}#{version}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn cache(&mut self, id_version: &str) -> Result<(), RegistryError> {
+        let root = self.builder.cache_root().ok_or_else(|| {
+            RegistryError::load(
+                id_version,
+                "no package cache folder (set FHIR_PACKAGE_CACHE or HOME)",
+            )
+        })?;
+        let dir = find_in_cache(&root, id_version).ok_or_else(|| {
+            RegistryError::load(
+                id_version,
+                format!("package not found in the package cache {}", root.display()),
+            )
+        })?;
+        self.package_dir(&dir.join("package"), &display(&dir))
+    }
+}
+
+/// Locate `ID#VERSION` (or `ID@VERSION`, or the latest `ID#*`) in `root`.
+pub(crate) fn find_in_cache(root: &Path, id_version: &str) -> Option<PathBuf> {
+    let (id, version) = match id_version.split_once(['#', '@']) {
+        Some((id, v)) => (id, Some(v)),
+        None => (id_version, None),
+    };
+    if id.is_empty() || id.contains(['/', '\\']) || id.starts_with('.') {
+        return None;
+    }
+    if let Some(v) = version {
+        if v.contains(['/', '\\']) || v.starts_with('.') {
+            return None;
+        }
+        let dir = root.join(format!("{id}#{v}"));
+        return dir
+            .join("package")
+            .join("package.json")
+            .is_file()
+            .then_some(dir);
+    }
+    let prefix = format!("{id}#");
+    let mut best: Option<(String, PathBuf)> = None;
+    for entry in std::fs::read_dir(root).ok()?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(v) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        if !entry.path().join("package").join("package.json").is_file() {
+            continue;
+        }
+        if best
+            .as_ref()
+            .is_none_or(|(b, _)| crate::compare_versions(v, b).is_gt())
+        {
+            best = Some((v.to_owned(), entry.path()));
+        }
+    }
+    best.map(|(_, p)| p)
+}
+
+fn is_core_package(name: &str) -> bool {
+    name.starts_with("hl7.fhir.r4.") && !name.starts_with("hl7.fhir.r4.ig")
+        || name == "hl7.fhir.core"
+}
+
+/// A top-level package file that may hold a resource.
+fn is_package_resource_file(name: &str) -> bool {
+    name.ends_with(".json") && name != "package.json" && !name.starts_with('.')
+}
+
+fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, RegistryError> {
+    let read =
+        std::fs::read_dir(dir).map_err(|e| RegistryError::load(display(dir), e.to_string()))?;
+    let mut files = Vec::new();
+    for entry in read {
+        let entry = entry.map_err(|e| RegistryError::load(display(dir), e.to_string()))?;
+        let path = entry.path();
+        if path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The file names listed in a package `.index.json` (`None` if unreadable).
+fn index_files(bytes: &[u8]) -> Option<Vec<String>> {
+    let index: Value = serde_json::from_slice(strip_bom(bytes)).ok()?;
+    let files = index.get("files")?.as_array()?;
+    Some(
+        files
+            .iter()
+            .filter_map(|f| f.get("filename")?.as_str())
+            .filter(|n| !n.contains(['/', '\\']) && is_package_resource_file(n))
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+fn read_manifest(name: &str, bytes: &[u8]) -> Result<PackageInfo, RegistryError> {
+    let v: Value = serde_json::from_slice(strip_bom(bytes))
+        .map_err(|e| RegistryError::load(name, format!("invalid package.json: {e}")))?;
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let pkg_name =
+        s("name").ok_or_else(|| RegistryError::load(name, "package.json has no name"))?;
+    let version =
+        s("version").ok_or_else(|| RegistryError::load(name, "package.json has no version"))?;
+    let dependencies = v
+        .get("dependencies")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let fhir_versions = v
+        .get("fhirVersions")
+        .or_else(|| v.get("fhir-version-list"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(PackageInfo {
+        name: pkg_name,
+        version,
+        dependencies,
+        fhir_versions,
+        canonical: s("canonical"),
+        title: s("title").or_else(|| s("description")),
+        source: String::new(),
+        resources: 0,
+    })
+}
+
+/// The files directly in `package/` of a package .tgz, as (file name, bytes).
+/// Rejects paths escaping the archive; bounds the total uncompressed size.
+fn read_tgz(bytes: &[u8], max: u64) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    let mut total: u64 = 0;
+    let mut files = Vec::new();
+    let entries = archive
+        .entries()
+        .map_err(|e| format!("bad package archive: {e}"))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| format!("bad package archive: {e}"))?;
+        let path = entry
+            .path()
+            .map_err(|e| format!("bad package archive: {e}"))?
+            .into_owned();
+        let mut parts = Vec::new();
+        for c in path.components() {
+            match c {
+                Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+                Component::CurDir => {}
+                _ => {
+                    return Err(format!(
+                        "{}: path escapes the package folder",
+                        path.display()
+                    ))
+                }
+            }
+        }
+        let size = entry
+            .header()
+            .size()
+            .map_err(|e| format!("bad package archive: {e}"))?;
+        total = total.saturating_add(size).saturating_add(512);
+        if total > max {
+            return Err(format!("package larger than {max} bytes uncompressed"));
+        }
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        match parts.as_slice() {
+            [top, file] if top == "package" && file.ends_with(".json") => {
+                let mut data = Vec::with_capacity(usize::try_from(size.min(1 << 24)).unwrap_or(0));
+                (&mut entry)
+                    .take(size)
+                    .read_to_end(&mut data)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                files.push((file.clone(), data));
+            }
+            _ => {}
+        }
+    }
+    Ok(files)
+}
+
+/// Turn an XML resource into FHIR JSON through the element tree.
+fn xml_to_json(bytes: &[u8]) -> Result<Value, String> {
+    let doc = fhirreg_element::xml::parse(bytes, &fhirreg_element::ParseOptions::default())
+        .map_err(|e| format!("invalid XML: {e}"))?;
+    let text = fhirreg_element::json::write(&doc.root, false);
+    serde_json::from_str(&text)
+        .map_err(|e| format!("XML resource could not be converted to JSON: {e}"))
+}

@@ -1,0 +1,192 @@
+//! The embedded R4 core: resolution, summaries, lazy decoding.
+
+use std::time::Instant;
+
+use fhirreg_registry::{Registry, CORE_SD_PREFIX};
+
+fn core() -> Registry {
+    Registry::builder().build().expect("core registry builds")
+}
+
+#[test]
+fn resolves_core_types() {
+    let r = core();
+    for (name, kind) in [
+        ("Patient", "resource"),
+        ("HumanName", "complex-type"),
+        ("string", "primitive-type"),
+        ("Extension", "complex-type"),
+        ("Definition", "logical"),
+    ] {
+        let sd = r
+            .type_definition(name)
+            .unwrap_or_else(|| panic!("{name} missing"));
+        assert_eq!(sd.resource_type, "StructureDefinition");
+        assert_eq!(
+            sd.url.as_deref(),
+            Some(format!("{CORE_SD_PREFIX}{name}").as_str())
+        );
+        assert_eq!(sd.str("kind"), Some(kind), "{name}");
+        assert_eq!(sd.version.as_deref(), Some("4.0.1"));
+        assert!(sd.json.get("snapshot").is_some(), "{name} has a snapshot");
+        assert!(sd.json.get("text").is_none(), "narrative stripped");
+    }
+    let patient = r.type_definition("Patient").unwrap();
+    assert!(patient.json.get("differential").is_some());
+    assert_eq!(patient.json["snapshot"]["element"][0]["path"], "Patient");
+    // Same Arc on the second call: decoded once, cached.
+    let again = r.resolve(&format!("{CORE_SD_PREFIX}Patient")).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&patient, &again));
+    // A type name given as its URL.
+    assert!(r
+        .type_definition(&format!("{CORE_SD_PREFIX}HumanName"))
+        .is_some());
+    assert!(r.type_definition("NoSuchType").is_none());
+}
+
+#[test]
+fn resolves_core_extensions_and_terminology() {
+    let r = core();
+    let ext = r
+        .resolve("http://hl7.org/fhir/StructureDefinition/patient-birthPlace")
+        .unwrap();
+    assert_eq!(ext.str("type"), Some("Extension"));
+    assert_eq!(ext.str("derivation"), Some("constraint"));
+
+    let vs = r
+        .resolve("http://hl7.org/fhir/ValueSet/administrative-gender")
+        .unwrap();
+    assert_eq!(vs.resource_type, "ValueSet");
+    assert_eq!(vs.id.as_deref(), Some("administrative-gender"));
+    assert!(vs.json["compose"]["include"][0]["system"].is_string());
+    assert!(r
+        .resolve("http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1")
+        .is_some());
+    assert!(r
+        .resolve("http://hl7.org/fhir/ValueSet/administrative-gender|4.0")
+        .is_some());
+    assert!(r
+        .resolve("http://hl7.org/fhir/ValueSet/administrative-gender|3.0.2")
+        .is_none());
+
+    let cs = r
+        .resolve("http://hl7.org/fhir/administrative-gender")
+        .unwrap();
+    assert_eq!(cs.resource_type, "CodeSystem");
+    let codes: Vec<&str> = cs.json["concept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["male", "female", "other", "unknown"]);
+
+    assert!(r
+        .by_id("ConceptMap", "cm-administrative-gender-v2")
+        .is_some());
+    assert!(r.by_id("StructureDefinition", "Patient").is_some());
+    // Versioned urls in R4 v2 tables: held under the plain url.
+    let v21 = r
+        .resolve("http://terminology.hl7.org/CodeSystem/v2-0006|2.1")
+        .unwrap();
+    assert_eq!(v21.id.as_deref(), Some("v2-2.1-0006"));
+    let latest = r
+        .resolve("http://terminology.hl7.org/CodeSystem/v2-0006")
+        .unwrap();
+    assert_eq!(latest.id.as_deref(), Some("v2-2.4-0006"));
+    assert!(r.by_id("StructureDefinition", "nope").is_none());
+}
+
+#[test]
+fn summaries_without_decoding() {
+    let r = core();
+    let patient = r
+        .structure_definitions()
+        .find(|s| s.url() == Some("http://hl7.org/fhir/StructureDefinition/Patient"))
+        .unwrap();
+    assert_eq!(patient.type_name(), Some("Patient"));
+    assert_eq!(patient.kind(), Some("resource"));
+    assert_eq!(patient.derivation(), Some("specialization"));
+    assert_eq!(
+        patient.base_definition(),
+        Some("http://hl7.org/fhir/StructureDefinition/DomainResource")
+    );
+    assert!(!patient.is_abstract());
+    assert!(patient.is_core());
+    assert!(r.type_summary("Resource").unwrap().is_abstract());
+
+    let count = |t: &str| r.resources_of_type(t).count();
+    assert_eq!(count("StructureDefinition"), 655);
+    assert_eq!(count("ValueSet"), 1316);
+    assert_eq!(count("CodeSystem"), 1062);
+    assert_eq!(count("ConceptMap"), 80);
+    assert_eq!(count("NamingSystem"), 2);
+    assert_eq!(count("SearchParameter"), 0);
+    assert_eq!(r.len(), 3115);
+    assert_eq!(r.core_package(), Some("hl7.fhir.r4.examples#4.0.1"));
+    // Every primitive type has a definition.
+    let primitives: Vec<&str> = r
+        .structure_definitions()
+        .filter(|s| s.kind() == Some("primitive-type"))
+        .filter_map(|s| s.type_name())
+        .collect();
+    assert_eq!(primitives.len(), 20);
+    assert!(primitives.contains(&"dateTime"));
+}
+
+#[test]
+fn every_core_resource_decodes() {
+    let r = core();
+    let mut n = 0;
+    for s in r.summaries() {
+        let Some(canonical) = s.canonical() else {
+            // R4 NamingSystems have no url.
+            assert_eq!(s.resource_type(), "NamingSystem");
+            assert!(r.by_id("NamingSystem", s.id().unwrap()).is_some());
+            continue;
+        };
+        let res = r
+            .resolve(&canonical)
+            .unwrap_or_else(|| panic!("{canonical} does not decode"));
+        // Same url+version could be held twice; the picked one must agree on type.
+        assert_eq!(
+            res.url.as_deref().map(|u| u.split('|').next()),
+            Some(s.url())
+        );
+        n += 1;
+    }
+    assert_eq!(n, 3113);
+}
+
+#[test]
+fn no_core() {
+    let r = Registry::builder().core(false).build().unwrap();
+    assert!(r.is_empty());
+    assert!(r.type_definition("Patient").is_none());
+    assert_eq!(r.core_package(), None);
+}
+
+#[test]
+fn timing_build_and_first_resolve() {
+    // Prints figures; no assertion on time (machines differ).
+    let t = Instant::now();
+    let r = core();
+    let build = t.elapsed();
+    let t = Instant::now();
+    let p = r.type_definition("Patient");
+    let first = t.elapsed();
+    let t = Instant::now();
+    let _ = r.type_definition("Patient");
+    let second = t.elapsed();
+    let t = Instant::now();
+    let all: usize = r
+        .summaries()
+        .filter_map(|s| s.canonical())
+        .filter(|c| r.resolve(c).is_some())
+        .count();
+    let everything = t.elapsed();
+    println!(
+        "build {build:?}; first resolve Patient {first:?}; cached {second:?}; decode all {all} {everything:?}"
+    );
+    assert!(p.is_some());
+}
