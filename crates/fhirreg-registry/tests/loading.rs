@@ -1,0 +1,536 @@
+//! Loading files, bytes, Bundles, folders and packages; version picking.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use fhirreg_registry::{Origin, Registry, RegistryError};
+
+fn vs(url: &str, version: &str, id: &str) -> String {
+    format!(
+        r#"{{"resourceType":"ValueSet","id":"{id}","url":"{url}","version":"{version}","status":"active"}}"#
+    )
+}
+
+fn message(e: RegistryError) -> String {
+    e.to_string()
+}
+
+/// A package .tgz with the given (path in archive, content) members.
+fn tgz(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, data) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        // Write the name raw: `set_path` refuses `..`, which we want to test.
+        let name = &mut header.as_old_mut().name;
+        name.fill(0);
+        name[..path.len()].copy_from_slice(path.as_bytes());
+        header.set_cksum();
+        builder.append(&header, *data).unwrap();
+    }
+    let tar = builder.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar).unwrap();
+    gz.finish().unwrap()
+}
+
+const MANIFEST: &[u8] = br#"{"name":"example.fhir.test","version":"1.2.3","fhirVersions":["4.0.1"],
+  "dependencies":{"hl7.fhir.r4.core":"4.0.1","example.fhir.dep":"0.1.0"},"canonical":"http://example.org"}"#;
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fhirreg-registry-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn version_picking() {
+    let url = "http://example.org/ValueSet/v";
+    let mut b = Registry::builder().core(false);
+    for (n, v) in ["1.0.0", "1.10.0", "1.0.3", "1.2.0", "1.0.3-ballot"]
+        .iter()
+        .enumerate()
+    {
+        b = b.add_bytes(
+            format!("vs{n}.json"),
+            vs(url, v, &format!("v{n}")).as_bytes(),
+        );
+    }
+    let r = b.build().unwrap();
+    let pick = |c: &str| r.resolve(c).and_then(|x| x.version.clone());
+    assert_eq!(pick(url).as_deref(), Some("1.10.0"));
+    assert_eq!(pick(&format!("{url}|1.0")).as_deref(), Some("1.0.3"));
+    assert_eq!(pick(&format!("{url}|1.0.0")).as_deref(), Some("1.0.0"));
+    assert_eq!(pick(&format!("{url}|1.0.3")).as_deref(), Some("1.0.3"));
+    assert_eq!(pick(&format!("{url}|1.2")).as_deref(), Some("1.2.0"));
+    assert_eq!(pick(&format!("{url}|1")).as_deref(), Some("1.10.0"));
+    assert_eq!(pick(&format!("{url}|1.1")), None);
+    assert_eq!(pick(&format!("{url}|2")), None);
+    assert_eq!(pick(&format!("{url}|")).as_deref(), Some("1.10.0"));
+    assert_eq!(r.versions_of(url).count(), 5);
+    assert_eq!(
+        r.resolve_summary(url).unwrap().origin(),
+        &Origin::Loaded("vs1.json".into())
+    );
+}
+
+#[test]
+fn loaded_wins_over_core() {
+    let patient = r#"{"resourceType":"StructureDefinition","id":"Patient","url":"http://hl7.org/fhir/StructureDefinition/Patient",
+        "version":"4.0.0","name":"MyPatient","kind":"resource","type":"Patient","derivation":"specialization","abstract":false}"#;
+    let r = Registry::builder()
+        .add_bytes("patient.json", patient.as_bytes())
+        .build()
+        .unwrap();
+    let p = r.type_definition("Patient").unwrap();
+    assert_eq!(
+        p.name.as_deref(),
+        Some("MyPatient"),
+        "loaded one wins even with a lower version"
+    );
+    let core = r
+        .resolve("http://hl7.org/fhir/StructureDefinition/Patient|4.0.1")
+        .unwrap();
+    assert_eq!(
+        core.name.as_deref(),
+        Some("Patient"),
+        "an explicit version reaches the core"
+    );
+    let listed: Vec<_> = r
+        .structure_definitions()
+        .filter(|s| s.type_name() == Some("Patient"))
+        .collect();
+    assert_eq!(
+        listed.len(),
+        1,
+        "the shadowed core definition is not listed"
+    );
+    assert!(!listed[0].is_core());
+    assert_eq!(
+        r.by_id("StructureDefinition", "Patient")
+            .unwrap()
+            .name
+            .as_deref(),
+        Some("MyPatient")
+    );
+    // Equal versions: the later loaded wins.
+    let r = Registry::builder()
+        .core(false)
+        .add_bytes("a.json", vs("http://x/vs", "1", "a").as_bytes())
+        .add_bytes("b.json", vs("http://x/vs", "1", "b").as_bytes())
+        .build()
+        .unwrap();
+    assert_eq!(r.resolve("http://x/vs").unwrap().id.as_deref(), Some("b"));
+}
+
+#[test]
+fn logical_model_by_url_type() {
+    let model = r#"{"resourceType":"StructureDefinition","id":"Thing","url":"http://example.org/StructureDefinition/Thing",
+        "name":"Thing","kind":"logical","abstract":false,"type":"http://example.org/StructureDefinition/Thing","derivation":"specialization"}"#;
+    let other = r#"{"resourceType":"StructureDefinition","id":"Gadget","url":"http://example.org/sd/Gadget",
+        "name":"Gadget","kind":"logical","abstract":false,"type":"Gadget"}"#;
+    let r = Registry::builder()
+        .add_bytes("m.json", model.as_bytes())
+        .add_bytes("g.json", other.as_bytes())
+        .build()
+        .unwrap();
+    let t = r
+        .type_definition("http://example.org/StructureDefinition/Thing")
+        .unwrap();
+    assert_eq!(t.id.as_deref(), Some("Thing"));
+    assert_eq!(
+        r.type_definition("Gadget").unwrap().id.as_deref(),
+        Some("Gadget")
+    );
+    assert_eq!(r.type_summary("Gadget").unwrap().kind(), Some("logical"));
+}
+
+#[test]
+fn bundle_of_resources() {
+    let bundle = format!(
+        r#"{{"resourceType":"Bundle","type":"collection","entry":[{{"resource":{}}},{{"resource":{}}},{{"fullUrl":"x"}}]}}"#,
+        vs("http://x/a", "1", "a"),
+        r#"{"resourceType":"Questionnaire","id":"q","url":"http://x/q","status":"draft"}"#
+    );
+    let r = Registry::builder()
+        .core(false)
+        .add_bytes("b.json", bundle.as_bytes())
+        .build()
+        .unwrap();
+    assert_eq!(r.len(), 2);
+    assert_eq!(
+        r.resolve("http://x/q").unwrap().resource_type,
+        "Questionnaire"
+    );
+    assert_eq!(r.resources_of_type("ValueSet").count(), 1);
+    assert_eq!(r.resources_of_type("Bundle").count(), 0);
+
+    let bad = r#"{"resourceType":"Bundle","entry":[{"resource":{"id":"x"}}]}"#;
+    let e = message(
+        Registry::builder()
+            .add_bytes("bad-bundle.json", bad.as_bytes())
+            .build()
+            .unwrap_err(),
+    );
+    assert!(
+        e.contains("bad-bundle.json") && e.contains("entry[0]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn resources_without_url() {
+    let r = Registry::builder()
+        .core(false)
+        .add_bytes("p.json", br#"{"resourceType":"Patient","id":"p1"}"#)
+        .build()
+        .unwrap();
+    assert_eq!(r.by_id("Patient", "p1").unwrap().resource_type, "Patient");
+    assert_eq!(r.resources_of_type("Patient").count(), 1);
+}
+
+#[test]
+fn malformed_json_is_an_error_naming_the_file() {
+    for (name, bytes, want) in [
+        (
+            "trunc.json",
+            &br#"{"resourceType": "ValueSet", "#[..],
+            "invalid JSON",
+        ),
+        (
+            "dup.json",
+            br#"{"resourceType":"ValueSet","url":"a","url":"b"}"#,
+            "duplicate",
+        ),
+        ("nort.json", br#"{"id":"x"}"#, "no resourceType"),
+        ("array.json", b"[1,2]", "not a FHIR resource"),
+        ("junk.bin", b"\x00\x01", "not a FHIR resource"),
+        ("empty.json", b"", "not a FHIR resource"),
+    ] {
+        let e = message(
+            Registry::builder()
+                .add_bytes(name, bytes)
+                .build()
+                .unwrap_err(),
+        );
+        assert!(e.starts_with(name) && e.contains(want), "{name}: {e}");
+    }
+}
+
+#[test]
+fn package_tgz() {
+    let sd = br#"{"resourceType":"StructureDefinition","id":"p","url":"http://example.org/StructureDefinition/p","version":"1.2.3",
+        "name":"P","kind":"resource","type":"Patient","derivation":"constraint","baseDefinition":"http://hl7.org/fhir/StructureDefinition/Patient","abstract":false}"#;
+    let bytes = tgz(&[
+        ("package/package.json", MANIFEST),
+        ("package/StructureDefinition-p.json", sd),
+        (
+            "package/ValueSet-v.json",
+            vs("http://example.org/vs", "1.2.3", "v").as_bytes(),
+        ),
+        (
+            "package/other/ValueSet-ignored.json",
+            vs("http://example.org/ignored", "1", "i").as_bytes(),
+        ),
+        (
+            "package/example/Patient-ex.json",
+            br#"{"resourceType":"Patient","id":"ex"}"#,
+        ),
+        ("package/openapi.json", br#"{"openapi":"3.0"}"#),
+    ]);
+    let r = Registry::builder()
+        .add_bytes("test.tgz", &bytes)
+        .build()
+        .unwrap();
+    assert_eq!(
+        r.resolve("http://example.org/StructureDefinition/p|1.2")
+            .unwrap()
+            .id
+            .as_deref(),
+        Some("p")
+    );
+    assert!(r.resolve("http://example.org/vs").is_some());
+    assert!(
+        r.resolve("http://example.org/ignored").is_none(),
+        "subfolders are not loaded"
+    );
+    assert!(
+        r.by_id("Patient", "ex").is_none(),
+        "examples are not loaded"
+    );
+    let pkg = &r.packages()[0];
+    assert_eq!(pkg.id(), "example.fhir.test#1.2.3");
+    assert_eq!(pkg.resources, 2);
+    assert_eq!(pkg.fhir_versions, ["4.0.1"]);
+    assert_eq!(pkg.canonical.as_deref(), Some("http://example.org"));
+    assert_eq!(
+        pkg.dependencies,
+        [
+            ("example.fhir.dep".to_owned(), "0.1.0".to_owned()),
+            ("hl7.fhir.r4.core".to_owned(), "4.0.1".to_owned())
+        ]
+    );
+    let s = r
+        .resolve_summary("http://example.org/StructureDefinition/p")
+        .unwrap();
+    assert_eq!(
+        s.origin(),
+        &Origin::Loaded("example.fhir.test#1.2.3".into())
+    );
+    assert_eq!(s.derivation(), Some("constraint"));
+    assert_eq!(
+        s.base_definition(),
+        Some("http://hl7.org/fhir/StructureDefinition/Patient")
+    );
+
+    // With an .index.json only the listed files are loaded.
+    let index = br#"{"index-version":1,"files":[{"filename":"ValueSet-v.json","resourceType":"ValueSet"}]}"#;
+    let bytes = tgz(&[
+        ("package/package.json", MANIFEST),
+        ("package/.index.json", index),
+        ("package/StructureDefinition-p.json", sd),
+        (
+            "package/ValueSet-v.json",
+            vs("http://example.org/vs", "1.2.3", "v").as_bytes(),
+        ),
+    ]);
+    let r = Registry::builder()
+        .core(false)
+        .add_bytes("idx.tgz", &bytes)
+        .build()
+        .unwrap();
+    assert_eq!(r.len(), 1);
+    assert!(r.resolve("http://example.org/vs").is_some());
+}
+
+#[test]
+fn malformed_packages() {
+    let check = |name: &str, bytes: &[u8], want: &str| {
+        let e = message(
+            Registry::builder()
+                .add_bytes(name, bytes)
+                .build()
+                .unwrap_err(),
+        );
+        assert!(e.starts_with(name) && e.contains(want), "{name}: {e}");
+    };
+    check(
+        "garbage.tgz",
+        b"\x1f\x8b\x08\x00garbage",
+        "bad package archive",
+    );
+    let good = tgz(&[("package/package.json", MANIFEST)]);
+    check("truncated.tgz", &good[..good.len() / 2], "");
+    check(
+        "escape.tgz",
+        &tgz(&[("package/../../evil.json", b"{}")]),
+        "escapes",
+    );
+    check("abs.tgz", &tgz(&[("/etc/evil.json", b"{}")]), "escapes");
+    check(
+        "nomanifest.tgz",
+        &tgz(&[("package/ValueSet-v.json", b"{}")]),
+        "package.json",
+    );
+    check(
+        "badjson.tgz",
+        &tgz(&[
+            ("package/package.json", MANIFEST),
+            ("package/ValueSet-v.json", b"{\"resourceType\":"),
+        ]),
+        "package/ValueSet-v.json: invalid JSON",
+    );
+    check(
+        "badmanifest.tgz",
+        &tgz(&[("package/package.json", b"{\"name\":1}")]),
+        "package.json",
+    );
+    // Size bound.
+    let big = vec![b' '; 100_000];
+    let e = message(
+        Registry::builder()
+            .max_package_size(50_000)
+            .add_bytes(
+                "big.tgz",
+                &tgz(&[("package/package.json", MANIFEST), ("package/x.json", &big)]),
+            )
+            .build()
+            .unwrap_err(),
+    );
+    assert!(e.contains("larger than 50000"), "{e}");
+}
+
+#[test]
+fn folders_and_package_cache() {
+    // A plain folder: every .json file (non-resources skipped), not subfolders.
+    let dir = temp_dir("folder");
+    std::fs::write(dir.join("a.json"), vs("http://x/a", "1", "a")).unwrap();
+    std::fs::write(dir.join("b.json"), vs("http://x/b", "1", "b")).unwrap();
+    std::fs::write(dir.join("fhirpkg.lock.json"), br#"{"dependencies":{}}"#).unwrap();
+    std::fs::write(dir.join("notes.txt"), b"hello").unwrap();
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("sub/c.json"), vs("http://x/c", "1", "c")).unwrap();
+    let r = Registry::builder()
+        .core(false)
+        .add_path(&dir)
+        .build()
+        .unwrap();
+    assert_eq!(r.len(), 2);
+    // A single file.
+    let r = Registry::builder()
+        .core(false)
+        .add_path(dir.join("a.json"))
+        .build()
+        .unwrap();
+    assert_eq!(r.len(), 1);
+    std::fs::write(dir.join("bad.json"), b"{").unwrap();
+    let e = message(Registry::builder().add_path(&dir).build().unwrap_err());
+    assert!(e.contains("bad.json"), "{e}");
+    let e = message(
+        Registry::builder()
+            .add_path(dir.join("missing.json"))
+            .build()
+            .unwrap_err(),
+    );
+    assert!(e.contains("missing.json"), "{e}");
+
+    // A package cache with a package and its dependency.
+    let cache = temp_dir("cache");
+    let write_pkg = |id: &str, manifest: &[u8], files: &[(&str, String)]| {
+        let p = cache.join(id).join("package");
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::write(p.join("package.json"), manifest).unwrap();
+        for (n, c) in files {
+            std::fs::write(p.join(n), c).unwrap();
+        }
+    };
+    write_pkg(
+        "example.fhir.test#1.2.3",
+        MANIFEST,
+        &[("ValueSet-t.json", vs("http://x/t", "1.2.3", "t"))],
+    );
+    write_pkg(
+        "example.fhir.test#1.0.0",
+        br#"{"name":"example.fhir.test","version":"1.0.0"}"#,
+        &[],
+    );
+    write_pkg(
+        "example.fhir.dep#0.1.0",
+        br#"{"name":"example.fhir.dep","version":"0.1.0"}"#,
+        &[("ValueSet-d.json", vs("http://x/d", "0.1.0", "d"))],
+    );
+    let r = Registry::builder()
+        .core(false)
+        .package_cache_dir(&cache)
+        .add_package_cache("example.fhir.test#1.2.3")
+        .build()
+        .unwrap();
+    assert!(r.resolve("http://x/t").is_some());
+    assert!(r.resolve("http://x/d").is_none());
+    let r = Registry::builder()
+        .package_cache_dir(&cache)
+        .with_dependencies(true)
+        .add_package_cache("example.fhir.test")
+        .build()
+        .unwrap();
+    let ids: Vec<String> = r.packages().iter().map(|p| p.id()).collect();
+    assert_eq!(ids, ["example.fhir.test#1.2.3", "example.fhir.dep#0.1.0"]);
+    assert!(r.resolve("http://x/d").is_some());
+    // A package folder given by path.
+    let r = Registry::builder()
+        .core(false)
+        .add_path(cache.join("example.fhir.dep#0.1.0"))
+        .build()
+        .unwrap();
+    assert_eq!(r.packages()[0].name, "example.fhir.dep");
+    for bad in [
+        "example.fhir.nope#1.0.0",
+        "../x#1",
+        "example.fhir.test#../1",
+    ] {
+        let e = message(
+            Registry::builder()
+                .package_cache_dir(&cache)
+                .add_package_cache(bad)
+                .build()
+                .unwrap_err(),
+        );
+        assert!(e.contains("not found"), "{e}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(cache);
+}
+
+fn shared() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        println!("skipped: test data folder {} absent", p.display());
+        None
+    }
+}
+
+#[test]
+fn shared_packages() {
+    let Some(shared) = shared() else { return };
+    let mut tgzs: Vec<PathBuf> = std::fs::read_dir(shared.join("packages"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tgz"))
+        .collect();
+    tgzs.sort();
+    if tgzs.is_empty() {
+        println!(
+            "skipped: no packages in {}",
+            shared.join("packages").display()
+        );
+        return;
+    }
+    let mut b = Registry::builder();
+    for p in &tgzs {
+        let t = std::time::Instant::now();
+        let r = Registry::builder()
+            .add_path(p)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pkg = &r.packages()[0];
+        println!(
+            "{}: {} resources, {:?}",
+            pkg.id(),
+            pkg.resources,
+            t.elapsed()
+        );
+        assert!(pkg.resources > 0, "{}", p.display());
+        for s in r.summaries().filter(|s| !s.is_core()) {
+            let id = s.id().unwrap_or_default();
+            assert!(
+                r.by_id(s.resource_type(), id).is_some(),
+                "{} {}/{id} decodes",
+                p.display(),
+                s.resource_type()
+            );
+        }
+        b = b.add_path(p);
+    }
+    let r = b.build().unwrap();
+    if let Some(basis) = r.packages().iter().find(|p| p.name == "hl7.fhir.no.basis") {
+        assert!(basis
+            .dependencies
+            .iter()
+            .any(|(n, _)| n == "hl7.fhir.r4.core"));
+        let sd = r
+            .resolve("http://hl7.no/fhir/ig/StructureDefinition/no-basis-Patient")
+            .unwrap();
+        assert_eq!(sd.str("type"), Some("Patient"));
+        assert_eq!(
+            sd.str("baseDefinition"),
+            Some("http://hl7.org/fhir/StructureDefinition/Patient")
+        );
+    }
+}
