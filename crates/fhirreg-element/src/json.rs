@@ -1,12 +1,1288 @@
-//! FHIR JSON reader and writer (to be implemented).
-use crate::{Document, Element, ParseError, ParseOptions};
+//! FHIR JSON reader and writer.
+//!
+//! The reader is a hand-written single-pass tokenizer (no serde): it keeps
+//! the 1-based line:column of every node and the exact text of numbers, and
+//! applies the FHIR JSON rules (<https://hl7.org/fhir/R4/json.html>) while it
+//! builds the [`Element`] tree:
+//!
+//! * `resourceType` marks a resource (the root, `contained`,
+//!   `Bundle.entry.resource`, ...) and is not a child;
+//! * `_name` siblings are merged into the `name` elements (arrays aligned by
+//!   index with `null` placeholders);
+//! * duplicate keys, empty strings/objects/arrays and stray `null`s are
+//!   reported as error [`Issue`]s in [`Document::issues`] (the first of
+//!   duplicated keys wins, as in the HL7 validator);
+//! * `fhir_comments` is ignored.
+//!
+//! Malformed JSON (bad syntax, invalid UTF-8, invalid escapes, trailing
+//! garbage, nesting deeper than [`ParseOptions::max_depth`], input larger
+//! than [`ParseOptions::max_size`]) is a [`ParseError`] with a position.
+//!
+//! ```
+//! use fhirreg_element::{json, ParseOptions, Position};
+//! let src = br#"{"resourceType":"Patient","name":[{"given":["Ann",null],"_given":[null,{"id":"g2"}]}]}"#;
+//! let doc = json::parse(src, &ParseOptions::default()).unwrap();
+//! assert!(doc.issues.is_empty());
+//! let name = doc.root.child("name").unwrap();
+//! let given: Vec<_> = name.children_named("given").collect();
+//! assert_eq!(given[0].value.as_deref(), Some("Ann"));
+//! assert_eq!(given[1].value, None);
+//! assert_eq!(given[1].child_value("id"), Some("g2"));
+//! assert_eq!(name.pos, Position::new(1, 35)); // array items: the item itself
+//! // And back:
+//! assert_eq!(json::write(&doc.root, false), std::str::from_utf8(src).unwrap());
+//! ```
 
-/// Read a FHIR JSON document.
-pub fn parse(_bytes: &[u8], _options: &ParseOptions) -> Result<Document, ParseError> {
-    Err(ParseError::new("not implemented", Default::default()))
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+use crate::locate::Locator;
+use crate::{Document, Element, Issue, IssueType, ParseError, ParseOptions, Position, ValueKind};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A JSON value as read, before the FHIR conversion of its parent object.
+enum JVal {
+    Str(String),
+    Num(String),
+    Bool(bool),
+    Null,
+    Obj(Obj),
+    Arr(Vec<(Position, JVal)>),
 }
 
-/// Write an element tree as FHIR JSON (pretty when `pretty`).
-pub fn write(_root: &Element, _pretty: bool) -> String {
-    String::new()
+/// An object already converted to FHIR children.
+struct Obj {
+    children: Vec<Element>,
+    resource_type: Option<String>,
+}
+
+struct Prop {
+    key: String,
+    key_pos: Position,
+    val_pos: Position,
+    val: JVal,
+}
+
+struct Parser<'a> {
+    b: &'a [u8],
+    i: usize,
+    loc: Locator<'a>,
+    issues: Vec<Issue>,
+    /// Syntactic path of the current node, without the root resource type
+    /// (prefixed at the end, when the root's `resourceType` is known).
+    path: String,
+    depth: usize,
+    max_depth: usize,
+}
+
+/// Read a FHIR JSON document.
+///
+/// Returns the element tree plus the FHIR JSON rule violations as issues;
+/// a document that is not JSON (or exceeds the limits in `options`) is a
+/// [`ParseError`]. A UTF-8 byte order mark is skipped.
+///
+/// ```
+/// use fhirreg_element::{json, ParseOptions};
+/// let doc = json::parse(br#"{"resourceType":"Observation","valueQuantity":{"value":1.50}}"#,
+///                       &ParseOptions::default()).unwrap();
+/// let q = doc.root.child("valueQuantity").unwrap();
+/// assert_eq!(q.child_value("value"), Some("1.50"));
+///
+/// let err = json::parse(b"{\"resourceType\":\"Patient\"", &ParseOptions::default()).unwrap_err();
+/// assert_eq!(err.pos.line, 1);
+/// ```
+pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseError> {
+    if bytes.len() > options.max_size {
+        return Err(ParseError::new(
+            format!(
+                "the document is {} bytes, more than the limit of {} bytes",
+                bytes.len(),
+                options.max_size
+            ),
+            Position::new(1, 1),
+        ));
+    }
+    let b = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let mut p = Parser {
+        b,
+        i: 0,
+        loc: Locator::new(b),
+        issues: Vec::new(),
+        path: String::new(),
+        depth: 0,
+        max_depth: options.max_depth,
+    };
+    p.skip_ws();
+    let root_pos = p.here();
+    match p.peek() {
+        None => {
+            return Err(ParseError::new(
+                "empty document: expected a JSON object",
+                root_pos,
+            ))
+        }
+        Some(b'{') => {}
+        Some(_) => {
+            return Err(ParseError::new(
+                "the root of a FHIR JSON document must be an object",
+                root_pos,
+            ))
+        }
+    }
+    let obj = p.parse_object()?;
+    p.skip_ws();
+    if p.i < p.b.len() {
+        let pos = p.here();
+        return Err(ParseError::new(
+            "unexpected content after the end of the JSON document",
+            pos,
+        ));
+    }
+    let mut root = Element::new(obj.resource_type.clone().unwrap_or_default(), root_pos);
+    root.children = obj.children;
+    root.resource_type = obj.resource_type;
+    let mut issues = p.issues;
+    if root.resource_type.is_none() {
+        issues.insert(
+            0,
+            Issue::error(
+                IssueType::Invalid,
+                "JSON_NO_RESOURCE_TYPE",
+                "Unable to find resourceType property: the root object is not a FHIR resource",
+                "",
+                Some(root_pos),
+            ),
+        );
+    }
+    if !root.name.is_empty() {
+        for issue in &mut issues {
+            issue.expression = if issue.expression.is_empty() {
+                root.name.clone()
+            } else {
+                format!("{}.{}", root.name, issue.expression)
+            };
+        }
+    }
+    Ok(Document { root, issues })
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+impl<'a> Parser<'a> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn here(&mut self) -> Position {
+        self.loc.pos(self.i)
+    }
+
+    fn err<T>(&mut self, at: usize, msg: impl Into<String>) -> Result<T, ParseError> {
+        Err(ParseError::new(msg, self.loc.pos(at)))
+    }
+
+    fn issue(&mut self, id: &'static str, msg: String, expr: String, pos: Position) {
+        self.issues
+            .push(Issue::error(IssueType::Structure, id, msg, expr, Some(pos)));
+    }
+
+    #[inline]
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn unexpected<T>(&mut self, expected: &str) -> Result<T, ParseError> {
+        let at = self.i;
+        match self.peek() {
+            None => self.err(at, format!("unexpected end of input: expected {expected}")),
+            Some(c) if c.is_ascii_graphic() => self.err(
+                at,
+                format!("unexpected character '{}': expected {expected}", c as char),
+            ),
+            Some(c) => self.err(
+                at,
+                format!("unexpected byte 0x{c:02X}: expected {expected}"),
+            ),
+        }
+    }
+
+    fn enter(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > self.max_depth {
+            let at = self.i;
+            let max = self.max_depth;
+            return self.err(
+                at,
+                format!("JSON nesting is deeper than the limit of {max}"),
+            );
+        }
+        Ok(())
+    }
+
+    fn parse_value(&mut self) -> Result<JVal, ParseError> {
+        match self.peek() {
+            Some(b'{') => Ok(JVal::Obj(self.parse_object()?)),
+            Some(b'[') => Ok(JVal::Arr(self.parse_array()?)),
+            Some(b'"') => Ok(JVal::Str(self.parse_string()?)),
+            Some(b't') => self.literal(b"true", JVal::Bool(true)),
+            Some(b'f') => self.literal(b"false", JVal::Bool(false)),
+            Some(b'n') => self.literal(b"null", JVal::Null),
+            Some(b'-' | b'0'..=b'9') => Ok(JVal::Num(self.parse_number()?)),
+            _ => self.unexpected("a JSON value"),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], v: JVal) -> Result<JVal, ParseError> {
+        if self.b.get(self.i..self.i + word.len()) == Some(word) {
+            self.i += word.len();
+            Ok(v)
+        } else {
+            self.unexpected("a JSON value")
+        }
+    }
+
+    fn parse_number(&mut self) -> Result<String, ParseError> {
+        let start = self.i;
+        let mut j = start;
+        let digits = |b: &[u8], mut j: usize| {
+            while let Some(b'0'..=b'9') = b.get(j) {
+                j += 1;
+            }
+            j
+        };
+        if self.b.get(j) == Some(&b'-') {
+            j += 1;
+        }
+        match self.b.get(j) {
+            Some(b'0') => j += 1,
+            Some(b'1'..=b'9') => j = digits(self.b, j + 1),
+            _ => return self.err(start, "invalid number"),
+        }
+        if self.b.get(j) == Some(&b'.') {
+            let k = digits(self.b, j + 1);
+            if k == j + 1 {
+                return self.err(start, "invalid number: no digits after the decimal point");
+            }
+            j = k;
+        }
+        if let Some(b'e' | b'E') = self.b.get(j) {
+            j += 1;
+            if let Some(b'+' | b'-') = self.b.get(j) {
+                j += 1;
+            }
+            let k = digits(self.b, j);
+            if k == j {
+                return self.err(start, "invalid number: no digits in the exponent");
+            }
+            j = k;
+        }
+        if let Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') = self.b.get(j) {
+            return self.err(start, "invalid number");
+        }
+        self.i = j;
+        // The slice is ASCII by construction.
+        Ok(String::from_utf8_lossy(self.b.get(start..j).unwrap_or_default()).into_owned())
+    }
+
+    fn utf8(&mut self, from: usize, to: usize) -> Result<&'a str, ParseError> {
+        let b: &'a [u8] = self.b;
+        let slice = b.get(from..to).unwrap_or_default();
+        match std::str::from_utf8(slice) {
+            Ok(s) => Ok(s),
+            Err(e) => self.err(from + e.valid_up_to(), "invalid UTF-8 in a string"),
+        }
+    }
+
+    /// At the opening quote; returns the unescaped string.
+    fn parse_string(&mut self) -> Result<String, ParseError> {
+        let open = self.i;
+        let start = open + 1;
+        let mut j = start;
+        // Fast path: no escapes.
+        loop {
+            match self.b.get(j) {
+                None => return self.err(open, "unterminated string"),
+                Some(b'"') => {
+                    let s = self.utf8(start, j)?.to_owned();
+                    self.i = j + 1;
+                    return Ok(s);
+                }
+                Some(b'\\') => break,
+                Some(&c) if c < 0x20 => {
+                    return self.err(j, "control character in a string (must be escaped)")
+                }
+                Some(_) => j += 1,
+            }
+        }
+        let mut out = String::with_capacity(j - start + 16);
+        let mut seg = start;
+        loop {
+            match self.b.get(j) {
+                None => return self.err(open, "unterminated string"),
+                Some(b'"') => {
+                    out.push_str(self.utf8(seg, j)?);
+                    self.i = j + 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    out.push_str(self.utf8(seg, j)?);
+                    let esc = j;
+                    let c = match self.b.get(j + 1) {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            let hi = self.hex4(j + 2)?;
+                            j += 6;
+                            let cp = if (0xD800..0xDC00).contains(&hi) {
+                                let lo = if self.b.get(j) == Some(&b'\\')
+                                    && self.b.get(j + 1) == Some(&b'u')
+                                {
+                                    self.hex4(j + 2)?
+                                } else {
+                                    0
+                                };
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return self
+                                        .err(esc, "unpaired UTF-16 surrogate in \\u escape");
+                                }
+                                j += 6;
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else if (0xDC00..0xE000).contains(&hi) {
+                                return self.err(esc, "unpaired UTF-16 surrogate in \\u escape");
+                            } else {
+                                hi
+                            };
+                            match char::from_u32(cp) {
+                                Some(c) => out.push(c),
+                                None => return self.err(esc, "invalid \\u escape"),
+                            }
+                            seg = j;
+                            continue;
+                        }
+                        _ => return self.err(esc, "invalid escape sequence in a string"),
+                    };
+                    out.push(c);
+                    j += 2;
+                    seg = j;
+                }
+                Some(&c) if c < 0x20 => {
+                    return self.err(j, "control character in a string (must be escaped)")
+                }
+                Some(_) => j += 1,
+            }
+        }
+    }
+
+    fn hex4(&mut self, at: usize) -> Result<u32, ParseError> {
+        let mut v = 0u32;
+        for k in 0..4 {
+            let d = match self.b.get(at + k) {
+                Some(&c @ b'0'..=b'9') => c - b'0',
+                Some(&c @ b'a'..=b'f') => c - b'a' + 10,
+                Some(&c @ b'A'..=b'F') => c - b'A' + 10,
+                _ => {
+                    return self.err(
+                        at.saturating_sub(2),
+                        "invalid \\u escape: expected 4 hex digits",
+                    )
+                }
+            };
+            v = v * 16 + u32::from(d);
+        }
+        Ok(v)
+    }
+
+    fn parse_array(&mut self) -> Result<Vec<(Position, JVal)>, ParseError> {
+        self.enter()?;
+        self.i += 1;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+        } else {
+            loop {
+                self.skip_ws();
+                let pos = self.here();
+                let base = self.path.len();
+                let _ = write!(self.path, "[{}]", items.len());
+                let v = self.parse_value()?;
+                self.path.truncate(base);
+                items.push((pos, v));
+                self.skip_ws();
+                match self.peek() {
+                    Some(b',') => self.i += 1,
+                    Some(b']') => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return self.unexpected("',' or ']'"),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(items)
+    }
+
+    fn parse_object(&mut self) -> Result<Obj, ParseError> {
+        let open_pos = self.here();
+        self.enter()?;
+        self.i += 1;
+        let mut props: Vec<Prop> = Vec::new();
+        let mut resource_type = None;
+        let mut any_key = false;
+        let mut seen_rt = false;
+        let mut seen: Option<HashSet<String>> = None;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+        } else {
+            loop {
+                self.skip_ws();
+                if self.peek() != Some(b'"') {
+                    return self.unexpected("a property name in double quotes");
+                }
+                let key_pos = self.here();
+                let key = self.parse_string()?;
+                self.skip_ws();
+                if self.peek() != Some(b':') {
+                    return self.unexpected("':'");
+                }
+                self.i += 1;
+                self.skip_ws();
+                let val_pos = self.here();
+                let base = self.path.len();
+                if base > 0 {
+                    self.path.push('.');
+                }
+                self.path.push_str(&key);
+                let val = self.parse_value()?;
+                any_key = true;
+                let dup = if key == "resourceType" {
+                    std::mem::replace(&mut seen_rt, true)
+                } else if let Some(set) = &mut seen {
+                    !set.insert(key.clone())
+                } else {
+                    let d = props.iter().any(|p| p.key == key);
+                    if props.len() >= 16 {
+                        seen = Some(props.iter().map(|p| p.key.clone()).collect());
+                    }
+                    d
+                };
+                if dup {
+                    let expr = self.path.clone();
+                    self.issue(
+                        "JSON_DUPLICATE_PROPERTY",
+                        format!("Duplicated property name: {key} (this occurrence is ignored)"),
+                        expr,
+                        key_pos,
+                    );
+                } else if key == "resourceType" {
+                    match val {
+                        JVal::Str(s) if !s.is_empty() => resource_type = Some(s),
+                        _ => {
+                            let expr = self.path.clone();
+                            self.issue(
+                                "JSON_RESOURCE_TYPE_INVALID",
+                                "resourceType must be a non-empty string".into(),
+                                expr,
+                                val_pos,
+                            );
+                        }
+                    }
+                } else if key != "fhir_comments" {
+                    props.push(Prop {
+                        key,
+                        key_pos,
+                        val_pos,
+                        val,
+                    });
+                }
+                self.path.truncate(base);
+                self.skip_ws();
+                match self.peek() {
+                    Some(b',') => self.i += 1,
+                    Some(b'}') => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return self.unexpected("',' or '}'"),
+                }
+            }
+        }
+        self.depth -= 1;
+        if !any_key {
+            let expr = self.path.clone();
+            self.issue(
+                "JSON_EMPTY_OBJECT",
+                "Object must have some content (empty objects are not allowed in FHIR JSON)".into(),
+                expr,
+                open_pos,
+            );
+        }
+        let children = self.build_children(props);
+        Ok(Obj {
+            children,
+            resource_type,
+        })
+    }
+
+    /// Convert an object's properties into FHIR children, merging `_name`
+    /// siblings into `name`.
+    fn build_children(&mut self, mut props: Vec<Prop>) -> Vec<Element> {
+        let n = props.len();
+        // For a normal property the index of its `_` sibling; for a `_`
+        // property the index of its base.
+        let mut partner: Vec<Option<usize>> = vec![None; n];
+        if props.iter().any(|p| p.key.starts_with('_')) {
+            let pairs: Vec<(usize, usize)> = if n <= 12 {
+                props
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, p)| {
+                        let base = p.key.strip_prefix('_')?;
+                        props.iter().position(|q| q.key == base).map(|j| (i, j))
+                    })
+                    .collect()
+            } else {
+                let idx: HashMap<&str, usize> = props
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (p.key.as_str(), i))
+                    .collect();
+                props
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, p)| {
+                        let base = p.key.strip_prefix('_')?;
+                        idx.get(base).map(|&j| (i, j))
+                    })
+                    .collect()
+            };
+            for (i, j) in pairs {
+                if let Some(s) = partner.get_mut(i) {
+                    *s = Some(j);
+                }
+                if let Some(s) = partner.get_mut(j) {
+                    *s = Some(i);
+                }
+            }
+        }
+        let mut children = Vec::with_capacity(n);
+        for i in 0..n {
+            let pt = partner.get(i).copied().flatten();
+            let Some(p) = props.get_mut(i) else { break };
+            let is_under = p.key.starts_with('_');
+            if is_under && pt.is_some() {
+                continue; // merged when its base is handled
+            }
+            let key = std::mem::take(&mut p.key);
+            let val = std::mem::replace(&mut p.val, JVal::Null);
+            let (key_pos, val_pos) = (p.key_pos, p.val_pos);
+            if let Some(base) = key.strip_prefix('_') {
+                self.emit(
+                    &mut children,
+                    base,
+                    key_pos,
+                    Slot::Absent,
+                    Some((key_pos, val_pos, val)),
+                );
+            } else {
+                let under = pt.and_then(|k| props.get_mut(k)).map(|u| {
+                    (
+                        u.key_pos,
+                        u.val_pos,
+                        std::mem::replace(&mut u.val, JVal::Null),
+                    )
+                });
+                self.emit(
+                    &mut children,
+                    &key,
+                    key_pos,
+                    Slot::Present(val_pos, val),
+                    under,
+                );
+            }
+        }
+        children
+    }
+
+    fn emit(
+        &mut self,
+        out: &mut Vec<Element>,
+        key: &str,
+        key_pos: Position,
+        prim: Slot,
+        under: Option<(Position, Position, JVal)>,
+    ) {
+        let key_expr = join(&self.path, key);
+        let under_expr = |path: &str| join(path, &format!("_{key}"));
+        match prim {
+            Slot::Present(val_pos, JVal::Arr(items)) => {
+                if items.is_empty() {
+                    self.issue(
+                        "JSON_EMPTY_ARRAY",
+                        EMPTY_ARRAY.into(),
+                        key_expr.clone(),
+                        val_pos,
+                    );
+                }
+                let under_items = match under {
+                    None => Vec::new(),
+                    Some((under_key_pos, _, JVal::Arr(u))) => {
+                        if u.len() != items.len() {
+                            let expr = under_expr(&self.path);
+                            self.issue(
+                                "JSON_ARRAY_ALIGNMENT",
+                                format!(
+                                    "The arrays {key} ({} items) and _{key} ({} items) must have the same length",
+                                    items.len(),
+                                    u.len()
+                                ),
+                                expr,
+                                under_key_pos,
+                            );
+                        }
+                        u
+                    }
+                    Some((_, under_val_pos, _)) => {
+                        let expr = under_expr(&self.path);
+                        self.issue(
+                            "JSON_UNDERSCORE_SHAPE",
+                            format!("_{key} must be an array because {key} is an array"),
+                            expr,
+                            under_val_pos,
+                        );
+                        Vec::new()
+                    }
+                };
+                self.emit_items(out, key, &key_expr, items, under_items);
+            }
+            Slot::Absent => match under {
+                Some((_, under_val_pos, JVal::Arr(u))) => {
+                    if u.is_empty() {
+                        let expr = under_expr(&self.path);
+                        self.issue("JSON_EMPTY_ARRAY", EMPTY_ARRAY.into(), expr, under_val_pos);
+                    }
+                    self.emit_items(out, key, &key_expr, Vec::new(), u);
+                }
+                Some((under_key_pos, under_val_pos, v)) => {
+                    let mut el = Element::new(key, under_key_pos);
+                    let expr = under_expr(&self.path);
+                    self.merge_under(&mut el, v, &expr, under_val_pos);
+                    out.push(el);
+                }
+                None => {}
+            },
+            Slot::Present(val_pos, v) => {
+                let complex = matches!(v, JVal::Obj(_));
+                let mut el = Element::new(key, key_pos);
+                let keep = self.fill(&mut el, v, &key_expr, val_pos, false);
+                if let Some((under_key_pos, under_val_pos, uv)) = under {
+                    let expr = under_expr(&self.path);
+                    if complex {
+                        self.issue(
+                            "JSON_UNDERSCORE_COMPLEX",
+                            format!("_{key} is only allowed for primitive properties"),
+                            expr,
+                            under_key_pos,
+                        );
+                    } else {
+                        self.merge_under(&mut el, uv, &expr, under_val_pos);
+                    }
+                }
+                if keep || !el.children.is_empty() {
+                    out.push(el);
+                }
+            }
+        }
+    }
+
+    fn emit_items(
+        &mut self,
+        out: &mut Vec<Element>,
+        key: &str,
+        key_expr: &str,
+        items: Vec<(Position, JVal)>,
+        under_items: Vec<(Position, JVal)>,
+    ) {
+        let n = items.len().max(under_items.len());
+        let mut items = items.into_iter();
+        let mut under_items = under_items.into_iter();
+        for i in 0..n {
+            let item = items.next();
+            let under = under_items.next();
+            let pos = match (&item, &under) {
+                (Some((p, _)), _) | (None, Some((p, _))) => *p,
+                (None, None) => break,
+            };
+            let mut el = Element::new(key, pos);
+            el.in_array = true;
+            let item_expr = format!("{key_expr}[{i}]");
+            let mut has_prim = false;
+            let mut complex = false;
+            if let Some((p, v)) = item {
+                complex = matches!(v, JVal::Obj(_));
+                has_prim = self.fill(&mut el, v, &item_expr, p, true);
+            }
+            let mut has_under = false;
+            if let Some((p, v)) = under {
+                if !matches!(v, JVal::Null) {
+                    has_under = true;
+                    let expr = format!("{}[{i}]", join(&self.path, &format!("_{key}")));
+                    if complex {
+                        self.issue(
+                            "JSON_UNDERSCORE_COMPLEX",
+                            format!("_{key} is only allowed for primitive properties"),
+                            expr,
+                            p,
+                        );
+                        has_under = false;
+                    } else {
+                        self.merge_under(&mut el, v, &expr, p);
+                    }
+                }
+            }
+            if !has_prim && !has_under && el.children.is_empty() {
+                self.issue(
+                    "JSON_NULL",
+                    "A null array item is only allowed when the matching _ item has a value (it is ignored)".into(),
+                    item_expr,
+                    pos,
+                );
+                continue;
+            }
+            out.push(el);
+        }
+    }
+
+    /// Fill `el` from a base value. Returns whether the value was a real
+    /// (non-null) value.
+    fn fill(
+        &mut self,
+        el: &mut Element,
+        v: JVal,
+        expr: &str,
+        pos: Position,
+        in_array: bool,
+    ) -> bool {
+        match v {
+            JVal::Str(s) => {
+                if s.is_empty() {
+                    self.issue(
+                        "JSON_EMPTY_STRING",
+                        "Empty string values are not allowed: a property with no value must be omitted".into(),
+                        expr.to_string(),
+                        pos,
+                    );
+                }
+                el.value = Some(s);
+                el.primitive = true;
+                true
+            }
+            JVal::Num(s) => {
+                el.value = Some(s);
+                el.primitive = true;
+                el.value_kind = ValueKind::Number;
+                true
+            }
+            JVal::Bool(b) => {
+                el.value = Some(if b { "true" } else { "false" }.to_string());
+                el.value_kind = ValueKind::Boolean;
+                el.primitive = true;
+                true
+            }
+            JVal::Obj(o) => {
+                el.children = o.children;
+                el.resource_type = o.resource_type;
+                true
+            }
+            JVal::Null => {
+                if !in_array {
+                    self.issue(
+                        "JSON_NULL",
+                        "null is not allowed here: a property with no value must be omitted".into(),
+                        expr.to_string(),
+                        pos,
+                    );
+                }
+                false
+            }
+            JVal::Arr(_) => {
+                self.issue(
+                    "JSON_NESTED_ARRAY",
+                    "An array cannot contain an array in FHIR JSON (the nested array is ignored)"
+                        .into(),
+                    expr.to_string(),
+                    pos,
+                );
+                false
+            }
+        }
+    }
+
+    /// Merge the content of a `_name` value into a primitive element.
+    /// (Null array items are placeholders and never reach here.)
+    fn merge_under(&mut self, el: &mut Element, v: JVal, expr: &str, pos: Position) {
+        match v {
+            JVal::Obj(o) => {
+                el.primitive = true;
+                el.children.extend(o.children)
+            }
+            JVal::Null => self.issue(
+                "JSON_NULL",
+                "null is not allowed here: a property with no value must be omitted".into(),
+                expr.to_string(),
+                pos,
+            ),
+            _ => self.issue(
+                "JSON_UNDERSCORE_SHAPE",
+                "A _ property must be an object (with id/extension), or an array of objects and nulls".into(),
+                expr.to_string(),
+                pos,
+            ),
+        }
+    }
+}
+
+enum Slot {
+    Absent,
+    Present(Position, JVal),
+}
+
+const EMPTY_ARRAY: &str =
+    "Array cannot be empty - the property should not be present if it has no values";
+
+// ---------------------------------------------------------------- writer
+
+/// Write an element tree as FHIR JSON (pretty when `pretty`: two-space
+/// indentation, one property per line).
+///
+/// Resources start with `resourceType`; children with the same name are
+/// grouped into one property (an array when there are several or when
+/// `in_array` is set); primitives are written as string, number or boolean
+/// according to [`ValueKind`], and their `id`/`extension` children go to
+/// the `_name` sibling (arrays aligned with `null`).
+///
+/// An element with no value is written as a primitive (`_name` only) when
+/// [`Element::primitive`] is set and its children are all `id`/`extension`;
+/// otherwise as an object.
+///
+/// ```
+/// use fhirreg_element::{json, Element, Position, ValueKind};
+/// let mut root = Element::new("Patient", Position::default());
+/// root.resource_type = Some("Patient".into());
+/// let mut active = Element::new("active", Position::default());
+/// active.value = Some("true".into());
+/// active.value_kind = ValueKind::Boolean;
+/// root.children.push(active);
+/// assert_eq!(json::write(&root, false), r#"{"resourceType":"Patient","active":true}"#);
+/// ```
+pub fn write(root: &Element, pretty: bool) -> String {
+    let mut w = Writer {
+        out: String::with_capacity(1024),
+        pretty,
+        indent: 0,
+    };
+    w.object(root);
+    if pretty {
+        w.out.push('\n');
+    }
+    w.out
+}
+
+struct Writer {
+    out: String,
+    pretty: bool,
+    indent: usize,
+}
+
+fn is_meta(e: &Element) -> bool {
+    e.name == "id" || e.name == "extension"
+}
+
+impl Writer {
+    fn newline(&mut self) {
+        if self.pretty {
+            self.out.push('\n');
+            for _ in 0..self.indent {
+                self.out.push_str("  ");
+            }
+        }
+    }
+
+    fn key(&mut self, first: &mut bool, k: &str) {
+        if !*first {
+            self.out.push(',');
+        }
+        *first = false;
+        self.newline();
+        write_str(&mut self.out, k);
+        self.out.push(':');
+        if self.pretty {
+            self.out.push(' ');
+        }
+    }
+
+    fn object(&mut self, e: &Element) {
+        self.out.push('{');
+        self.indent += 1;
+        let mut first = true;
+        if let Some(rt) = &e.resource_type {
+            self.key(&mut first, "resourceType");
+            write_str(&mut self.out, rt);
+        }
+        self.members(&e.children, &mut first);
+        self.indent -= 1;
+        if !first {
+            self.newline();
+        }
+        self.out.push('}');
+    }
+
+    fn members(&mut self, children: &[Element], first: &mut bool) {
+        // Group by name in order of first appearance.
+        let mut groups: Vec<(&str, Vec<&Element>)> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        for c in children {
+            let slot = if children.len() > 8 {
+                index.get(c.name.as_str()).copied()
+            } else {
+                groups.iter().position(|(n, _)| *n == c.name)
+            };
+            match slot.and_then(|i| groups.get_mut(i)) {
+                Some((_, g)) => g.push(c),
+                None => {
+                    index.insert(&c.name, groups.len());
+                    groups.push((&c.name, vec![c]));
+                }
+            }
+        }
+        for (name, items) in groups {
+            let array = items.len() > 1 || items.iter().any(|e| e.in_array);
+            let primitive = |e: &Element| {
+                e.resource_type.is_none()
+                    && (e.value.is_some() || (e.primitive && e.children.iter().all(is_meta)))
+            };
+            if items.iter().all(|e| primitive(e)) {
+                self.primitive_group(name, &items, array, first);
+            } else {
+                self.key(first, name);
+                if array {
+                    self.out.push('[');
+                    self.indent += 1;
+                    for (i, e) in items.iter().enumerate() {
+                        if i > 0 {
+                            self.out.push(',');
+                        }
+                        self.newline();
+                        self.object(e);
+                    }
+                    self.indent -= 1;
+                    self.newline();
+                    self.out.push(']');
+                } else if let Some(e) = items.first() {
+                    self.object(e);
+                }
+            }
+        }
+    }
+
+    fn primitive_group(&mut self, name: &str, items: &[&Element], array: bool, first: &mut bool) {
+        let any_value = items.iter().any(|e| e.value.is_some());
+        let any_meta = items.iter().any(|e| !e.children.is_empty());
+        if any_value {
+            self.key(first, name);
+            if array {
+                self.out.push('[');
+                for (i, e) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(',');
+                        if self.pretty {
+                            self.out.push(' ');
+                        }
+                    }
+                    self.value(e);
+                }
+                self.out.push(']');
+            } else if let Some(e) = items.first() {
+                self.value(e);
+            }
+        }
+        if any_meta {
+            self.key(first, &format!("_{name}"));
+            let meta_obj = |w: &mut Writer, e: &Element| {
+                if e.children.is_empty() {
+                    w.out.push_str("null");
+                } else {
+                    w.out.push('{');
+                    w.indent += 1;
+                    let mut f = true;
+                    w.members(&e.children, &mut f);
+                    w.indent -= 1;
+                    w.newline();
+                    w.out.push('}');
+                }
+            };
+            if array {
+                self.out.push('[');
+                self.indent += 1;
+                for (i, e) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(',');
+                    }
+                    self.newline();
+                    meta_obj(self, e);
+                }
+                self.indent -= 1;
+                self.newline();
+                self.out.push(']');
+            } else if let Some(e) = items.first() {
+                meta_obj(self, e);
+            }
+        }
+    }
+
+    fn value(&mut self, e: &Element) {
+        match (&e.value, e.value_kind) {
+            (None, _) => self.out.push_str("null"),
+            (Some(v), ValueKind::Number) if is_json_number(v) => self.out.push_str(v),
+            (Some(v), ValueKind::Boolean) if v == "true" || v == "false" => self.out.push_str(v),
+            (Some(v), _) => write_str(&mut self.out, v),
+        }
+    }
+}
+
+fn is_json_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut j = 0;
+    let digits = |mut j: usize| {
+        while let Some(b'0'..=b'9') = b.get(j) {
+            j += 1;
+        }
+        j
+    };
+    if b.first() == Some(&b'-') {
+        j = 1;
+    }
+    match b.get(j) {
+        Some(b'0') => j += 1,
+        Some(b'1'..=b'9') => j = digits(j + 1),
+        _ => return false,
+    }
+    if b.get(j) == Some(&b'.') {
+        let k = digits(j + 1);
+        if k == j + 1 {
+            return false;
+        }
+        j = k;
+    }
+    if let Some(b'e' | b'E') = b.get(j) {
+        j += 1;
+        if let Some(b'+' | b'-') = b.get(j) {
+            j += 1;
+        }
+        let k = digits(j);
+        if k == j {
+            return false;
+        }
+        j = k;
+    }
+    j == b.len()
+}
+
+/// Append `s` as a JSON string literal.
+fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut seg = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0x08 => Some("\\b"),
+            0x0C => Some("\\f"),
+            0..=0x1F => None,
+            _ => continue,
+        };
+        out.push_str(s.get(seg..i).unwrap_or_default());
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                let _ = write!(out, "\\u{b:04x}");
+            }
+        }
+        seg = i + 1;
+    }
+    out.push_str(s.get(seg..).unwrap_or_default());
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Document {
+        match parse(s.as_bytes(), &ParseOptions::default()) {
+            Ok(d) => d,
+            Err(e) => panic!("parse failed: {e}"),
+        }
+    }
+
+    fn perr(s: &[u8]) -> ParseError {
+        match parse(s, &ParseOptions::default()) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn positions_and_nested_resources() {
+        let d = p("{\n  \"resourceType\": \"Bundle\",\n  \"entry\": [\n    {\"resource\": {\"resourceType\": \"Patient\", \"id\": \"p\"}}\n  ]\n}");
+        assert!(d.issues.is_empty(), "{:?}", d.issues);
+        assert_eq!(d.root.name, "Bundle");
+        assert_eq!(d.root.pos, Position::new(1, 1));
+        let entry = d.root.child("entry").unwrap();
+        assert!(entry.in_array);
+        assert_eq!(entry.pos, Position::new(4, 5));
+        let res = entry.child("resource").unwrap();
+        assert_eq!(res.pos, Position::new(4, 6));
+        assert_eq!(res.resource_type.as_deref(), Some("Patient"));
+        assert_eq!(res.children.len(), 1);
+        assert_eq!(res.child_value("id"), Some("p"));
+    }
+
+    #[test]
+    fn primitive_siblings_merge() {
+        let d = p(
+            r#"{"resourceType":"Patient","birthDate":"1970","_birthDate":{"id":"b","extension":[{"url":"u","valueString":"x"}]},"_gender":{"extension":[{"url":"v","valueCode":"y"}]}}"#,
+        );
+        assert!(d.issues.is_empty(), "{:?}", d.issues);
+        let bd = d.root.child("birthDate").unwrap();
+        assert_eq!(bd.value.as_deref(), Some("1970"));
+        assert_eq!(bd.child_value("id"), Some("b"));
+        assert_eq!(bd.children.len(), 2);
+        let g = d.root.child("gender").unwrap();
+        assert_eq!(g.value, None);
+        assert_eq!(g.children.len(), 1);
+        assert_eq!(d.root.children.len(), 2);
+    }
+
+    #[test]
+    fn rule_violations_are_issues() {
+        let d = p(
+            r#"{"resourceType":"Patient","active":true,"active":false,"id":"","name":[],"text":{},"gender":null,"x":[1,[2]],"given":["a"],"_given":[null,null]}"#,
+        );
+        let ids: Vec<_> = d
+            .issues
+            .iter()
+            .map(|i| (i.message_id, i.expression.as_str()))
+            .collect();
+        assert!(
+            ids.contains(&("JSON_DUPLICATE_PROPERTY", "Patient.active")),
+            "{ids:?}"
+        );
+        assert!(
+            ids.contains(&("JSON_EMPTY_STRING", "Patient.id")),
+            "{ids:?}"
+        );
+        assert!(
+            ids.contains(&("JSON_EMPTY_ARRAY", "Patient.name")),
+            "{ids:?}"
+        );
+        assert!(
+            ids.contains(&("JSON_EMPTY_OBJECT", "Patient.text")),
+            "{ids:?}"
+        );
+        assert!(ids.contains(&("JSON_NULL", "Patient.gender")), "{ids:?}");
+        assert!(
+            ids.contains(&("JSON_NESTED_ARRAY", "Patient.x[1]")),
+            "{ids:?}"
+        );
+        assert!(
+            ids.contains(&("JSON_ARRAY_ALIGNMENT", "Patient._given")),
+            "{ids:?}"
+        );
+        assert!(ids.contains(&("JSON_NULL", "Patient.given[1]")), "{ids:?}");
+        assert_eq!(d.root.child_value("active"), Some("true"));
+        let dup = d
+            .issues
+            .iter()
+            .find(|i| i.message_id == "JSON_DUPLICATE_PROPERTY")
+            .unwrap();
+        assert_eq!(dup.pos, Some(Position::new(1, 41)));
+    }
+
+    #[test]
+    fn strings_and_numbers() {
+        let d = p(
+            r#"{"resourceType":"Basic","a":"\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","n":-1.50e+3,"z":0}"#,
+        );
+        assert_eq!(d.root.child_value("a"), Some("\"\\/\u{8}\u{c}\n\r\té😀"));
+        let n = d.root.child("n").unwrap();
+        assert_eq!(n.value.as_deref(), Some("-1.50e+3"));
+        assert_eq!(n.value_kind, ValueKind::Number);
+        assert_eq!(perr(br#"{"a":"\x"}"#).pos, Position::new(1, 7));
+        assert_eq!(perr(br#"{"a":"\ud800"}"#).pos, Position::new(1, 7));
+        assert_eq!(perr(br#"{"a":01}"#).pos, Position::new(1, 6));
+        assert_eq!(perr(b"{\"a\":\"\xff\"}").pos, Position::new(1, 7));
+        assert_eq!(perr(br#"{"a":1} x"#).pos, Position::new(1, 9));
+        assert_eq!(perr(b"").pos, Position::new(1, 1));
+        assert_eq!(perr(b"[1,2]").pos, Position::new(1, 1));
+    }
+
+    #[test]
+    fn bom_missing_resource_type_and_limits() {
+        let d = parse(b"\xEF\xBB\xBF{\"a\":1}", &ParseOptions::default()).unwrap();
+        assert_eq!(d.issues.len(), 1);
+        assert_eq!(d.issues[0].message_id, "JSON_NO_RESOURCE_TYPE");
+        assert_eq!(d.issues[0].pos, Some(Position::new(1, 1)));
+        let opts = ParseOptions {
+            max_depth: 3,
+            max_size: 100,
+        };
+        assert!(parse(br#"{"a":{"b":{"c":1}}}"#, &opts).is_ok());
+        assert!(parse(br#"{"a":{"b":{"c":[1]}}}"#, &opts).is_err());
+        assert!(parse(&[b' '; 101], &opts).is_err());
+    }
+
+    #[test]
+    fn write_round_trip() {
+        let src = r#"{"resourceType":"Patient","id":"x","extension":[{"url":"u","valueDecimal":1.00}],"name":[{"given":["a",null,"c"],"_given":[null,{"id":"g"},null]}],"_gender":{"extension":[{"url":"d","valueCode":"unknown"}]},"gender":"other","contained":[{"resourceType":"Basic","code":{"text":"t\n\"q\""}}]}"#;
+        let d = p(src);
+        assert!(d.issues.is_empty(), "{:?}", d.issues);
+        let out = write(&d.root, false);
+        let d2 = p(&out);
+        assert_eq!(d2.root.children.len(), d.root.children.len());
+        let strip = |e: &Element| -> Element {
+            fn go(e: &Element) -> Element {
+                let mut c = e.clone();
+                c.pos = Position::default();
+                c.children = e.children.iter().map(go).collect();
+                c
+            }
+            go(e)
+        };
+        assert_eq!(strip(&d.root), strip(&d2.root));
+        let pretty = write(&d.root, true);
+        assert_eq!(strip(&p(&pretty).root), strip(&d.root));
+        assert!(pretty.contains("\n  \"id\": \"x\""));
+    }
 }

@@ -17,6 +17,7 @@
 
 pub mod issue;
 pub mod json;
+mod locate;
 pub mod xml;
 
 pub use issue::{Issue, IssueType, Severity};
@@ -82,6 +83,12 @@ pub struct Element {
     /// JSON: the node was an item of an array. XML readers leave it false
     /// and the typing pass sets it from the definitions (max > 1).
     pub in_array: bool,
+    /// The node is a FHIR primitive. Readers set it when there is a value
+    /// (JSON also for a `_name` without `name`); a typing pass sets it for
+    /// primitives that have only `id`/`extension` in XML. The JSON writer
+    /// needs it to write such a value-less primitive as `_name` rather than
+    /// as an object.
+    pub primitive: bool,
 }
 
 impl Element {

@@ -1,0 +1,140 @@
+//! Round trips over a directory of FHIR R4 JSON examples
+//! (`$FHIRREG_R4_EXAMPLES`, e.g. the unpacked `hl7.fhir.r4.examples`
+//! package). Skipped with a message when the variable is unset.
+
+use fhirreg_element::{json, xml, Element, ParseOptions, Position, ValueKind};
+use std::path::PathBuf;
+
+fn examples() -> Option<Vec<PathBuf>> {
+    let Some(dir) = std::env::var_os("FHIRREG_R4_EXAMPLES") else {
+        eprintln!("skipping: FHIRREG_R4_EXAMPLES is not set");
+        return None;
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n == "package.json" || n == ".index.json")
+        })
+        .collect();
+    files.sort();
+    Some(files)
+}
+
+/// Positions cleared; `in_array`, `value_kind` and `primitive` (without a
+/// value) too unless `kinds`: XML cannot carry them, a typing pass sets them.
+fn normalise(e: &Element, kinds: bool) -> Element {
+    Element {
+        name: e.name.clone(),
+        pos: Position::default(),
+        value: e.value.clone(),
+        value_kind: if kinds {
+            e.value_kind
+        } else {
+            ValueKind::String
+        },
+        children: e.children.iter().map(|c| normalise(c, kinds)).collect(),
+        resource_type: e.resource_type.clone(),
+        in_array: kinds && e.in_array,
+        primitive: (kinds && e.primitive) || e.value.is_some(),
+    }
+}
+
+/// serde_json values equal, numbers compared by their text.
+fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value::*;
+    match (a, b) {
+        (Number(x), Number(y)) => x.to_string() == y.to_string(),
+        (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(p, q)),
+        (Object(x), Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Drop `fhir_comments` (ignored by the reader).
+fn strip_comments(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.remove("fhir_comments");
+            m.values_mut().for_each(strip_comments);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_comments),
+        _ => {}
+    }
+}
+
+#[test]
+fn examples_round_trip() {
+    let Some(files) = examples() else { return };
+    let opts = ParseOptions::default();
+    let (mut n, mut bytes, mut failures) = (0usize, 0usize, Vec::new());
+    let mut parse_time = std::time::Duration::ZERO;
+    for f in &files {
+        let Ok(src) = std::fs::read(f) else { continue };
+        let t = std::time::Instant::now();
+        let doc = match json::parse(&src, &opts) {
+            Ok(d) => d,
+            Err(e) => {
+                failures.push(format!("{}: parse error {e}", f.display()));
+                continue;
+            }
+        };
+        parse_time += t.elapsed();
+        n += 1;
+        bytes += src.len();
+        if !doc.issues.is_empty() {
+            failures.push(format!("{}: issues {:?}", f.display(), doc.issues));
+        }
+        // JSON -> Element -> JSON, value-identical.
+        let out = json::write(&doc.root, true);
+        let mut a: serde_json::Value = match serde_json::from_slice(&src) {
+            Ok(v) => v,
+            Err(_) => continue,
+        };
+        strip_comments(&mut a);
+        match serde_json::from_str::<serde_json::Value>(&out) {
+            Ok(b) if same_json(&a, &b) => {}
+            _ => {
+                if std::env::var_os("FHIRREG_DUMP").is_some() {
+                    let _ = std::fs::write(
+                        PathBuf::from("/tmp/rt").join(f.file_name().unwrap_or_default()),
+                        &out,
+                    );
+                }
+                failures.push(format!("{}: JSON round trip differs", f.display()))
+            }
+        }
+        match json::parse(out.as_bytes(), &opts) {
+            Ok(d2) if normalise(&d2.root, true) == normalise(&doc.root, true) => {}
+            _ => failures.push(format!("{}: JSON re-read differs", f.display())),
+        }
+        // JSON -> Element -> XML -> Element.
+        let x = xml::write(&doc.root, true);
+        if x.is_empty() {
+            continue; // XML writer not there yet
+        }
+        match xml::parse(x.as_bytes(), &opts) {
+            Ok(d3) => {
+                if normalise(&d3.root, false) != normalise(&doc.root, false) {
+                    failures.push(format!("{}: XML round trip differs", f.display()));
+                }
+                if !d3.issues.is_empty() {
+                    failures.push(format!("{}: XML issues {:?}", f.display(), d3.issues));
+                }
+            }
+            Err(e) => failures.push(format!("{}: XML re-read error {e}", f.display())),
+        }
+    }
+    let mbs = bytes as f64 / 1e6 / parse_time.as_secs_f64().max(1e-9);
+    eprintln!("{n} examples, {bytes} bytes, JSON parse {mbs:.0} MB/s");
+    for f in failures.iter().take(30) {
+        eprintln!("{f}");
+    }
+    assert!(failures.is_empty(), "{} failures", failures.len());
+}
