@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -156,6 +156,7 @@ impl RegistryBuilder {
             out: Vec::new(),
             packages: Vec::new(),
             seen_packages: HashSet::new(),
+            typer: OnceLock::new(),
         };
         for source in &self.sources {
             match source {
@@ -187,6 +188,8 @@ struct Loader<'a> {
     out: Vec<(Summary, Data)>,
     packages: Vec<PackageInfo>,
     seen_packages: HashSet<String>,
+    /// The embedded core, for typing XML resources.
+    typer: OnceLock<Registry>,
 }
 
 /// The summary fields of a resource, read without building a JSON tree.
@@ -224,6 +227,11 @@ fn display(path: &Path) -> String {
 }
 
 impl Loader<'_> {
+    fn typer(&self) -> &Registry {
+        self.typer
+            .get_or_init(|| Registry::from_parts(true, Vec::new(), Vec::new()))
+    }
+
     /// Bytes of unknown kind: package .tgz, JSON or XML. `strict`: a JSON
     /// document that is not a FHIR resource is an error (else skipped).
     fn bytes(&mut self, name: &str, bytes: &[u8], strict: bool) -> Result<(), RegistryError> {
@@ -234,7 +242,8 @@ impl Loader<'_> {
         match fhirreg_element::Format::sniff(bytes) {
             Some(fhirreg_element::Format::Json) => self.json(name, "", bytes, strict, &origin),
             Some(fhirreg_element::Format::Xml) => {
-                let value = xml_to_json(bytes).map_err(|m| RegistryError::load(name, m))?;
+                let value =
+                    xml_to_json(bytes, self.typer()).map_err(|m| RegistryError::load(name, m))?;
                 self.value(name, "", value, &origin)
             }
             None => Err(RegistryError::load(
@@ -385,7 +394,8 @@ impl Loader<'_> {
                 .and_then(|e| e.to_str())
                 .is_some_and(|e| e.eq_ignore_ascii_case("xml"));
             if is_xml {
-                let value = xml_to_json(&bytes).map_err(|m| RegistryError::load(&name, m))?;
+                let value =
+                    xml_to_json(&bytes, self.typer()).map_err(|m| RegistryError::load(&name, m))?;
                 self.value(&name, "", value, &Origin::Loaded(Arc::from(name.as_str())))?;
             } else {
                 self.json(
@@ -674,10 +684,12 @@ fn read_tgz(bytes: &[u8], max: u64) -> Result<Vec<(String, Vec<u8>)>, String> {
     Ok(files)
 }
 
-/// Turn an XML resource into FHIR JSON through the element tree.
-fn xml_to_json(bytes: &[u8]) -> Result<Value, String> {
-    let doc = fhirreg_element::xml::parse(bytes, &fhirreg_element::ParseOptions::default())
+/// Turn an XML resource into FHIR JSON through the element tree, typed
+/// with the definitions of `typer` (arrays, numbers, booleans).
+fn xml_to_json(bytes: &[u8], typer: &Registry) -> Result<Value, String> {
+    let mut doc = fhirreg_element::xml::parse(bytes, &fhirreg_element::ParseOptions::default())
         .map_err(|e| format!("invalid XML: {e}"))?;
+    typer.annotate_types(&mut doc.root);
     let text = fhirreg_element::json::write(&doc.root, false);
     serde_json::from_str(&text)
         .map_err(|e| format!("XML resource could not be converted to JSON: {e}"))

@@ -32,6 +32,7 @@
 
 mod builder;
 mod core;
+mod typing;
 mod version;
 
 use std::borrow::Cow;
