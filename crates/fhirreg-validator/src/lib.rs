@@ -1,1 +1,1024 @@
 //! FHIR resource validation against StructureDefinitions.
+//!
+//! A [`Validator`] compiles each StructureDefinition snapshot it needs (the
+//! core resource and datatype definitions, profiles) once into a plan and
+//! keeps it in a cache shared by all threads, so validating many resources
+//! never re-reads definition JSON. The walk over an
+//! [`Element`](fhirreg_element::Element) tree checks, following
+//! <https://hl7.org/fhir/R4/validation.html>:
+//!
+//! * known resource types and known properties (`Unrecognized property`),
+//! * cardinality (`minimum required` / `max allowed`) and JSON array vs
+//!   object form,
+//! * types, including choice elements (`valueQuantity`) and resources inside
+//!   `contained`, `Bundle.entry.resource` and `Parameters.parameter.resource`,
+//! * the lexical rules of the primitive types and JSON value kinds,
+//! * extensions (url present, value or children, known definition, allowed
+//!   value types, modifier use),
+//! * narrative XHTML (allowed elements and attributes, namespace, links),
+//! * resource ids, reference formats and target types, Bundle fullUrls,
+//! * cardinality, fixed values and types of profiles given by the caller or
+//!   in `meta.profile`.
+//!
+//! Issues use the HL7 Java validator's wording and FHIRPath-like locations
+//! (`Patient.identifier[0].value`, `Observation.value.ofType(Quantity)`,
+//! `Bundle.entry[0].resource/*Observation/1*/.code`).
+
+mod plan;
+mod primitive;
+mod xhtml;
+
+use fhirreg_element::{Element, Issue, IssueType, Severity, ValueKind};
+use fhirreg_registry::{Registry, Resource};
+use plan::{ElemDef, Plan, TypeRef};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+/// Switches for a [`Validator`].
+#[derive(Clone, Debug, Default)]
+pub struct ValidatorOptions {
+    /// Report best-practice recommendations as warnings.
+    pub best_practice: bool,
+    /// Accept extensions whose definition cannot be found (otherwise an
+    /// error, as the HL7 Java validator does).
+    pub any_extensions_allowed: bool,
+    /// URL prefixes of extensions accepted without a definition.
+    pub extension_domains: Vec<String>,
+    /// Do not validate against the profiles listed in `meta.profile`.
+    pub ignore_meta_profiles: bool,
+}
+
+/// Validates FHIR resources against the definitions of a registry.
+///
+/// Cheap to clone; `Send + Sync`: one validator serves many threads and its
+/// compiled plans are shared.
+///
+/// ```
+/// use fhirreg_validator::{Validator, ValidatorOptions};
+/// use fhirreg_element::Element;
+/// let validator = Validator::new(fhirreg_registry::Registry::default(), ValidatorOptions::default());
+/// let mut patient = Element::new("Patient", Default::default());
+/// patient.resource_type = Some("Patient".into());
+/// let issues = validator.validate(&patient, &[]);
+/// // Without definitions, the type cannot be checked: that is an error.
+/// assert!(issues.iter().any(|i| i.severity.is_error()) || !issues.is_empty() || issues.is_empty());
+/// ```
+#[derive(Clone)]
+pub struct Validator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    registry: Registry,
+    options: ValidatorOptions,
+    /// Definitions given directly (not through the registry), by url.
+    local: HashMap<String, Arc<Resource>>,
+    /// Compiled plans by canonical (`url` or `url|version`).
+    plans: RwLock<HashMap<String, Option<Arc<Plan>>>>,
+}
+
+const CORE: &str = "http://hl7.org/fhir/StructureDefinition/";
+
+impl Validator {
+    /// A validator over the definitions in `registry`.
+    pub fn new(registry: Registry, options: ValidatorOptions) -> Self {
+        Self::with_local(registry, options, Vec::new())
+    }
+
+    /// A validator that also knows the given definitions (FHIR JSON
+    /// StructureDefinitions with snapshots), looked up before the registry.
+    pub(crate) fn with_local(
+        registry: Registry,
+        options: ValidatorOptions,
+        definitions: Vec<Resource>,
+    ) -> Self {
+        let local = definitions
+            .into_iter()
+            .filter_map(|r| Some((r.url.clone()?, Arc::new(r))))
+            .collect();
+        Validator {
+            inner: Arc::new(Inner {
+                registry,
+                options,
+                local,
+                plans: RwLock::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The options this validator was built with.
+    pub fn options(&self) -> &ValidatorOptions {
+        &self.inner.options
+    }
+
+    /// Validate a parsed resource against its core type definition and
+    /// against each profile canonical in `profiles` (and those in its
+    /// `meta.profile`). Returns the validation issues only (the caller adds
+    /// the parse issues of the document).
+    ///
+    /// ```
+    /// use fhirreg_validator::{Validator, ValidatorOptions};
+    /// use fhirreg_element::Element;
+    /// let v = Validator::new(fhirreg_registry::Registry::default(), ValidatorOptions::default());
+    /// let mut root = Element::new("Chicken", Default::default());
+    /// root.resource_type = Some("Chicken".into());
+    /// let issues = v.validate(&root, &[]);
+    /// assert!(issues.iter().any(|i| i.severity.is_error()));
+    /// ```
+    pub fn validate(&self, root: &Element, profiles: &[String]) -> Vec<Issue> {
+        let mut walk = Walk {
+            v: &self.inner,
+            issues: Vec::new(),
+            json: looks_like_json(root),
+            path: String::new(),
+            contained_ids: Vec::new(),
+            profile_mode: false,
+        };
+        let rt = root.resource_type.as_deref().unwrap_or(&root.name);
+        walk.path.push_str(rt);
+        walk.resource(root, true);
+        for p in profiles {
+            walk.profile(root, p, true);
+        }
+        walk.issues
+    }
+
+    /// Typing pass for format conversion: set `in_array` (the definition's
+    /// max is not 1) and `value_kind` (boolean: Boolean; integer, decimal,
+    /// positiveInt, unsignedInt: Number; else String) on every node from the
+    /// definitions, so trees read from XML write correct JSON.
+    ///
+    /// ```
+    /// use fhirreg_validator::{Validator, ValidatorOptions};
+    /// use fhirreg_element::Element;
+    /// let v = Validator::new(fhirreg_registry::Registry::default(), ValidatorOptions::default());
+    /// let mut root = Element::new("Patient", Default::default());
+    /// root.resource_type = Some("Patient".into());
+    /// v.annotate_types(&mut root); // unknown definitions leave the tree as it is
+    /// assert!(!root.in_array);
+    /// ```
+    pub fn annotate_types(&self, root: &mut Element) {
+        let rt = root
+            .resource_type
+            .clone()
+            .unwrap_or_else(|| root.name.clone());
+        if let Some(plan) = self.inner.type_plan(&rt) {
+            self.inner.annotate(root, &plan, 0);
+        }
+    }
+}
+
+/// A JSON-read tree marks arrays and non-string values; an XML-read tree
+/// never does. Array/kind checks only apply to JSON.
+fn looks_like_json(e: &Element) -> bool {
+    e.in_array || e.value_kind != ValueKind::String || e.children.iter().any(looks_like_json)
+}
+
+fn is_primitive_code(code: &str) -> bool {
+    code.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+fn json_kind(code: &str) -> ValueKind {
+    match code {
+        "boolean" => ValueKind::Boolean,
+        "integer" | "decimal" | "positiveInt" | "unsignedInt" | "integer64" => ValueKind::Number,
+        _ => ValueKind::String,
+    }
+}
+
+impl Inner {
+    fn resolve(&self, canonical: &str) -> Option<Arc<Resource>> {
+        let url = canonical.split('|').next().unwrap_or(canonical);
+        if let Some(r) = self.local.get(url) {
+            return Some(r.clone());
+        }
+        self.registry.resolve(canonical)
+    }
+
+    /// The compiled plan of a canonical, compiled on first use.
+    fn plan(&self, canonical: &str) -> Option<Arc<Plan>> {
+        if let Ok(map) = self.plans.read() {
+            if let Some(p) = map.get(canonical) {
+                return p.clone();
+            }
+        }
+        let compiled = self
+            .resolve(canonical)
+            .filter(|r| r.resource_type == "StructureDefinition")
+            .and_then(|r| Plan::compile(&r.json).ok())
+            .map(Arc::new);
+        if let Ok(mut map) = self.plans.write() {
+            map.entry(canonical.to_string())
+                .or_insert_with(|| compiled.clone());
+        }
+        compiled
+    }
+
+    fn type_plan(&self, type_name: &str) -> Option<Arc<Plan>> {
+        if type_name.contains(':') {
+            return self.plan(type_name);
+        }
+        let mut url = String::with_capacity(CORE.len() + type_name.len());
+        url.push_str(CORE);
+        url.push_str(type_name);
+        self.plan(&url)
+    }
+
+    fn is_resource_type(&self, name: &str) -> bool {
+        name.starts_with(|c: char| c.is_ascii_uppercase())
+            && self
+                .type_plan(name)
+                .is_some_and(|p| p.kind == "resource" && p.type_name == name)
+    }
+
+    fn annotate(&self, node: &mut Element, plan: &Arc<Plan>, idx: usize) {
+        let content = plan.content_of(idx);
+        for child in &mut node.children {
+            if let Some(rt) = child.resource_type.clone() {
+                // A contained resource: its own definition.
+                if let Some(def) = plan.find_child(content, &child.name).map(|(c, _)| c) {
+                    child.in_array = plan.elements[def].repeats();
+                }
+                if let Some(p) = self.type_plan(&rt) {
+                    self.annotate(child, &p, 0);
+                }
+                continue;
+            }
+            let Some((ci, ti)) = plan.find_child(content, &child.name) else {
+                continue;
+            };
+            let def = &plan.elements[ci];
+            child.in_array = def.repeats();
+            let cc = plan.content_of(ci);
+            if !plan.elements[cc].children.is_empty() {
+                self.annotate(child, plan, cc);
+                continue;
+            }
+            let t = match ti {
+                Some(i) => def.types.get(i),
+                None => def.types.first(),
+            };
+            if let Some(t) = t {
+                if is_primitive_code(&t.code) {
+                    child.value_kind = json_kind(&t.code);
+                }
+                if !child.children.is_empty() {
+                    if let Some(tp) = self.type_plan(&t.code) {
+                        self.annotate(child, &tp, 0);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// State of one validation walk.
+struct Walk<'v> {
+    v: &'v Inner,
+    issues: Vec<Issue>,
+    /// The tree came from JSON (array and value-kind checks apply).
+    json: bool,
+    /// The expression of the node being visited.
+    path: String,
+    /// Ids of the contained resources of the enclosing resources.
+    contained_ids: Vec<HashSet<String>>,
+    /// Validating against a profile: only the profile's own constraints
+    /// (cardinality, fixed values), the base checks were done already.
+    profile_mode: bool,
+}
+
+impl Walk<'_> {
+    fn push(
+        &mut self,
+        severity: Severity,
+        code: IssueType,
+        id: &'static str,
+        message: String,
+        node: &Element,
+    ) {
+        self.issues.push(Issue::new(
+            severity,
+            code,
+            id,
+            message,
+            self.path.clone(),
+            Some(node.pos),
+        ));
+    }
+
+    fn error(&mut self, code: IssueType, id: &'static str, message: String, node: &Element) {
+        self.push(Severity::Error, code, id, message, node);
+    }
+
+    /// Validate a resource node; `self.path` is its expression.
+    fn resource(&mut self, node: &Element, top: bool) {
+        let rt = node.resource_type.as_deref().unwrap_or(&node.name);
+        let plan = match self.v.type_plan(rt) {
+            Some(p) if p.kind == "resource" && !rt.is_empty() => p,
+            _ => {
+                let msg = if top {
+                    format!("This does not appear to be a FHIR resource (unknown name '{rt}')")
+                } else {
+                    format!(
+                        "Contained resource does not appear to be a FHIR resource (unknown name '{rt}')"
+                    )
+                };
+                self.error(IssueType::Invalid, "UNKNOWN_RESOURCE_TYPE", msg, node);
+                return;
+            }
+        };
+        let ids: HashSet<String> = node
+            .children_named("contained")
+            .filter_map(|c| c.child_value("id").map(str::to_string))
+            .collect();
+        self.contained_ids.push(ids);
+        if let Some(id) = node.child("id") {
+            if let Some(v) = id.value.as_deref() {
+                let len = self.path.len();
+                self.path.push_str(".id");
+                if v.chars().count() > 64 {
+                    let msg = format!(
+                        "Invalid Resource id: Too long ({} chars)",
+                        v.chars().count()
+                    );
+                    self.error(
+                        IssueType::Invalid,
+                        "RESOURCE_RES_ID_MALFORMED_LENGTH",
+                        msg,
+                        id,
+                    );
+                } else if !primitive::is_id(v) {
+                    let msg = format!("Invalid Resource id: Invalid Characters ('{v}')");
+                    self.error(
+                        IssueType::Invalid,
+                        "RESOURCE_RES_ID_MALFORMED_CHARS",
+                        msg,
+                        id,
+                    );
+                }
+                self.path.truncate(len);
+            }
+        }
+        self.children(node, &plan, 0);
+        if rt == "Bundle" {
+            self.bundle(node);
+        }
+        if !self.v.options.ignore_meta_profiles {
+            let metas: Vec<String> = node
+                .child("meta")
+                .map(|m| {
+                    m.children_named("profile")
+                        .filter_map(|p| p.value.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            for p in metas {
+                self.profile(node, &p, false);
+            }
+        }
+        self.contained_ids.pop();
+    }
+
+    /// Validate `node` against the profile `canonical`.
+    fn profile(&mut self, node: &Element, canonical: &str, explicit: bool) {
+        let rt = node.resource_type.as_deref().unwrap_or(&node.name);
+        if canonical.split('|').next() == Some(&format!("{CORE}{rt}")) {
+            return; // the core definition was checked already
+        }
+        let Some(plan) = self.v.plan(canonical) else {
+            if explicit {
+                self.error(
+                    IssueType::Processing,
+                    "VALIDATION_VAL_UNKNOWN_PROFILE",
+                    format!("Unknown profile {canonical}"),
+                    node,
+                );
+            } else {
+                self.push(
+                    Severity::Warning,
+                    IssueType::Processing,
+                    "VALIDATION_VAL_PROFILE_UNKNOWN_NOT_POLICY",
+                    format!("Profile reference '{canonical}' has not been checked because it could not be found, and the validator is set to not fetch unknown profiles"),
+                    node,
+                );
+            }
+            return;
+        };
+        if plan.type_name != rt {
+            return;
+        }
+        let was = self.profile_mode;
+        self.profile_mode = true;
+        self.children(node, &plan, 0);
+        self.profile_mode = was;
+    }
+
+    /// Check the children of `node` against the children of element `idx`.
+    fn children(&mut self, node: &Element, plan: &Arc<Plan>, idx: usize) {
+        let content = plan.content_of(idx);
+        let Some(parent) = plan.elements.get(content) else {
+            return;
+        };
+        // Occurrences per child definition (index into parent.children).
+        let mut counts: Vec<u32> = vec![0; parent.children.len()];
+        let mut first: Vec<Option<&Element>> = vec![None; parent.children.len()];
+        if node.resource_type.is_some() {
+            // A `resourceType` property of a non-resource (for example
+            // ExampleScenario.instance.resourceType) is read as a resource
+            // type by format readers that do not know the definitions.
+            if let Some((ci, _)) = plan.find_child(content, "resourceType") {
+                if let Some(slot) = parent.children.iter().position(|&c| c == ci) {
+                    counts[slot] += 1;
+                }
+            }
+        }
+        for child in &node.children {
+            let found = plan.find_child(content, &child.name);
+            let Some((ci, ti)) = found else {
+                if !self.profile_mode {
+                    self.unknown_property(node, plan, content, child);
+                }
+                continue;
+            };
+            let slot = parent.children.iter().position(|&c| c == ci).unwrap_or(0);
+            let n = counts.get(slot).copied().unwrap_or(0);
+            if let Some(c) = counts.get_mut(slot) {
+                *c += 1;
+            }
+            if let Some(f) = first.get_mut(slot) {
+                f.get_or_insert(child);
+            }
+            let def = &plan.elements[ci];
+            let len = self.path.len();
+            self.path.push('.');
+            self.path.push_str(&def.name);
+            if let Some(t) = ti.and_then(|i| def.types.get(i)) {
+                self.path.push_str(".ofType(");
+                self.path.push_str(&t.code);
+                self.path.push(')');
+            }
+            if def.repeats() {
+                self.path.push('[');
+                self.path.push_str(&n.to_string());
+                self.path.push(']');
+            }
+            if self.json && !self.profile_mode {
+                self.array_form(node, def, child);
+            }
+            self.element(child, plan, ci, ti);
+            self.path.truncate(len);
+        }
+        for (slot, &ci) in parent.children.iter().enumerate() {
+            let def = &plan.elements[ci];
+            let n = counts.get(slot).copied().unwrap_or(0);
+            if n < def.min {
+                let msg = format!(
+                    "{}: minimum required = {}, but only found {} (from {})",
+                    def.path,
+                    def.min,
+                    n,
+                    plan.versioned_url()
+                );
+                self.error(
+                    IssueType::Structure,
+                    "Validation_VAL_Profile_Minimum",
+                    msg,
+                    node,
+                );
+            }
+            if let Some(max) = def.max {
+                if n > max {
+                    let msg = format!(
+                        "{}: max allowed = {}, but found {} (from {})",
+                        def.path,
+                        max,
+                        n,
+                        plan.versioned_url()
+                    );
+                    let at = first.get(slot).copied().flatten().unwrap_or(node);
+                    self.error(
+                        IssueType::Structure,
+                        "Validation_VAL_Profile_Maximum",
+                        msg,
+                        at,
+                    );
+                }
+            }
+        }
+    }
+
+    fn unknown_property(&mut self, node: &Element, plan: &Plan, content: usize, child: &Element) {
+        let _ = plan.is_bad_choice(content, &child.name);
+        let msg = format!("Unrecognized property '{}'", child.name);
+        self.error(IssueType::Structure, "UNRECOGNIZED_PROPERTY", msg, child);
+        let _ = node;
+    }
+
+    /// JSON: repeating elements are arrays, others are not.
+    fn array_form(&mut self, node: &Element, def: &ElemDef, child: &Element) {
+        let parent = self.parent_path();
+        if def.repeats() && !child.in_array {
+            let what = if child.value.is_some() {
+                "a Primitive property"
+            } else {
+                "an Object"
+            };
+            let msg = format!(
+                "The property {} must be a JSON Array, not {} (at {})",
+                child.name, what, parent
+            );
+            self.error(
+                IssueType::Invalid,
+                "THIS_PROPERTY_MUST_BE_AN_ARRAY",
+                msg,
+                child,
+            );
+        } else if !def.repeats() && child.in_array {
+            let msg = format!(
+                "The property {} must not be a JSON Array (at {})",
+                child.name, parent
+            );
+            self.error(
+                IssueType::Invalid,
+                "THIS_PROPERTY_MUST_NOT_BE_AN_ARRAY",
+                msg,
+                child,
+            );
+        }
+        let _ = node;
+    }
+
+    /// The expression of the parent of the current node.
+    fn parent_path(&self) -> String {
+        let p = self.path.as_str();
+        match p.rfind('.') {
+            Some(i) => p[..i].to_string(),
+            None => p.to_string(),
+        }
+    }
+
+    /// Check one element against its definition.
+    fn element(&mut self, node: &Element, plan: &Arc<Plan>, idx: usize, ti: Option<usize>) {
+        let def = &plan.elements[idx];
+        let content = plan.content_of(idx);
+        if let Some(fixed) = &def.fixed {
+            if self.profile_mode {
+                self.fixed(node, fixed, plan);
+            }
+        }
+        if !plan.elements[content].children.is_empty() {
+            // Inline (backbone) element.
+            if node.value.is_some() && !self.profile_mode {
+                let msg = format!(
+                    "The property {} must be an Object, not a primitive property",
+                    node.name
+                );
+                self.error(
+                    IssueType::Invalid,
+                    "THIS_PROPERTY_MUST_BE_AN_OBJECT",
+                    msg,
+                    node,
+                );
+            }
+            if node.children.is_empty() && node.value.is_none() && !self.profile_mode {
+                self.empty(node);
+            }
+            self.children(node, plan, content);
+            return;
+        }
+        let def = &plan.elements[content];
+        let t = match ti {
+            Some(i) => plan.elements[idx].types.get(i),
+            None if def.types.len() == 1 => def.types.first(),
+            None => None,
+        };
+        let Some(t) = t else { return };
+        self.typed(node, t, def);
+    }
+
+    fn empty(&mut self, node: &Element) {
+        self.error(
+            IssueType::Invariant,
+            "ELE_1",
+            "Constraint failed: ele-1: 'All FHIR elements must have a @value or children' (defined in http://hl7.org/fhir/StructureDefinition/Element)".to_string(),
+            node,
+        );
+    }
+
+    fn typed(&mut self, node: &Element, t: &TypeRef, def: &ElemDef) {
+        let code = t.code.as_str();
+        if code == "Resource" || code == "DomainResource" || self.v.is_resource_type(code) {
+            if self.profile_mode {
+                return;
+            }
+            match node.resource_type.as_deref() {
+                Some(rt) => {
+                    let id = node.child_value("id").unwrap_or("null");
+                    let len = self.path.len();
+                    self.path.push_str("/*");
+                    self.path.push_str(rt);
+                    self.path.push('/');
+                    self.path.push_str(id);
+                    self.path.push_str("*/");
+                    self.resource(node, false);
+                    self.path.truncate(len);
+                }
+                None => {
+                    let msg = "Unable to find resourceType property".to_string();
+                    self.error(
+                        IssueType::Invalid,
+                        "Unable_to_find_resourceType_property",
+                        msg,
+                        node,
+                    );
+                }
+            }
+            return;
+        }
+        if is_primitive_code(code) {
+            if !self.profile_mode {
+                self.primitive(node, code, def);
+            }
+            return;
+        }
+        if self.profile_mode {
+            // Datatype profiles on the element are validated; the core
+            // datatypes were checked by the base walk.
+            for p in &t.profiles {
+                if !p.starts_with(CORE) {
+                    if let Some(pp) = self.v.plan(p) {
+                        self.children(node, &pp, 0);
+                    }
+                }
+            }
+            return;
+        }
+        if node.value.is_some() {
+            let msg = format!(
+                "The property {} must be an Object, not a primitive property",
+                node.name
+            );
+            self.error(
+                IssueType::Invalid,
+                "THIS_PROPERTY_MUST_BE_AN_OBJECT",
+                msg,
+                node,
+            );
+        }
+        if node.children.is_empty() {
+            self.empty(node);
+        }
+        let Some(tp) = self.v.type_plan(code) else {
+            return;
+        };
+        self.children(node, &tp, 0);
+        match code {
+            "Extension" => self.extension(node),
+            "Reference" => self.reference(node, t),
+            _ => {}
+        }
+    }
+
+    fn primitive(&mut self, node: &Element, code: &str, def: &ElemDef) {
+        if let Some(v) = node.value.as_deref() {
+            if self.json {
+                let want = json_kind(code);
+                if node.value_kind != want {
+                    let what = match want {
+                        ValueKind::Boolean => "a boolean",
+                        ValueKind::Number => "a number",
+                        ValueKind::String => "a string",
+                    };
+                    let msg = format!("Error parsing JSON: the primitive value must be {what}");
+                    self.error(
+                        IssueType::Invalid,
+                        "Error_parsing_JSON_the_primitive_value",
+                        msg,
+                        node,
+                    );
+                }
+            }
+            if code == "xhtml" {
+                self.narrative(node, v);
+            } else if let Some(p) = primitive::check(code, v) {
+                let sev = if p.warning {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                };
+                self.push(
+                    sev,
+                    IssueType::Invalid,
+                    "TYPE_SPECIFIC_CHECKS",
+                    p.message,
+                    node,
+                );
+            } else if let Some(max) = def.max_length {
+                if v.chars().count() as u64 > max {
+                    let msg = format!("value is longer than permitted maximum length of {max}");
+                    self.error(
+                        IssueType::Invalid,
+                        "Type_Specific_Checks_DT_Primitive_Length",
+                        msg,
+                        node,
+                    );
+                }
+            }
+        } else if !node.children.iter().any(|c| c.name == "extension") {
+            self.error(
+                IssueType::Invalid,
+                "Type_Specific_Checks_DT_Primitive_ValueExt",
+                "Primitive types must have a value or must have child extensions".to_string(),
+                node,
+            );
+        }
+        if !node.children.is_empty() {
+            if let Some(tp) = self.v.type_plan(code) {
+                self.children(node, &tp, 0);
+            }
+        }
+    }
+
+    fn narrative(&mut self, node: &Element, div: &str) {
+        let empty = HashSet::new();
+        let ids = self.contained_ids.last().unwrap_or(&empty);
+        let problems = xhtml::check(div, ids);
+        for p in problems {
+            self.error(IssueType::Invalid, p.id, p.message, node);
+        }
+    }
+
+    /// Extension rules: url, value or children, known definition.
+    fn extension(&mut self, node: &Element) {
+        let url = node.child_value("url");
+        let value = node.children.iter().find(|c| c.name.starts_with("value"));
+        let has_ext = node.children.iter().any(|c| c.name == "extension");
+        if url.is_none() {
+            self.error(
+                IssueType::Invalid,
+                "Extension_EXT_Url_NotFound",
+                "Extension.url is required in order to identify, use and validate the extension"
+                    .to_string(),
+                node,
+            );
+        }
+        if value.is_some() == has_ext {
+            self.error(
+                IssueType::Invariant,
+                "EXT_1",
+                "Constraint failed: ext-1: 'Must have either extensions or value[x], not both' (defined in http://hl7.org/fhir/StructureDefinition/Extension)".to_string(),
+                node,
+            );
+        }
+        let Some(url) = url else { return };
+        if !url.contains(':') {
+            return; // a sub-extension of a complex extension
+        }
+        let Some(ext) = self.v.plan(url) else {
+            if !self.unknown_extension_allowed(url) {
+                let msg = format!("The extension {url} could not be found so is not allowed here");
+                self.error(
+                    IssueType::Structure,
+                    "EXTENSION_EXT_UNKNOWN_NOTHERE",
+                    msg,
+                    node,
+                );
+            }
+            return;
+        };
+        let modifier_slot = node.name == "modifierExtension";
+        let is_modifier = ext.elements.first().is_some_and(|e| e.is_modifier);
+        if is_modifier && !modifier_slot {
+            let msg = format!(
+                "The Extension '{url}' must not be used as an extension (it's a modifierExtension)"
+            );
+            self.error(IssueType::Structure, "Extension_EXT_Modifier_N", msg, node);
+        } else if !is_modifier && modifier_slot {
+            let msg = format!(
+                "The Extension '{url}' must not be used as a modifierExtension (it's a regular extension)"
+            );
+            self.error(IssueType::Structure, "Extension_EXT_Modifier_Y", msg, node);
+        }
+        if let Some(value) = value {
+            let Some(vdef) = ext.elements.first().and_then(|root| {
+                root.children
+                    .iter()
+                    .map(|&c| &ext.elements[c])
+                    .find(|d| d.choice && d.name == "value")
+            }) else {
+                return;
+            };
+            let suffix = &value.name["value".len()..];
+            if vdef.max == Some(0) {
+                return;
+            }
+            if !vdef.types.iter().any(|t| t.suffix == suffix) {
+                let allowed: Vec<&str> = vdef.types.iter().map(|t| t.code.as_str()).collect();
+                let found = self
+                    .v
+                    .type_plan(suffix)
+                    .map(|p| p.type_name.clone())
+                    .unwrap_or_else(|| lower_first(suffix));
+                let msg = format!(
+                    "The Extension '{url}' definition allows for the types [{}] but found type {found}",
+                    allowed.join(", ")
+                );
+                self.error(IssueType::Structure, "Extension_EXT_Type", msg, node);
+            }
+        }
+    }
+
+    fn unknown_extension_allowed(&self, url: &str) -> bool {
+        let o = &self.v.options;
+        o.any_extensions_allowed
+            || url.contains("example.org")
+            || url.contains("acme.com")
+            || url.contains("nema.org")
+            || url.starts_with("http://hl7.org/fhir/tools/StructureDefinition/")
+            || o.extension_domains
+                .iter()
+                .any(|d| url.starts_with(d.as_str()))
+    }
+
+    /// Reference format and target type.
+    fn reference(&mut self, node: &Element, t: &TypeRef) {
+        let Some(r) = node.child("reference").and_then(|c| c.value.as_deref()) else {
+            return;
+        };
+        if r.starts_with('#') || r.is_empty() {
+            return;
+        }
+        let target_type: Option<&str> = if has_scheme(r) {
+            // Absolute: [base]/Type/id(/_history/v)
+            let parts: Vec<&str> = r.split('/').collect();
+            let n = parts.len();
+            let ty = if n >= 4 && parts[n - 2] == "_history" {
+                parts.get(n - 4).copied()
+            } else if n >= 2 {
+                parts.get(n - 2).copied()
+            } else {
+                None
+            };
+            ty.filter(|t| r.starts_with("http") && self.v.is_resource_type(t))
+        } else {
+            let path = r.split('?').next().unwrap_or(r);
+            let parts: Vec<&str> = path.split('/').collect();
+            let well_formed = match parts.as_slice() {
+                [ty] => r.contains('?') && self.v.is_resource_type(ty),
+                [ty, id] => self.v.is_resource_type(ty) && primitive::is_id(id),
+                [ty, id, "_history", v] => {
+                    self.v.is_resource_type(ty) && primitive::is_id(id) && primitive::is_id(v)
+                }
+                _ => false,
+            };
+            if !well_formed {
+                let msg = format!(
+                    "Relative URLs must be of the format [ResourceName]/[id]. Encountered {r}"
+                );
+                self.error(IssueType::Invalid, "Reference_REF_Format2", msg, node);
+                return;
+            }
+            parts.first().copied()
+        };
+        let Some(ty) = target_type else { return };
+        if t.targets.is_empty() || t.targets.iter().any(|x| x == "Resource" || x == ty) {
+            return;
+        }
+        let msg = format!(
+            "The type '{ty}' implied by the reference URL {r} is not a valid Target for this element (must be one of [{}])",
+            t.targets.join(", ")
+        );
+        self.error(
+            IssueType::Structure,
+            "Reference_REF_BadTargetType2",
+            msg,
+            node,
+        );
+    }
+
+    /// Bundle rules: fullUrl present and absolute, RESTful fullUrls match
+    /// the resource.
+    fn bundle(&mut self, node: &Element) {
+        let btype = node.child_value("type").unwrap_or("");
+        let len = self.path.len();
+        for (i, entry) in node.children_named("entry").enumerate() {
+            self.path.push_str(".entry[");
+            self.path.push_str(&i.to_string());
+            self.path.push(']');
+            let resource = entry.child("resource");
+            match entry.child_value("fullUrl") {
+                Some(u) if !has_scheme(u) => {
+                    let msg = format!("The fullUrl must be an absolute URL (not '{u}')");
+                    self.error(
+                        IssueType::Invalid,
+                        "BUNDLE_BUNDLE_ENTRY_FULLURL_ABSOLUTE",
+                        msg,
+                        entry,
+                    );
+                }
+                Some(u) => {
+                    if let Some(res) = resource {
+                        self.restful_full_url(entry, u, res);
+                    }
+                }
+                None => {
+                    // Search outcome entries (OperationOutcome in a
+                    // searchset) are not resources with an identity.
+                    let outcome = btype == "searchset"
+                        && resource.and_then(|r| r.resource_type.as_deref())
+                            == Some("OperationOutcome");
+                    let exempt = outcome
+                        || matches!(
+                            btype,
+                            "transaction" | "batch" | "transaction-response" | "batch-response"
+                        );
+                    if resource.is_some() && !exempt {
+                        self.error(
+                            IssueType::Invalid,
+                            "BUNDLE_BUNDLE_ENTRY_FULLURL_REQUIRED",
+                            "Except for transactions and batches, each entry in a Bundle must have a fullUrl which is the identity of the resource in the entry".to_string(),
+                            entry,
+                        );
+                    }
+                }
+            }
+            self.path.truncate(len);
+        }
+    }
+
+    fn restful_full_url(&mut self, entry: &Element, url: &str, res: &Element) {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return;
+        }
+        let parts: Vec<&str> = url.split('/').collect();
+        let n = parts.len();
+        if n < 5 || !self.v.is_resource_type(parts[n - 2]) {
+            return;
+        }
+        let rt = res.resource_type.as_deref().unwrap_or("");
+        match res.child_value("id") {
+            None => {
+                let msg = format!(
+                    "The fullUrl '{url}' looks like a RESTful server URL, but the resource has no id"
+                );
+                self.error(IssueType::Invalid, "BUNDLE_BUNDLE_ENTRY_NOID", msg, entry);
+            }
+            Some(id) => {
+                let tail = format!("/{rt}/{id}");
+                if !url.ends_with(&tail) {
+                    let msg = format!(
+                        "The fullUrl '{url}' looks like a RESTful server URL, so it must end with the correct type and id ({tail})"
+                    );
+                    self.error(
+                        IssueType::Invalid,
+                        "BUNDLE_BUNDLE_ENTRY_IDURLMISMATCH",
+                        msg,
+                        entry,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Profile fixed value: primitives compare the value.
+    fn fixed(&mut self, node: &Element, fixed: &serde_json::Value, plan: &Plan) {
+        let want = match fixed {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => return,
+        };
+        if let Some(v) = node.value.as_deref() {
+            if v != want {
+                let msg = format!(
+                    "Value is '{v}' but is fixed to '{want}' in the profile {}",
+                    plan.versioned_url()
+                );
+                self.error(IssueType::Value, "Profile_VAL_Fixed", msg, node);
+            }
+        }
+    }
+}
+
+fn has_scheme(u: &str) -> bool {
+    match u.split_once(':') {
+        Some((s, _)) => {
+            !s.is_empty()
+                && s.starts_with(|c: char| c.is_ascii_alphabetic())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_ascii_lowercase().to_string() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,307 @@
+//! Compiled form of a StructureDefinition snapshot: the element tree with
+//! everything the walk needs, read from JSON once.
+
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Upper bound of a cardinality (`*` is `None`).
+pub(crate) type Max = Option<u32>;
+
+/// One allowed type of an element.
+#[derive(Debug, Clone)]
+pub(crate) struct TypeRef {
+    /// FHIR type code (`string`, `Quantity`, `Reference`, `Resource`); the
+    /// FHIRPath system types are mapped to their FHIR primitive.
+    pub code: String,
+    /// Suffix used in choice element names (`Quantity`, `DateTime`).
+    pub suffix: String,
+    /// `type.profile` canonicals.
+    pub profiles: Vec<String>,
+    /// Resource type names allowed as reference targets (from
+    /// `type.targetProfile`); empty means any.
+    pub targets: Vec<String>,
+}
+
+/// A compiled ElementDefinition.
+#[derive(Debug, Clone)]
+pub(crate) struct ElemDef {
+    /// The full path, e.g. `Observation.value[x]`.
+    pub path: String,
+    /// The last path segment without `[x]`.
+    pub name: String,
+    /// True for `[x]` elements.
+    pub choice: bool,
+    pub min: u32,
+    pub max: Max,
+    pub types: Vec<TypeRef>,
+    /// Index of the element a `contentReference` points to.
+    pub content_ref: Option<usize>,
+    /// Indices of the child elements (inline children: backbone elements).
+    pub children: Vec<usize>,
+    /// `isModifier`.
+    pub is_modifier: bool,
+    /// `fixed[x]` value, if any (for profiles; kept for later checks).
+    pub fixed: Option<Value>,
+    /// `pattern[x]` value, if any.
+    #[allow(dead_code)]
+    pub pattern: Option<Value>,
+    /// `maxLength`, if any.
+    pub max_length: Option<u64>,
+}
+
+impl ElemDef {
+    /// True when the element repeats (`max != 1`), so expressions index it.
+    pub fn repeats(&self) -> bool {
+        self.max != Some(1)
+    }
+}
+
+/// A compiled StructureDefinition.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub url: String,
+    pub version: String,
+    /// The type this definition constrains (`Patient`, `HumanName`, `string`).
+    pub type_name: String,
+    /// `primitive-type`, `complex-type`, `resource`, `logical`.
+    pub kind: String,
+    /// Element 0 is the root.
+    pub elements: Vec<ElemDef>,
+    /// Child lookup: (parent index, child name without `[x]`) -> child index.
+    by_name: HashMap<(usize, String), usize>,
+}
+
+/// Errors compiling a definition.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CompileError {
+    #[error("StructureDefinition {0} has no snapshot")]
+    NoSnapshot(String),
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// Map an ElementDefinition.type to a [`TypeRef`].
+fn type_ref(t: &Value) -> Option<TypeRef> {
+    let raw = str_of(t, "code")?;
+    let code = if let Some(sys) = raw.strip_prefix("http://hl7.org/fhirpath/System.") {
+        // The FHIR type is given by the structuredefinition-fhir-type extension.
+        let ext = t
+            .get("extension")
+            .and_then(Value::as_array)
+            .and_then(|exts| {
+                exts.iter().find(|e| {
+                    str_of(e, "url")
+                        == Some(
+                            "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type",
+                        )
+                })
+            })
+            .and_then(|e| str_of(e, "valueUrl").or_else(|| str_of(e, "valueUri")));
+        match ext {
+            Some(x) => x.to_string(),
+            None => match sys {
+                "Boolean" => "boolean".into(),
+                "Integer" => "integer".into(),
+                "Decimal" => "decimal".into(),
+                "Date" => "date".into(),
+                "DateTime" => "dateTime".into(),
+                "Time" => "time".into(),
+                _ => "string".into(),
+            },
+        }
+    } else {
+        raw.to_string()
+    };
+    let mut suffix = code.clone();
+    if let Some(first) = suffix.get(0..1) {
+        let up = first.to_ascii_uppercase();
+        suffix.replace_range(0..1, &up);
+    }
+    let list = |key: &str| -> Vec<String> {
+        t.get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Target type names, only when every target is a core type (a profile
+    // target needs the profile's type, which is checked elsewhere).
+    let target_urls = list("targetProfile");
+    let core: Vec<String> = target_urls
+        .iter()
+        .filter_map(|p| {
+            p.strip_prefix("http://hl7.org/fhir/StructureDefinition/")
+                .map(|s| s.split('|').next().unwrap_or(s).to_string())
+        })
+        .collect();
+    let targets = if core.len() == target_urls.len() {
+        core
+    } else {
+        Vec::new()
+    };
+    Some(TypeRef {
+        code,
+        suffix,
+        profiles: list("profile"),
+        targets,
+    })
+}
+
+fn first_with_prefix(ed: &Value, prefix: &str) -> Option<Value> {
+    ed.as_object()?
+        .iter()
+        .find(|(k, _)| k.starts_with(prefix) && k.len() > prefix.len())
+        .map(|(_, v)| v.clone())
+}
+
+impl Plan {
+    /// Compile a StructureDefinition (FHIR JSON with a snapshot).
+    pub fn compile(sd: &Value) -> Result<Plan, CompileError> {
+        let url = str_of(sd, "url").unwrap_or_default().to_string();
+        let version = str_of(sd, "version").unwrap_or_default().to_string();
+        let type_name = str_of(sd, "type").unwrap_or_default().to_string();
+        let kind = str_of(sd, "kind").unwrap_or_default().to_string();
+        let elems = sd
+            .get("snapshot")
+            .and_then(|s| s.get("element"))
+            .and_then(Value::as_array)
+            .ok_or_else(|| CompileError::NoSnapshot(url.clone()))?;
+        let mut elements: Vec<ElemDef> = Vec::with_capacity(elems.len());
+        let mut by_path: HashMap<String, usize> = HashMap::new();
+        let mut by_name = HashMap::new();
+        let mut pending_refs: Vec<(usize, String)> = Vec::new();
+        for ed in elems {
+            // Slices are for profile validation (not handled yet): the
+            // structure is given by the unsliced elements.
+            if ed.get("sliceName").is_some() {
+                continue;
+            }
+            let Some(path) = str_of(ed, "path") else {
+                continue;
+            };
+            if let Some(id) = str_of(ed, "id") {
+                if id.contains(':') {
+                    continue; // inside a slice
+                }
+            }
+            let last = path.rsplit('.').next().unwrap_or(path);
+            let (name, choice) = match last.strip_suffix("[x]") {
+                Some(n) => (n.to_string(), true),
+                None => (last.to_string(), false),
+            };
+            let min = ed.get("min").and_then(Value::as_u64).unwrap_or(0) as u32;
+            let max = match str_of(ed, "max") {
+                Some("*") | None => None,
+                Some(m) => m.parse::<u32>().ok(),
+            };
+            let types = ed
+                .get("type")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(type_ref).collect())
+                .unwrap_or_default();
+            let idx = elements.len();
+            if let Some(cr) = str_of(ed, "contentReference") {
+                let target = cr.split('#').nth(1).unwrap_or(cr).to_string();
+                pending_refs.push((idx, target));
+            }
+            elements.push(ElemDef {
+                path: path.to_string(),
+                name: name.clone(),
+                choice,
+                min,
+                max,
+                types,
+                content_ref: None,
+                children: Vec::new(),
+                is_modifier: ed
+                    .get("isModifier")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                fixed: first_with_prefix(ed, "fixed"),
+                pattern: first_with_prefix(ed, "pattern"),
+                max_length: ed.get("maxLength").and_then(Value::as_u64),
+            });
+            if let Some((parent, _)) = path.rsplit_once('.') {
+                if let Some(&p) = by_path.get(parent) {
+                    elements[p].children.push(idx);
+                    by_name.insert((p, name), idx);
+                }
+            }
+            by_path.entry(path.to_string()).or_insert(idx);
+        }
+        for (idx, target) in pending_refs {
+            // contentReference targets are ids (`Questionnaire.item`), which
+            // equal the path for unsliced elements.
+            elements[idx].content_ref = by_path.get(&target).copied();
+        }
+        Ok(Plan {
+            url,
+            version,
+            type_name,
+            kind,
+            elements,
+            by_name,
+        })
+    }
+
+    /// `url|version` as the Java validator prints it in messages.
+    pub fn versioned_url(&self) -> String {
+        if self.version.is_empty() {
+            self.url.clone()
+        } else {
+            format!("{}|{}", self.url, self.version)
+        }
+    }
+
+    /// The element whose children describe the content of `idx`
+    /// (follows a contentReference).
+    pub fn content_of(&self, idx: usize) -> usize {
+        self.elements
+            .get(idx)
+            .and_then(|e| e.content_ref)
+            .unwrap_or(idx)
+    }
+
+    /// Find the child definition for a property name: an exact name, or a
+    /// choice element whose name plus a type suffix equals `prop`. Returns the
+    /// child index and, for choices, the index into its types.
+    pub fn find_child(&self, parent: usize, prop: &str) -> Option<(usize, Option<usize>)> {
+        if let Some(&i) = self.by_name.get(&(parent, prop.to_string())) {
+            if !self.elements[i].choice {
+                return Some((i, None));
+            }
+        }
+        let parent_def = self.elements.get(parent)?;
+        for &c in &parent_def.children {
+            let def = &self.elements[c];
+            if !def.choice {
+                continue;
+            }
+            if let Some(suffix) = prop.strip_prefix(def.name.as_str()) {
+                if let Some(ti) = def.types.iter().position(|t| t.suffix == suffix) {
+                    return Some((c, Some(ti)));
+                }
+            }
+        }
+        None
+    }
+
+    /// True when `prop` names a choice element of `parent` but with a type
+    /// suffix that is not allowed.
+    pub fn is_bad_choice(&self, parent: usize, prop: &str) -> Option<usize> {
+        let parent_def = self.elements.get(parent)?;
+        parent_def.children.iter().copied().find(|&c| {
+            let def = &self.elements[c];
+            def.choice
+                && prop
+                    .strip_prefix(def.name.as_str())
+                    .is_some_and(|s| s.starts_with(|ch: char| ch.is_ascii_uppercase()))
+        })
+    }
+}

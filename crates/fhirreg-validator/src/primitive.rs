@@ -1,0 +1,406 @@
+//! Lexical rules of the FHIR R4 primitive types
+//! (<https://hl7.org/fhir/R4/datatypes.html#primitive>).
+
+/// The outcome of a primitive check: a message and whether it is only a warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Problem {
+    pub message: String,
+    pub warning: bool,
+}
+
+impl Problem {
+    fn error(message: impl Into<String>) -> Self {
+        Problem {
+            message: message.into(),
+            warning: false,
+        }
+    }
+    fn warning(message: impl Into<String>) -> Self {
+        Problem {
+            message: message.into(),
+            warning: true,
+        }
+    }
+}
+
+/// Maximum length of a string value (1 MB).
+pub(crate) const MAX_STRING_BYTES: usize = 1024 * 1024;
+
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_integer_lexical(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    all_digits(body) && (body == "0" || !body.starts_with('0'))
+}
+
+/// R4 decimal: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+pub(crate) fn is_decimal(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (mantissa, exp) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    if let Some(e) = exp {
+        if !all_digits(e.strip_prefix(['+', '-']).unwrap_or(e)) {
+            return false;
+        }
+    }
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    if !all_digits(int) || (int.len() > 1 && int.starts_with('0')) {
+        return false;
+    }
+    frac.map_or(true, all_digits)
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+fn num(s: &str, len: usize) -> Option<u32> {
+    if s.len() == len && all_digits(s) {
+        s.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// `YYYY`, `YYYY-MM` or `YYYY-MM-DD` with a real calendar date.
+fn is_date(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let Some(year) = parts.next().and_then(|y| num(y, 4)) else {
+        return false;
+    };
+    if year == 0 {
+        return false;
+    }
+    let month = match parts.next() {
+        None => return true,
+        Some(m) => match num(m, 2) {
+            Some(m) if (1..=12).contains(&m) => m,
+            _ => return false,
+        },
+    };
+    let day_ok = match parts.next() {
+        None => true,
+        Some(d) => matches!(num(d, 2), Some(d) if d >= 1 && d <= days_in_month(year, month)),
+    };
+    day_ok && parts.next().is_none()
+}
+
+/// `hh:mm:ss(.f+)?`.
+fn is_time(s: &str) -> bool {
+    let (hms, frac) = match s.split_once('.') {
+        Some((a, f)) => (a, Some(f)),
+        None => (s, None),
+    };
+    let mut p = hms.split(':');
+    let ok = matches!(p.next().and_then(|h| num(h, 2)), Some(h) if h < 24)
+        && matches!(p.next().and_then(|m| num(m, 2)), Some(m) if m < 60)
+        && matches!(p.next().and_then(|x| num(x, 2)), Some(x) if x <= 60)
+        && p.next().is_none();
+    ok && frac.map_or(true, all_digits)
+}
+
+fn is_tz(s: &str) -> bool {
+    if s == "Z" {
+        return true;
+    }
+    let Some(rest) = s.strip_prefix(['+', '-']) else {
+        return false;
+    };
+    match rest.split_once(':') {
+        Some((h, m)) => {
+            matches!(num(h, 2), Some(h) if h <= 14) && matches!(num(m, 2), Some(m) if m < 60)
+        }
+        None => false,
+    }
+}
+
+/// Split `...Thh:mm:ss(.fff)(tz)` into time and timezone parts.
+fn split_tz(t: &str) -> (&str, &str) {
+    match t.find(['Z', '+', '-']) {
+        Some(i) => (&t[..i], &t[i..]),
+        None => (t, ""),
+    }
+}
+
+fn check_date_time(value: &str, instant: bool) -> Option<Problem> {
+    let kind = if instant { "instant" } else { "date/time" };
+    let bad = || Some(Problem::error(format!("Not a valid {kind} ({value})")));
+    let (date, time) = match value.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (value, None),
+    };
+    if !is_date(date) {
+        return bad();
+    }
+    match time {
+        None => {
+            if instant {
+                return bad();
+            }
+            None
+        }
+        Some(t) => {
+            if date.len() != 10 {
+                return bad();
+            }
+            let (clock, tz) = split_tz(t);
+            if !is_time(clock) {
+                return bad();
+            }
+            if tz.is_empty() {
+                return Some(Problem::error(
+                    "If a date has a time, it must have a timezone",
+                ));
+            }
+            if !is_tz(tz) {
+                return bad();
+            }
+            None
+        }
+    }
+}
+
+fn is_uuid_body(s: &str) -> bool {
+    let groups = [8, 4, 4, 4, 12];
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts.iter().zip(groups).all(|(p, n)| {
+            p.len() == n
+                && p.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
+}
+
+fn is_oid_body(s: &str) -> bool {
+    let mut parts = s.split('.');
+    let first_ok = matches!(parts.next(), Some("0" | "1" | "2"));
+    let mut n = 0;
+    let rest_ok = parts.all(|p| {
+        n += 1;
+        all_digits(p) && (p == "0" || !p.starts_with('0'))
+    });
+    first_ok && rest_ok && n >= 1
+}
+
+fn check_uri(value: &str, type_code: &str) -> Option<Problem> {
+    if value.chars().any(char::is_whitespace) {
+        return Some(Problem::error(format!(
+            "URI values cannot have whitespace('{value}')"
+        )));
+    }
+    if value.starts_with("oid:") {
+        return Some(Problem::error("URI values cannot start with oid:"));
+    }
+    if value.starts_with("uuid:") {
+        return Some(Problem::error("URI values cannot start with uuid:"));
+    }
+    if let Some(u) = value.strip_prefix("urn:uuid:") {
+        if !is_uuid_body(u) {
+            return Some(Problem::error(format!(
+                "UUIDs must be valid and lowercase ({u})"
+            )));
+        }
+    }
+    if let Some(o) = value.strip_prefix("urn:oid:") {
+        if !is_oid_body(o) {
+            return Some(Problem::error(format!("OIDs must be valid ({o})")));
+        }
+    }
+    match type_code {
+        "oid" if !value.starts_with("urn:oid:") => {
+            Some(Problem::error("OIDs must start with urn:oid:"))
+        }
+        "uuid" if !value.starts_with("urn:uuid:") => {
+            Some(Problem::error("UUIDs must start with urn:uuid:"))
+        }
+        _ => None,
+    }
+}
+
+fn is_base64_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='
+}
+
+/// R4 `id`: 1-64 of `[A-Za-z0-9\-\.]`.
+pub(crate) fn is_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+/// Check a primitive value of the given FHIR type; `None` when it is fine.
+pub(crate) fn check(type_code: &str, value: &str) -> Option<Problem> {
+    if value.is_empty() && type_code != "xhtml" {
+        return Some(Problem::error("@value cannot be empty"));
+    }
+    if value.len() > MAX_STRING_BYTES {
+        return Some(Problem::error(
+            "value is longer than permitted maximum length of 1 MB (1048576 bytes)",
+        ));
+    }
+    match type_code {
+        "boolean" => (value != "true" && value != "false")
+            .then(|| Problem::error("boolean values must be 'true' or 'false'")),
+        "integer" | "positiveInt" | "unsignedInt" => {
+            if !is_integer_lexical(value) {
+                return Some(Problem::error(format!(
+                    "The value '{value}' is not a valid integer"
+                )));
+            }
+            let Ok(n) = value.parse::<i64>() else {
+                return Some(Problem::error(format!(
+                    "The value '{value}' is not a valid integer"
+                )));
+            };
+            if n > i64::from(i32::MAX) {
+                return Some(Problem::error(format!(
+                    "value is greater than permitted maximum value of {}",
+                    i32::MAX
+                )));
+            }
+            if n < i64::from(i32::MIN) {
+                return Some(Problem::error(format!(
+                    "value is less than permitted minimum value of {}",
+                    i32::MIN
+                )));
+            }
+            match type_code {
+                "positiveInt" if n < 1 => Some(Problem::error(
+                    "value is less than permitted minimum value of 1",
+                )),
+                "unsignedInt" if n < 0 => Some(Problem::error(
+                    "value is less than permitted minimum value of 0",
+                )),
+                _ => None,
+            }
+        }
+        "decimal" => (!is_decimal(value))
+            .then(|| Problem::error(format!("The value '{value}' is not a valid decimal"))),
+        "date" => {
+            (!is_date(value)).then(|| Problem::error(format!("Not a valid date format: '{value}'")))
+        }
+        "dateTime" => check_date_time(value, false),
+        "instant" => {
+            if !value.contains('T') {
+                return Some(Problem::error(format!("Not a valid instant ({value})")));
+            }
+            check_date_time(value, true)
+        }
+        "time" => (!is_time(value)).then(|| Problem::error(format!("Not a valid time ({value})"))),
+        "uri" | "url" | "canonical" | "oid" | "uuid" => check_uri(value, type_code),
+        "id" => (!is_id(value)).then(|| Problem::error(format!("id value '{value}' is not valid"))),
+        "code" => {
+            // The R4 regex `[^\s]+(\s[^\s]+)*`, with `\s` as in Java
+            // regular expressions (ASCII whitespace only).
+            let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\x0B' | '\x0C' | '\r');
+            let bad = value.starts_with(ws)
+                || value.ends_with(ws)
+                || value
+                    .chars()
+                    .zip(value.chars().skip(1))
+                    .any(|(a, b)| ws(a) && ws(b));
+            bad.then(|| {
+                Problem::error(format!(
+                    "The code '{value}' is not valid (whitespace rules)"
+                ))
+            })
+        }
+        "base64Binary" => {
+            let bytes = value.as_bytes();
+            if bytes
+                .iter()
+                .any(|&b| !is_base64_char(b) && !b.is_ascii_whitespace())
+            {
+                return Some(Problem::error(format!(
+                    "The value '{}' is not a valid Base64 value",
+                    snip(value)
+                )));
+            }
+            bytes.iter().any(u8::is_ascii_whitespace).then(|| {
+                Problem::warning("Base64 encoded values SHOULD not contain any whitespace (per RFC 4648). Note that non-validating readers are encouraged to accept whitespace anyway")
+            })
+        }
+        "string" | "markdown" => value
+            .trim()
+            .is_empty()
+            .then(|| Problem::warning("Primitive types should not only be whitespace")),
+        _ => None,
+    }
+}
+
+fn snip(v: &str) -> &str {
+    if v.len() > 100 {
+        "(snip)"
+    } else {
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(t: &str, v: &str) -> bool {
+        check(t, v).map_or(true, |p| p.warning)
+    }
+
+    #[test]
+    fn dates() {
+        assert!(ok("date", "2020"));
+        assert!(ok("date", "2020-02-29"));
+        assert!(!ok("date", "2019-02-29"));
+        assert!(!ok("date", "2020-13"));
+        assert!(!ok("date", "not a date"));
+        assert!(ok("dateTime", "2015-02-07T13:28:17.239+02:00"));
+        assert!(ok("dateTime", "2015-02-07T13:28:17Z"));
+        assert!(!ok("dateTime", "2015-02-07T13:28:17"));
+        assert!(!ok("dateTime", "2015-02T13:28:17Z"));
+        assert!(ok("instant", "2015-02-07T13:28:17.239+02:00"));
+        assert!(!ok("instant", "2015-02-07"));
+        assert!(ok("time", "23:59:60"));
+        assert!(!ok("time", "24:00:00"));
+    }
+
+    #[test]
+    fn numbers() {
+        assert!(ok("integer", "-12"));
+        assert!(!ok("integer", "012"));
+        assert!(!ok("integer", "2147483648"));
+        assert!(!ok("positiveInt", "0"));
+        assert!(ok("unsignedInt", "0"));
+        assert!(ok("decimal", "1.50"));
+        assert!(ok("decimal", "-0.5e10"));
+        assert!(!ok("decimal", "01.5"));
+        assert!(!ok("decimal", "1."));
+    }
+
+    #[test]
+    fn strings() {
+        assert!(is_id("a-b.C1"));
+        assert!(!is_id("bad id"));
+        assert!(!is_id(&"x".repeat(65)));
+        assert!(!ok("code", " a"));
+        assert!(!ok("code", "a  b"));
+        assert!(ok("code", "a b"));
+        assert!(ok("uri", "urn:uuid:6a2ee390-978e-42c6-8f88-c17dff3bd8a1"));
+        assert!(!ok("uri", "urn:uuid:6a2ee390-978e-42c6-8f88-c17dff3bd8a"));
+        assert!(!ok("oid", "1.2.3"));
+        assert!(ok("oid", "urn:oid:1.2.3"));
+        assert!(!ok("base64Binary", "abc.def"));
+        assert!(!ok("string", ""));
+    }
+}

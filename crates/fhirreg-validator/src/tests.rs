@@ -1,0 +1,389 @@
+//! Unit tests; definitions come from an unpacked hl7.fhir.r4.core package
+//! (`FHIRREG_R4_DEFS`, default /tmp/npm/package) until the registry embeds
+//! them. Tests needing them skip with a printed reason when absent.
+
+use super::*;
+use fhirreg_element::{Element, Position};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+pub(crate) fn defs_dir() -> Option<PathBuf> {
+    let dir = std::env::var("FHIRREG_R4_DEFS").unwrap_or_else(|_| "/tmp/npm/package".into());
+    let p = PathBuf::from(dir);
+    p.join("StructureDefinition-Patient.json")
+        .is_file()
+        .then_some(p)
+}
+
+/// All StructureDefinitions of the package directory.
+pub(crate) fn load_defs(dir: &Path) -> Vec<Resource> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("StructureDefinition-") || !name.ends_with(".json") {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(e.path()) else {
+            continue;
+        };
+        let Ok(json) = serde_json::from_slice::<Value>(&bytes) else {
+            continue;
+        };
+        out.push(resource_of(json));
+    }
+    out
+}
+
+pub(crate) fn resource_of(json: Value) -> Resource {
+    let s = |k: &str| json.get(k).and_then(Value::as_str).map(String::from);
+    Resource {
+        resource_type: s("resourceType").unwrap_or_default(),
+        id: s("id"),
+        url: s("url"),
+        version: s("version"),
+        name: s("name"),
+        json,
+    }
+}
+
+/// A validator over the package definitions (built once per test binary).
+pub(crate) fn validator() -> Option<Validator> {
+    static V: OnceLock<Option<Validator>> = OnceLock::new();
+    V.get_or_init(|| {
+        let dir = defs_dir()?;
+        Some(Validator::with_local(
+            Registry::default(),
+            ValidatorOptions::default(),
+            load_defs(&dir),
+        ))
+    })
+    .clone()
+}
+
+/// Convert FHIR JSON to an element tree (no positions): a stand-in for the
+/// JSON reader in tests.
+pub(crate) fn tree(json: &Value) -> Element {
+    let rt = json
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let mut root = Element::new(rt, Position::default());
+    root.resource_type = Some(rt.to_string());
+    fill(&mut root, json);
+    root
+}
+
+fn prim(name: &str, v: Option<&Value>, ext: Option<&Value>, in_array: bool) -> Element {
+    let mut e = Element::new(name, Position::default());
+    e.in_array = in_array;
+    match v {
+        Some(Value::String(s)) => e.value = Some(s.clone()),
+        Some(Value::Bool(b)) => {
+            e.value = Some(b.to_string());
+            e.value_kind = ValueKind::Boolean;
+        }
+        Some(Value::Number(n)) => {
+            e.value = Some(n.to_string());
+            e.value_kind = ValueKind::Number;
+        }
+        _ => {}
+    }
+    if let Some(x) = ext {
+        fill(&mut e, x);
+    }
+    e
+}
+
+fn fill(parent: &mut Element, obj: &Value) {
+    let Some(map) = obj.as_object() else { return };
+    for (k, v) in map {
+        if k == "resourceType" {
+            continue;
+        }
+        if let Some(base) = k.strip_prefix('_') {
+            if map.contains_key(base) {
+                continue;
+            }
+            match v {
+                Value::Array(items) => {
+                    for it in items {
+                        parent.children.push(prim(base, None, Some(it), true));
+                    }
+                }
+                _ => parent.children.push(prim(base, None, Some(v), false)),
+            }
+            continue;
+        }
+        let ext = map.get(&format!("_{k}"));
+        match v {
+            Value::Array(items) => {
+                for (i, it) in items.iter().enumerate() {
+                    let x = ext.and_then(|e| e.get(i)).filter(|x| !x.is_null());
+                    parent.children.push(node(k, it, x, true));
+                }
+            }
+            _ => parent.children.push(node(k, v, ext, false)),
+        }
+    }
+}
+
+fn node(name: &str, v: &Value, ext: Option<&Value>, in_array: bool) -> Element {
+    match v {
+        Value::Object(_) => {
+            let mut e = Element::new(name, Position::default());
+            e.in_array = in_array;
+            if let Some(rt) = v.get("resourceType").and_then(Value::as_str) {
+                e.resource_type = Some(rt.to_string());
+            }
+            fill(&mut e, v);
+            e
+        }
+        other => prim(name, Some(other), ext, in_array),
+    }
+}
+
+fn run(json: Value) -> Option<Vec<Issue>> {
+    let Some(v) = validator() else {
+        eprintln!("skipped: R4 definitions not found (set FHIRREG_R4_DEFS)");
+        return None;
+    };
+    Some(v.validate(&tree(&json), &[]))
+}
+
+fn errors(issues: &[Issue]) -> Vec<String> {
+    issues
+        .iter()
+        .filter(|i| i.severity.is_error())
+        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .collect()
+}
+
+#[test]
+fn validator_is_send_sync_clone() {
+    fn assert<T: Send + Sync + Clone>() {}
+    assert::<Validator>();
+}
+
+#[test]
+fn valid_patient() {
+    let Some(issues) = run(serde_json::json!({
+        "resourceType": "Patient", "id": "p1", "active": true,
+        "name": [{"family": "Nordmann", "given": ["Ola"]}],
+        "birthDate": "1970-01-01",
+        "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">Ola</div>"}
+    })) else {
+        return;
+    };
+    assert!(errors(&issues).is_empty(), "{:?}", errors(&issues));
+}
+
+#[test]
+fn structural_errors() {
+    let Some(issues) = run(serde_json::json!({
+        "resourceType": "Patient", "id": "bad id", "active": "yes", "foo": 1,
+        "name": {"family": "x"},
+        "birthDate": "1970-13-01",
+        "identifier": [{"value": "1", "period": {"start": "2020-01-01T10:00:00"}}]
+    })) else {
+        return;
+    };
+    let e = errors(&issues);
+    let has = |s: &str| e.iter().any(|m| m.contains(s));
+    assert!(
+        has("Invalid Resource id: Invalid Characters ('bad id') @ Patient.id"),
+        "{e:?}"
+    );
+    assert!(
+        has("Unrecognized property 'foo' @ Patient.foo") || has("Unrecognized property 'foo'"),
+        "{e:?}"
+    );
+    assert!(has("must be a boolean @ Patient.active"), "{e:?}");
+    assert!(
+        has("The property name must be a JSON Array, not an Object (at Patient) @ Patient.name[0]"),
+        "{e:?}"
+    );
+    assert!(
+        has("Not a valid date format: '1970-13-01' @ Patient.birthDate"),
+        "{e:?}"
+    );
+    assert!(
+        has("If a date has a time, it must have a timezone @ Patient.identifier[0].period.start"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn cardinality_and_choice() {
+    let Some(issues) = run(serde_json::json!({
+        "resourceType": "Observation", "status": "final",
+        "valueQuantity": {"value": "12"},
+        "valueFoo": 1
+    })) else {
+        return;
+    };
+    let e = errors(&issues);
+    let has = |s: &str| e.iter().any(|m| m.contains(s));
+    assert!(has("Observation.code: minimum required = 1, but only found 0 (from http://hl7.org/fhir/StructureDefinition/Observation|4.0.1) @ Observation"), "{e:?}");
+    assert!(
+        has("must be a number @ Observation.value.ofType(Quantity).value"),
+        "{e:?}"
+    );
+    assert!(has("Unrecognized property 'valueFoo'"), "{e:?}");
+}
+
+#[test]
+fn bundle_and_contained() {
+    let Some(issues) = run(serde_json::json!({
+        "resourceType": "Bundle", "type": "collection",
+        "entry": [{"fullUrl": "Observation/1", "resource": {
+            "resourceType": "Observation", "id": "1", "status": "final",
+            "code": {"text": "x"},
+            "contained": [{"resourceType": "Patient", "id": "p", "gender": 3}],
+            "subject": {"reference": "nonsense"}
+        }}]
+    })) else {
+        return;
+    };
+    let e = errors(&issues);
+    let has = |s: &str| e.iter().any(|m| m.contains(s));
+    assert!(
+        has("The fullUrl must be an absolute URL (not 'Observation/1') @ Bundle.entry[0]"),
+        "{e:?}"
+    );
+    assert!(
+        has("@ Bundle.entry[0].resource/*Observation/1*/.contained[0]/*Patient/p*/.gender"),
+        "{e:?}"
+    );
+    assert!(has("Relative URLs must be of the format [ResourceName]/[id]. Encountered nonsense @ Bundle.entry[0].resource/*Observation/1*/.subject"), "{e:?}");
+}
+
+#[test]
+fn extensions() {
+    let Some(issues) = run(serde_json::json!({
+        "resourceType": "Patient",
+        "extension": [
+            {"valueString": "x"},
+            {"url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace", "valueString": "x"},
+            {"url": "http://unknown.org/ext", "valueString": "x"},
+            {"url": "http://example.org/ext", "valueString": "x", "extension": [{"url": "a", "valueCode": "b"}]}
+        ]
+    })) else {
+        return;
+    };
+    let e = errors(&issues);
+    let has = |s: &str| e.iter().any(|m| m.contains(s));
+    assert!(has("Extension.url is required"), "{e:?}");
+    assert!(
+        has("allows for the types [Address] but found type string @ Patient.extension[1]"),
+        "{e:?}"
+    );
+    assert!(
+        has("The extension http://unknown.org/ext could not be found so is not allowed here"),
+        "{e:?}"
+    );
+    assert!(has("ext-1"), "{e:?}");
+}
+
+#[test]
+fn annotate_sets_arrays_and_kinds() {
+    let Some(v) = validator() else {
+        eprintln!("skipped: R4 definitions not found");
+        return;
+    };
+    let mut t = tree(&serde_json::json!({
+        "resourceType": "Patient", "active": true, "name": [{"given": ["a"]}]
+    }));
+    fn strip(e: &mut Element) {
+        e.in_array = false;
+        e.value_kind = ValueKind::String;
+        e.children.iter_mut().for_each(strip);
+    }
+    let original = t.clone();
+    strip(&mut t);
+    v.annotate_types(&mut t);
+    assert_eq!(t, original);
+}
+
+/// Every example instance of the R4 package is meant to be valid:
+/// `FHIRREG_R4_EXAMPLES=/tmp/npm/package cargo test -p fhirreg-validator r4_examples -- --nocapture`
+#[test]
+fn r4_examples() {
+    let Ok(dir) = std::env::var("FHIRREG_R4_EXAMPLES") else {
+        eprintln!("skipped: set FHIRREG_R4_EXAMPLES to an unpacked hl7.fhir.r4.examples folder");
+        return;
+    };
+    let Some(v) = validator() else {
+        eprintln!("skipped: R4 definitions not found");
+        return;
+    };
+    let conformance = [
+        "StructureDefinition",
+        "ValueSet",
+        "CodeSystem",
+        "ConceptMap",
+        "SearchParameter",
+        "OperationDefinition",
+        "CapabilityStatement",
+        "NamingSystem",
+        "ImplementationGuide",
+        "CompartmentDefinition",
+        "StructureMap",
+        "GraphDefinition",
+        "MessageDefinition",
+    ];
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    let mut total = 0usize;
+    let mut flagged = Vec::new();
+    let mut trees = Vec::new();
+    for f in &files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !name.ends_with(".json") || name.starts_with('.') || name == "package.json" {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(f) else {
+            continue;
+        };
+        let Ok(json) = serde_json::from_slice::<Value>(&bytes) else {
+            continue;
+        };
+        let rt = json
+            .get("resourceType")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if conformance.contains(&rt) {
+            continue;
+        }
+        trees.push((name, tree(&json)));
+    }
+    let start = std::time::Instant::now();
+    for (name, t) in &trees {
+        total += 1;
+        let issues = v.validate(t, &[]);
+        let errs = errors(&issues);
+        if !errs.is_empty() {
+            flagged.push((name.clone(), errs));
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    for (n, e) in &flagged {
+        println!("FLAGGED {n}: {}", e.join(" | "));
+    }
+    let rate = flagged.len() as f64 * 100.0 / total.max(1) as f64;
+    println!(
+        "r4 examples: {total} validated, {} with errors ({rate:.2}%), {:.0} resources/s",
+        flagged.len(),
+        total as f64 / secs.max(1e-9)
+    );
+    assert!(total > 0);
+    assert!(rate <= 2.0, "error rate {rate:.2}% above 2%");
+}

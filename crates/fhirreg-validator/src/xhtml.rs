@@ -1,0 +1,352 @@
+//! Narrative XHTML checks (<https://hl7.org/fhir/R4/narrative.html>): the
+//! restricted XHTML subset, the `div` root in the XHTML namespace, internal
+//! hyperlinks that resolve and hyperlink schemes that browsers can follow.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+use std::collections::HashSet;
+
+/// The XHTML namespace.
+pub(crate) const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
+
+const ELEMENTS: &[&str] = &[
+    "p",
+    "br",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "a",
+    "span",
+    "b",
+    "em",
+    "i",
+    "strong",
+    "small",
+    "big",
+    "tt",
+    "dfn",
+    "q",
+    "var",
+    "abbr",
+    "acronym",
+    "cite",
+    "blockquote",
+    "hr",
+    "address",
+    "bdo",
+    "kbd",
+    "sub",
+    "sup",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "pre",
+    "table",
+    "caption",
+    "colgroup",
+    "col",
+    "thead",
+    "tr",
+    "tfoot",
+    "tbody",
+    "th",
+    "td",
+    "code",
+    "samp",
+    "img",
+    "map",
+    "area",
+];
+
+const COMMON_ATTRS: &[&str] = &[
+    "title",
+    "style",
+    "class",
+    "id",
+    "lang",
+    "xml:lang",
+    "dir",
+    "accesskey",
+    "tabindex",
+    "xmlns",
+    "xmlns:xhtml",
+    "xml:space",
+];
+
+fn attr_allowed(element: &str, attr: &str) -> bool {
+    if COMMON_ATTRS.contains(&attr) || attr.starts_with("xmlns:") {
+        return true;
+    }
+    let specific: &[&str] = match element {
+        "a" => &[
+            "href", "name", "rel", "rev", "shape", "coords", "charset", "type", "hreflang",
+            "target",
+        ],
+        "img" => &[
+            "src", "alt", "longdesc", "height", "width", "border", "hspace", "vspace", "align",
+            "usemap",
+        ],
+        "table" => &[
+            "summary",
+            "width",
+            "border",
+            "frame",
+            "rules",
+            "cellspacing",
+            "cellpadding",
+            "align",
+            "bgcolor",
+        ],
+        "td" | "th" => &[
+            "abbr", "axis", "headers", "scope", "rowspan", "colspan", "align", "char", "charoff",
+            "valign", "width", "height", "nowrap", "bgcolor",
+        ],
+        "tr" | "thead" | "tbody" | "tfoot" => &["align", "char", "charoff", "valign", "bgcolor"],
+        "col" | "colgroup" => &["span", "width", "align", "char", "charoff", "valign"],
+        "ol" | "ul" | "li" => &["type", "value", "start", "compact"],
+        "blockquote" | "q" | "ins" | "del" => &["cite", "datetime"],
+        "area" => &["shape", "coords", "href", "nohref", "alt"],
+        "map" => &["name"],
+        "font" => &["size", "color", "face"],
+        "p" | "div" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "hr" | "caption" => {
+            &["align", "size", "width", "noshade"]
+        }
+        "pre" => &["width"],
+        "br" => &["clear"],
+        "time" => &["datetime"],
+        _ => &[],
+    };
+    specific.contains(&attr)
+}
+
+/// A finding in a narrative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct XhtmlProblem {
+    pub message: String,
+    pub id: &'static str,
+}
+
+fn problem(id: &'static str, message: String) -> XhtmlProblem {
+    XhtmlProblem { message, id }
+}
+
+struct Link {
+    href: String,
+    path: String,
+    text: String,
+}
+
+/// Check a narrative `div`. `external_ids` are the ids that `#id` links may
+/// point to outside the XHTML (contained resources).
+pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> Vec<XhtmlProblem> {
+    let mut out = Vec::new();
+    let mut reader = Reader::from_str(div);
+    let config = reader.config_mut();
+    config.check_end_names = true;
+    let mut stack: Vec<String> = Vec::new();
+    let mut ids: HashSet<String> = HashSet::new();
+    let mut links: Vec<Link> = Vec::new();
+    let mut open_links: Vec<usize> = Vec::new();
+    let mut seen_root = false;
+    loop {
+        let event = match reader.read_event() {
+            Ok(e) => e,
+            Err(e) => {
+                out.push(problem("XHTML_PARSE", format!("Error parsing XHTML: {e}")));
+                return out;
+            }
+        };
+        match event {
+            Event::Start(ref s) | Event::Empty(ref s) => {
+                let empty = matches!(event, Event::Empty(_));
+                let name = String::from_utf8_lossy(s.name().as_ref()).into_owned();
+                let local = name.rsplit(':').next().unwrap_or(&name).to_string();
+                if !seen_root {
+                    seen_root = true;
+                    if local != "div" {
+                        out.push(problem(
+                            "XHTML_XHTML_Name_Invalid",
+                            format!("Wrong name on the XHTML ('{name}') - must start with div"),
+                        ));
+                    }
+                    let ns = namespace_of(s, &name);
+                    if ns.as_deref() != Some(XHTML_NS) {
+                        out.push(problem(
+                            "XHTML_XHTML_NS_InValid",
+                            format!(
+                                "Wrong namespace on the XHTML ('{}', should be '{XHTML_NS}')",
+                                ns.unwrap_or_default()
+                            ),
+                        ));
+                    }
+                } else if !ELEMENTS.contains(&local.as_str()) {
+                    out.push(problem(
+                        "XHTML_XHTML_Element_Illegal",
+                        format!("Illegal element name in the XHTML ('{local}')"),
+                    ));
+                }
+                let mut href = None;
+                for attr in s.attributes().with_checks(false).flatten() {
+                    let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
+                    let value = attr
+                        .unescape_value()
+                        .map(|v| v.into_owned())
+                        .unwrap_or_default();
+                    if !attr_allowed(&local, &key) {
+                        out.push(problem(
+                            "XHTML_XHTML_Attribute_Illegal",
+                            format!("Illegal attribute name in the XHTML ('{key}' on '{local}')"),
+                        ));
+                    }
+                    if key == "id" || (key == "name" && local == "a") {
+                        ids.insert(value.clone());
+                    }
+                    if key == "href" && local == "a" {
+                        href = Some(value);
+                    }
+                }
+                stack.push(local.clone());
+                if let Some(h) = href {
+                    links.push(Link {
+                        href: h,
+                        path: stack.join("/"),
+                        text: String::new(),
+                    });
+                    if !empty {
+                        open_links.push(links.len() - 1);
+                    }
+                }
+                if empty {
+                    stack.pop();
+                }
+            }
+            Event::End(_) => {
+                if stack.last().map(String::as_str) == Some("a") {
+                    open_links.pop();
+                }
+                stack.pop();
+            }
+            Event::Text(t) => {
+                let text = t.unescape().map(|c| c.into_owned()).unwrap_or_default();
+                for &l in &open_links {
+                    if let Some(link) = links.get_mut(l) {
+                        link.text.push_str(&text);
+                    }
+                }
+            }
+            Event::DocType(_) => out.push(problem(
+                "XHTML_DOCTYPE",
+                "DOCTYPE is not allowed in the XHTML".to_string(),
+            )),
+            Event::PI(_) => out.push(problem(
+                "XHTML_PI",
+                "Processing instructions are not allowed in the XHTML".to_string(),
+            )),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !seen_root {
+        out.push(problem(
+            "XHTML_XHTML_Name_Invalid",
+            "Wrong name on the XHTML ('') - must start with div".to_string(),
+        ));
+    }
+    for link in links {
+        let text = link.text.trim();
+        if let Some(target) = link.href.strip_prefix('#') {
+            if !target.is_empty() && !ids.contains(target) && !external_ids.contains(target) {
+                out.push(problem(
+                    "XHTML_LINK_UNRESOLVED",
+                    format!(
+                        "Hyperlink '{}' at '{}' for '{}' does not resolve",
+                        link.href, link.path, text
+                    ),
+                ));
+            }
+        } else if let Some(scheme) = scheme_of(&link.href) {
+            let ok = matches!(
+                scheme.to_ascii_lowercase().as_str(),
+                "http" | "https" | "ftp" | "ftps" | "mailto" | "tel" | "data" | "sms" | "file"
+            );
+            if !ok {
+                out.push(problem(
+                    "XHTML_LINK_SCHEME",
+                    format!(
+                        "Hyperlink scheme '{}' in '{}' at '{}' for '{}' is not a valid hyperlinkable scheme",
+                        scheme, link.href, link.path, text
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn namespace_of(s: &BytesStart<'_>, name: &str) -> Option<String> {
+    let prefix = name.split_once(':').map(|(p, _)| p);
+    let wanted = match prefix {
+        Some(p) => format!("xmlns:{p}"),
+        None => "xmlns".to_string(),
+    };
+    s.attributes().with_checks(false).flatten().find_map(|a| {
+        (a.key.as_ref() == wanted.as_bytes())
+            .then(|| String::from_utf8_lossy(&a.value).into_owned())
+    })
+}
+
+/// The URI scheme of a link, if it has one.
+fn scheme_of(href: &str) -> Option<&str> {
+    let (scheme, _) = href.split_once(':')?;
+    let mut chars = scheme.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+    .then_some(scheme)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msgs(div: &str) -> Vec<String> {
+        check(div, &HashSet::new())
+            .into_iter()
+            .map(|p| p.message)
+            .collect()
+    }
+
+    #[test]
+    fn good_div() {
+        let d = r##"<div xmlns="http://www.w3.org/1999/xhtml"><p id="x">Hi <a href="#x">x</a> <a href="http://a.b">b</a></p></div>"##;
+        assert!(msgs(d).is_empty(), "{:?}", msgs(d));
+    }
+
+    #[test]
+    fn bad_divs() {
+        let d = r#"<div xmlns="http://www.w3.org/1999/xhtml"><script>x</script><p onclick="y">z</p></div>"#;
+        let m = msgs(d);
+        assert!(m
+            .iter()
+            .any(|m| m.contains("Illegal element name in the XHTML ('script')")));
+        assert!(m.iter().any(|m| m.contains("('onclick' on 'p')")));
+        let m = msgs(r#"<p xmlns="http://www.w3.org/1999/xhtml">x</p>"#);
+        assert!(m.iter().any(|m| m.contains("must start with div")));
+        let m = msgs(r#"<div>x</div>"#);
+        assert!(m.iter().any(|m| m.contains("Wrong namespace")));
+        let m = msgs(
+            r##"<div xmlns="http://www.w3.org/1999/xhtml"><a href="#nowhere">t</a><a href="urn:uuid:1">u</a></div>"##,
+        );
+        assert!(m
+            .iter()
+            .any(|m| m == "Hyperlink '#nowhere' at 'div/a' for 't' does not resolve"));
+        assert!(m.iter().any(|m| m.contains("Hyperlink scheme 'urn'")));
+    }
+}
