@@ -170,16 +170,9 @@ impl RegistryBuilder {
     }
 
     fn cache_root(&self) -> Option<PathBuf> {
-        if let Some(dir) = &self.cache_dir {
-            return Some(dir.clone());
-        }
-        if let Some(dir) = std::env::var_os("FHIR_PACKAGE_CACHE").filter(|d| !d.is_empty()) {
-            return Some(PathBuf::from(dir));
-        }
-        std::env::var_os("HOME")
-            .or_else(|| std::env::var_os("USERPROFILE"))
-            .filter(|d| !d.is_empty())
-            .map(|home| PathBuf::from(home).join(".fhir").join("packages"))
+        self.cache_dir
+            .clone()
+            .or_else(crate::cache::default_package_cache)
     }
 }
 
@@ -445,7 +438,7 @@ impl Loader<'_> {
     }
 
     fn tgz(&mut self, name: &str, bytes: &[u8]) -> Result<(), RegistryError> {
-        let files = read_tgz(bytes, self.builder.max_package_size)
+        let files = read_package_json_files(bytes, self.builder.max_package_size)
             .map_err(|m| RegistryError::load(name, m))?;
         let manifest = files
             .iter()
@@ -591,7 +584,7 @@ fn index_files(bytes: &[u8]) -> Option<Vec<String>> {
     )
 }
 
-fn read_manifest(name: &str, bytes: &[u8]) -> Result<PackageInfo, RegistryError> {
+pub(crate) fn read_manifest(name: &str, bytes: &[u8]) -> Result<PackageInfo, RegistryError> {
     let v: Value = serde_json::from_slice(strip_bom(bytes))
         .map_err(|e| RegistryError::load(name, format!("invalid package.json: {e}")))?;
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -630,9 +623,18 @@ fn read_manifest(name: &str, bytes: &[u8]) -> Result<PackageInfo, RegistryError>
     })
 }
 
-/// The files directly in `package/` of a package .tgz, as (file name, bytes).
-/// Rejects paths escaping the archive; bounds the total uncompressed size.
-fn read_tgz(bytes: &[u8], max: u64) -> Result<Vec<(String, Vec<u8>)>, String> {
+/// A file read from a package .tgz: path components and bytes.
+pub(crate) type TarFile = (Vec<String>, Vec<u8>);
+
+/// The regular files of a package .tgz for which `keep(path components)`
+/// holds, as (components, bytes). Rejects paths escaping the archive
+/// (`..`, absolute); bounds the total uncompressed size by `max`; skips
+/// links and other special entries.
+pub(crate) fn read_tgz(
+    bytes: &[u8],
+    max: u64,
+    keep: impl Fn(&[String]) -> bool,
+) -> Result<Vec<TarFile>, String> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
     let mut total: u64 = 0;
     let mut files = Vec::new();
@@ -666,22 +668,30 @@ fn read_tgz(bytes: &[u8], max: u64) -> Result<Vec<(String, Vec<u8>)>, String> {
         if total > max {
             return Err(format!("package larger than {max} bytes uncompressed"));
         }
-        if !entry.header().entry_type().is_file() {
+        if !entry.header().entry_type().is_file() || parts.is_empty() || !keep(&parts) {
             continue;
         }
-        match parts.as_slice() {
-            [top, file] if top == "package" && file.ends_with(".json") => {
-                let mut data = Vec::with_capacity(usize::try_from(size.min(1 << 24)).unwrap_or(0));
-                (&mut entry)
-                    .take(size)
-                    .read_to_end(&mut data)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                files.push((file.clone(), data));
-            }
-            _ => {}
-        }
+        let mut data = Vec::with_capacity(usize::try_from(size.min(1 << 24)).unwrap_or(0));
+        (&mut entry)
+            .take(size)
+            .read_to_end(&mut data)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        files.push((parts, data));
     }
     Ok(files)
+}
+
+/// The `.json` files directly in `package/`, as (file name, bytes).
+fn read_package_json_files(bytes: &[u8], max: u64) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let files = read_tgz(
+        bytes,
+        max,
+        |parts| matches!(parts, [top, file] if top == "package" && file.ends_with(".json")),
+    )?;
+    Ok(files
+        .into_iter()
+        .filter_map(|(mut parts, data)| Some((parts.pop()?, data)))
+        .collect())
 }
 
 /// Turn an XML resource into FHIR JSON through the element tree, typed

@@ -31,6 +31,7 @@
 //! `scripts/gen-r4-core.py`.
 
 mod builder;
+mod cache;
 mod core;
 mod typing;
 mod version;
@@ -39,7 +40,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-pub use builder::{PackageInfo, RegistryBuilder};
+pub use builder::{PackageInfo, RegistryBuilder, DEFAULT_MAX_PACKAGE_SIZE};
+pub use cache::{
+    default_package_cache, install_package, list_package_cache, package_download_url, CachedPackage,
+};
 pub use version::{compare_versions, version_matches};
 
 /// The canonical URL prefix of the core FHIR StructureDefinitions.

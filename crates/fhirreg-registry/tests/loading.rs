@@ -574,3 +574,88 @@ fn xml_resources() {
     );
     assert!(e.starts_with("bad.xml"), "{e}");
 }
+
+#[test]
+fn install_list_and_load_from_cache() {
+    use fhirreg_registry::{install_package, list_package_cache};
+    let cache = temp_dir("install");
+    assert!(list_package_cache(&cache.join("missing"))
+        .unwrap()
+        .is_empty());
+    let bytes = tgz(&[
+        ("package/package.json", MANIFEST),
+        (
+            "package/ValueSet-v.json",
+            vs("http://example.org/vs", "1.2.3", "v").as_bytes(),
+        ),
+        (
+            "package/example/Patient-ex.json",
+            br#"{"resourceType":"Patient","id":"ex"}"#,
+        ),
+        ("package/other/readme.txt", b"hi"),
+    ]);
+    let info = install_package(&bytes, &cache).unwrap();
+    assert_eq!(info.id(), "example.fhir.test#1.2.3");
+    assert_eq!(info.resources, 1);
+    assert!(cache
+        .join("example.fhir.test#1.2.3/package/example/Patient-ex.json")
+        .is_file());
+    assert!(cache
+        .join("example.fhir.test#1.2.3/package/other/readme.txt")
+        .is_file());
+    // Installing again leaves it as it is.
+    assert_eq!(
+        install_package(&bytes, &cache).unwrap().id(),
+        "example.fhir.test#1.2.3"
+    );
+    let older = tgz(&[(
+        "package/package.json",
+        br#"{"name":"example.fhir.test","version":"1.10.0-ballot"}"#,
+    )]);
+    install_package(&older, &cache).unwrap();
+    let listed: Vec<String> = list_package_cache(&cache)
+        .unwrap()
+        .iter()
+        .map(|p| p.id())
+        .collect();
+    assert_eq!(
+        listed,
+        ["example.fhir.test#1.2.3", "example.fhir.test#1.10.0-ballot"]
+    );
+    let r = Registry::builder()
+        .core(false)
+        .package_cache_dir(&cache)
+        .add_package_cache("example.fhir.test#1.2.3")
+        .build()
+        .unwrap();
+    assert!(r.resolve("http://example.org/vs").is_some());
+    assert!(r.by_id("Patient", "ex").is_none());
+
+    // Hostile or broken archives install nothing.
+    for bad in [
+        tgz(&[
+            ("package/package.json", MANIFEST),
+            ("package/../../evil.json", b"{}"),
+        ]),
+        tgz(&[(
+            "package/package.json",
+            br#"{"name":"../evil","version":"1"}"#,
+        )]),
+        tgz(&[("package/x.json", b"{}")]),
+        b"\x1f\x8bnope".to_vec(),
+    ] {
+        let e = install_package(&bad, &cache).unwrap_err();
+        assert!(
+            e.to_string().starts_with(&cache.display().to_string()),
+            "{e}"
+        );
+    }
+    let names: Vec<String> = std::fs::read_dir(&cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(!cache.parent().unwrap().join("evil.json").exists());
+    let _ = std::fs::remove_dir_all(cache);
+}
