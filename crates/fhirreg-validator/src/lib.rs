@@ -71,8 +71,6 @@ pub struct Validator {
 struct Inner {
     registry: Registry,
     options: ValidatorOptions,
-    /// Definitions given directly (not through the registry), by url.
-    local: HashMap<String, Arc<Resource>>,
     /// Compiled plans by canonical (`url` or `url|version`).
     plans: RwLock<HashMap<String, Option<Arc<Plan>>>>,
 }
@@ -82,25 +80,10 @@ const CORE: &str = "http://hl7.org/fhir/StructureDefinition/";
 impl Validator {
     /// A validator over the definitions in `registry`.
     pub fn new(registry: Registry, options: ValidatorOptions) -> Self {
-        Self::with_local(registry, options, Vec::new())
-    }
-
-    /// A validator that also knows the given definitions (FHIR JSON
-    /// StructureDefinitions with snapshots), looked up before the registry.
-    pub(crate) fn with_local(
-        registry: Registry,
-        options: ValidatorOptions,
-        definitions: Vec<Resource>,
-    ) -> Self {
-        let local = definitions
-            .into_iter()
-            .filter_map(|r| Some((r.url.clone()?, Arc::new(r))))
-            .collect();
         Validator {
             inner: Arc::new(Inner {
                 registry,
                 options,
-                local,
                 plans: RwLock::new(HashMap::new()),
             }),
         }
@@ -188,10 +171,6 @@ fn json_kind(code: &str) -> ValueKind {
 
 impl Inner {
     fn resolve(&self, canonical: &str) -> Option<Arc<Resource>> {
-        let url = canonical.split('|').next().unwrap_or(canonical);
-        if let Some(r) = self.local.get(url) {
-            return Some(r.clone());
-        }
         self.registry.resolve(canonical)
     }
 

@@ -1,154 +1,34 @@
-//! Unit tests; definitions come from an unpacked hl7.fhir.r4.core package
-//! (`FHIRREG_R4_DEFS`, default /tmp/npm/package) until the registry embeds
-//! them. Tests needing them skip with a printed reason when absent.
+//! Unit tests over the embedded R4 core definitions.
 
 use super::*;
-use fhirreg_element::{Element, Position};
+use fhirreg_element::Element;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
-pub(crate) fn defs_dir() -> Option<PathBuf> {
-    let dir = std::env::var("FHIRREG_R4_DEFS").unwrap_or_else(|_| "/tmp/npm/package".into());
-    let p = PathBuf::from(dir);
-    p.join("StructureDefinition-Patient.json")
-        .is_file()
-        .then_some(p)
-}
-
-/// All StructureDefinitions of the package directory.
-pub(crate) fn load_defs(dir: &Path) -> Vec<Resource> {
-    let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in rd.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !name.starts_with("StructureDefinition-") || !name.ends_with(".json") {
-            continue;
-        }
-        let Ok(bytes) = std::fs::read(e.path()) else {
-            continue;
-        };
-        let Ok(json) = serde_json::from_slice::<Value>(&bytes) else {
-            continue;
-        };
-        out.push(resource_of(json));
-    }
-    out
-}
-
-pub(crate) fn resource_of(json: Value) -> Resource {
-    let s = |k: &str| json.get(k).and_then(Value::as_str).map(String::from);
-    Resource {
-        resource_type: s("resourceType").unwrap_or_default(),
-        id: s("id"),
-        url: s("url"),
-        version: s("version"),
-        name: s("name"),
-        json,
-    }
-}
-
-/// A validator over the package definitions (built once per test binary).
+/// A validator over the embedded R4 core (built once per test binary).
 pub(crate) fn validator() -> Option<Validator> {
     static V: OnceLock<Option<Validator>> = OnceLock::new();
     V.get_or_init(|| {
-        let dir = defs_dir()?;
-        Some(Validator::with_local(
-            Registry::default(),
-            ValidatorOptions::default(),
-            load_defs(&dir),
-        ))
+        let registry = Registry::builder().build().ok()?;
+        Some(Validator::new(registry, ValidatorOptions::default()))
     })
     .clone()
 }
 
-/// Convert FHIR JSON to an element tree (no positions): a stand-in for the
-/// JSON reader in tests.
+/// Read FHIR JSON with the element crate's reader.
+pub(crate) fn parse(bytes: &[u8]) -> Option<fhirreg_element::Document> {
+    fhirreg_element::json::parse(bytes, &fhirreg_element::ParseOptions::default()).ok()
+}
+
 pub(crate) fn tree(json: &Value) -> Element {
-    let rt = json
-        .get("resourceType")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let mut root = Element::new(rt, Position::default());
-    root.resource_type = Some(rt.to_string());
-    fill(&mut root, json);
-    root
-}
-
-fn prim(name: &str, v: Option<&Value>, ext: Option<&Value>, in_array: bool) -> Element {
-    let mut e = Element::new(name, Position::default());
-    e.in_array = in_array;
-    match v {
-        Some(Value::String(s)) => e.value = Some(s.clone()),
-        Some(Value::Bool(b)) => {
-            e.value = Some(b.to_string());
-            e.value_kind = ValueKind::Boolean;
-        }
-        Some(Value::Number(n)) => {
-            e.value = Some(n.to_string());
-            e.value_kind = ValueKind::Number;
-        }
-        _ => {}
-    }
-    if let Some(x) = ext {
-        fill(&mut e, x);
-    }
-    e
-}
-
-fn fill(parent: &mut Element, obj: &Value) {
-    let Some(map) = obj.as_object() else { return };
-    for (k, v) in map {
-        if k == "resourceType" {
-            continue;
-        }
-        if let Some(base) = k.strip_prefix('_') {
-            if map.contains_key(base) {
-                continue;
-            }
-            match v {
-                Value::Array(items) => {
-                    for it in items {
-                        parent.children.push(prim(base, None, Some(it), true));
-                    }
-                }
-                _ => parent.children.push(prim(base, None, Some(v), false)),
-            }
-            continue;
-        }
-        let ext = map.get(&format!("_{k}"));
-        match v {
-            Value::Array(items) => {
-                for (i, it) in items.iter().enumerate() {
-                    let x = ext.and_then(|e| e.get(i)).filter(|x| !x.is_null());
-                    parent.children.push(node(k, it, x, true));
-                }
-            }
-            _ => parent.children.push(node(k, v, ext, false)),
-        }
-    }
-}
-
-fn node(name: &str, v: &Value, ext: Option<&Value>, in_array: bool) -> Element {
-    match v {
-        Value::Object(_) => {
-            let mut e = Element::new(name, Position::default());
-            e.in_array = in_array;
-            if let Some(rt) = v.get("resourceType").and_then(Value::as_str) {
-                e.resource_type = Some(rt.to_string());
-            }
-            fill(&mut e, v);
-            e
-        }
-        other => prim(name, Some(other), ext, in_array),
-    }
+    let text = json.to_string();
+    parse(text.as_bytes()).map(|d| d.root).unwrap_or_default()
 }
 
 fn run(json: Value) -> Option<Vec<Issue>> {
     let Some(v) = validator() else {
-        eprintln!("skipped: R4 definitions not found (set FHIRREG_R4_DEFS)");
+        eprintln!("skipped: the registry could not be built");
         return None;
     };
     Some(v.validate(&tree(&json), &[]))
@@ -341,7 +221,7 @@ fn r4_examples() {
     files.sort();
     let mut total = 0usize;
     let mut flagged = Vec::new();
-    let mut trees = Vec::new();
+    let mut trees: Vec<(String, fhirreg_element::Document)> = Vec::new();
     for f in &files {
         let name = f
             .file_name()
@@ -353,22 +233,22 @@ fn r4_examples() {
         let Ok(bytes) = std::fs::read(f) else {
             continue;
         };
-        let Ok(json) = serde_json::from_slice::<Value>(&bytes) else {
+        let Some(doc) = parse(&bytes) else {
+            flagged.push((name, vec!["could not be parsed".to_string()]));
+            total += 1;
             continue;
         };
-        let rt = json
-            .get("resourceType")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if conformance.contains(&rt) {
+        let rt = doc.root.resource_type.clone().unwrap_or_default();
+        if conformance.contains(&rt.as_str()) {
             continue;
         }
-        trees.push((name, tree(&json)));
+        trees.push((name, doc));
     }
     let start = std::time::Instant::now();
-    for (name, t) in &trees {
+    for (name, doc) in &trees {
         total += 1;
-        let issues = v.validate(t, &[]);
+        let mut issues = doc.issues.clone();
+        issues.extend(v.validate(&doc.root, &[]));
         let errs = errors(&issues);
         if !errs.is_empty() {
             flagged.push((name.clone(), errs));
