@@ -314,6 +314,8 @@ struct Inner {
     by_url: HashMap<Str, Vec<usize>>,
     /// "Type/id" -> entry indices, built on first use.
     by_id: OnceLock<HashMap<String, Vec<usize>>>,
+    /// StructureDefinition.type -> defining (non-constraint) SDs, on first use.
+    by_type: OnceLock<HashMap<String, Vec<usize>>>,
     packages: Vec<PackageInfo>,
     core_package: Option<&'static str>,
 }
@@ -376,6 +378,7 @@ impl Registry {
                 entries,
                 by_url,
                 by_id: OnceLock::new(),
+                by_type: OnceLock::new(),
                 packages,
                 core_package,
             }),
@@ -490,20 +493,22 @@ impl Registry {
         if let Some(i) = self.find(&format!("{CORE_SD_PREFIX}{type_name}")) {
             return Some(i);
         }
-        let candidates: Vec<usize> = self
-            .inner
-            .entries
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| {
+        let by_type = self.inner.by_type.get_or_init(|| {
+            let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, e) in self.inner.entries.iter().enumerate() {
                 let s = &e.summary;
-                s.resource_type() == "StructureDefinition"
-                    && s.type_name() == Some(type_name)
+                if s.resource_type() == "StructureDefinition"
                     && s.derivation() != Some("constraint")
-            })
-            .map(|(i, _)| i)
-            .collect();
-        self.pick(&candidates, None)
+                {
+                    if let Some(t) = s.type_name() {
+                        map.entry(t.to_owned()).or_default().push(i);
+                    }
+                }
+            }
+            map
+        });
+        let candidates = by_type.get(type_name)?;
+        self.pick(candidates, None)
     }
 
     /// Summaries of every StructureDefinition, without decoding any. Core

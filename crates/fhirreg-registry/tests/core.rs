@@ -190,3 +190,18 @@ fn timing_build_and_first_resolve() {
     );
     assert!(p.is_some());
 }
+
+#[test]
+fn shared_across_threads_decodes_once() {
+    let r = core();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let r = r.clone();
+            std::thread::spawn(move || r.type_definition("Observation").unwrap())
+        })
+        .collect();
+    let got: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    for g in &got[1..] {
+        assert!(std::sync::Arc::ptr_eq(&got[0], g));
+    }
+}
