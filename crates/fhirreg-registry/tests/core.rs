@@ -205,3 +205,116 @@ fn shared_across_threads_decodes_once() {
         assert!(std::sync::Arc::ptr_eq(&got[0], g));
     }
 }
+
+/// Forget what only JSON tells (arrays, numbers, booleans), as an XML
+/// reader would.
+fn untype(e: &mut fhirreg_element::Element) {
+    e.in_array = false;
+    e.value_kind = fhirreg_element::ValueKind::String;
+    for c in &mut e.children {
+        untype(c);
+    }
+}
+
+/// JSON -> element tree -> forget types -> annotate_types -> JSON must give
+/// back the original. Ok(true) when the untyped tree alone would not have
+/// (proves the check has teeth).
+fn round_trip(r: &Registry, name: &str, json: &serde_json::Value) -> Result<bool, String> {
+    let text = serde_json::to_vec(json).unwrap();
+    let doc = match fhirreg_element::json::parse(&text, &Default::default()) {
+        Ok(d) => d,
+        Err(e) => return Err(format!("{name}: {e}")),
+    };
+    let mut root = doc.root;
+    untype(&mut root);
+    let untyped: serde_json::Value =
+        serde_json::from_str(&fhirreg_element::json::write(&root, false))
+            .map_err(|e| format!("{name}: writer output: {e}"))?;
+    r.annotate_types(&mut root);
+    let back: serde_json::Value = serde_json::from_str(&fhirreg_element::json::write(&root, false))
+        .map_err(|e| format!("{name}: writer output: {e}"))?;
+    if &back != json {
+        return Err(format!("{name}: typed tree differs from the original"));
+    }
+    Ok(&untyped != json)
+}
+
+#[test]
+fn typing_pass_restores_json_of_core_resources() {
+    let r = core();
+    let probe = fhirreg_element::json::parse(br#"{"resourceType":"Basic"}"#, &Default::default());
+    if probe.is_err() {
+        println!("skipped: fhirreg_element::json::parse not available");
+        return;
+    }
+    let mut failures = Vec::new();
+    let mut n = 0;
+    let mut needed_typing = 0;
+    // Every 7th core resource: all kinds of conformance resources.
+    for s in r.summaries().step_by(7) {
+        let Some(c) = s.canonical() else { continue };
+        let res = r.resolve(&c).unwrap();
+        n += 1;
+        match round_trip(&r, &c, &res.json) {
+            Ok(differed) => needed_typing += usize::from(differed),
+            Err(e) => failures.push(e),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    assert!(needed_typing > n / 2, "{needed_typing} of {n}");
+}
+
+#[test]
+fn typing_pass_restores_json_of_r4_examples() {
+    let Some(dir) = std::env::var_os("FHIRREG_R4_EXAMPLES").map(std::path::PathBuf::from) else {
+        println!("skipped: FHIRREG_R4_EXAMPLES not set (scripts/fetch-r4-examples.sh prints it)");
+        return;
+    };
+    let r = core();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".json") || name.starts_with('.') || name == "package.json" {
+            continue;
+        }
+        // Conformance resources are covered by the core test.
+        if [
+            "StructureDefinition-",
+            "ValueSet-",
+            "CodeSystem-",
+            "SearchParameter-",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p))
+        {
+            continue;
+        }
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+        n += 1;
+        if let Err(e) = round_trip(&r, &name, &json) {
+            failures.push(e);
+        }
+    }
+    println!(
+        "typing pass: {} of {n} examples round-trip",
+        n - failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {n} failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(10)]
+    );
+}
