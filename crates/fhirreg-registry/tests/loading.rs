@@ -659,3 +659,70 @@ fn install_list_and_load_from_cache() {
     assert!(!cache.parent().unwrap().join("evil.json").exists());
     let _ = std::fs::remove_dir_all(cache);
 }
+
+/// Corrupted packages and documents give errors or partial loads, never a
+/// panic (deterministic pseudo-random mutations).
+#[test]
+fn mutated_inputs_never_panic() {
+    let sd = br#"{"resourceType":"StructureDefinition","id":"p","url":"http://example.org/sd/p","version":"1.0.0","kind":"resource","type":"Patient"}"#;
+    let bundle = format!(
+        r#"{{"resourceType":"Bundle","entry":[{{"resource":{}}}]}}"#,
+        vs("http://x/a", "1", "a")
+    );
+    let package = tgz(&[
+        ("package/package.json", MANIFEST),
+        ("package/StructureDefinition-p.json", sd),
+    ]);
+    // The uncompressed tar, to mutate below the gzip layer too.
+    let mut tar = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&package[..]), &mut tar).unwrap();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut outcomes = [0usize; 2];
+    for round in 0..600 {
+        let base: Vec<u8> = match round % 4 {
+            0 => package.clone(),
+            1 => tar.clone(),
+            2 => sd.to_vec(),
+            _ => bundle.clone().into_bytes(),
+        };
+        let mut bytes = base;
+        for _ in 0..(1 + next() % 4) {
+            if bytes.is_empty() {
+                break;
+            }
+            let i = (next() % bytes.len() as u64) as usize;
+            match next() % 3 {
+                0 => bytes[i] = next() as u8,
+                1 => bytes.truncate(i),
+                _ => bytes.insert(i, next() as u8),
+            }
+        }
+        if round % 4 == 1 {
+            // Re-wrap the mutated tar in gzip.
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(&bytes).unwrap();
+            bytes = gz.finish().unwrap();
+        }
+        let result = Registry::builder()
+            .core(false)
+            .add_bytes("m", &bytes)
+            .build();
+        outcomes[usize::from(result.is_ok())] += 1;
+        if let Ok(r) = result {
+            for s in r.summaries() {
+                let _ = s.canonical().map(|c| r.resolve(&c));
+            }
+        }
+    }
+    println!(
+        "mutations: {} rejected, {} loaded",
+        outcomes[0], outcomes[1]
+    );
+    assert!(outcomes[0] > 0);
+}
