@@ -1,12 +1,787 @@
-//! FHIR XML reader and writer (to be implemented).
-use crate::{Document, Element, ParseError, ParseOptions};
+//! FHIR XML reader and writer.
+//!
+//! The reader (on quick-xml) maps FHIR XML onto the same [`Element`] tree as
+//! the JSON reader:
+//!
+//! * the root element must be in the `http://hl7.org/fhir` namespace and is
+//!   named after the resource type;
+//! * primitives carry their value in the `value` attribute; the `id`
+//!   attribute (element ids) and the `url` attribute of extensions become
+//!   `id`/`url` child primitives;
+//! * a resource inside an element (`<contained><Patient>`,
+//!   `<resource><Observation>`) is folded into that element, which gets
+//!   `resource_type` set;
+//! * the narrative `<div xmlns="http://www.w3.org/1999/xhtml">` becomes a
+//!   primitive whose value is the exact source text of the whole element;
+//! * comments and processing instructions are ignored.
+//!
+//! Security: a DOCTYPE is a [`ParseError`] (so no external entity or entity
+//! expansion attack is possible); only the five predefined XML entities and
+//! character references are expanded, any other entity is a [`ParseError`].
+//! [`ParseOptions::max_depth`] and [`ParseOptions::max_size`] are enforced;
+//! the reader is iterative, so deep nesting cannot overflow the stack.
+//!
+//! Issue expressions are paths of element names (`Patient.name.given`):
+//! XML cannot tell which elements repeat, so they carry no indexes.
+//!
+//! ```
+//! use fhirreg_element::{xml, ParseOptions, Position};
+//! let src = br#"<Patient xmlns="http://hl7.org/fhir">
+//!   <name id="n1"><given value="Ann"/></name>
+//! </Patient>"#;
+//! let doc = xml::parse(src, &ParseOptions::default()).unwrap();
+//! assert!(doc.issues.is_empty());
+//! let name = doc.root.child("name").unwrap();
+//! assert_eq!(name.pos, Position::new(2, 3));
+//! assert_eq!(name.child_value("id"), Some("n1"));
+//! assert_eq!(name.child("given").and_then(|g| g.value.as_deref()), Some("Ann"));
+//! ```
 
-/// Read a FHIR XML document.
-pub fn parse(_bytes: &[u8], _options: &ParseOptions) -> Result<Document, ParseError> {
-    Err(ParseError::new("not implemented", Default::default()))
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::NsReader;
+
+use crate::locate::Locator;
+use crate::{Document, Element, Issue, IssueType, ParseError, ParseOptions, Position};
+
+/// The FHIR XML namespace.
+pub const FHIR_NS: &str = "http://hl7.org/fhir";
+/// The XHTML namespace of the narrative `div`.
+pub const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
+const XSI_NS: &[u8] = b"http://www.w3.org/2001/XMLSchema-instance";
+
+enum Frame {
+    /// An element being built.
+    Elem { el: Element },
+    /// The inner resource element of `<contained><Patient>`: its content
+    /// goes to the wrapper below it.
+    Fold,
 }
 
-/// Write an element tree as FHIR XML (pretty when `pretty`).
-pub fn write(_root: &Element, _pretty: bool) -> String {
-    String::new()
+struct Reader<'a> {
+    b: &'a [u8],
+    loc: Locator<'a>,
+    issues: Vec<Issue>,
+    stack: Vec<Frame>,
+}
+
+fn is_upper_start(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+}
+
+/// Read a FHIR XML document.
+///
+/// ```
+/// use fhirreg_element::{xml, ParseOptions};
+/// let err = xml::parse(br#"<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Patient xmlns="http://hl7.org/fhir"/>"#,
+///                      &ParseOptions::default()).unwrap_err();
+/// assert!(err.message.contains("DOCTYPE is not allowed"));
+/// ```
+pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseError> {
+    if bytes.len() > options.max_size {
+        return Err(ParseError::new(
+            format!(
+                "the document is {} bytes, more than the limit of {} bytes",
+                bytes.len(),
+                options.max_size
+            ),
+            Position::new(1, 1),
+        ));
+    }
+    let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut rd = Reader {
+        b,
+        loc: Locator::new(b),
+        issues: Vec::new(),
+        stack: Vec::new(),
+    };
+    if let Err(e) = std::str::from_utf8(b) {
+        let pos = rd.loc.pos(e.valid_up_to());
+        return Err(ParseError::new("invalid UTF-8", pos));
+    }
+    let mut r = NsReader::from_reader(b);
+    let mut root: Option<Element> = None;
+    loop {
+        let start = usize::try_from(r.buffer_position()).unwrap_or(usize::MAX);
+        let (ns, ev) = match r.read_resolved_event() {
+            Ok(x) => x,
+            Err(e) => {
+                let at = usize::try_from(r.error_position()).unwrap_or(start);
+                return Err(ParseError::new(
+                    format!("malformed XML: {e}"),
+                    rd.loc.pos(at),
+                ));
+            }
+        };
+        let ns: Option<Vec<u8>> = match ns {
+            ResolveResult::Bound(n) => Some(n.0.to_vec()),
+            ResolveResult::Unbound => None,
+            ResolveResult::Unknown(p) => {
+                let pos = rd.loc.pos(start);
+                return Err(ParseError::new(
+                    format!("unknown namespace prefix '{}'", String::from_utf8_lossy(&p)),
+                    pos,
+                ));
+            }
+        };
+        match ev {
+            Event::Start(e) | Event::Empty(e) if root.is_some() => {
+                let _ = e;
+                let pos = rd.loc.pos(start);
+                return Err(ParseError::new("content after the root element", pos));
+            }
+            Event::Start(e) => {
+                let pos = rd.loc.pos(start);
+                if rd.stack.len() >= options.max_depth {
+                    return Err(ParseError::new(
+                        format!(
+                            "XML nesting is deeper than the limit of {}",
+                            options.max_depth
+                        ),
+                        pos,
+                    ));
+                }
+                if ns.as_deref() == Some(XHTML_NS.as_bytes()) && e.local_name().as_ref() == b"div" {
+                    // Skip to the matching end tag through the namespace-aware
+                    // reader, so that its namespace scopes stay balanced.
+                    let mut depth = 1usize;
+                    while depth > 0 {
+                        match r.read_event() {
+                            Ok(Event::Start(_)) => depth += 1,
+                            Ok(Event::End(_)) => depth -= 1,
+                            Ok(Event::Eof) => {
+                                let at = b.len();
+                                return Err(ParseError::new(
+                                    "unexpected end of the document inside the narrative div",
+                                    rd.loc.pos(at),
+                                ));
+                            }
+                            Ok(Event::DocType(_)) => {
+                                return Err(ParseError::new("DOCTYPE is not allowed", pos))
+                            }
+                            Ok(_) => {}
+                            Err(err) => {
+                                let at = usize::try_from(r.error_position()).unwrap_or(start);
+                                return Err(ParseError::new(
+                                    format!("malformed XML: {err}"),
+                                    rd.loc.pos(at),
+                                ));
+                            }
+                        }
+                    }
+                    let end = usize::try_from(r.buffer_position()).unwrap_or(usize::MAX);
+                    rd.div(start, end, pos)?;
+                } else {
+                    rd.open(ns.as_deref(), &e, pos)?;
+                }
+            }
+            Event::Empty(e) => {
+                let pos = rd.loc.pos(start);
+                if rd.stack.len() >= options.max_depth {
+                    return Err(ParseError::new(
+                        format!(
+                            "XML nesting is deeper than the limit of {}",
+                            options.max_depth
+                        ),
+                        pos,
+                    ));
+                }
+                if ns.as_deref() == Some(XHTML_NS.as_bytes()) && e.local_name().as_ref() == b"div" {
+                    let end = usize::try_from(r.buffer_position()).unwrap_or(usize::MAX);
+                    rd.div(start, end, pos)?;
+                } else {
+                    rd.open(ns.as_deref(), &e, pos)?;
+                    if let Some(done) = rd.close() {
+                        root = Some(done);
+                    }
+                }
+            }
+            Event::End(_) => {
+                if let Some(done) = rd.close() {
+                    root = Some(done);
+                }
+            }
+            Event::Text(t) => {
+                let text = match t.unescape() {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let pos = rd.loc.pos(start);
+                        return Err(ParseError::new(format!("invalid character data: {e}"), pos));
+                    }
+                };
+                if !text.trim().is_empty() {
+                    let pos = rd.loc.pos(start + (t.len() - t.trim_ascii_start().len()));
+                    if rd.stack.is_empty() {
+                        return Err(ParseError::new("text outside the root element", pos));
+                    }
+                    rd.issue(
+                        "XML_TEXT",
+                        "Text content is not allowed in FHIR elements (values go in the value attribute)"
+                            .into(),
+                        pos,
+                    );
+                }
+            }
+            Event::CData(_) => {
+                let pos = rd.loc.pos(start);
+                if rd.stack.is_empty() {
+                    return Err(ParseError::new("CDATA outside the root element", pos));
+                }
+                rd.issue(
+                    "XML_TEXT",
+                    "CDATA is not allowed in FHIR elements".into(),
+                    pos,
+                );
+            }
+            Event::DocType(_) => {
+                let pos = rd.loc.pos(start);
+                return Err(ParseError::new(
+                    "DOCTYPE is not allowed in FHIR XML (no entity declarations are processed)",
+                    pos,
+                ));
+            }
+            Event::Comment(_) | Event::PI(_) | Event::Decl(_) => {}
+            Event::Eof => break,
+        }
+    }
+    match root {
+        Some(root) => Ok(Document {
+            root,
+            issues: rd.issues,
+        }),
+        None => {
+            let pos = rd.loc.pos(b.len());
+            Err(ParseError::new(
+                if rd.stack.is_empty() {
+                    "no root element"
+                } else {
+                    "unexpected end of the document: unclosed elements"
+                },
+                pos,
+            ))
+        }
+    }
+}
+
+/// Check that entity references in `s` are predefined or character references.
+/// Returns the byte offset of the first bad one.
+fn bad_entity(s: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(b'&', s.get(i..)?) {
+        let at = i + k;
+        let rest = s.get(at + 1..)?;
+        let Some(end) = memchr::memchr(b';', rest) else {
+            return Some(at);
+        };
+        let name = rest.get(..end)?;
+        let ok = match name {
+            b"lt" | b"gt" | b"amp" | b"quot" | b"apos" => true,
+            [b'#', b'x', hex @ ..] => !hex.is_empty() && hex.iter().all(u8::is_ascii_hexdigit),
+            [b'#', dec @ ..] => !dec.is_empty() && dec.iter().all(u8::is_ascii_digit),
+            _ => false,
+        };
+        if !ok {
+            return Some(at);
+        }
+        i = at + 1 + end;
+    }
+    None
+}
+
+impl<'a> Reader<'a> {
+    fn path(&self) -> String {
+        let mut p = String::new();
+        for f in &self.stack {
+            if let Frame::Elem { el, .. } = f {
+                if !p.is_empty() {
+                    p.push('.');
+                }
+                p.push_str(&el.name);
+            }
+        }
+        p
+    }
+
+    fn issue(&mut self, id: &'static str, msg: String, pos: Position) {
+        let expr = self.path();
+        self.issues
+            .push(Issue::error(IssueType::Structure, id, msg, expr, Some(pos)));
+    }
+
+    /// The element that receives children: the top `Elem` (below a `Fold`).
+    fn current(&mut self) -> Option<&mut Element> {
+        self.stack.iter_mut().rev().find_map(|f| match f {
+            Frame::Elem { el, .. } => Some(el),
+            Frame::Fold => None,
+        })
+    }
+
+    fn div(&mut self, start: usize, end: usize, pos: Position) -> Result<(), ParseError> {
+        let raw = self.b.get(start..end).unwrap_or_default();
+        if let Some(k) = bad_entity(raw) {
+            let p = self.loc.pos(start + k);
+            return Err(ParseError::new(
+                "unknown entity: only &lt; &gt; &amp; &quot; &apos; and character references are allowed",
+                p,
+            ));
+        }
+        let mut el = Element::new("div", pos);
+        el.value = Some(String::from_utf8_lossy(raw).into_owned());
+        el.primitive = true;
+        match self.current() {
+            Some(parent) => parent.children.push(el),
+            None => {
+                return Err(ParseError::new(
+                    "the root element must be a FHIR resource, not an XHTML div",
+                    pos,
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, ns: Option<&[u8]>, e: &BytesStart, pos: Position) -> Result<(), ParseError> {
+        let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+        let in_fhir = ns == Some(FHIR_NS.as_bytes());
+        let is_root = self.stack.is_empty();
+        if is_root {
+            if !in_fhir {
+                let got = ns.map(|n| String::from_utf8_lossy(n).into_owned());
+                self.issues.push(Issue::error(
+                    IssueType::Invalid,
+                    "XML_WRONG_NAMESPACE",
+                    match got {
+                        Some(n) => format!(
+                            "The root element must be in the FHIR namespace {FHIR_NS} (found {n})"
+                        ),
+                        None => format!(
+                            "The root element must be in the FHIR namespace {FHIR_NS} (no namespace found)"
+                        ),
+                    },
+                    local.clone(),
+                    Some(pos),
+                ));
+            }
+        } else if !in_fhir {
+            let msg = format!(
+                "Element {local} is not in the FHIR namespace {FHIR_NS}{}",
+                if local == "div" {
+                    " (the narrative div must be in the XHTML namespace)"
+                } else {
+                    ""
+                }
+            );
+            self.issue("XML_WRONG_NAMESPACE", msg, pos);
+        }
+        let resource = is_upper_start(&local);
+        let mut el = Element::new(local.clone(), pos);
+        for attr in e.attributes() {
+            let attr = match attr {
+                Ok(a) => a,
+                Err(err) => {
+                    return Err(ParseError::new(format!("malformed attribute: {err}"), pos))
+                }
+            };
+            let key = attr.key;
+            if key.as_ref() == b"xmlns" || key.prefix().is_some_and(|p| p.as_ref() == b"xmlns") {
+                continue;
+            }
+            let value = match attr.unescape_value() {
+                Ok(v) => v.into_owned(),
+                Err(err) => {
+                    return Err(ParseError::new(
+                        format!("invalid attribute value (only the predefined XML entities are allowed): {err}"),
+                        pos,
+                    ))
+                }
+            };
+            if let Some(prefix) = key.prefix() {
+                // xsi:schemaLocation and friends are tolerated.
+                let p = prefix.as_ref();
+                let xsi = e.attributes().flatten().any(|a| {
+                    a.key.as_ref() == [b"xmlns:", p].concat().as_slice() && &*a.value == XSI_NS
+                });
+                if !xsi {
+                    let name = String::from_utf8_lossy(key.as_ref()).into_owned();
+                    self.issue_at_child(
+                        &local,
+                        "XML_UNKNOWN_ATTRIBUTE",
+                        format!("Unknown attribute {name}"),
+                        pos,
+                    );
+                }
+                continue;
+            }
+            let name = key.as_ref();
+            if resource {
+                let name = String::from_utf8_lossy(name).into_owned();
+                self.issue_at_child(
+                    &local,
+                    "XML_UNKNOWN_ATTRIBUTE",
+                    format!("Attribute {name} is not allowed on a resource element"),
+                    pos,
+                );
+                continue;
+            }
+            match name {
+                b"value" => {
+                    if value.is_empty() {
+                        self.issue_at_child(
+                            &local,
+                            "XML_EMPTY_VALUE",
+                            "@value cannot be empty".into(),
+                            pos,
+                        );
+                    }
+                    el.value = Some(value);
+                    el.primitive = true;
+                }
+                b"id" | b"url" => {
+                    let n = if name == b"id" { "id" } else { "url" };
+                    let mut c = Element::new(n, pos);
+                    c.value = Some(value);
+                    c.primitive = true;
+                    el.children.push(c);
+                }
+                _ => {
+                    let name = String::from_utf8_lossy(name).into_owned();
+                    self.issue_at_child(
+                        &local,
+                        "XML_UNKNOWN_ATTRIBUTE",
+                        format!("Unknown attribute {name}"),
+                        pos,
+                    );
+                }
+            }
+        }
+        if resource && !is_root {
+            // Fold into the wrapper (`<contained><Patient>`).
+            let mut problem = None;
+            match self.stack.last_mut() {
+                Some(Frame::Elem { el: w, .. }) if w.resource_type.is_none() && w.children.is_empty() && w.value.is_none() => {
+                    w.resource_type = Some(local.clone());
+                }
+                _ => problem = Some(format!("Unexpected resource element {local}: a resource must be the only content of its parent element")),
+            }
+            if let Some(msg) = problem {
+                self.issue("XML_UNEXPECTED_RESOURCE", msg, pos);
+                // Keep it as an ordinary element so nothing is lost.
+                el.resource_type = Some(local);
+                self.stack.push(Frame::Elem { el });
+            } else {
+                self.stack.push(Frame::Fold);
+            }
+            return Ok(());
+        }
+        if is_root {
+            el.resource_type = Some(local);
+        }
+        self.stack.push(Frame::Elem { el });
+        Ok(())
+    }
+
+    fn issue_at_child(&mut self, local: &str, id: &'static str, msg: String, pos: Position) {
+        let mut expr = self.path();
+        if !expr.is_empty() {
+            expr.push('.');
+        }
+        expr.push_str(local);
+        self.issues
+            .push(Issue::error(IssueType::Structure, id, msg, expr, Some(pos)));
+    }
+
+    /// Close the top frame; returns the root when it was closed.
+    fn close(&mut self) -> Option<Element> {
+        let el = match self.stack.pop()? {
+            Frame::Fold => return None,
+            Frame::Elem { el } => el,
+        };
+        if el.value.is_none() && el.children.is_empty() && el.resource_type.is_none() {
+            let pos = el.pos;
+            let msg = format!("Element {} has no value and no content", el.name);
+            self.issue_at_child(&el.name.clone(), "XML_EMPTY_ELEMENT", msg, pos);
+        }
+        match self.current() {
+            Some(parent) => {
+                parent.children.push(el);
+                None
+            }
+            None => Some(el),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- writer
+
+/// Write an element tree as FHIR XML (pretty when `pretty`: two-space
+/// indentation, one element per line).
+///
+/// Primitives are written with `value` attributes, element ids (`id`
+/// children of non-resources) and extension urls as attributes, the
+/// narrative `div` raw, and nested resources wrapped
+/// (`<contained><Patient>...</Patient></contained>`).
+///
+/// ```
+/// use fhirreg_element::{json, xml, ParseOptions};
+/// let doc = json::parse(br#"{"resourceType":"Patient","active":true,"name":[{"family":"O'Neil & <Co>"}]}"#,
+///                       &ParseOptions::default()).unwrap();
+/// assert_eq!(xml::write(&doc.root, false),
+///     r#"<Patient xmlns="http://hl7.org/fhir"><active value="true"/><name><family value="O&apos;Neil &amp; &lt;Co&gt;"/></name></Patient>"#);
+/// ```
+pub fn write(root: &Element, pretty: bool) -> String {
+    let mut w = XmlWriter {
+        out: String::with_capacity(1024),
+        pretty,
+    };
+    let name = root.resource_type.as_deref().unwrap_or(&root.name);
+    w.resource(name, root, 0, true);
+    if pretty {
+        w.out.push('\n');
+    }
+    w.out
+}
+
+struct XmlWriter {
+    out: String,
+    pretty: bool,
+}
+
+fn is_attr(parent: &Element, c: &Element, name: &str) -> bool {
+    c.name == name && c.value.is_some() && c.children.is_empty() && parent.resource_type.is_none()
+}
+
+impl XmlWriter {
+    fn indent(&mut self, depth: usize) {
+        if self.pretty {
+            if !self.out.is_empty() {
+                self.out.push('\n');
+            }
+            for _ in 0..depth {
+                self.out.push_str("  ");
+            }
+        }
+    }
+
+    fn resource(&mut self, rt: &str, e: &Element, depth: usize, root: bool) {
+        self.indent(depth);
+        self.out.push('<');
+        self.out.push_str(rt);
+        if root {
+            self.out.push_str(" xmlns=\"");
+            self.out.push_str(FHIR_NS);
+            self.out.push('"');
+        }
+        if e.children.is_empty() {
+            self.out.push_str("/>");
+            return;
+        }
+        self.out.push('>');
+        for c in &e.children {
+            self.element(c, depth + 1);
+        }
+        self.indent(depth);
+        self.out.push_str("</");
+        self.out.push_str(rt);
+        self.out.push('>');
+    }
+
+    fn element(&mut self, e: &Element, depth: usize) {
+        if let Some(rt) = &e.resource_type {
+            self.indent(depth);
+            self.out.push('<');
+            self.out.push_str(&e.name);
+            self.out.push('>');
+            self.resource(rt, e, depth + 1, false);
+            self.indent(depth);
+            self.out.push_str("</");
+            self.out.push_str(&e.name);
+            self.out.push('>');
+            return;
+        }
+        if e.name == "div" && e.children.is_empty() {
+            if let Some(v) = &e.value {
+                self.indent(depth);
+                self.out.push_str(v);
+                return;
+            }
+        }
+        self.indent(depth);
+        self.out.push('<');
+        self.out.push_str(&e.name);
+        let url_ok = e.name == "extension" || e.name == "modifierExtension";
+        let id_idx = e.children.iter().position(|c| is_attr(e, c, "id"));
+        let url_idx = if url_ok {
+            e.children.iter().position(|c| is_attr(e, c, "url"))
+        } else {
+            None
+        };
+        for (k, n) in [(id_idx, "id"), (url_idx, "url")] {
+            if let Some(v) = k
+                .and_then(|k| e.children.get(k))
+                .and_then(|c| c.value.as_deref())
+            {
+                self.attr(n, v);
+            }
+        }
+        if let Some(v) = &e.value {
+            self.attr("value", v);
+        }
+        let mut any = false;
+        for (k, c) in e.children.iter().enumerate() {
+            if Some(k) == id_idx || Some(k) == url_idx {
+                continue;
+            }
+            if !any {
+                self.out.push('>');
+                any = true;
+            }
+            self.element(c, depth + 1);
+        }
+        if any {
+            self.indent(depth);
+            self.out.push_str("</");
+            self.out.push_str(&e.name);
+            self.out.push('>');
+        } else {
+            self.out.push_str("/>");
+        }
+    }
+
+    fn attr(&mut self, name: &str, v: &str) {
+        self.out.push(' ');
+        self.out.push_str(name);
+        self.out.push_str("=\"");
+        let mut seg = 0;
+        for (i, b) in v.bytes().enumerate() {
+            let esc = match b {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                b'\'' => "&apos;",
+                b'\n' => "&#10;",
+                b'\r' => "&#13;",
+                b'\t' => "&#9;",
+                _ => continue,
+            };
+            self.out.push_str(v.get(seg..i).unwrap_or_default());
+            self.out.push_str(esc);
+            seg = i + 1;
+        }
+        self.out.push_str(v.get(seg..).unwrap_or_default());
+        self.out.push('"');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Document {
+        match parse(s.as_bytes(), &ParseOptions::default()) {
+            Ok(d) => d,
+            Err(e) => panic!("parse failed: {e}"),
+        }
+    }
+
+    fn perr(s: &[u8]) -> ParseError {
+        match parse(s, &ParseOptions::default()) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn folds_resources_and_reads_div() {
+        let src = "<Bundle xmlns=\"http://hl7.org/fhir\">\n <entry>\n  <resource>\n   <Patient>\n    <id value=\"p1\"/>\n    <text><status value=\"generated\"/><div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Hi &amp; <b>bye</b></p></div></text>\n   </Patient>\n  </resource>\n </entry>\n</Bundle>";
+        let d = p(src);
+        assert!(d.issues.is_empty(), "{:?}", d.issues);
+        assert_eq!(d.root.resource_type.as_deref(), Some("Bundle"));
+        let res = d.root.child("entry").unwrap().child("resource").unwrap();
+        assert_eq!(res.resource_type.as_deref(), Some("Patient"));
+        assert_eq!(res.pos, Position::new(3, 3));
+        assert_eq!(res.child_value("id"), Some("p1"));
+        let div = res.child("text").unwrap().child("div").unwrap();
+        assert_eq!(
+            div.value.as_deref(),
+            Some("<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Hi &amp; <b>bye</b></p></div>")
+        );
+    }
+
+    #[test]
+    fn attributes_become_children_in_attribute_order() {
+        let d = p(
+            r#"<Patient xmlns="http://hl7.org/fhir"><extension url="u" id="e"><extension url="a"><valueString value="x"/></extension><valueCode value="c"/></extension></Patient>"#,
+        );
+        let ext = d.root.child("extension").unwrap();
+        let names: Vec<_> = ext.children.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["url", "id", "extension", "valueCode"]);
+    }
+
+    #[test]
+    fn rejects_hostile_and_reports_rule_violations() {
+        assert!(
+            perr(b"<!DOCTYPE Patient><Patient xmlns=\"http://hl7.org/fhir\"/>")
+                .message
+                .contains("DOCTYPE")
+        );
+        let e = perr(b"<Patient xmlns=\"http://hl7.org/fhir\">\n<name><family value=\"&xxe;\"/></name></Patient>");
+        assert_eq!(e.pos.line, 2);
+        assert!(
+            perr(b"<Patient xmlns=\"http://hl7.org/fhir\">&foo;</Patient>")
+                .pos
+                .line
+                == 1
+        );
+        assert_eq!(
+            perr(b"<Patient xmlns=\"http://hl7.org/fhir\">\n<a>\xff</a></Patient>").pos,
+            Position::new(2, 4)
+        );
+        assert!(parse(
+            b"<Patient xmlns=\"http://hl7.org/fhir\"><x></Patient>",
+            &ParseOptions::default()
+        )
+        .is_err());
+        let d = p("<Patient><active value=\"\"/>text</Patient>");
+        let ids: Vec<_> = d.issues.iter().map(|i| i.message_id).collect();
+        assert!(ids.contains(&"XML_WRONG_NAMESPACE"), "{ids:?}");
+        assert!(ids.contains(&"XML_EMPTY_VALUE"), "{ids:?}");
+        assert!(ids.contains(&"XML_TEXT"), "{ids:?}");
+        let opts = ParseOptions {
+            max_depth: 2,
+            max_size: 1000,
+        };
+        assert!(parse(
+            b"<a xmlns=\"http://hl7.org/fhir\"><b value=\"1\"/></a>",
+            &opts
+        )
+        .is_ok());
+        assert!(parse(
+            b"<a xmlns=\"http://hl7.org/fhir\"><b><c value=\"1\"/></b></a>",
+            &opts
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn write_and_read_back() {
+        let src = br#"{"resourceType":"Patient","id":"x","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">a &lt; b</div>"},"extension":[{"url":"u","valueString":"a\"b\nc"}],"name":[{"id":"n","given":["a",null],"_given":[null,{"extension":[{"url":"z","valueBoolean":true}]}]}],"contained":[{"resourceType":"Basic","id":"b"}]}"#;
+        let doc = crate::json::parse(src, &ParseOptions::default()).unwrap();
+        for pretty in [false, true] {
+            let x = write(&doc.root, pretty);
+            let back = p(&x);
+            assert!(back.issues.is_empty(), "{:?}\n{x}", back.issues);
+            fn norm(e: &Element) -> Element {
+                Element {
+                    name: e.name.clone(),
+                    value: e.value.clone(),
+                    resource_type: e.resource_type.clone(),
+                    children: e.children.iter().map(norm).collect(),
+                    primitive: e.value.is_some(),
+                    ..Default::default()
+                }
+            }
+            assert_eq!(norm(&back.root), norm(&doc.root), "{x}");
+        }
+    }
 }

@@ -25,7 +25,19 @@ fn examples() -> Option<Vec<PathBuf>> {
 
 /// Positions cleared; `in_array`, `value_kind` and `primitive` (without a
 /// value) too unless `kinds`: XML cannot carry them, a typing pass sets them.
+///
+/// Also: in extensions the `id` and `url` children are moved first, since
+/// XML carries them as attributes (JSON writes `url` before or after the
+/// nested `extension`s; both occur in the HL7 examples).
 fn normalise(e: &Element, kinds: bool) -> Element {
+    let mut children: Vec<Element> = e.children.iter().map(|c| normalise(c, kinds)).collect();
+    if !kinds && (e.name == "extension" || e.name == "modifierExtension") {
+        children.sort_by_key(|c| match c.name.as_str() {
+            "id" => 0,
+            "url" => 1,
+            _ => 2,
+        });
+    }
     Element {
         name: e.name.clone(),
         pos: Position::default(),
@@ -35,11 +47,32 @@ fn normalise(e: &Element, kinds: bool) -> Element {
         } else {
             ValueKind::String
         },
-        children: e.children.iter().map(|c| normalise(c, kinds)).collect(),
+        children,
         resource_type: e.resource_type.clone(),
         in_array: kinds && e.in_array,
         primitive: (kinds && e.primitive) || e.value.is_some(),
     }
+}
+
+/// Where two trees first differ (for failure messages).
+fn first_diff(a: &Element, b: &Element, path: &str) -> String {
+    let here = format!("{path}.{}", a.name);
+    if a.name != b.name || a.value != b.value || a.resource_type != b.resource_type {
+        return format!(
+            "{here}: {:?}/{:?} vs {:?}/{:?}",
+            a.name, a.value, b.name, b.value
+        );
+    }
+    for (x, y) in a.children.iter().zip(&b.children) {
+        if x != y {
+            return first_diff(x, y, &here);
+        }
+    }
+    format!(
+        "{here}: children {:?} vs {:?}",
+        a.children.iter().map(|c| &c.name).collect::<Vec<_>>(),
+        b.children.iter().map(|c| &c.name).collect::<Vec<_>>()
+    )
 }
 
 /// serde_json values equal, numbers compared by their text.
@@ -116,13 +149,12 @@ fn examples_round_trip() {
         }
         // JSON -> Element -> XML -> Element.
         let x = xml::write(&doc.root, true);
-        if x.is_empty() {
-            continue; // XML writer not there yet
-        }
         match xml::parse(x.as_bytes(), &opts) {
             Ok(d3) => {
-                if normalise(&d3.root, false) != normalise(&doc.root, false) {
-                    failures.push(format!("{}: XML round trip differs", f.display()));
+                let (a, b) = (normalise(&doc.root, false), normalise(&d3.root, false));
+                if a != b {
+                    let at = first_diff(&a, &b, "");
+                    failures.push(format!("{}: XML round trip differs at {at}", f.display()));
                 }
                 if !d3.issues.is_empty() {
                     failures.push(format!("{}: XML issues {:?}", f.display(), d3.issues));
