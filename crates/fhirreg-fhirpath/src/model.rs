@@ -1,0 +1,282 @@
+//! Type information: which FHIR type a property of a type has.
+//!
+//! [`ModelInfo`] is the question FHIRPath asks while navigating; [`SdModel`]
+//! answers it from StructureDefinition snapshots (from the
+//! [`fhirreg_registry::Registry`] or any other [`SdSource`]), cached per type.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+/// The FHIR type of an element, and where its children are defined.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ElementType {
+    /// The FHIR type name: `HumanName`, `date`, `BackboneElement`, `Patient`,
+    /// or `System.String` for the few System-typed elements (`Element.id`).
+    pub type_name: String,
+    /// Where the element's own properties are defined: a type name
+    /// (`HumanName`) or, for backbone elements, the element path inside its
+    /// type (`Patient.contact`).
+    pub path: String,
+}
+
+impl ElementType {
+    /// A type whose properties are those of the type itself.
+    pub fn of_type(name: &str) -> ElementType {
+        ElementType {
+            type_name: name.to_string(),
+            path: name.to_string(),
+        }
+    }
+}
+
+/// Answers FHIRPath's questions about the FHIR model. `Send + Sync` so that
+/// one instance serves all threads.
+pub trait ModelInfo: Send + Sync {
+    /// The type of property `name` (as named in the tree, e.g. `valueQuantity`)
+    /// of an element of type `parent`. `None` when there is no such property.
+    fn child_type(&self, parent: &ElementType, name: &str) -> Option<Arc<ElementType>>;
+    /// True when `name` is a choice property (`value[x]`) of `parent`.
+    fn is_choice(&self, parent: &ElementType, name: &str) -> bool;
+    /// The type of a resource or data type by name, if it exists.
+    fn type_named(&self, name: &str) -> Option<Arc<ElementType>>;
+    /// The base type of a type (`Patient` -> `DomainResource`, `Age` -> `Quantity`).
+    fn base_type(&self, name: &str) -> Option<String>;
+
+    /// True when `ty` is `base` or derives from it.
+    fn is_subtype(&self, ty: &str, base: &str) -> bool {
+        let mut cur = ty.to_string();
+        for _ in 0..16 {
+            if cur == base {
+                return true;
+            }
+            match self.base_type(&cur) {
+                Some(b) => cur = b,
+                None => return false,
+            }
+        }
+        false
+    }
+}
+
+/// Where [`SdModel`] finds StructureDefinitions (as FHIR JSON) by type name.
+pub trait SdSource: Send + Sync {
+    fn structure_definition(&self, type_name: &str) -> Option<serde_json::Value>;
+}
+
+impl SdSource for fhirreg_registry::Registry {
+    fn structure_definition(&self, type_name: &str) -> Option<serde_json::Value> {
+        self.type_definition(type_name).map(|r| r.json.clone())
+    }
+}
+
+/// Reads `StructureDefinition-{type}.json` files from an unpacked package folder.
+#[derive(Clone, Debug)]
+pub struct PackageDirSource(pub PathBuf);
+
+impl SdSource for PackageDirSource {
+    fn structure_definition(&self, type_name: &str) -> Option<serde_json::Value> {
+        if !type_name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return None;
+        }
+        let p = self.0.join(format!("StructureDefinition-{type_name}.json"));
+        let bytes = std::fs::read(p).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+#[derive(Debug, Default)]
+struct TypeModel {
+    /// Element path (`Patient.contact.name`, `Observation.valueQuantity`) -> type.
+    elements: HashMap<String, Arc<ElementType>>,
+    /// Choice element paths without `[x]` (`Observation.value`).
+    choices: HashSet<String>,
+    base: Option<String>,
+}
+
+/// A [`ModelInfo`] built from StructureDefinition snapshots, cached per type.
+pub struct SdModel {
+    source: Box<dyn SdSource>,
+    cache: RwLock<HashMap<String, Option<Arc<TypeModel>>>>,
+}
+
+impl std::fmt::Debug for SdModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SdModel").finish_non_exhaustive()
+    }
+}
+
+fn type_code(code: &str) -> String {
+    match code.strip_prefix("http://hl7.org/fhirpath/") {
+        Some(sys) => sys.to_string(),
+        None => code.rsplit('/').next().unwrap_or(code).to_string(),
+    }
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+impl SdModel {
+    /// A model over any source of StructureDefinitions.
+    pub fn new(source: impl SdSource + 'static) -> SdModel {
+        SdModel {
+            source: Box::new(source),
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// A model over the registry's StructureDefinitions.
+    pub fn from_registry(registry: fhirreg_registry::Registry) -> SdModel {
+        SdModel::new(registry)
+    }
+
+    fn model(&self, type_name: &str) -> Option<Arc<TypeModel>> {
+        if let Ok(c) = self.cache.read() {
+            if let Some(m) = c.get(type_name) {
+                return m.clone();
+            }
+        }
+        let built = self
+            .source
+            .structure_definition(type_name)
+            .map(|sd| Arc::new(build(&sd)));
+        if let Ok(mut c) = self.cache.write() {
+            c.insert(type_name.to_string(), built.clone());
+        }
+        built
+    }
+}
+
+fn build(sd: &serde_json::Value) -> TypeModel {
+    let mut m = TypeModel {
+        base: sd
+            .get("baseDefinition")
+            .and_then(|b| b.as_str())
+            .map(|b| b.rsplit('/').next().unwrap_or(b).to_string()),
+        ..Default::default()
+    };
+    let elements = sd
+        .pointer("/snapshot/element")
+        .and_then(|e| e.as_array())
+        .map(|v| v.as_slice())
+        .unwrap_or(&[]);
+    // Paths that have children defined inline (backbone elements).
+    let paths: HashSet<&str> = elements
+        .iter()
+        .filter_map(|e| e.get("path").and_then(|p| p.as_str()))
+        .collect();
+    let has_children = |p: &str| {
+        let prefix = format!("{p}.");
+        paths.iter().any(|q| q.starts_with(&prefix))
+    };
+    for e in elements {
+        let Some(path) = e.get("path").and_then(|p| p.as_str()) else {
+            continue;
+        };
+        if !path.contains('.') {
+            continue;
+        }
+        if let Some(cr) = e.get("contentReference").and_then(|c| c.as_str()) {
+            let target = cr.rsplit('#').next().unwrap_or(cr).to_string();
+            let target_type = elements
+                .iter()
+                .find(|x| x.get("path").and_then(|p| p.as_str()) == Some(target.as_str()))
+                .and_then(|x| x.pointer("/type/0/code"))
+                .and_then(|c| c.as_str())
+                .map(type_code)
+                .unwrap_or_else(|| "BackboneElement".to_string());
+            m.elements.insert(
+                path.to_string(),
+                Arc::new(ElementType {
+                    type_name: target_type,
+                    path: target,
+                }),
+            );
+            continue;
+        }
+        let codes: Vec<String> = e
+            .get("type")
+            .and_then(|t| t.as_array())
+            .map(|ts| {
+                ts.iter()
+                    .filter_map(|t| {
+                        let fhir_type = t
+                            .get("extension")
+                            .and_then(|x| x.as_array())
+                            .and_then(|xs| {
+                                xs.iter().find(|x| {
+                                    x.get("url").and_then(|u| u.as_str()).is_some_and(|u| {
+                                        u.ends_with("structuredefinition-fhir-type")
+                                    })
+                                })
+                            })
+                            .and_then(|x| x.get("valueUrl").or_else(|| x.get("valueUri")))
+                            .and_then(|v| v.as_str());
+                        fhir_type.or_else(|| t.get("code").and_then(|c| c.as_str()))
+                    })
+                    .map(type_code)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(base) = path.strip_suffix("[x]") {
+            m.choices.insert(base.to_string());
+            for c in &codes {
+                m.elements.insert(
+                    format!("{base}{}", upper_first(c)),
+                    Arc::new(ElementType::of_type(c)),
+                );
+            }
+            continue;
+        }
+        let Some(code) = codes.first() else { continue };
+        // R4 declares Resource.id as System.String with FHIR type `string`;
+        // FHIRPath engines type it as `id`.
+        let is_resource = sd.get("kind").and_then(|k| k.as_str()) == Some("resource");
+        if is_resource && path.matches('.').count() == 1 && path.ends_with(".id") {
+            m.elements
+                .insert(path.to_string(), Arc::new(ElementType::of_type("id")));
+            continue;
+        }
+        let et = if (code == "BackboneElement" || code == "Element") && has_children(path) {
+            ElementType {
+                type_name: code.clone(),
+                path: path.to_string(),
+            }
+        } else {
+            ElementType::of_type(code)
+        };
+        m.elements.insert(path.to_string(), Arc::new(et));
+    }
+    m
+}
+
+impl ModelInfo for SdModel {
+    fn child_type(&self, parent: &ElementType, name: &str) -> Option<Arc<ElementType>> {
+        let root = parent.path.split('.').next().unwrap_or(&parent.path);
+        let m = self.model(root)?;
+        m.elements.get(&format!("{}.{name}", parent.path)).cloned()
+    }
+
+    fn is_choice(&self, parent: &ElementType, name: &str) -> bool {
+        let root = parent.path.split('.').next().unwrap_or(&parent.path);
+        self.model(root)
+            .is_some_and(|m| m.choices.contains(&format!("{}.{name}", parent.path)))
+    }
+
+    fn type_named(&self, name: &str) -> Option<Arc<ElementType>> {
+        self.model(name)?;
+        Some(Arc::new(ElementType::of_type(name)))
+    }
+
+    fn base_type(&self, name: &str) -> Option<String> {
+        self.model(name)?.base.clone()
+    }
+}
