@@ -211,6 +211,40 @@ fn owned(v: Option<Value>) -> Option<Cow<'static, str>> {
     }
 }
 
+impl Head {
+    fn is_bundle(&self) -> bool {
+        matches!(&self.resource_type, Some(Value::String(rt)) if rt == "Bundle")
+    }
+
+    /// `None` without a (non-empty, string) `resourceType`.
+    fn into_summary(self, origin: Origin) -> Option<Summary> {
+        let resource_type = match self.resource_type {
+            Some(Value::String(rt)) if !rt.is_empty() => rt,
+            _ => return None,
+        };
+        let sd = resource_type == "StructureDefinition";
+        let sd_only = |v: Option<Value>| if sd { owned(v) } else { None };
+        Some(Summary {
+            id: owned(self.id),
+            url: owned(self.url),
+            version: owned(self.version),
+            name: owned(self.name),
+            type_name: sd_only(self.type_name),
+            kind: sd_only(self.kind),
+            derivation: sd_only(self.derivation),
+            base_definition: sd_only(self.base_definition),
+            is_abstract: sd && self.is_abstract == Some(Value::Bool(true)),
+            resource_type: Cow::Owned(resource_type),
+            origin,
+        })
+    }
+}
+
+/// The summary of a parsed resource (`None` without a `resourceType`).
+fn summary_of(value: &Value, origin: &Origin) -> Option<Summary> {
+    Head::deserialize(value).ok()?.into_summary(origin.clone())
+}
+
 fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
@@ -263,35 +297,22 @@ impl Loader<'_> {
             }
         };
         let bytes = strip_bom(bytes);
-        let head: Head = match serde_json::from_slice(bytes) {
-            Ok(h) => h,
-            Err(e) if e.is_data() && !strict => return Ok(()),
-            Err(e) => return Err(at(format!("invalid JSON: {e}"))),
-        };
-        let resource_type = match head.resource_type {
-            Some(Value::String(rt)) if !rt.is_empty() => rt,
-            _ if strict => return Err(at("not a FHIR resource: no resourceType".into())),
-            _ => return Ok(()),
-        };
-        if resource_type == "Bundle" {
+        // Not an object (an array, a number): not a resource.
+        if !strict && fhirreg_element::Format::sniff(bytes) != Some(fhirreg_element::Format::Json) {
+            return Ok(());
+        }
+        let head: Head =
+            serde_json::from_slice(bytes).map_err(|e| at(format!("invalid JSON: {e}")))?;
+        if head.is_bundle() {
             let value: Value =
                 serde_json::from_slice(bytes).map_err(|e| at(format!("invalid JSON: {e}")))?;
             return self.value(name, member, value, origin);
         }
-        let sd = resource_type == "StructureDefinition";
-        let sd_only = |v: Option<Value>| if sd { owned(v) } else { None };
-        let summary = Summary {
-            id: owned(head.id),
-            url: owned(head.url),
-            version: owned(head.version),
-            name: owned(head.name),
-            type_name: sd_only(head.type_name),
-            kind: sd_only(head.kind),
-            derivation: sd_only(head.derivation),
-            base_definition: sd_only(head.base_definition),
-            is_abstract: sd && head.is_abstract == Some(Value::Bool(true)),
-            resource_type: Cow::Owned(resource_type),
-            origin: origin.clone(),
+        let Some(summary) = head.into_summary(origin.clone()) else {
+            return match strict {
+                true => Err(at("not a FHIR resource: no resourceType".into())),
+                false => Ok(()),
+            };
         };
         self.out.push((summary, Data::Json(bytes.into())));
         Ok(())
@@ -329,7 +350,7 @@ impl Loader<'_> {
                 let Some(resource) = resource else {
                     continue;
                 };
-                let Some(summary) = Summary::of_json(&resource, origin.clone()) else {
+                let Some(summary) = summary_of(&resource, origin) else {
                     return Err(RegistryError::load(
                         name,
                         format!("{prefix}Bundle.entry[{n}].resource has no resourceType"),
@@ -342,7 +363,7 @@ impl Loader<'_> {
             }
             return Ok(());
         }
-        let Some(summary) = Summary::of_json(&value, origin.clone()) else {
+        let Some(summary) = summary_of(&value, origin) else {
             return Err(RegistryError::load(
                 name,
                 format!("{prefix}not a FHIR resource: no resourceType"),
@@ -495,7 +516,7 @@ impl Loader<'_> {
                 "no package cache folder (set FHIR_PACKAGE_CACHE or HOME)",
             )
         })?;
-        let dir = find_in_cache(&root, id_version).ok_or_else(|| {
+        let dir = crate::cache::find_in_cache(&root, id_version).ok_or_else(|| {
             RegistryError::load(
                 id_version,
                 format!("package not found in the package cache {}", root.display()),
@@ -503,46 +524,6 @@ impl Loader<'_> {
         })?;
         self.package_dir(&dir.join("package"), &display(&dir))
     }
-}
-
-/// Locate `ID#VERSION` (or `ID@VERSION`, or the latest `ID#*`) in `root`.
-pub(crate) fn find_in_cache(root: &Path, id_version: &str) -> Option<PathBuf> {
-    let (id, version) = match id_version.split_once(['#', '@']) {
-        Some((id, v)) => (id, Some(v)),
-        None => (id_version, None),
-    };
-    if id.is_empty() || id.contains(['/', '\\']) || id.starts_with('.') {
-        return None;
-    }
-    if let Some(v) = version {
-        if v.contains(['/', '\\']) || v.starts_with('.') {
-            return None;
-        }
-        let dir = root.join(format!("{id}#{v}"));
-        return dir
-            .join("package")
-            .join("package.json")
-            .is_file()
-            .then_some(dir);
-    }
-    let prefix = format!("{id}#");
-    let mut best: Option<(String, PathBuf)> = None;
-    for entry in std::fs::read_dir(root).ok()?.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(v) = name.strip_prefix(&prefix) else {
-            continue;
-        };
-        if !entry.path().join("package").join("package.json").is_file() {
-            continue;
-        }
-        if best
-            .as_ref()
-            .is_none_or(|(b, _)| crate::compare_versions(v, b).is_gt())
-        {
-            best = Some((v.to_owned(), entry.path()));
-        }
-    }
-    best.map(|(_, p)| p)
 }
 
 fn is_core_package(name: &str) -> bool {

@@ -79,6 +79,30 @@ pub fn list_package_cache(dir: &Path) -> Result<Vec<CachedPackage>, RegistryErro
     Ok(out)
 }
 
+/// Locate `ID#VERSION` (or `ID@VERSION`, or the latest `ID#*`) in `root`:
+/// the `ID#VERSION` folder holding `package/package.json`.
+pub(crate) fn find_in_cache(root: &Path, id_version: &str) -> Option<PathBuf> {
+    let (id, version) = match id_version.split_once(['#', '@']) {
+        Some((id, v)) => (id, Some(v)),
+        None => (id_version, None),
+    };
+    if !safe_segment(id) {
+        return None;
+    }
+    match version {
+        Some(v) => {
+            let dir = root.join(format!("{id}#{v}"));
+            (safe_segment(v) && dir.join("package").join("package.json").is_file()).then_some(dir)
+        }
+        // Sorted oldest first: the last is the latest.
+        None => list_package_cache(root)
+            .ok()?
+            .into_iter()
+            .rfind(|p| p.name == id)
+            .map(|p| p.path),
+    }
+}
+
 /// Where the FHIR package registry serves `id#version` as a .tgz
 /// (`https://packages.fhir.org/ID/VERSION`). Fetching is up to the caller
 /// (this crate does no network access); pass the bytes to

@@ -95,11 +95,14 @@ impl Resource {
 
     /// `url|version`, or `url` when there is no version.
     pub fn canonical(&self) -> Option<String> {
-        let url = self.url.as_deref()?;
-        Some(match &self.version {
-            Some(v) => format!("{url}|{v}"),
-            None => url.to_owned(),
-        })
+        Some(canonical(self.url.as_deref()?, self.version.as_deref()))
+    }
+}
+
+fn canonical(url: &str, version: Option<&str>) -> String {
+    match version {
+        Some(v) => format!("{url}|{v}"),
+        None => url.to_owned(),
     }
 }
 
@@ -204,11 +207,7 @@ impl Summary {
     }
     /// `url|version`, or `url` when there is no version.
     pub fn canonical(&self) -> Option<String> {
-        let url = self.url()?;
-        Some(match self.version() {
-            Some(v) => format!("{url}|{v}"),
-            None => url.to_owned(),
-        })
+        Some(canonical(self.url()?, self.version()))
     }
 
     /// A few resources carry their version in the url
@@ -230,31 +229,6 @@ impl Summary {
                 self.version = Some(version);
             }
         }
-    }
-
-    /// Summarise a JSON resource (`None` without a string `resourceType`).
-    pub(crate) fn of_json(json: &serde_json::Value, origin: Origin) -> Option<Summary> {
-        let resource_type = json.get("resourceType")?.as_str()?.to_owned();
-        let s = |k: &str| {
-            json.get(k)
-                .and_then(|v| v.as_str())
-                .map(|v| Cow::Owned(v.to_owned()))
-        };
-        let sd = resource_type == "StructureDefinition";
-        let sd_s = |k: &str| if sd { s(k) } else { None };
-        Some(Summary {
-            id: s("id"),
-            url: s("url"),
-            version: s("version"),
-            name: s("name"),
-            type_name: sd_s("type"),
-            kind: sd_s("kind"),
-            derivation: sd_s("derivation"),
-            base_definition: sd_s("baseDefinition"),
-            is_abstract: sd && json.get("abstract").and_then(|v| v.as_bool()) == Some(true),
-            resource_type: Cow::Owned(resource_type),
-            origin,
-        })
     }
 }
 

@@ -386,6 +386,24 @@ fn folders_and_package_cache() {
         .build()
         .unwrap();
     assert_eq!(r.len(), 1);
+    std::fs::write(dir.join("list.json"), b"[1, 2]").unwrap();
+    assert_eq!(
+        Registry::builder()
+            .core(false)
+            .add_path(&dir)
+            .build()
+            .unwrap()
+            .len(),
+        2
+    );
+    std::fs::write(
+        dir.join("dup.json"),
+        br#"{"resourceType":"ValueSet","url":"a","url":"b"}"#,
+    )
+    .unwrap();
+    let e = message(Registry::builder().add_path(&dir).build().unwrap_err());
+    assert!(e.contains("dup.json") && e.contains("duplicate"), "{e}");
+    std::fs::remove_file(dir.join("dup.json")).unwrap();
     std::fs::write(dir.join("bad.json"), b"{").unwrap();
     let e = message(Registry::builder().add_path(&dir).build().unwrap_err());
     assert!(e.contains("bad.json"), "{e}");
