@@ -7,9 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn package_tgz() -> Option<PathBuf> {
+    let name = "hl7.fhir.r4.examples-4.0.1.tgz";
     let candidates = [
         std::env::var_os("FHIRREG_R4_EXAMPLES_TGZ").map(PathBuf::from),
-        Some(PathBuf::from("/tmp/npm/hl7.fhir.r4.examples-4.0.1.tgz")),
+        // scripts/fetch-r4-examples.sh keeps the .tgz beside `package/`.
+        std::env::var_os("FHIRREG_R4_EXAMPLES")
+            .map(PathBuf::from)
+            .and_then(|p| p.parent().map(|d| d.join(name))),
+        Some(Path::new("/tmp/npm").join(name)),
     ];
     candidates.into_iter().flatten().find(|p| p.is_file())
 }
@@ -36,7 +41,7 @@ fn read(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn committed_core_matches_generator() {
     let Some(tgz) = package_tgz() else {
-        println!("skipped: hl7.fhir.r4.examples-4.0.1.tgz not found (set FHIRREG_R4_EXAMPLES_TGZ)");
+        println!("skipped: hl7.fhir.r4.examples-4.0.1.tgz not found (set FHIRREG_R4_EXAMPLES_TGZ, or FHIRREG_R4_EXAMPLES from scripts/fetch-r4-examples.sh)");
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
