@@ -485,6 +485,66 @@ impl Registry {
         self.pick(candidates, None)
     }
 
+    /// The chain of StructureDefinitions from `type_name` (a type name,
+    /// or a URL as for [`Registry::type_definition`]) up its
+    /// `baseDefinition`s: `Patient`, `DomainResource`, `Resource`. Summaries
+    /// only, nothing is decoded. Stops at a missing base or a cycle.
+    ///
+    /// ```
+    /// let registry = fhirreg_registry::Registry::builder().build().unwrap();
+    /// let chain: Vec<_> = registry.type_ancestors("Patient").filter_map(|s| s.type_name()).collect();
+    /// assert_eq!(chain, ["Patient", "DomainResource", "Resource"]);
+    /// assert!(registry.is_subtype_of("Age", "Quantity"));
+    /// assert!(!registry.is_subtype_of("Quantity", "Age"));
+    /// ```
+    pub fn type_ancestors(&self, type_name: &str) -> impl Iterator<Item = &Summary> + '_ {
+        let mut next = self.type_summary(type_name);
+        let mut seen: Vec<*const Summary> = Vec::new();
+        std::iter::from_fn(move || {
+            let current = next?;
+            if seen.contains(&(current as *const Summary)) {
+                return None;
+            }
+            seen.push(current);
+            next = current
+                .base_definition()
+                .and_then(|b| self.resolve_summary(b));
+            Some(current)
+        })
+    }
+
+    /// True when `type_name` is `ancestor` or derives from it (by type
+    /// name: `is_subtype_of("Patient", "Resource")`, `("Age", "Quantity")`;
+    /// `ancestor` may also be a StructureDefinition URL).
+    pub fn is_subtype_of(&self, type_name: &str, ancestor: &str) -> bool {
+        self.type_ancestors(type_name).any(|s| {
+            (s.type_name() == Some(ancestor) && s.derivation() != Some("constraint"))
+                || s.url() == Some(ancestor)
+        })
+    }
+
+    /// The NamingSystem with this `uniqueId` value (an identifier system
+    /// URI or OID, e.g. `urn:oid:2.16.578.1.12.4.1.4.1`); loaded ones
+    /// first. Decodes NamingSystems until one matches.
+    pub fn naming_system(&self, unique_id: &str) -> Option<Arc<Resource>> {
+        let entries = &self.inner.entries;
+        let loaded = entries.iter().filter(|e| !e.summary.is_core()).rev();
+        let core = entries.iter().filter(|e| e.summary.is_core());
+        loaded
+            .chain(core)
+            .filter(|e| e.summary.resource_type() == "NamingSystem")
+            .filter_map(Entry::resource)
+            .find(|r| {
+                r.json
+                    .get("uniqueId")
+                    .and_then(serde_json::Value::as_array)
+                    .is_some_and(|ids| {
+                        ids.iter()
+                            .any(|u| u.get("value").and_then(|v| v.as_str()) == Some(unique_id))
+                    })
+            })
+    }
+
     /// Summaries of every StructureDefinition, without decoding any. Core
     /// definitions shadowed by a loaded one with the same url are left out.
     pub fn structure_definitions(&self) -> impl Iterator<Item = &Summary> + '_ {

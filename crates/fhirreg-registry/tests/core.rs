@@ -318,3 +318,34 @@ fn typing_pass_restores_json_of_r4_examples() {
         &failures[..failures.len().min(10)]
     );
 }
+
+#[test]
+fn type_hierarchy_and_naming_systems() {
+    let r = core();
+    let chain: Vec<&str> = r
+        .type_ancestors("Age")
+        .filter_map(|s| s.type_name())
+        .collect();
+    assert_eq!(chain, ["Age", "Quantity", "Element"]);
+    // A constraint (profile) chain ends at the type it constrains.
+    let chain: Vec<&str> = r
+        .type_ancestors("http://hl7.org/fhir/StructureDefinition/bmi")
+        .filter_map(|s| s.name())
+        .collect();
+    assert_eq!(chain.first(), Some(&"observation-bmi"));
+    assert!(
+        chain.contains(&"Observation") && chain.ends_with(&["Resource"]),
+        "{chain:?}"
+    );
+    assert!(r.is_subtype_of("Patient", "DomainResource"));
+    assert!(r.is_subtype_of("Patient", "Patient"));
+    assert!(r.is_subtype_of("MoneyQuantity", "Quantity"));
+    assert!(!r.is_subtype_of("Patient", "Element"));
+    assert!(!r.is_subtype_of("Nope", "Resource"));
+    assert_eq!(r.type_ancestors("Nope").count(), 0);
+    assert_eq!(r.type_ancestors("Resource").count(), 1);
+
+    let ns = r.naming_system("1.2.36.1.2001.1003.0").unwrap();
+    assert_eq!(ns.id.as_deref(), Some("example-id"));
+    assert!(r.naming_system("urn:oid:0.0").is_none());
+}
