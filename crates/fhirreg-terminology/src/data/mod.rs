@@ -1,0 +1,3 @@
+//! Shipped code lists.
+
+pub(crate) mod iso;

@@ -1,0 +1,156 @@
+//! Where CodeSystems, ValueSets and ConceptMaps come from.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use fhirreg_registry::{Registry, Resource};
+use serde_json::Value;
+
+use crate::TxError;
+
+/// A store of conformance resources resolvable by canonical URL.
+pub trait ResourceSource: Send + Sync {
+    /// Resolve `url` or `url|version`.
+    fn resolve(&self, canonical: &str) -> Option<Arc<Resource>>;
+
+    /// CodeSystem supplements of `system` (`CodeSystem.supplements`).
+    /// Sources that cannot search return none.
+    fn supplements(&self, _system: &str) -> Vec<Arc<Resource>> {
+        Vec::new()
+    }
+
+    /// The versions held of `url` (for "valid versions" messages).
+    fn versions(&self, url: &str) -> Vec<String> {
+        self.resolve(url)
+            .and_then(|r| r.version.clone())
+            .into_iter()
+            .collect()
+    }
+}
+
+impl ResourceSource for Registry {
+    fn resolve(&self, canonical: &str) -> Option<Arc<Resource>> {
+        Registry::resolve(self, canonical)
+    }
+
+    fn versions(&self, url: &str) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .versions_of(url)
+            .filter_map(|s| s.version().map(str::to_owned))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+impl<T: ResourceSource + ?Sized> ResourceSource for Arc<T> {
+    fn resolve(&self, canonical: &str) -> Option<Arc<Resource>> {
+        (**self).resolve(canonical)
+    }
+
+    fn supplements(&self, system: &str) -> Vec<Arc<Resource>> {
+        (**self).supplements(system)
+    }
+
+    fn versions(&self, url: &str) -> Vec<String> {
+        (**self).versions(url)
+    }
+}
+
+/// A simple in-memory source, e.g. for tests or for resources that are not
+/// in a registry. The plain URL resolves to the last added version.
+///
+/// ```
+/// use fhirreg_terminology::{MemorySource, ResourceSource};
+/// let mut src = MemorySource::new();
+/// src.add(serde_json::json!({"resourceType": "ValueSet", "url": "http://x/vs", "version": "2"}))?;
+/// assert!(src.resolve("http://x/vs|2").is_some());
+/// assert!(src.resolve("http://x/vs|3").is_none());
+/// # Ok::<(), fhirreg_terminology::TxError>(())
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct MemorySource {
+    by_canonical: HashMap<String, Arc<Resource>>,
+    supplements: HashMap<String, Vec<Arc<Resource>>>,
+}
+
+impl MemorySource {
+    /// An empty source.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a resource given as FHIR JSON (it needs `resourceType` and `url`).
+    pub fn add(&mut self, json: Value) -> Result<(), TxError> {
+        let text = |k: &str| json.get(k).and_then(Value::as_str).map(str::to_owned);
+        let invalid = |m: &str| TxError::Invalid {
+            what: "resource".into(),
+            message: m.into(),
+        };
+        let resource_type = text("resourceType").ok_or_else(|| invalid("no resourceType"))?;
+        let url = text("url").ok_or_else(|| invalid("no url"))?;
+        let version = text("version");
+        let supplements = text("supplements");
+        let r = Arc::new(Resource {
+            resource_type,
+            id: text("id"),
+            url: Some(url.clone()),
+            version: version.clone(),
+            name: text("name"),
+            json,
+        });
+        if let Some(base) = supplements {
+            let base = base.split('|').next().unwrap_or_default().to_owned();
+            self.supplements.entry(base).or_default().push(r.clone());
+        }
+        if let Some(v) = version {
+            self.by_canonical.insert(format!("{url}|{v}"), r.clone());
+        }
+        self.by_canonical.insert(url, r);
+        Ok(())
+    }
+
+    /// Add a resource from JSON bytes.
+    pub fn add_bytes(&mut self, bytes: &[u8]) -> Result<(), TxError> {
+        let json = serde_json::from_slice(bytes).map_err(|e| TxError::Invalid {
+            what: "resource".into(),
+            message: e.to_string(),
+        })?;
+        self.add(json)
+    }
+}
+
+impl ResourceSource for MemorySource {
+    fn resolve(&self, canonical: &str) -> Option<Arc<Resource>> {
+        self.by_canonical.get(canonical).cloned()
+    }
+
+    fn supplements(&self, system: &str) -> Vec<Arc<Resource>> {
+        self.supplements.get(system).cloned().unwrap_or_default()
+    }
+}
+
+/// A source that asks a first source, then a second (e.g. test resources over a registry).
+#[derive(Debug, Clone)]
+pub struct Layered<A, B>(pub A, pub B);
+
+impl<A: ResourceSource, B: ResourceSource> ResourceSource for Layered<A, B> {
+    fn resolve(&self, canonical: &str) -> Option<Arc<Resource>> {
+        self.0
+            .resolve(canonical)
+            .or_else(|| self.1.resolve(canonical))
+    }
+
+    fn supplements(&self, system: &str) -> Vec<Arc<Resource>> {
+        let mut v = self.0.supplements(system);
+        v.extend(self.1.supplements(system));
+        v
+    }
+
+    fn versions(&self, url: &str) -> Vec<String> {
+        let mut v = self.0.versions(url);
+        v.extend(self.1.versions(url));
+        v
+    }
+}

@@ -1,0 +1,402 @@
+//! `$validate-code` against a code system and against a value set.
+
+use crate::codesystem::Content;
+use crate::grammar::{is_unshippable, GrammarSystem};
+use crate::valueset::{unavailable_message, Member, VsIndex};
+use crate::{
+    CodingRef, Designation, IssueKind, Severity, SystemDef, Terminology, TxIssue, ValidateResult,
+};
+
+fn issue(severity: Severity, kind: IssueKind, message: String) -> TxIssue {
+    TxIssue {
+        severity,
+        kind,
+        message,
+    }
+}
+
+fn normalize(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Compare a given display with the concept's display and designations.
+fn check_display(
+    tx: &Terminology,
+    r: &mut ValidateResult,
+    system: &str,
+    code: &str,
+    given: Option<&str>,
+    display: Option<&str>,
+    designations: &[Designation],
+) {
+    let Some(given) = given else { return };
+    let mut choices: Vec<(String, Option<String>)> = Vec::new();
+    if let Some(d) = display {
+        choices.push((d.to_owned(), None));
+    }
+    for d in designations {
+        choices.push((d.value.clone(), d.language.clone()));
+    }
+    if choices.is_empty() {
+        return;
+    }
+    let g = normalize(given);
+    if choices.iter().any(|(c, _)| normalize(c) == g) {
+        return;
+    }
+    let lang = &tx.options().display_language;
+    let valid = if let [(only, _)] = choices.as_slice() {
+        format!("'{only}'")
+    } else {
+        let items: Vec<String> = choices
+            .iter()
+            .map(|(v, l)| match l {
+                Some(l) => format!("'{v}' ({l})"),
+                None => format!("'{v}'"),
+            })
+            .collect();
+        format!(
+            "one of {} choices: {}",
+            items.len(),
+            crate::valueset::join_or(&items, "or")
+        )
+    };
+    r.issues.push(issue(
+        tx.options().display_mismatch,
+        IssueKind::InvalidDisplay,
+        format!(
+            "Wrong Display Name '{given}' for {system}#{code}. Valid display is {valid} (for the language(s) '{lang}')"
+        ),
+    ));
+}
+
+fn finish(mut r: ValidateResult) -> ValidateResult {
+    r.issues.sort_by_key(|i| i.severity);
+    r.valid = !r.issues.iter().any(|i| i.severity == Severity::Error);
+    r
+}
+
+/// CodeSystem `$validate-code`.
+pub(crate) fn in_system(tx: &Terminology, coding: &CodingRef<'_>) -> ValidateResult {
+    let mut r = ValidateResult::default();
+    let Some(code) = coding.code else {
+        r.issues.push(issue(
+            Severity::Error,
+            IssueKind::NoCode,
+            "No code provided, and a code is required".into(),
+        ));
+        return finish(r);
+    };
+    let Some(system) = coding.system else {
+        r.issues.push(issue(
+            Severity::Error,
+            IssueKind::NoSystem,
+            "Coding has no system. A code with no system has no defined meaning, and it cannot be validated"
+                .into(),
+        ));
+        return finish(r);
+    };
+    r.system = Some(system.to_owned());
+    r.code = Some(code.to_owned());
+    match tx.system(system, coding.version) {
+        SystemDef::Resource(cs) => {
+            r.version = cs.version.clone();
+            let version_text = cs
+                .version
+                .as_deref()
+                .map(|v| format!(" version '{v}'"))
+                .unwrap_or_default();
+            if cs.content == Content::NotPresent {
+                r.unknown = true;
+                r.issues.push(issue(
+                    if is_unshippable(system) {
+                        Severity::Information
+                    } else {
+                        Severity::Warning
+                    },
+                    IssueKind::UnknownSystem,
+                    unavailable_message(system, coding.version, &SystemDef::Missing),
+                ));
+                return finish(r);
+            }
+            match cs.find(code).and_then(|(i, case)| Some((cs.concept(i)?, case))) {
+                Some((c, case_differs)) => {
+                    r.code = Some(c.code.clone());
+                    r.display = c.display.clone();
+                    if case_differs {
+                        r.issues.push(issue(
+                            Severity::Information,
+                            IssueKind::CaseDifference,
+                            format!("The code '{code}' differs from the correct code '{}' by case. Although the code system '{system}' is case insensitive, implementers are strongly encouraged to use the correct case", c.code),
+                        ));
+                    }
+                    check_display(
+                        tx,
+                        &mut r,
+                        system,
+                        &c.code,
+                        coding.display,
+                        c.display.as_deref(),
+                        &c.designations,
+                    );
+                }
+                None if cs.content.is_complete() => r.issues.push(issue(
+                    Severity::Error,
+                    IssueKind::UnknownCode,
+                    format!("Unknown code '{code}' in the CodeSystem '{system}'{version_text}"),
+                )),
+                None => r.issues.push(issue(
+                    Severity::Warning,
+                    IssueKind::UnknownCode,
+                    format!(
+                        "Unknown Code '{code}' in the CodeSystem '{system}'{version_text} - note that the code system is labeled as a {}, so the code may be valid in some other {}",
+                        cs.content.code(),
+                        cs.content.code()
+                    ),
+                )),
+            }
+        }
+        SystemDef::Grammar(g) => match g.check(code) {
+            Ok(display) => {
+                r.display = Some(display.clone());
+                if matches!(g, GrammarSystem::Iso3166 | GrammarSystem::Iso4217) {
+                    check_display(
+                        tx,
+                        &mut r,
+                        system,
+                        code,
+                        coding.display,
+                        Some(&display),
+                        &[],
+                    );
+                }
+            }
+            Err(reason) => r.issues.push(issue(
+                Severity::Error,
+                IssueKind::UnknownCode,
+                match g {
+                    GrammarSystem::Ucum => reason,
+                    _ => format!("Unknown code '{code}' in the CodeSystem '{system}'"),
+                },
+            )),
+        },
+        def => {
+            r.unknown = true;
+            let kind = if matches!(def, SystemDef::WrongVersion(_)) {
+                IssueKind::UnknownVersion
+            } else {
+                IssueKind::UnknownSystem
+            };
+            let severity = if is_unshippable(system) {
+                Severity::Information
+            } else {
+                Severity::Warning
+            };
+            r.issues.push(issue(
+                severity,
+                kind,
+                unavailable_message(system, coding.version, &def),
+            ));
+        }
+    }
+    finish(r)
+}
+
+/// ValueSet `$validate-code` for one coding.
+pub(crate) fn against_valueset(
+    tx: &Terminology,
+    vs: &VsIndex,
+    coding: &CodingRef<'_>,
+) -> ValidateResult {
+    let vs_text = vs.versioned();
+    let base = ValidateResult {
+        valueset: Some(vs_text.clone()),
+        valueset_name: vs.name.clone(),
+        ..Default::default()
+    };
+    let Some(code) = coding.code else {
+        let mut r = base;
+        r.issues.push(issue(
+            Severity::Error,
+            IssueKind::NoCode,
+            "No code provided, and a code is required".into(),
+        ));
+        return finish(r);
+    };
+    let Some(system) = coding.system else {
+        return bare_code(tx, vs, base, code, coding.display);
+    };
+    let sys = in_system(tx, coding);
+    let case_insensitive = match tx.system(system, coding.version) {
+        SystemDef::Resource(cs) => !cs.case_sensitive,
+        SystemDef::Grammar(g) => !g.case_sensitive(),
+        _ => false,
+    };
+    let mut r = ValidateResult {
+        valueset: base.valueset,
+        valueset_name: base.valueset_name,
+        ..sys.clone()
+    };
+    let not_in_vs = || {
+        issue(
+            Severity::Error,
+            IssueKind::NotInValueSet,
+            format!(
+                "The provided code '{system}#{code}' was not found in the value set '{vs_text}'"
+            ),
+        )
+    };
+    match vs.member(system, code, case_insensitive) {
+        Member::Yes(e) => {
+            if sys.unknown {
+                // Enumerated in the value set: membership is known even if
+                // the code system is not.
+                r.unknown = false;
+                for i in &mut r.issues {
+                    if i.kind == IssueKind::UnknownSystem {
+                        i.severity = Severity::Information;
+                    }
+                }
+                r.display = e.display.clone();
+                r.version = r.version.or_else(|| e.version.clone());
+                check_display(
+                    tx,
+                    &mut r,
+                    system,
+                    code,
+                    coding.display,
+                    e.display.as_deref(),
+                    &e.designations,
+                );
+            }
+        }
+        Member::No => {
+            r.unknown = false;
+            r.issues.retain(|i| i.kind == IssueKind::UnknownCode);
+            r.issues.insert(0, not_in_vs());
+        }
+        Member::Open(o) => {
+            if !sys.valid {
+                r.issues.insert(0, not_in_vs());
+            } else if !sys.unknown && o.filtered {
+                r.unknown = true;
+                r.issues.push(issue(
+                    Severity::Information,
+                    IssueKind::NotChecked,
+                    format!(
+                        "The code '{system}#{code}' could not be checked against the value set '{vs_text}': {}",
+                        o.reason
+                    ),
+                ));
+            }
+            // otherwise a whole grammar system or a fragment: the code
+            // system check decides
+        }
+    }
+    finish(r)
+}
+
+/// A bare `code` (no system): find the system from the value set.
+fn bare_code(
+    tx: &Terminology,
+    vs: &VsIndex,
+    mut r: ValidateResult,
+    code: &str,
+    display: Option<&str>,
+) -> ValidateResult {
+    let vs_text = vs.versioned();
+    if let Some(e) = vs.by_code(code).next() {
+        r.system = Some(e.system.clone());
+        r.version = e.version.clone();
+        r.code = Some(e.code.clone());
+        r.display = e.display.clone();
+        check_display(
+            tx,
+            &mut r,
+            &e.system,
+            &e.code,
+            display,
+            e.display.as_deref(),
+            &e.designations,
+        );
+        return finish(r);
+    }
+    for o in &vs.open {
+        if let (Some(g), false) = (o.grammar, o.filtered) {
+            if let Ok(d) = g.check(code) {
+                r.system = Some(o.system.clone());
+                r.code = Some(code.to_owned());
+                r.display = Some(d);
+                return finish(r);
+            }
+        }
+    }
+    if let Some(o) = vs.open.iter().find(|o| o.grammar.is_none() || o.filtered) {
+        r.unknown = true;
+        r.issues.push(issue(
+            Severity::Information,
+            IssueKind::NotChecked,
+            format!(
+                "The code '{code}' could not be checked against the value set '{vs_text}': {}",
+                o.reason
+            ),
+        ));
+        return finish(r);
+    }
+    r.issues.push(issue(
+        Severity::Error,
+        IssueKind::NoSystem,
+        format!("The System URI could not be determined for the code '{code}' in the ValueSet '{vs_text}'"),
+    ));
+    r.issues.push(issue(
+        Severity::Error,
+        IssueKind::NotInValueSet,
+        format!("The provided code '#{code}' was not found in the value set '{vs_text}'"),
+    ));
+    finish(r)
+}
+
+/// ValueSet `$validate-code` for a CodeableConcept.
+pub(crate) fn codeable_concept(
+    tx: &Terminology,
+    vs: &VsIndex,
+    codings: &[CodingRef<'_>],
+) -> ValidateResult {
+    let results: Vec<ValidateResult> = codings
+        .iter()
+        .map(|c| against_valueset(tx, vs, c))
+        .collect();
+    if let Some(ok) = results.iter().find(|r| r.valid && !r.unknown) {
+        return ok.clone();
+    }
+    if let Some(unknown) = results.iter().find(|r| r.unknown) {
+        return unknown.clone();
+    }
+    let vs_text = vs.versioned();
+    let codes: Vec<String> = codings.iter().map(CodingRef::to_token).collect();
+    let mut r = ValidateResult {
+        valueset: Some(vs_text.clone()),
+        valueset_name: vs.name.clone(),
+        ..Default::default()
+    };
+    r.issues.push(issue(
+        Severity::Error,
+        IssueKind::NotInValueSet,
+        format!(
+            "None of the codings provided are in the value set '{}' ({vs_text}) (codes = {})",
+            vs.name.as_deref().unwrap_or(&vs.url),
+            codes.join(", ")
+        ),
+    ));
+    for res in results {
+        r.issues.extend(
+            res.issues
+                .into_iter()
+                .filter(|i| i.kind != IssueKind::NotInValueSet),
+        );
+    }
+    finish(r)
+}
