@@ -259,8 +259,9 @@ impl Loader<'_> {
             .get_or_init(|| Registry::from_parts(true, Vec::new(), Vec::new()))
     }
 
-    /// Bytes of unknown kind: package .tgz, JSON or XML. `strict`: a JSON
-    /// document that is not a FHIR resource is an error (else skipped).
+    /// Bytes of unknown kind: package .tgz, JSON or XML. `strict`: a
+    /// document that is not a FHIR resource is an error (else skipped, as
+    /// for the files of a folder).
     fn bytes(&mut self, name: &str, bytes: &[u8], strict: bool) -> Result<(), RegistryError> {
         if bytes.starts_with(&[0x1f, 0x8b]) {
             return self.tgz(name, bytes);
@@ -273,6 +274,7 @@ impl Loader<'_> {
                     xml_to_json(bytes, self.typer()).map_err(|m| RegistryError::load(name, m))?;
                 self.value(name, "", value, &origin)
             }
+            None if !strict => Ok(()),
             None => Err(RegistryError::load(
                 name,
                 "not a FHIR resource (JSON or XML) nor a package (.tgz)",
@@ -403,23 +405,7 @@ impl Loader<'_> {
             let name = display(&file);
             let bytes =
                 std::fs::read(&file).map_err(|e| RegistryError::load(&name, e.to_string()))?;
-            let is_xml = file
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| e.eq_ignore_ascii_case("xml"));
-            if is_xml {
-                let value =
-                    xml_to_json(&bytes, self.typer()).map_err(|m| RegistryError::load(&name, m))?;
-                self.value(&name, "", value, &Origin::Loaded(Arc::from(name.as_str())))?;
-            } else {
-                self.json(
-                    &name,
-                    "",
-                    &bytes,
-                    false,
-                    &Origin::Loaded(Arc::from(name.as_str())),
-                )?;
-            }
+            self.bytes(&name, &bytes, false)?;
         }
         Ok(())
     }
