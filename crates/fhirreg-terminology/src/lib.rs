@@ -31,6 +31,7 @@
 //! # Ok::<(), fhirreg_terminology::TxError>(())
 //! ```
 
+mod binding;
 mod codesystem;
 mod conceptmap;
 mod data;
@@ -43,6 +44,7 @@ mod valueset;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+pub use binding::{BindingStrength, BoundValue};
 pub use codesystem::Content;
 pub use fhirreg_registry::{Registry, Resource};
 pub use grammar::GrammarSystem;

@@ -621,3 +621,58 @@ fn every_core_value_set_compiles_and_expands_or_says_why() {
         .unwrap();
     assert!(r.valid && r.unknown, "{r:?}");
 }
+
+#[test]
+fn binding_issues_in_java_wording() {
+    use fhirreg_terminology::{BindingStrength, BoundValue};
+    let r = tx()
+        .validate_code(GENDER, &CodingRef::code("invalid"))
+        .unwrap();
+    let issues = r.binding_issues(BindingStrength::Required, BoundValue::Code("invalid"));
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].severity, Severity::Error);
+    assert_eq!(
+        issues[0].message,
+        "The value provided ('invalid') was not found in the value set 'AdministrativeGender' (http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1), and a code is required from this value set  (error message = The System URI could not be determined for the code 'invalid' in the ValueSet 'http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1'; The provided code '#invalid' was not found in the value set 'http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1')"
+    );
+    let age = "http://hl7.org/fhir/ValueSet/age-units";
+    let m = CodingRef::new("http://unitsofmeasure.org", "m");
+    let r = tx().validate_code(age, &m).unwrap();
+    let issues = r.binding_issues(BindingStrength::Required, BoundValue::Coding(m));
+    assert_eq!(
+        issues[0].message,
+        "The code provided (http://unitsofmeasure.org#m) was not found in the value set 'Common UCUM Codes for Age' (http://hl7.org/fhir/ValueSet/age-units|4.0.1), and a code from this value set is required: The provided code 'http://unitsofmeasure.org#m' was not found in the value set 'http://hl7.org/fhir/ValueSet/age-units|4.0.1'"
+    );
+    let vitals = "http://hl7.org/fhir/ValueSet/ucum-vitals-common";
+    let lmin = CodingRef::new("http://unitsofmeasure.org", "L/min");
+    let r = tx().validate_code(vitals, &lmin).unwrap();
+    let issues = r.binding_issues(BindingStrength::Extensible, BoundValue::Coding(lmin));
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].severity, Severity::Warning);
+    assert_eq!(
+        issues[0].message,
+        "The code provided (http://unitsofmeasure.org#L/min) is not in the value set 'Vital Signs Units' (http://hl7.org/fhir/ValueSet/ucum-vitals-common|4.0.1), and a code should come from this value set unless it has no suitable code (the validator cannot judge what is suitable)"
+    );
+    let cc = [CodingRef::new("urn:iso:std:iso:11073:10101", "150588")];
+    let r = tx().validate_codeable_concept(vitals, &cc).unwrap();
+    let issues = r.binding_issues(
+        BindingStrength::Extensible,
+        BoundValue::CodeableConcept(&cc),
+    );
+    assert_eq!(
+        issues[0].message,
+        "None of the codings provided are in the value set 'Vital Signs Units' (http://hl7.org/fhir/ValueSet/ucum-vitals-common|4.0.1), and a coding should come from this value set unless it has no suitable code (note that the validator cannot judge what is suitable) (codes = urn:iso:std:iso:11073:10101#150588)"
+    );
+    // valid: nothing to report
+    let ok = tx()
+        .validate_code(GENDER, &CodingRef::code("male"))
+        .unwrap();
+    assert!(ok
+        .binding_issues(BindingStrength::Required, BoundValue::Code("male"))
+        .is_empty());
+    // example bindings never report membership
+    let r = tx().validate_code(GENDER, &CodingRef::code("x")).unwrap();
+    assert!(r
+        .binding_issues(BindingStrength::Example, BoundValue::Code("x"))
+        .is_empty());
+}

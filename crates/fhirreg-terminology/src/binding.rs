@@ -1,0 +1,150 @@
+//! Turning a value set validation into the binding issue the HL7 Java
+//! validator reports, worded by binding strength and element kind.
+
+use crate::{CodingRef, IssueKind, Severity, TxIssue, ValidateResult};
+
+/// `ElementDefinition.binding.strength`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BindingStrength {
+    /// `required`
+    Required,
+    /// `extensible`
+    Extensible,
+    /// `preferred`
+    Preferred,
+    /// `example`
+    Example,
+}
+
+impl BindingStrength {
+    /// Parse the FHIR code.
+    pub fn parse(code: &str) -> Option<BindingStrength> {
+        Some(match code {
+            "required" => BindingStrength::Required,
+            "extensible" => BindingStrength::Extensible,
+            "preferred" => BindingStrength::Preferred,
+            "example" => BindingStrength::Example,
+            _ => return None,
+        })
+    }
+
+    /// The severity of a value outside the value set.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            BindingStrength::Required => Some(Severity::Error),
+            BindingStrength::Extensible => Some(Severity::Warning),
+            BindingStrength::Preferred => Some(Severity::Information),
+            BindingStrength::Example => None,
+        }
+    }
+}
+
+/// The bound element's value, as validated.
+#[derive(Debug, Clone, Copy)]
+pub enum BoundValue<'a> {
+    /// A `code` element (no system).
+    Code(&'a str),
+    /// A `Coding` (or Quantity unit).
+    Coding(CodingRef<'a>),
+    /// A `CodeableConcept`'s codings.
+    CodeableConcept(&'a [CodingRef<'a>]),
+}
+
+impl ValidateResult {
+    /// The issues a validator reports for a binding: when the value is not
+    /// in the value set, one issue worded as the HL7 Java validator words it
+    /// (severity by strength: required error, extensible warning, preferred
+    /// information, example nothing), followed by this result's warnings
+    /// and information (wrong display, system not available ...).
+    ///
+    /// ```
+    /// use fhirreg_terminology::{BindingStrength, BoundValue, CodingRef, MemorySource, Severity, Terminology};
+    /// let mut src = MemorySource::new();
+    /// src.add(serde_json::json!({"resourceType": "ValueSet", "url": "http://x/vs", "version": "1", "title": "X",
+    ///     "compose": {"include": [{"system": "http://x/cs", "concept": [{"code": "a"}]}]}}))?;
+    /// let tx = Terminology::with_source(src);
+    /// let r = tx.validate_code("http://x/vs", &CodingRef::code("b"))?;
+    /// let issues = r.binding_issues(BindingStrength::Required, BoundValue::Code("b"));
+    /// assert_eq!(issues[0].severity, Severity::Error);
+    /// assert!(issues[0].message.starts_with("The value provided ('b') was not found in the value set 'X' (http://x/vs|1), and a code is required from this value set  (error message = "));
+    /// # Ok::<(), fhirreg_terminology::TxError>(())
+    /// ```
+    pub fn binding_issues(&self, strength: BindingStrength, value: BoundValue<'_>) -> Vec<TxIssue> {
+        let mut out = Vec::new();
+        let absorbed = |k: IssueKind| {
+            matches!(
+                k,
+                IssueKind::NotInValueSet | IssueKind::NoSystem | IssueKind::UnknownCode
+            )
+        };
+        if !self.valid && !self.unknown {
+            if let Some(severity) = strength.severity() {
+                out.push(TxIssue {
+                    severity,
+                    kind: IssueKind::NotInValueSet,
+                    message: self.binding_message(strength, value),
+                });
+            }
+        }
+        for i in &self.issues {
+            if i.severity == Severity::Error && absorbed(i.kind) {
+                continue;
+            }
+            if i.severity == Severity::Error && strength != BindingStrength::Required {
+                // errors of the code itself stay errors only for required bindings
+                if i.kind == IssueKind::InvalidDisplay {
+                    out.push(i.clone());
+                }
+                continue;
+            }
+            out.push(i.clone());
+        }
+        out
+    }
+
+    fn binding_message(&self, strength: BindingStrength, value: BoundValue<'_>) -> String {
+        let name = self
+            .valueset_name
+            .clone()
+            .or_else(|| self.valueset.clone())
+            .unwrap_or_default();
+        let vs = self.valueset.clone().unwrap_or_default();
+        let inner = self
+            .issues
+            .iter()
+            .filter(|i| i.severity == Severity::Error)
+            .map(|i| i.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        match value {
+            BoundValue::Code(code) => {
+                let clause = match strength {
+                    BindingStrength::Required => "a code is required from this value set  (error message = ",
+                    BindingStrength::Extensible => "a code should come from this value set unless it has no suitable code (note that the validator cannot judge what is suitable)  (error message = ",
+                    _ => "a code is recommended to come from this value set (error message = ",
+                };
+                format!("The value provided ('{code}') was not found in the value set '{name}' ({vs}), and {clause}{inner})")
+            }
+            BoundValue::Coding(c) => {
+                let token = c.to_token();
+                match strength {
+                    BindingStrength::Required => format!("The code provided ({token}) was not found in the value set '{name}' ({vs}), and a code from this value set is required: {inner}"),
+                    BindingStrength::Extensible => format!("The code provided ({token}) is not in the value set '{name}' ({vs}), and a code should come from this value set unless it has no suitable code (the validator cannot judge what is suitable)"),
+                    _ => format!("The code provided ({token}) is not in the value set '{name}' ({vs}), and a code is recommended to come from this value set"),
+                }
+            }
+            BoundValue::CodeableConcept(codings) => {
+                let codes: Vec<String> = codings.iter().map(CodingRef::to_token).collect();
+                let clause = match strength {
+                    BindingStrength::Required => "a coding from this value set is required)",
+                    BindingStrength::Extensible => "a coding should come from this value set unless it has no suitable code (note that the validator cannot judge what is suitable)",
+                    _ => "a coding is recommended to come from this value set",
+                };
+                format!(
+                    "None of the codings provided are in the value set '{name}' ({vs}), and {clause} (codes = {})",
+                    codes.join(", ")
+                )
+            }
+        }
+    }
+}
