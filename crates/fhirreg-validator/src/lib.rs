@@ -26,6 +26,7 @@
 
 mod plan;
 mod primitive;
+mod questionnaire;
 mod xhtml;
 
 use fhirreg_element::{Element, Issue, IssueType, Severity, ValueKind};
@@ -181,11 +182,41 @@ impl Inner {
                 return p.clone();
             }
         }
-        let compiled = self
+        let compiled = self.compile(canonical, 0).map(Arc::new);
+        if let Ok(mut map) = self.plans.write() {
+            map.entry(canonical.to_string())
+                .or_insert_with(|| compiled.clone());
+        }
+        compiled
+    }
+
+    fn compile(&self, canonical: &str, depth: usize) -> Option<Plan> {
+        let sd = self
             .resolve(canonical)
-            .filter(|r| r.resource_type == "StructureDefinition")
-            .and_then(|r| Plan::compile(&r.json).ok())
-            .map(Arc::new);
+            .filter(|r| r.resource_type == "StructureDefinition")?;
+        if let Ok(p) = Plan::compile(&sd.json) {
+            return Some(p);
+        }
+        // No snapshot: derive from the base definition (bounded depth
+        // guards against cycles of baseDefinitions).
+        let base_url = sd.str("baseDefinition")?;
+        if depth > 16 || base_url == canonical {
+            return None;
+        }
+        let base = self.plan_at(base_url, depth + 1)?;
+        Plan::derive(&base, &sd.json, &|t| self.type_plan(t))
+    }
+
+    fn plan_at(&self, canonical: &str, depth: usize) -> Option<Arc<Plan>> {
+        if depth == 0 {
+            return self.plan(canonical);
+        }
+        if let Ok(map) = self.plans.read() {
+            if let Some(p) = map.get(canonical) {
+                return p.clone();
+            }
+        }
+        let compiled = self.compile(canonical, depth).map(Arc::new);
         if let Ok(mut map) = self.plans.write() {
             map.entry(canonical.to_string())
                 .or_insert_with(|| compiled.clone());
@@ -339,8 +370,10 @@ impl Walk<'_> {
             }
         }
         self.children(node, &plan, 0);
-        if rt == "Bundle" {
-            self.bundle(node);
+        match rt {
+            "Bundle" => self.bundle(node),
+            "QuestionnaireResponse" => self.questionnaire_response(node),
+            _ => {}
         }
         if !self.v.options.ignore_meta_profiles {
             let metas: Vec<String> = node
@@ -754,7 +787,7 @@ impl Walk<'_> {
             return; // a sub-extension of a complex extension
         }
         let Some(ext) = self.v.plan(url) else {
-            if !self.unknown_extension_allowed(url) {
+            if self.v.resolve(url).is_none() && !self.unknown_extension_allowed(url) {
                 let msg = format!("The extension {url} could not be found so is not allowed here");
                 self.error(
                     IssueType::Structure,
@@ -814,6 +847,7 @@ impl Walk<'_> {
             || url.contains("acme.com")
             || url.contains("nema.org")
             || url.starts_with("http://hl7.org/fhir/tools/StructureDefinition/")
+            || is_cross_version_extension(url)
             || o.extension_domains
                 .iter()
                 .any(|d| url.starts_with(d.as_str()))
@@ -979,6 +1013,16 @@ impl Walk<'_> {
     }
 }
 
+/// `http://hl7.org/fhir/5.0/StructureDefinition/extension-...`: the
+/// cross-version extensions, defined implicitly by the FHIR specification.
+fn is_cross_version_extension(url: &str) -> bool {
+    url.strip_prefix("http://hl7.org/fhir/")
+        .and_then(|rest| rest.split_once("/StructureDefinition/extension-"))
+        .is_some_and(|(ver, _)| {
+            !ver.is_empty() && ver.chars().all(|c| c.is_ascii_digit() || c == '.')
+        })
+}
+
 fn has_scheme(u: &str) -> bool {
     match u.split_once(':') {
         Some((s, _)) => {
@@ -988,6 +1032,14 @@ fn has_scheme(u: &str) -> bool {
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
         }
         None => false,
+    }
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+        None => String::new(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Upper bound of a cardinality (`*` is `None`).
 pub(crate) type Max = Option<u32>;
@@ -50,6 +51,72 @@ pub(crate) struct ElemDef {
 }
 
 impl ElemDef {
+    fn from_json(path: &str, ed: &Value) -> ElemDef {
+        let last = path.rsplit('.').next().unwrap_or(path);
+        let (name, choice) = match last.strip_suffix("[x]") {
+            Some(n) => (n.to_string(), true),
+            None => (last.to_string(), false),
+        };
+        let min = ed.get("min").and_then(Value::as_u64).unwrap_or(0) as u32;
+        let max = match str_of(ed, "max") {
+            Some("*") | None => None,
+            Some(m) => m.parse::<u32>().ok(),
+        };
+        let types = ed
+            .get("type")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(type_ref).collect())
+            .unwrap_or_default();
+        ElemDef {
+            path: path.to_string(),
+            name,
+            choice,
+            min,
+            max,
+            types,
+            content_ref: None,
+            children: Vec::new(),
+            is_modifier: ed
+                .get("isModifier")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            fixed: first_with_prefix(ed, "fixed"),
+            pattern: first_with_prefix(ed, "pattern"),
+            max_length: ed.get("maxLength").and_then(Value::as_u64),
+        }
+    }
+
+    /// Apply the constraints a differential element states.
+    fn constrain(&mut self, ed: &Value) {
+        if let Some(m) = ed.get("min").and_then(Value::as_u64) {
+            self.min = m as u32;
+        }
+        match str_of(ed, "max") {
+            Some("*") => self.max = None,
+            Some(m) => {
+                if let Ok(m) = m.parse::<u32>() {
+                    self.max = Some(m);
+                }
+            }
+            None => {}
+        }
+        if let Some(types) = ed.get("type").and_then(Value::as_array) {
+            let types: Vec<TypeRef> = types.iter().filter_map(type_ref).collect();
+            if !types.is_empty() {
+                self.types = types;
+            }
+        }
+        if let Some(f) = first_with_prefix(ed, "fixed") {
+            self.fixed = Some(f);
+        }
+        if let Some(p) = first_with_prefix(ed, "pattern") {
+            self.pattern = Some(p);
+        }
+        if let Some(l) = ed.get("maxLength").and_then(Value::as_u64) {
+            self.max_length = Some(l);
+        }
+    }
+
     /// True when the element repeats (`max != 1`), so expressions index it.
     pub fn repeats(&self) -> bool {
         self.max != Some(1)
@@ -57,7 +124,7 @@ impl ElemDef {
 }
 
 /// A compiled StructureDefinition.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Plan {
     pub url: String,
     pub version: String,
@@ -190,43 +257,14 @@ impl Plan {
                     continue; // inside a slice
                 }
             }
-            let last = path.rsplit('.').next().unwrap_or(path);
-            let (name, choice) = match last.strip_suffix("[x]") {
-                Some(n) => (n.to_string(), true),
-                None => (last.to_string(), false),
-            };
-            let min = ed.get("min").and_then(Value::as_u64).unwrap_or(0) as u32;
-            let max = match str_of(ed, "max") {
-                Some("*") | None => None,
-                Some(m) => m.parse::<u32>().ok(),
-            };
-            let types = ed
-                .get("type")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(type_ref).collect())
-                .unwrap_or_default();
             let idx = elements.len();
             if let Some(cr) = str_of(ed, "contentReference") {
                 let target = cr.split('#').nth(1).unwrap_or(cr).to_string();
                 pending_refs.push((idx, target));
             }
-            elements.push(ElemDef {
-                path: path.to_string(),
-                name: name.clone(),
-                choice,
-                min,
-                max,
-                types,
-                content_ref: None,
-                children: Vec::new(),
-                is_modifier: ed
-                    .get("isModifier")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-                fixed: first_with_prefix(ed, "fixed"),
-                pattern: first_with_prefix(ed, "pattern"),
-                max_length: ed.get("maxLength").and_then(Value::as_u64),
-            });
+            let def = ElemDef::from_json(path, ed);
+            let name = def.name.clone();
+            elements.push(def);
             if let Some((parent, _)) = path.rsplit_once('.') {
                 if let Some(&p) = by_path.get(parent) {
                     elements[p].children.push(idx);
@@ -248,6 +286,105 @@ impl Plan {
             elements,
             by_name,
         })
+    }
+
+    /// A profile without a snapshot: its base's plan with the differential
+    /// applied. Elements inside datatypes are expanded from the datatype's
+    /// plan (`type_plan`) when the differential constrains them. Slices are
+    /// not handled (yet).
+    pub fn derive(
+        base: &Plan,
+        sd: &Value,
+        type_plan: &dyn Fn(&str) -> Option<Arc<Plan>>,
+    ) -> Option<Plan> {
+        let diff = sd
+            .get("differential")
+            .and_then(|d| d.get("element"))
+            .and_then(Value::as_array)?;
+        let mut plan = base.clone();
+        plan.url = str_of(sd, "url").unwrap_or_default().to_string();
+        plan.version = str_of(sd, "version").unwrap_or_default().to_string();
+        for ed in diff {
+            if ed.get("sliceName").is_some() || str_of(ed, "id").is_some_and(|i| i.contains(':')) {
+                continue;
+            }
+            let Some(path) = str_of(ed, "path") else {
+                continue;
+            };
+            if let Some(idx) = plan.locate(path, type_plan) {
+                plan.elements[idx].constrain(ed);
+            }
+        }
+        Some(plan)
+    }
+
+    /// Find (expanding datatypes as needed) the element of a path.
+    fn locate(
+        &mut self,
+        path: &str,
+        type_plan: &dyn Fn(&str) -> Option<Arc<Plan>>,
+    ) -> Option<usize> {
+        let mut segs = path.split('.');
+        let root = segs.next()?;
+        if self.elements.first()?.path != root {
+            return None;
+        }
+        let mut cur = 0usize;
+        for seg in segs {
+            let seg = seg.strip_suffix("[x]").unwrap_or(seg);
+            let content = self.content_of(cur);
+            if self.elements[content].children.is_empty() {
+                let def = &self.elements[content];
+                let [t] = def.types.as_slice() else {
+                    return None;
+                };
+                let tp = type_plan(&t.code)?;
+                self.expand(content, &tp);
+            }
+            let content = self.content_of(cur);
+            cur = match self.find_child(content, seg) {
+                Some((c, _)) => c,
+                None => {
+                    let c = *self.by_name.get(&(content, seg.to_string()))?;
+                    c
+                }
+            };
+        }
+        Some(cur)
+    }
+
+    /// Copy the element tree of a datatype under element `at`.
+    fn expand(&mut self, at: usize, tp: &Plan) {
+        let Some(root) = tp.elements.first() else {
+            return;
+        };
+        let prefix = self.elements[at].path.clone();
+        let kids = root.children.clone();
+        for c in kids {
+            self.copy_subtree(at, &prefix, tp, c);
+        }
+    }
+
+    fn copy_subtree(&mut self, parent: usize, prefix: &str, tp: &Plan, src: usize) {
+        let mut def = tp.elements[src].clone();
+        let last = if def.choice {
+            format!("{}[x]", def.name)
+        } else {
+            def.name.clone()
+        };
+        def.path = format!("{prefix}.{last}");
+        def.children = Vec::new();
+        def.content_ref = None;
+        let kids = tp.elements[src].children.clone();
+        let path = def.path.clone();
+        let name = def.name.clone();
+        let idx = self.elements.len();
+        self.elements.push(def);
+        self.elements[parent].children.push(idx);
+        self.by_name.insert((parent, name), idx);
+        for k in kids {
+            self.copy_subtree(idx, &path, tp, k);
+        }
     }
 
     /// `url|version` as the Java validator prints it in messages.

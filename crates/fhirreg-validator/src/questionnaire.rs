@@ -1,0 +1,505 @@
+//! QuestionnaireResponse against its Questionnaire: linkIds, required
+//! items and groups, answer types and counts, answer options, value limits
+//! (minValue/maxValue, maxDecimalPlaces, regex), attachments (size, mime
+//! type), reference target types and quantity units, with the HL7 Java
+//! validator's messages.
+
+use crate::{lower_first, Walk};
+use fhirreg_element::{Element, IssueType};
+use serde_json::Value;
+
+const SD: &str = "http://hl7.org/fhir/StructureDefinition/";
+
+fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(Value::as_str)
+}
+
+fn items(v: &Value) -> &[Value] {
+    v.get("item")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// Values of the extensions of `v` with url `SD + name`.
+fn exts<'a>(v: &'a Value, name: &str) -> Vec<&'a Value> {
+    v.get("extension")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|e| s(e, "url").is_some_and(|u| u.strip_prefix(SD) == Some(name)))
+        .filter_map(|e| {
+            e.as_object()?
+                .iter()
+                .find(|(k, _)| k.starts_with("value"))
+                .map(|(_, v)| v)
+        })
+        .collect()
+}
+
+fn json_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Compare two values of the same primitive type.
+fn compare(type_code: &str, a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    match type_code {
+        "integer" | "decimal" => a.parse::<f64>().ok()?.partial_cmp(&b.parse::<f64>().ok()?),
+        _ => {
+            // dates/times: compare on the common precision
+            let n = a.len().min(b.len());
+            Some(a.get(..n)?.cmp(b.get(..n)?))
+        }
+    }
+}
+
+/// The FHIR types an answer of a given item type must have.
+fn answer_types(item_type: &str) -> &'static [&'static str] {
+    match item_type {
+        "boolean" => &["boolean"],
+        "decimal" => &["decimal"],
+        "integer" => &["integer"],
+        "date" => &["date"],
+        "dateTime" => &["dateTime"],
+        "time" => &["time"],
+        "string" | "text" => &["string"],
+        "url" => &["uri"],
+        "choice" => &["Coding"],
+        "open-choice" => &["Coding", "string"],
+        "attachment" => &["Attachment"],
+        "reference" => &["Reference"],
+        "quantity" => &["Quantity"],
+        _ => &[],
+    }
+}
+
+/// The FHIR type named by a choice suffix (`Coding`, `string`).
+fn type_of_suffix(suffix: &str) -> String {
+    match suffix {
+        "Coding" | "Attachment" | "Reference" | "Quantity" => suffix.to_string(),
+        _ => lower_first(suffix),
+    }
+}
+
+fn base64_len(data: &str) -> usize {
+    let clean: Vec<u8> = data.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let pad = clean.iter().rev().take_while(|&&b| b == b'=').count();
+    (clean.len() / 4 * 3).saturating_sub(pad)
+}
+
+impl Walk<'_> {
+    /// Validate a QuestionnaireResponse (the current node) against the
+    /// Questionnaire it names, when the registry has it.
+    pub(crate) fn questionnaire_response(&mut self, qr: &Element) {
+        let Some(canonical) = qr.child_value("questionnaire") else {
+            return;
+        };
+        let Some(q) = self
+            .v
+            .resolve(canonical)
+            .filter(|r| r.resource_type == "Questionnaire")
+        else {
+            return;
+        };
+        self.qr_items(qr, items(&q.json));
+    }
+
+    fn qr_items(&mut self, parent: &Element, qitems: &[Value]) {
+        let len = self.path.len();
+        for (i, it) in parent.children_named("item").enumerate() {
+            let link = it.child_value("linkId").unwrap_or("");
+            match qitems.iter().find(|q| s(q, "linkId") == Some(link)) {
+                None => {
+                    let msg = format!("LinkId '{link}' not found in questionnaire");
+                    self.error(
+                        IssueType::NotFound,
+                        "Questionnaire_QR_Item_NotFound",
+                        msg,
+                        it,
+                    );
+                }
+                Some(qi) => {
+                    self.path.push_str(&format!(".item[{i}]"));
+                    self.qr_item(it, qi);
+                    self.path.truncate(len);
+                }
+            }
+        }
+        for qi in qitems {
+            let required = qi.get("required").and_then(Value::as_bool) == Some(true);
+            let link = s(qi, "linkId").unwrap_or("");
+            if required
+                && qi.get("enableWhen").is_none()
+                && !parent
+                    .children_named("item")
+                    .any(|it| it.child_value("linkId") == Some(link))
+            {
+                let msg = format!("No response answer found for required item '{link}'");
+                self.error(
+                    IssueType::Required,
+                    "Questionnaire_QR_Item_Missing",
+                    msg,
+                    parent,
+                );
+            }
+        }
+    }
+
+    fn qr_item(&mut self, it: &Element, qi: &Value) {
+        let ty = s(qi, "type").unwrap_or("");
+        let required = qi.get("required").and_then(Value::as_bool) == Some(true);
+        let enabled_always = qi.get("enableWhen").is_none();
+        let answers: Vec<&Element> = it.children_named("answer").collect();
+        let link = s(qi, "linkId").unwrap_or("");
+        match ty {
+            "display" => {
+                if !answers.is_empty() {
+                    let msg = format!("Items of type '{ty}' cannot have answers");
+                    self.error(
+                        IssueType::Structure,
+                        "Questionnaire_QR_Item_Display",
+                        msg,
+                        it,
+                    );
+                }
+            }
+            "group" => {
+                if required && enabled_always && it.child("item").is_none() {
+                    self.error(
+                        IssueType::Invariant,
+                        "Questionnaire_QR_Item_Group",
+                        "No sub-items found for required group".to_string(),
+                        it,
+                    );
+                }
+                self.qr_items(it, items(qi));
+                return;
+            }
+            _ => {
+                if required && enabled_always && answers.is_empty() {
+                    let msg = format!("No response answer found for required item '{link}'");
+                    self.error(
+                        IssueType::Required,
+                        "Questionnaire_QR_Item_Missing",
+                        msg,
+                        it,
+                    );
+                }
+            }
+        }
+        if let Some(min) = exts(qi, "questionnaire-minOccurs")
+            .first()
+            .and_then(|v| v.as_u64())
+        {
+            if (answers.len() as u64) < min {
+                let msg = format!(
+                    "The minimum number of answers is {min} but this has {} answers",
+                    answers.len()
+                );
+                self.error(IssueType::Invalid, "QUESTIONNAIRE_QR_MIN_OCCURS", msg, it);
+            }
+        }
+        if let Some(max) = exts(qi, "questionnaire-maxOccurs")
+            .first()
+            .and_then(|v| v.as_u64())
+        {
+            if (answers.len() as u64) > max {
+                let msg = format!(
+                    "The maximum number of answers is {max} but this has {} answers",
+                    answers.len()
+                );
+                self.error(IssueType::Invalid, "QUESTIONNAIRE_QR_MAX_OCCURS", msg, it);
+            }
+        }
+        let repeats = qi.get("repeats").and_then(Value::as_bool) == Some(true);
+        if !repeats && answers.len() > 1 {
+            self.error(
+                IssueType::Structure,
+                "Questionnaire_QR_Item_OnlyOneA",
+                "Only one response answer item with this linkId allowed".to_string(),
+                it,
+            );
+        }
+        let len = self.path.len();
+        for (j, a) in answers.iter().enumerate() {
+            self.path.push_str(&format!(".answer[{j}]"));
+            self.qr_answer(a, qi, ty);
+            if a.child("item").is_some() {
+                self.qr_items(a, items(qi));
+            }
+            self.path.truncate(len);
+        }
+        if it.child("item").is_some() {
+            self.qr_items(it, items(qi));
+        }
+    }
+
+    fn qr_answer(&mut self, a: &Element, qi: &Value, ty: &str) {
+        let Some(v) = a.children.iter().find(|c| c.name.starts_with("value")) else {
+            return;
+        };
+        let found = type_of_suffix(&v.name["value".len()..]);
+        let allowed = answer_types(ty);
+        let len = self.path.len();
+        self.path.push_str(&format!(".value.ofType({found})"));
+        if !allowed.is_empty() && !allowed.contains(&found.as_str()) {
+            let msg = if allowed.len() == 1 {
+                format!(
+                    "Answer value must be of the type {} not {found}",
+                    allowed[0]
+                )
+            } else {
+                format!(
+                    "Answer value must be one of the types [{}]",
+                    allowed.join(", ")
+                )
+            };
+            self.error(
+                IssueType::Invariant,
+                "Questionnaire_QR_Item_WrongType",
+                msg,
+                v,
+            );
+            self.path.truncate(len);
+            return;
+        }
+        let value = v.value.as_deref();
+        match (found.as_str(), value) {
+            ("integer" | "decimal" | "date" | "dateTime" | "time", Some(val)) => {
+                self.qr_limits(v, qi, &found, val);
+                if matches!(found.as_str(), "integer" | "date" | "time") {
+                    self.qr_options(v, qi, &found, val);
+                }
+            }
+            ("string", Some(val)) => {
+                if let Some(re) = exts(qi, "regex").first().and_then(|r| r.as_str()) {
+                    if let Ok(rx) = regex::Regex::new(re) {
+                        if !rx.is_match(val) {
+                            let format = exts(qi, "entryFormat")
+                                .first()
+                                .and_then(|f| f.as_str())
+                                .unwrap_or("")
+                                .to_string();
+                            let msg = format!(
+                                "The answer '{val}' does not conform to the expected format '{format}' (regex '{re}')"
+                            );
+                            self.error(IssueType::Invariant, "QUESTIONNAIRE_QR_ITEM_REGEX", msg, v);
+                        }
+                    }
+                }
+            }
+            ("Coding", _) => {
+                let opts: Vec<&Value> = qi
+                    .get("answerOption")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|o| o.get("valueCoding"))
+                    .collect();
+                if !opts.is_empty() {
+                    let system = v.child_value("system").unwrap_or("");
+                    let code = v.child_value("code").unwrap_or("");
+                    let ok = opts.iter().any(|o| {
+                        s(o, "system").unwrap_or("") == system && s(o, "code") == Some(code)
+                    });
+                    if !ok {
+                        self.path.truncate(len);
+                        let msg = format!(
+                            "The code {system}::{code} is not in the set of permitted values"
+                        );
+                        self.error(
+                            IssueType::Invariant,
+                            "Questionnaire_QR_Item_NoCoding",
+                            msg,
+                            a,
+                        );
+                    }
+                }
+            }
+            ("Attachment", _) => {
+                self.path.truncate(len);
+                if let Some(max) = exts(qi, "maxSize").first().and_then(|m| m.as_f64()) {
+                    let size = v
+                        .child_value("data")
+                        .map(base64_len)
+                        .or_else(|| v.child_value("size").and_then(|x| x.parse().ok()))
+                        .unwrap_or(0);
+                    if size as f64 > max {
+                        let msg = format!(
+                            "The attachment is too large (allowed = {}, found = {size})",
+                            json_text(exts(qi, "maxSize")[0]).unwrap_or_default()
+                        );
+                        self.error(
+                            IssueType::Required,
+                            "QUESTIONNAIRE_QR_ITEM_ATTACHMENT_SIZE",
+                            msg,
+                            a,
+                        );
+                    }
+                }
+                let mimes: Vec<&str> = exts(qi, "mimeType")
+                    .iter()
+                    .filter_map(|m| m.as_str())
+                    .collect();
+                if let Some(ct) = v.child_value("contentType") {
+                    if !mimes.is_empty() && !mimes.contains(&ct) {
+                        let msg = format!(
+                            "The mime type {ct} is not valid for this answer (allowed = {})",
+                            mimes.join(",")
+                        );
+                        self.error(
+                            IssueType::Required,
+                            "QUESTIONNAIRE_QR_ITEM_ATTACHMENT_TYPE",
+                            msg,
+                            a,
+                        );
+                    }
+                }
+            }
+            ("Reference", _) => self.qr_reference(v, qi),
+            ("Quantity", _) => {
+                let units: Vec<&Value> = exts(qi, "questionnaire-unitOption");
+                if !units.is_empty() {
+                    let system = v.child_value("system").unwrap_or("");
+                    let code = v.child_value("code").unwrap_or("");
+                    let ok = units.iter().any(|u| {
+                        s(u, "system").unwrap_or("") == system && s(u, "code") == Some(code)
+                    });
+                    if !ok {
+                        let label = |sys: &str| {
+                            if sys == "http://unitsofmeasure.org" {
+                                "UCUM".to_string()
+                            } else {
+                                sys.to_string()
+                            }
+                        };
+                        let list: Vec<String> = units
+                            .iter()
+                            .map(|u| {
+                                format!(
+                                    "{} ({}#{})",
+                                    s(u, "display").unwrap_or(""),
+                                    label(s(u, "system").unwrap_or("")),
+                                    s(u, "code").unwrap_or("")
+                                )
+                            })
+                            .collect();
+                        let msg = format!(
+                            "The value {} {} ({}#{code}) has a unit that is not valid (allowed = {})",
+                            v.child_value("value").unwrap_or(""),
+                            v.child_value("unit").unwrap_or(""),
+                            label(system),
+                            list.join(",")
+                        );
+                        self.error(IssueType::Invariant, "QUESTIONNAIRE_QR_ITEM_UNIT", msg, v);
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.path.truncate(len);
+    }
+
+    fn qr_limits(&mut self, v: &Element, qi: &Value, ty: &str, val: &str) {
+        if let Some(min) = exts(qi, "minValue").first().and_then(|m| json_text(m)) {
+            if compare(ty, val, &min) == Some(std::cmp::Ordering::Less) {
+                let msg = format!("The value {val} is less than the allowed minimum of {min}");
+                self.error(IssueType::Invariant, "QUESTIONNAIRE_QR_ITEM_MIN", msg, v);
+            }
+        }
+        if let Some(max) = exts(qi, "maxValue").first().and_then(|m| json_text(m)) {
+            if compare(ty, val, &max) == Some(std::cmp::Ordering::Greater) {
+                let msg = format!("The value {val} is greater than the allowed maximum of {max}");
+                self.error(IssueType::Invariant, "QUESTIONNAIRE_QR_ITEM_MAX", msg, v);
+            }
+        }
+        if ty == "decimal" {
+            if let Some(places) = exts(qi, "maxDecimalPlaces")
+                .first()
+                .and_then(|m| m.as_u64())
+            {
+                let actual = val.split_once('.').map_or(0, |(_, f)| f.len()) as u64;
+                if actual > places {
+                    let msg =
+                        format!("The value {val} has too many decimal places (limit = {places})");
+                    self.error(
+                        IssueType::Invariant,
+                        "QUESTIONNAIRE_QR_ITEM_DECIMALS",
+                        msg,
+                        v,
+                    );
+                }
+            }
+        }
+    }
+
+    fn qr_options(&mut self, v: &Element, qi: &Value, ty: &str, val: &str) {
+        let key = format!("value{}", crate::upper_first(ty));
+        let opts: Vec<String> = qi
+            .get("answerOption")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o.get(&key).and_then(json_text))
+            .collect();
+        if !opts.is_empty() && !opts.iter().any(|o| o == val) {
+            let msg = format!("The {ty} {val} is not in the set of permitted values");
+            self.error(
+                IssueType::Invariant,
+                "Questionnaire_QR_Item_NoOption",
+                msg,
+                v,
+            );
+        }
+    }
+
+    fn qr_reference(&mut self, v: &Element, qi: &Value) {
+        let Some(r) = v.child_value("reference") else {
+            return;
+        };
+        if r.starts_with('#') {
+            return;
+        }
+        let parts: Vec<&str> = r.split('/').collect();
+        let n = parts.len();
+        let ty = if n >= 4 && parts[n - 2] == "_history" {
+            parts.get(n - 4)
+        } else if n >= 2 {
+            parts.get(n - 2)
+        } else {
+            None
+        };
+        let Some(&ty) = ty else { return };
+        if !self.v.is_resource_type(ty) {
+            let msg = format!("The resource type {ty} in the reference {r} is not valid");
+            self.error(
+                IssueType::Invariant,
+                "QUESTIONNAIRE_QR_ITEM_BAD_REF_TYPE",
+                msg,
+                v,
+            );
+            return;
+        }
+        let allowed: Vec<&str> = exts(qi, "questionnaire-referenceResource")
+            .iter()
+            .filter_map(|x| x.as_str())
+            .collect();
+        if !allowed.is_empty() && !allowed.contains(&ty) {
+            let msg = format!(
+                "The resource type '{ty}' in the reference {r} is not allowed (allowed = {})",
+                allowed.join(",")
+            );
+            self.error(
+                IssueType::Invariant,
+                "QUESTIONNAIRE_QR_ITEM_REF_TYPE",
+                msg,
+                v,
+            );
+        }
+    }
+}
