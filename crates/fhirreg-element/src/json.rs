@@ -167,14 +167,6 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
     Ok(Document { root, issues })
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
 impl<'a> Parser<'a> {
     #[inline]
     fn peek(&self) -> Option<u8> {
@@ -597,7 +589,7 @@ impl<'a> Parser<'a> {
             if let Some(base) = key.strip_prefix('_') {
                 self.emit(
                     &mut children,
-                    base,
+                    base.to_string(),
                     key_pos,
                     Slot::Absent,
                     Some((key_pos, val_pos, val)),
@@ -612,7 +604,7 @@ impl<'a> Parser<'a> {
                 });
                 self.emit(
                     &mut children,
-                    &key,
+                    key,
                     key_pos,
                     Slot::Present(val_pos, val),
                     under,
@@ -622,91 +614,106 @@ impl<'a> Parser<'a> {
         children
     }
 
+    /// The syntactic path of `key` (or `_key`), optionally indexed, built
+    /// only when an issue needs it.
+    fn at(&self, l: Loc) -> String {
+        let mut e = String::with_capacity(self.path.len() + l.key.len() + 8);
+        e.push_str(&self.path);
+        if !e.is_empty() {
+            e.push('.');
+        }
+        if l.under {
+            e.push('_');
+        }
+        e.push_str(l.key);
+        if let Some(i) = l.idx {
+            let _ = write!(e, "[{i}]");
+        }
+        e
+    }
+
+    fn issue_at(&mut self, id: &'static str, msg: String, l: Loc, pos: Position) {
+        let expr = self.at(l);
+        self.issue(id, msg, expr, pos);
+    }
+
     fn emit(
         &mut self,
         out: &mut Vec<Element>,
-        key: &str,
+        key_owned: String,
         key_pos: Position,
         prim: Slot,
         under: Option<(Position, Position, JVal)>,
     ) {
-        let key_expr = join(&self.path, key);
-        let under_expr = |path: &str| join(path, &format!("_{key}"));
+        let key = key_owned.as_str();
+        let base = Loc::new(key, false, None);
+        let ubase = Loc::new(key, true, None);
         match prim {
             Slot::Present(val_pos, JVal::Arr(items)) => {
                 if items.is_empty() {
-                    self.issue(
-                        "JSON_EMPTY_ARRAY",
-                        EMPTY_ARRAY.into(),
-                        key_expr.clone(),
-                        val_pos,
-                    );
+                    self.issue_at("JSON_EMPTY_ARRAY", EMPTY_ARRAY.into(), base, val_pos);
                 }
                 let under_items = match under {
                     None => Vec::new(),
                     Some((under_key_pos, _, JVal::Arr(u))) => {
                         if u.len() != items.len() {
-                            let expr = under_expr(&self.path);
-                            self.issue(
+                            self.issue_at(
                                 "JSON_ARRAY_ALIGNMENT",
                                 format!(
                                     "The arrays {key} ({} items) and _{key} ({} items) must have the same length",
                                     items.len(),
                                     u.len()
                                 ),
-                                expr,
+                                ubase,
                                 under_key_pos,
                             );
                         }
                         u
                     }
                     Some((_, under_val_pos, _)) => {
-                        let expr = under_expr(&self.path);
-                        self.issue(
+                        self.issue_at(
                             "JSON_UNDERSCORE_SHAPE",
                             format!("_{key} must be an array because {key} is an array"),
-                            expr,
+                            ubase,
                             under_val_pos,
                         );
                         Vec::new()
                     }
                 };
-                self.emit_items(out, key, &key_expr, items, under_items);
+                self.emit_items(out, key, items, under_items);
             }
             Slot::Absent => match under {
                 Some((_, under_val_pos, JVal::Arr(u))) => {
                     if u.is_empty() {
-                        let expr = under_expr(&self.path);
-                        self.issue("JSON_EMPTY_ARRAY", EMPTY_ARRAY.into(), expr, under_val_pos);
+                        self.issue_at("JSON_EMPTY_ARRAY", EMPTY_ARRAY.into(), ubase, under_val_pos);
                     }
-                    self.emit_items(out, key, &key_expr, Vec::new(), u);
+                    self.emit_items(out, key, Vec::new(), u);
                 }
                 Some((under_key_pos, under_val_pos, v)) => {
                     let mut el = Element::new(key, under_key_pos);
-                    let expr = under_expr(&self.path);
-                    self.merge_under(&mut el, v, &expr, under_val_pos);
+                    self.merge_under(&mut el, v, ubase, under_val_pos);
                     out.push(el);
                 }
                 None => {}
             },
             Slot::Present(val_pos, v) => {
                 let complex = matches!(v, JVal::Obj(_));
-                let mut el = Element::new(key, key_pos);
-                let keep = self.fill(&mut el, v, &key_expr, val_pos, false);
+                let mut el = Element::new(String::new(), key_pos);
+                let keep = self.fill(&mut el, v, base, val_pos, false);
                 if let Some((under_key_pos, under_val_pos, uv)) = under {
-                    let expr = under_expr(&self.path);
                     if complex {
-                        self.issue(
+                        self.issue_at(
                             "JSON_UNDERSCORE_COMPLEX",
                             format!("_{key} is only allowed for primitive properties"),
-                            expr,
+                            ubase,
                             under_key_pos,
                         );
                     } else {
-                        self.merge_under(&mut el, uv, &expr, under_val_pos);
+                        self.merge_under(&mut el, uv, ubase, under_val_pos);
                     }
                 }
                 if keep || !el.children.is_empty() {
+                    el.name = key_owned;
                     out.push(el);
                 }
             }
@@ -717,11 +724,11 @@ impl<'a> Parser<'a> {
         &mut self,
         out: &mut Vec<Element>,
         key: &str,
-        key_expr: &str,
         items: Vec<(Position, JVal)>,
         under_items: Vec<(Position, JVal)>,
     ) {
         let n = items.len().max(under_items.len());
+        out.reserve(n);
         let mut items = items.into_iter();
         let mut under_items = under_items.into_iter();
         for i in 0..n {
@@ -733,36 +740,36 @@ impl<'a> Parser<'a> {
             };
             let mut el = Element::new(key, pos);
             el.in_array = true;
-            let item_expr = format!("{key_expr}[{i}]");
+            let here = Loc::new(key, false, Some(i));
             let mut has_prim = false;
             let mut complex = false;
             if let Some((p, v)) = item {
                 complex = matches!(v, JVal::Obj(_));
-                has_prim = self.fill(&mut el, v, &item_expr, p, true);
+                has_prim = self.fill(&mut el, v, here, p, true);
             }
             let mut has_under = false;
             if let Some((p, v)) = under {
                 if !matches!(v, JVal::Null) {
                     has_under = true;
-                    let expr = format!("{}[{i}]", join(&self.path, &format!("_{key}")));
+                    let uhere = Loc::new(key, true, Some(i));
                     if complex {
-                        self.issue(
+                        self.issue_at(
                             "JSON_UNDERSCORE_COMPLEX",
                             format!("_{key} is only allowed for primitive properties"),
-                            expr,
+                            uhere,
                             p,
                         );
                         has_under = false;
                     } else {
-                        self.merge_under(&mut el, v, &expr, p);
+                        self.merge_under(&mut el, v, uhere, p);
                     }
                 }
             }
             if !has_prim && !has_under && el.children.is_empty() {
-                self.issue(
+                self.issue_at(
                     "JSON_NULL",
                     "A null array item is only allowed when the matching _ item has a value (it is ignored)".into(),
-                    item_expr,
+                    here,
                     pos,
                 );
                 continue;
@@ -773,21 +780,14 @@ impl<'a> Parser<'a> {
 
     /// Fill `el` from a base value. Returns whether the value was a real
     /// (non-null) value.
-    fn fill(
-        &mut self,
-        el: &mut Element,
-        v: JVal,
-        expr: &str,
-        pos: Position,
-        in_array: bool,
-    ) -> bool {
+    fn fill(&mut self, el: &mut Element, v: JVal, l: Loc, pos: Position, in_array: bool) -> bool {
         match v {
             JVal::Str(s) => {
                 if s.is_empty() {
-                    self.issue(
+                    self.issue_at(
                         "JSON_EMPTY_STRING",
                         "Empty string values are not allowed: a property with no value must be omitted".into(),
-                        expr.to_string(),
+                        l,
                         pos,
                     );
                 }
@@ -814,21 +814,16 @@ impl<'a> Parser<'a> {
             }
             JVal::Null => {
                 if !in_array {
-                    self.issue(
-                        "JSON_NULL",
-                        "null is not allowed here: a property with no value must be omitted".into(),
-                        expr.to_string(),
-                        pos,
-                    );
+                    self.issue_at("JSON_NULL", NULL_MSG.into(), l, pos);
                 }
                 false
             }
             JVal::Arr(_) => {
-                self.issue(
+                self.issue_at(
                     "JSON_NESTED_ARRAY",
                     "An array cannot contain an array in FHIR JSON (the nested array is ignored)"
                         .into(),
-                    expr.to_string(),
+                    l,
                     pos,
                 );
                 false
@@ -838,27 +833,39 @@ impl<'a> Parser<'a> {
 
     /// Merge the content of a `_name` value into a primitive element.
     /// (Null array items are placeholders and never reach here.)
-    fn merge_under(&mut self, el: &mut Element, v: JVal, expr: &str, pos: Position) {
+    fn merge_under(&mut self, el: &mut Element, v: JVal, l: Loc, pos: Position) {
         match v {
             JVal::Obj(o) => {
                 el.primitive = true;
                 el.children.extend(o.children)
             }
-            JVal::Null => self.issue(
-                "JSON_NULL",
-                "null is not allowed here: a property with no value must be omitted".into(),
-                expr.to_string(),
-                pos,
-            ),
-            _ => self.issue(
+            JVal::Null => self.issue_at("JSON_NULL", NULL_MSG.into(), l, pos),
+            _ => self.issue_at(
                 "JSON_UNDERSCORE_SHAPE",
-                "A _ property must be an object (with id/extension), or an array of objects and nulls".into(),
-                expr.to_string(),
+                "A _ property must be an object (with id/extension), or an array of objects and nulls"
+                    .into(),
+                l,
                 pos,
             ),
         }
     }
 }
+
+/// Where an issue is, relative to the current object's path.
+#[derive(Clone, Copy)]
+struct Loc<'k> {
+    key: &'k str,
+    under: bool,
+    idx: Option<usize>,
+}
+
+impl<'k> Loc<'k> {
+    fn new(key: &'k str, under: bool, idx: Option<usize>) -> Self {
+        Loc { key, under, idx }
+    }
+}
+
+const NULL_MSG: &str = "null is not allowed here: a property with no value must be omitted";
 
 enum Slot {
     Absent,
@@ -968,7 +975,9 @@ impl Writer {
             match slot.and_then(|i| groups.get_mut(i)) {
                 Some((_, g)) => g.push(c),
                 None => {
-                    index.insert(&c.name, groups.len());
+                    if children.len() > 8 {
+                        index.insert(&c.name, groups.len());
+                    }
                     groups.push((&c.name, vec![c]));
                 }
             }
