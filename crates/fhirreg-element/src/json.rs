@@ -74,6 +74,20 @@ struct Parser<'a> {
     path: String,
     depth: usize,
     max_depth: usize,
+    /// Address of a local of [`parse`]: the reader recurses, and stops when
+    /// it has used [`STACK_BUDGET`] bytes below it, whatever `max_depth` says.
+    stack_base: usize,
+}
+
+/// Stack the JSON reader may use for nesting (it recurses, about 0.5 to
+/// 2 KiB per level depending on the build), small enough for 1 MiB wasm
+/// stacks and 2 MiB test threads.
+const STACK_BUDGET: usize = 512 * 1024;
+
+#[inline(always)]
+fn stack_addr() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
 }
 
 /// Read a FHIR JSON document.
@@ -112,6 +126,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
         path: String::new(),
         depth: 0,
         max_depth: options.max_depth,
+        stack_base: stack_addr(),
     };
     p.skip_ws();
     let root_pos = p.here();
@@ -177,10 +192,12 @@ impl<'a> Parser<'a> {
         self.loc.pos(self.i)
     }
 
+    #[inline(never)]
     fn err<T>(&mut self, at: usize, msg: impl Into<String>) -> Result<T, ParseError> {
         Err(ParseError::new(msg, self.loc.pos(at)))
     }
 
+    #[inline(never)]
     fn issue(&mut self, id: &'static str, msg: String, expr: String, pos: Position) {
         self.issues
             .push(Issue::error(IssueType::Structure, id, msg, expr, Some(pos)));
@@ -193,6 +210,7 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline(never)]
     fn unexpected<T>(&mut self, expected: &str) -> Result<T, ParseError> {
         let at = self.i;
         match self.peek() {
@@ -210,6 +228,13 @@ impl<'a> Parser<'a> {
 
     fn enter(&mut self) -> Result<(), ParseError> {
         self.depth += 1;
+        if self.stack_base.abs_diff(stack_addr()) > STACK_BUDGET {
+            let at = self.i;
+            return self.err(
+                at,
+                "JSON nesting is deeper than the reader's stack budget allows",
+            );
+        }
         if self.depth > self.max_depth {
             let at = self.i;
             let max = self.max_depth;
@@ -243,6 +268,7 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline(never)]
     fn parse_number(&mut self) -> Result<String, ParseError> {
         let start = self.i;
         let mut j = start;
@@ -296,6 +322,7 @@ impl<'a> Parser<'a> {
     }
 
     /// At the opening quote; returns the unescaped string.
+    #[inline(never)]
     fn parse_string(&mut self) -> Result<String, ParseError> {
         let open = self.i;
         let start = open + 1;
@@ -536,6 +563,7 @@ impl<'a> Parser<'a> {
 
     /// Convert an object's properties into FHIR children, merging `_name`
     /// siblings into `name`.
+    #[inline(never)]
     fn build_children(&mut self, mut props: Vec<Prop>) -> Vec<Element> {
         let n = props.len();
         // For a normal property the index of its `_` sibling; for a `_`
@@ -632,11 +660,13 @@ impl<'a> Parser<'a> {
         e
     }
 
+    #[inline(never)]
     fn issue_at(&mut self, id: &'static str, msg: String, l: Loc, pos: Position) {
         let expr = self.at(l);
         self.issue(id, msg, expr, pos);
     }
 
+    #[inline(never)]
     fn emit(
         &mut self,
         out: &mut Vec<Element>,
@@ -720,6 +750,7 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline(never)]
     fn emit_items(
         &mut self,
         out: &mut Vec<Element>,

@@ -2,11 +2,14 @@
 //!
 //! Every FHIR document (JSON or XML) is read into one [`Element`] tree that
 //! keeps the line:column of every node, so that validation issues can point
-//! at the exact place in the source. The readers enforce the FHIR
+//! at the exact place in the source; [`json::write`] and [`xml::write`]
+//! serialise a tree back. The readers enforce the FHIR
 //! serialisation rules (JSON: `_name` primitive siblings, no duplicate keys,
 //! no empty values, decimals kept as written; XML: FHIR namespace, `value`
 //! attributes, no DOCTYPE or entities) and report violations as [`Issue`]s.
 //! Malformed input gives a [`ParseError`] with a position; it never panics.
+//! Limits against hostile input: [`ParseOptions`], [`DEFAULT_MAX_DEPTH`],
+//! [`DEFAULT_MAX_SIZE`].
 //!
 //! ```
 //! use fhirreg_element::{json, ParseOptions};
@@ -132,17 +135,36 @@ pub struct Document {
 
 /// Limits and switches for the readers. The limits exist so that hostile
 /// input cannot exhaust the stack or memory; exceeding one is a
-/// [`ParseError`].
+/// [`ParseError`] (with the position where the limit was hit), never a
+/// panic or an abort.
+///
+/// ```
+/// use fhirreg_element::{json, xml, ParseOptions};
+/// let opts = ParseOptions { max_depth: 4, ..ParseOptions::default() };
+/// let deep = br#"{"resourceType":"Basic","a":[[[[1]]]]}"#;
+/// let err = json::parse(deep, &opts).unwrap_err();
+/// assert!(err.message.contains("deeper than"));
+/// let big = ParseOptions { max_size: 10, ..ParseOptions::default() };
+/// assert!(xml::parse(br#"<Basic xmlns="http://hl7.org/fhir"/>"#, &big).is_err());
+/// ```
 #[derive(Clone, Debug)]
 pub struct ParseOptions {
-    /// Maximum nesting depth of objects/arrays (JSON) or elements (XML).
+    /// Maximum nesting depth: objects and arrays both count in JSON (so
+    /// `{"a":[{"b":1}]}` is 3 deep), elements in XML (the XHTML inside a
+    /// narrative `div` does not count: it is skipped iteratively).
+    ///
+    /// The XML reader is iterative. The JSON reader recurses, and also stops
+    /// when it has used 512 KiB of stack, whatever this says (in optimised
+    /// builds that is well over 512 levels, in debug builds about 250).
     pub max_depth: usize,
-    /// Maximum document size in bytes.
+    /// Maximum document size in bytes, checked before anything is read.
+    /// Memory use is a small multiple of the size (the element tree).
     pub max_size: usize,
 }
 
-/// Default maximum nesting depth: far deeper than any real FHIR resource
-/// (the deepest core paths are ~20 levels), far shallower than the stack.
+/// Default maximum nesting depth (512): far deeper than any real FHIR
+/// resource (the deepest core paths are ~20 levels), far shallower than the
+/// stack.
 pub const DEFAULT_MAX_DEPTH: usize = 512;
 /// Default maximum document size: 256 MiB.
 pub const DEFAULT_MAX_SIZE: usize = 256 * 1024 * 1024;

@@ -135,6 +135,30 @@ fn deep_json_nesting() {
     assert!(e.message.contains("deeper than"), "{e}");
 }
 
+/// Whatever `max_depth` says, the JSON reader (which recurses) stops before
+/// the stack runs out, even on a small thread stack.
+#[test]
+fn deep_json_nesting_without_depth_limit() {
+    let run = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            let mut doc = br#"{"resourceType":"Basic","a":"#.to_vec();
+            for _ in 0..100_000 {
+                doc.extend_from_slice(br#"[{"a":"#);
+            }
+            let opts = ParseOptions {
+                max_depth: usize::MAX,
+                ..ParseOptions::default()
+            };
+            json::parse(&doc, &opts).map(|_| ()).map_err(|e| e.message)
+        })
+        .map(|h| h.join());
+    match run {
+        Ok(Ok(Err(msg))) => assert!(msg.contains("deeper than"), "{msg}"),
+        other => panic!("expected a ParseError, got {other:?}"),
+    }
+}
+
 #[test]
 fn deep_xml_nesting() {
     let n = 100_000;
