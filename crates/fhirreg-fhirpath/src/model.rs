@@ -90,11 +90,24 @@ impl SdSource for PackageDirSource {
 
 #[derive(Debug, Default)]
 struct TypeModel {
-    /// Element path (`Patient.contact.name`, `Observation.valueQuantity`) -> type.
-    elements: HashMap<String, Arc<ElementType>>,
-    /// Choice element paths without `[x]` (`Observation.value`).
-    choices: HashSet<String>,
+    /// Parent path (`Patient.contact`) -> property name (`name`,
+    /// `valueQuantity`) -> type; two levels so lookups need no allocation.
+    elements: HashMap<String, HashMap<String, Arc<ElementType>>>,
+    /// Parent path -> choice property names without `[x]` (`value`).
+    choices: HashMap<String, HashSet<String>>,
     base: Option<String>,
+    this: Option<Arc<ElementType>>,
+}
+
+impl TypeModel {
+    fn insert(&mut self, path: &str, ty: Arc<ElementType>) {
+        if let Some((parent, name)) = path.rsplit_once('.') {
+            self.elements
+                .entry(parent.to_string())
+                .or_default()
+                .insert(name.to_string(), ty);
+        }
+    }
 }
 
 /// A [`ModelInfo`] built from StructureDefinition snapshots, cached per type.
@@ -157,6 +170,10 @@ impl SdModel {
 
 fn build(sd: &serde_json::Value) -> TypeModel {
     let mut m = TypeModel {
+        this: sd
+            .get("type")
+            .and_then(|t| t.as_str())
+            .map(|t| Arc::new(ElementType::of_type(t))),
         base: sd
             .get("baseDefinition")
             .and_then(|b| b.as_str())
@@ -193,8 +210,8 @@ fn build(sd: &serde_json::Value) -> TypeModel {
                 .and_then(|c| c.as_str())
                 .map(type_code)
                 .unwrap_or_else(|| "BackboneElement".to_string());
-            m.elements.insert(
-                path.to_string(),
+            m.insert(
+                path,
                 Arc::new(ElementType {
                     type_name: target_type,
                     path: target,
@@ -227,10 +244,15 @@ fn build(sd: &serde_json::Value) -> TypeModel {
             })
             .unwrap_or_default();
         if let Some(base) = path.strip_suffix("[x]") {
-            m.choices.insert(base.to_string());
+            if let Some((parent, name)) = base.rsplit_once('.') {
+                m.choices
+                    .entry(parent.to_string())
+                    .or_default()
+                    .insert(name.to_string());
+            }
             for c in &codes {
-                m.elements.insert(
-                    format!("{base}{}", upper_first(c)),
+                m.insert(
+                    &format!("{base}{}", upper_first(c)),
                     Arc::new(ElementType::of_type(c)),
                 );
             }
@@ -241,8 +263,7 @@ fn build(sd: &serde_json::Value) -> TypeModel {
         // FHIRPath engines type it as `id`.
         let is_resource = sd.get("kind").and_then(|k| k.as_str()) == Some("resource");
         if is_resource && path.matches('.').count() == 1 && path.ends_with(".id") {
-            m.elements
-                .insert(path.to_string(), Arc::new(ElementType::of_type("id")));
+            m.insert(path, Arc::new(ElementType::of_type("id")));
             continue;
         }
         let et = if (code == "BackboneElement" || code == "Element") && has_children(path) {
@@ -253,7 +274,7 @@ fn build(sd: &serde_json::Value) -> TypeModel {
         } else {
             ElementType::of_type(code)
         };
-        m.elements.insert(path.to_string(), Arc::new(et));
+        m.insert(path, Arc::new(et));
     }
     m
 }
@@ -262,18 +283,25 @@ impl ModelInfo for SdModel {
     fn child_type(&self, parent: &ElementType, name: &str) -> Option<Arc<ElementType>> {
         let root = parent.path.split('.').next().unwrap_or(&parent.path);
         let m = self.model(root)?;
-        m.elements.get(&format!("{}.{name}", parent.path)).cloned()
+        m.elements.get(parent.path.as_str())?.get(name).cloned()
     }
 
     fn is_choice(&self, parent: &ElementType, name: &str) -> bool {
         let root = parent.path.split('.').next().unwrap_or(&parent.path);
-        self.model(root)
-            .is_some_and(|m| m.choices.contains(&format!("{}.{name}", parent.path)))
+        self.model(root).is_some_and(|m| {
+            m.choices
+                .get(parent.path.as_str())
+                .is_some_and(|c| c.contains(name))
+        })
     }
 
     fn type_named(&self, name: &str) -> Option<Arc<ElementType>> {
-        self.model(name)?;
-        Some(Arc::new(ElementType::of_type(name)))
+        let m = self.model(name)?;
+        Some(
+            m.this
+                .clone()
+                .unwrap_or_else(|| Arc::new(ElementType::of_type(name))),
+        )
     }
 
     fn base_type(&self, name: &str) -> Option<String> {

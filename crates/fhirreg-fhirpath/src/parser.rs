@@ -258,7 +258,7 @@ fn build_term(pair: Pair<'_, Rule>, src: &str, depth: usize) -> Result<Expr, Com
         Rule::external_constant => {
             let inner = first_inner(pair, src)?;
             let name = match inner.as_rule() {
-                Rule::string_lit => {
+                Rule::string_lit | Rule::dq_string => {
                     let s = first_inner(inner, src)?;
                     unescape(s.as_str(), src, s.as_span().start())?
                 }
