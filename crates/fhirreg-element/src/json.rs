@@ -77,6 +77,8 @@ struct Parser<'a> {
     /// Address of a local of [`parse`]: the reader recurses, and stops when
     /// it has used [`STACK_BUDGET`] bytes below it, whatever `max_depth` says.
     stack_base: usize,
+    allow_comments: bool,
+    comment_reported: bool,
 }
 
 /// Stack the JSON reader may use for nesting (it recurses, about 0.5 to
@@ -127,6 +129,8 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
         depth: 0,
         max_depth: options.max_depth,
         stack_base: stack_addr(),
+        allow_comments: options.allow_json_comments,
+        comment_reported: false,
     };
     p.skip_ws();
     let root_pos = p.here();
@@ -205,9 +209,46 @@ impl<'a> Parser<'a> {
 
     #[inline]
     fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
-            self.i += 1;
+        loop {
+            while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+                self.i += 1;
+            }
+            if self.peek() != Some(b'/') || !self.comment() {
+                return;
+            }
         }
+    }
+
+    /// At a `/`: skip a `//` or `/* */` comment (JSON5-style, which some
+    /// FHIR tools write) and report it once unless allowed. Returns false
+    /// when this is not a complete comment (the caller then reports the
+    /// unexpected character).
+    #[inline(never)]
+    fn comment(&mut self) -> bool {
+        let start = self.i;
+        let rest = self.b.get(start + 2..).unwrap_or_default();
+        let end = match self.b.get(start + 1) {
+            Some(b'/') => memchr::memchr(b'\n', rest).map_or(self.b.len(), |k| start + 2 + k),
+            Some(b'*') => match memchr::memmem::find(rest, b"*/") {
+                Some(k) => start + 2 + k + 2,
+                None => return false,
+            },
+            _ => return false,
+        };
+        if !self.allow_comments && !self.comment_reported {
+            self.comment_reported = true;
+            let pos = self.loc.pos(start);
+            let expr = self.path.clone();
+            self.issues.push(Issue::error(
+                IssueType::Invalid,
+                "JSON_COMMENT",
+                "Comments are not allowed in JSON",
+                expr,
+                Some(pos),
+            ));
+        }
+        self.i = end;
+        true
     }
 
     #[inline(never)]
@@ -1297,10 +1338,28 @@ mod tests {
         let opts = ParseOptions {
             max_depth: 3,
             max_size: 100,
+            ..ParseOptions::default()
         };
         assert!(parse(br#"{"a":{"b":{"c":1}}}"#, &opts).is_ok());
         assert!(parse(br#"{"a":{"b":{"c":[1]}}}"#, &opts).is_err());
         assert!(parse(&[b' '; 101], &opts).is_err());
+    }
+
+    #[test]
+    fn comments_are_read_and_reported() {
+        let src = "// head\n{\"resourceType\":\"Patient\", /* c */ \"active\":true // t\n}";
+        let d = p(src);
+        assert_eq!(d.root.child_value("active"), Some("true"));
+        assert_eq!(d.issues.len(), 1, "{:?}", d.issues);
+        assert_eq!(d.issues[0].message_id, "JSON_COMMENT");
+        assert_eq!(d.issues[0].expression, "Patient");
+        assert_eq!(d.issues[0].pos, Some(Position::new(1, 1)));
+        let opts = ParseOptions {
+            allow_json_comments: true,
+            ..ParseOptions::default()
+        };
+        assert!(parse(src.as_bytes(), &opts).unwrap().issues.is_empty());
+        assert!(parse(b"{\"a\":1 /* open", &opts).is_err());
     }
 
     #[test]

@@ -160,6 +160,10 @@ pub struct ParseOptions {
     /// Maximum document size in bytes, checked before anything is read.
     /// Memory use is a small multiple of the size (the element tree).
     pub max_size: usize,
+    /// JSON: accept `//` and `/* */` comments silently. When false (the
+    /// default) comments are still skipped, and reported once as an error
+    /// issue `JSON_COMMENT` ("Comments are not allowed in JSON").
+    pub allow_json_comments: bool,
 }
 
 /// Default maximum nesting depth (512): far deeper than any real FHIR
@@ -174,6 +178,7 @@ impl Default for ParseOptions {
         ParseOptions {
             max_depth: DEFAULT_MAX_DEPTH,
             max_size: DEFAULT_MAX_SIZE,
+            allow_json_comments: false,
         }
     }
 }

@@ -750,6 +750,7 @@ mod tests {
         let opts = ParseOptions {
             max_depth: 2,
             max_size: 1000,
+            ..ParseOptions::default()
         };
         assert!(parse(
             b"<a xmlns=\"http://hl7.org/fhir\"><b value=\"1\"/></a>",
