@@ -33,6 +33,7 @@
 mod builder;
 mod cache;
 mod core;
+mod snapshot;
 mod typing;
 mod version;
 
@@ -44,6 +45,7 @@ pub use builder::{PackageInfo, RegistryBuilder, DEFAULT_MAX_PACKAGE_SIZE};
 pub use cache::{
     default_package_cache, install_package, list_package_cache, package_download_url, CachedPackage,
 };
+pub use snapshot::GeneratedSnapshot;
 pub use version::{compare_versions, version_matches};
 
 /// The canonical URL prefix of the core FHIR StructureDefinitions.
@@ -245,6 +247,8 @@ struct Entry {
     summary: Summary,
     data: Data,
     cell: OnceLock<Option<Arc<Resource>>>,
+    /// The StructureDefinition with a generated snapshot, on first use.
+    snapshot: OnceLock<Option<Arc<Resource>>>,
 }
 
 impl Entry {
@@ -331,12 +335,14 @@ impl Registry {
                 summary,
                 data: Data::Core(offset, length),
                 cell: OnceLock::new(),
+                snapshot: OnceLock::new(),
             }));
         }
         entries.extend(loaded.into_iter().map(|(summary, data)| Entry {
             summary,
             data,
             cell: OnceLock::new(),
+            snapshot: OnceLock::new(),
         }));
         for e in &mut entries {
             e.summary.split_versioned_url();
