@@ -170,3 +170,32 @@ fn examples_round_trip() {
     }
     assert!(failures.is_empty(), "{} failures", failures.len());
 }
+
+/// JSON -> Element -> XML -> Element and JSON -> Element -> JSON on a few
+/// hand-written resources (runs without the examples directory).
+#[test]
+fn hand_written_round_trip() {
+    let resources = [
+        r#"{"resourceType":"Patient","id":"p","meta":{"profile":["http://example.org/p"]},"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Ann &amp; Bob</p></div>"},"extension":[{"url":"http://example.org/ext","extension":[{"url":"a","valueString":"x"}]}],"modifierExtension":[{"url":"http://example.org/mod","valueBoolean":false}],"active":true,"name":[{"use":"official","family":"Ó'Brien <&>","given":["Ann",null,"Bo"],"_given":[null,{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason","valueCode":"unknown"}]},{"id":"g3"}]}],"_birthDate":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason","valueCode":"masked"}]},"multipleBirthInteger":3}"#,
+        r#"{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Observation","status":"final","code":{"text":"weight"},"valueQuantity":{"value":72.50,"unit":"kg"},"contained":[{"resourceType":"Patient","id":"c1"}]}},{"fullUrl":"urn:uuid:2","resource":{"resourceType":"Basic","id":"b","code":{"extension":[{"url":"http://example.org/only-ext","valueString":"complex with only an extension"}]}}}]}"#,
+        r#"{"resourceType":"Questionnaire","status":"draft","item":[{"linkId":"1","type":"group","item":[{"linkId":"1.1","type":"decimal","initial":[{"valueDecimal":1e3}]},{"linkId":"1.2","type":"string","text":"tab\there\nnew line \"q\" \\ \u0001"}]}]}"#,
+    ];
+    let opts = ParseOptions::default();
+    for src in resources {
+        let doc = json::parse(src.as_bytes(), &opts).expect("valid");
+        assert!(doc.issues.is_empty(), "{:?}", doc.issues);
+        let out = json::write(&doc.root, false);
+        let a: serde_json::Value = serde_json::from_str(src).expect("json");
+        let b: serde_json::Value = serde_json::from_str(&out).expect("json");
+        assert!(same_json(&a, &b), "{src}\n{out}");
+        let again = json::parse(out.as_bytes(), &opts).expect("valid");
+        assert_eq!(normalise(&again.root, true), normalise(&doc.root, true));
+        for pretty in [false, true] {
+            let x = xml::write(&doc.root, pretty);
+            let back = xml::parse(x.as_bytes(), &opts).expect("own XML");
+            assert!(back.issues.is_empty(), "{:?}\n{x}", back.issues);
+            let (p, q) = (normalise(&doc.root, false), normalise(&back.root, false));
+            assert!(p == q, "{}\n{x}", first_diff(&p, &q, ""));
+        }
+    }
+}
