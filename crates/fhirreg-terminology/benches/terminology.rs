@@ -43,10 +43,11 @@ fn benches(c: &mut Criterion) {
             ))
         })
     });
-    // ucum-common: ~1360 codes, the largest embedded value set that expands locally
-    let largest = "http://hl7.org/fhir/ValueSet/ucum-common";
+    // c80-doc-typecodes: 6401 LOINC codes, the largest embedded value set
+    // that expands locally (ucum-common, ~1360 codes, is next)
+    let largest = "http://hl7.org/fhir/ValueSet/c80-doc-typecodes";
     let params = ExpandParams::default();
-    c.bench_function("expand ucum-common (cached index)", |b| {
+    c.bench_function("expand c80-doc-typecodes (cached index)", |b| {
         b.iter(|| {
             black_box(
                 tx.expand(largest, &params)
@@ -54,7 +55,7 @@ fn benches(c: &mut Criterion) {
             )
         })
     });
-    c.bench_function("expand ucum-common cold (new engine)", |b| {
+    c.bench_function("expand c80-doc-typecodes cold (new engine)", |b| {
         b.iter_batched(
             terminology,
             |t| t.map(|t| t.expand(largest, &params).is_ok()),

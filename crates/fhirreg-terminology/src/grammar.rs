@@ -101,7 +101,7 @@ impl GrammarSystem {
             GrammarSystem::Iso3166 => Some(
                 iso::ISO3166
                     .iter()
-                    .map(|(a2, _, _, n)| ((*a2).to_owned(), (*n).to_owned()))
+                    .map(|(a2, _, _, n, _)| ((*a2).to_owned(), (*n).to_owned()))
                     .collect(),
             ),
             GrammarSystem::Iso4217 => Some(
@@ -115,20 +115,37 @@ impl GrammarSystem {
     }
 }
 
-/// The English name of an ISO 3166-1 country by alpha-2, alpha-3 or numeric code.
-pub fn country(code: &str) -> Option<&'static str> {
+type CountryRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+fn country_row(code: &str) -> Option<&'static CountryRow> {
     match code.len() {
         2 => iso::ISO3166
             .binary_search_by(|e| e.0.cmp(code))
             .ok()
-            .and_then(|i| iso::ISO3166.get(i))
-            .map(|e| e.3),
-        3 if code.bytes().all(|b| b.is_ascii_digit()) => {
-            iso::ISO3166.iter().find(|e| e.2 == code).map(|e| e.3)
-        }
-        3 => iso::ISO3166.iter().find(|e| e.1 == code).map(|e| e.3),
+            .and_then(|i| iso::ISO3166.get(i)),
+        3 if code.bytes().all(|b| b.is_ascii_digit()) => iso::ISO3166.iter().find(|e| e.2 == code),
+        3 => iso::ISO3166.iter().find(|e| e.1 == code),
         _ => None,
     }
+}
+
+/// The English name of an ISO 3166-1 country by alpha-2, alpha-3 or numeric code.
+pub fn country(code: &str) -> Option<&'static str> {
+    country_row(code).map(|e| e.3)
+}
+
+/// Other accepted names of a country (official and common names), e.g.
+/// `United States of America` for `US`.
+pub fn country_other_names(code: &str) -> Vec<&'static str> {
+    country_row(code)
+        .map(|e| e.4.split('|').filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default()
 }
 
 fn lookup_sorted(list: &'static [(&'static str, &'static str)], key: &str) -> Option<&'static str> {
@@ -385,6 +402,8 @@ mod tests {
         assert_eq!(country("578"), Some("Norway"));
         assert_eq!(country("BD"), Some("Bangladesh"));
         assert_eq!(country("XX"), None);
+        assert_eq!(country("US"), Some("United States"));
+        assert!(country_other_names("US").contains(&"United States of America"));
         assert_eq!(
             GrammarSystem::Iso4217.check("NOK").as_deref(),
             Ok("Norwegian Krone")

@@ -48,6 +48,15 @@ fn check_display(
         return;
     }
     let lang = &tx.options().display_language;
+    // name only the choices in the display language (or with none)
+    let primary = |l: &str| l.split('-').next().unwrap_or("").to_ascii_lowercase();
+    choices.retain(|(_, l)| match l {
+        Some(l) => primary(l) == primary(lang),
+        None => true,
+    });
+    if choices.is_empty() {
+        return;
+    }
     let valid = if let [(only, _)] = choices.as_slice() {
         format!("'{only}'")
     } else {
@@ -163,15 +172,25 @@ pub(crate) fn in_system(tx: &Terminology, coding: &CodingRef<'_>) -> ValidateRes
             Ok(display) => {
                 r.display = Some(display.clone());
                 if matches!(g, GrammarSystem::Iso3166 | GrammarSystem::Iso4217) {
-                    check_display(
-                        tx,
-                        &mut r,
-                        system,
-                        code,
-                        coding.display,
-                        Some(&display),
-                        &[],
-                    );
+                    // other official names are accepted, but only the
+                    // preferred one is named in the message (as HL7 does)
+                    let alternate = g == GrammarSystem::Iso3166
+                        && coding.display.is_some_and(|d| {
+                            crate::grammar::country_other_names(code)
+                                .iter()
+                                .any(|n| normalize(n) == normalize(d))
+                        });
+                    if !alternate {
+                        check_display(
+                            tx,
+                            &mut r,
+                            system,
+                            code,
+                            coding.display,
+                            Some(&display),
+                            &[],
+                        );
+                    }
                 }
             }
             Err(reason) => r.issues.push(issue(
