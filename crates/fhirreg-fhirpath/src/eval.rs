@@ -158,7 +158,14 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         if depth > self.ctx.limits.max_depth {
             return err("evaluation nested too deeply");
         }
-        let d = depth + 1;
+        // Debug builds use large frames; grow the stack on the heap rather
+        // than overflow when an expression nests deeply.
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+            self.eval_inner(e, scope, depth + 1)
+        })
+    }
+
+    fn eval_inner(&self, e: &'a Expr, scope: Scope<'_, 'a>, d: usize) -> R<Coll<'a>> {
         match e {
             Expr::Empty => Ok(Vec::new()),
             Expr::Literal(l) => Ok(vec![l.to_value()]),
@@ -1080,7 +1087,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 })
             }
             F::SubsetOf | F::SupersetOf => {
-                let other = self.arg(&args[0], scope, d)?;
+                let other = self.arg(at(args, 0)?, scope, d)?;
                 let (small, big) = if f == F::SubsetOf {
                     (input, &other[..])
                 } else {
@@ -1093,7 +1100,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             F::IsDistinct => b(self.distinct(input.to_vec()).len() == input.len()),
             F::Where => {
                 let mut out = Vec::new();
-                self.lambda(input, &args[0], scope, d, |_, item, r| {
+                self.lambda(input, at(args, 0)?, scope, d, |_, item, r| {
                     if self.to_bool(&r)? == Some(true) {
                         out.push(item.clone());
                     }
@@ -1103,7 +1110,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             }
             F::Select => {
                 let mut out = Vec::new();
-                self.lambda(input, &args[0], scope, d, |_, _, r| {
+                self.lambda(input, at(args, 0)?, scope, d, |_, _, r| {
                     out.extend(r);
                     self.check_len(out.len())?;
                     Ok(true)
@@ -1120,7 +1127,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                         return err("repeat() did not converge");
                     }
                     let mut next = Vec::new();
-                    self.lambda(&frontier, &args[0], scope, d, |_, _, r| {
+                    self.lambda(&frontier, at(args, 0)?, scope, d, |_, _, r| {
                         for v in r {
                             if !self.contains_item(&out, &v) {
                                 out.push(v.clone());
@@ -1143,7 +1150,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             F::Last => Ok(input.last().cloned().into_iter().collect()),
             F::Tail => Ok(input.iter().skip(1).cloned().collect()),
             F::Skip | F::Take => {
-                let Some(n) = self.arg_int(&args[0], scope, d)? else {
+                let Some(n) = self.arg_int(at(args, 0)?, scope, d)? else {
                     return Ok(if f == F::Skip {
                         input.to_vec()
                     } else {
@@ -1158,7 +1165,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 })
             }
             F::Intersect => {
-                let other = self.arg(&args[0], scope, d)?;
+                let other = self.arg(at(args, 0)?, scope, d)?;
                 let items: Coll<'a> = input
                     .iter()
                     .filter(|v| self.contains_item(&other, v))
@@ -1167,7 +1174,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 Ok(self.distinct(items))
             }
             F::Exclude => {
-                let other = self.arg(&args[0], scope, d)?;
+                let other = self.arg(at(args, 0)?, scope, d)?;
                 Ok(input
                     .iter()
                     .filter(|v| !self.contains_item(&other, v))
@@ -1175,7 +1182,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     .collect())
             }
             F::Union | F::Combine => {
-                let other = self.arg(&args[0], scope, d)?;
+                let other = self.arg(at(args, 0)?, scope, d)?;
                 let mut all = input.to_vec();
                 all.extend(other);
                 self.check_len(all.len())?;
@@ -1198,7 +1205,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 } else {
                     scope
                 };
-                let c = self.eval(&args[0], s, d)?;
+                let c = self.eval(at(args, 0)?, s, d)?;
                 let cond = if self.ctx.strict {
                     self.strict_bool(&c)?
                 } else {
@@ -1212,7 +1219,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     }
                 };
                 if cond == Some(true) {
-                    self.eval(&args[1], s, d)
+                    self.eval(at(args, 1)?, s, d)
                 } else {
                     match args.get(2) {
                         Some(e) => self.eval(e, s, d),
@@ -1321,7 +1328,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 let Some(s) = self.input_string(input)? else {
                     return Ok(Vec::new());
                 };
-                let Some(sub) = self.arg_string(&args[0], scope, d)? else {
+                let Some(sub) = self.arg_string(at(args, 0)?, scope, d)? else {
                     return Ok(Vec::new());
                 };
                 let idx = match s.find(&*sub) {
@@ -1334,7 +1341,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 let Some(s) = self.input_string(input)? else {
                     return Ok(Vec::new());
                 };
-                let Some(start) = self.arg_int(&args[0], scope, d)? else {
+                let Some(start) = self.arg_int(at(args, 0)?, scope, d)? else {
                     return Ok(Vec::new());
                 };
                 let len = match args.get(1) {
@@ -1357,7 +1364,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 let Some(s) = self.input_string(input)? else {
                     return Ok(Vec::new());
                 };
-                let Some(sub) = self.arg_string(&args[0], scope, d)? else {
+                let Some(sub) = self.arg_string(at(args, 0)?, scope, d)? else {
                     return Ok(Vec::new());
                 };
                 b(match f {
@@ -1383,8 +1390,8 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     return Ok(Vec::new());
                 };
                 let (Some(p), Some(r)) = (
-                    self.arg_string(&args[0], scope, d)?,
-                    self.arg_string(&args[1], scope, d)?,
+                    self.arg_string(at(args, 0)?, scope, d)?,
+                    self.arg_string(at(args, 1)?, scope, d)?,
                 ) else {
                     return Ok(Vec::new());
                 };
@@ -1400,7 +1407,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 let Some(s) = self.input_string(input)? else {
                     return Ok(Vec::new());
                 };
-                let Some(p) = self.arg_string(&args[0], scope, d)? else {
+                let Some(p) = self.arg_string(at(args, 0)?, scope, d)? else {
                     return Ok(Vec::new());
                 };
                 let pat = if f == F::MatchesFull {
@@ -1414,7 +1421,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     .build()
                     .map_err(|e| EvalError::new(format!("invalid regular expression: {e}")))?;
                 if f == F::ReplaceMatches {
-                    let Some(r) = self.arg_string(&args[1], scope, d)? else {
+                    let Some(r) = self.arg_string(at(args, 1)?, scope, d)? else {
                         return Ok(Vec::new());
                     };
                     if p.is_empty() {
@@ -1430,7 +1437,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 let Some(s) = self.input_string(input)? else {
                     return Ok(Vec::new());
                 };
-                let Some(sep) = self.arg_string(&args[0], scope, d)? else {
+                let Some(sep) = self.arg_string(at(args, 0)?, scope, d)? else {
                     return Ok(Vec::new());
                 };
                 let parts: Coll<'a> = if sep.is_empty() {
@@ -1461,7 +1468,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 let Some(s) = self.input_string(input)? else {
                     return Ok(Vec::new());
                 };
-                let Some(kind) = self.arg_string(&args[0], scope, d)? else {
+                let Some(kind) = self.arg_string(at(args, 0)?, scope, d)? else {
                     return Ok(Vec::new());
                 };
                 let r = crate::strings::transform(f, &s, &kind);
@@ -1520,7 +1527,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 Ok(out)
             }
             F::Trace => {
-                let name = self.arg_string(&args[0], scope, d)?.unwrap_or_default();
+                let name = self.arg_string(at(args, 0)?, scope, d)?.unwrap_or_default();
                 if let Some(t) = self.ctx.tracer {
                     match args.get(1) {
                         Some(p) => {
@@ -1555,7 +1562,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                         index: Some(i),
                         total: Some(&total),
                     };
-                    let next = self.eval(&args[0], s, d)?;
+                    let next = self.eval(at(args, 0)?, s, d)?;
                     total = next;
                 }
                 Ok(total)
@@ -1576,7 +1583,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 Ok(crate::boundary::apply(f, &v, p).into_iter().collect())
             }
             F::Comparable => {
-                let other = self.arg(&args[0], scope, d)?;
+                let other = self.arg(at(args, 0)?, scope, d)?;
                 let (Some(Value::Quantity(p)), Some(Value::Quantity(q))) =
                     (self.singleton(input)?, self.singleton(&other)?)
                 else {
@@ -1600,7 +1607,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 })
                 .collect()),
             F::Extension => {
-                let Some(url) = self.arg_string(&args[0], scope, d)? else {
+                let Some(url) = self.arg_string(at(args, 0)?, scope, d)? else {
                     return Ok(Vec::new());
                 };
                 let exts = self.navigate_inner(input, "extension", false)?;
@@ -1636,7 +1643,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 Ok(out)
             }
             F::ConformsTo => {
-                let Some(url) = self.arg_string(&args[0], scope, d)? else {
+                let Some(url) = self.arg_string(at(args, 0)?, scope, d)? else {
                     return Ok(Vec::new());
                 };
                 let mut out = Vec::new();
@@ -1663,7 +1670,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 Ok(out)
             }
             F::MemberOf => {
-                let Some(vs) = self.arg_string(&args[0], scope, d)? else {
+                let Some(vs) = self.arg_string(at(args, 0)?, scope, d)? else {
                     return Ok(Vec::new());
                 };
                 let Some(hook) = self.ctx.terminology else {
@@ -1680,7 +1687,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 }
             }
             F::Subsumes | F::SubsumedBy => {
-                let other = self.arg(&args[0], scope, d)?;
+                let other = self.arg(at(args, 0)?, scope, d)?;
                 let Some(hook) = self.ctx.terminology else {
                     return Ok(Vec::new());
                 };
@@ -2060,4 +2067,11 @@ fn precision_of(p: &PartialDateTime) -> Precision {
 #[allow(dead_code)]
 fn quantity_type(name: &str) -> bool {
     QUANTITY_TYPES.contains(&name)
+}
+
+/// Argument `i`; the arity was checked at compile time, so a miss is an
+/// internal error rather than a panic.
+fn at(args: &[Expr], i: usize) -> R<&Expr> {
+    args.get(i)
+        .ok_or_else(|| EvalError::new("missing function argument"))
 }

@@ -104,6 +104,10 @@ pub struct Expression {
     expr: ast::Expr,
 }
 
+/// Maximum number of operator characters (`.`, `(`, `+`, ...) in an
+/// expression; bounds the depth of the syntax tree.
+pub const MAX_OPERATORS: usize = 1500;
+
 /// Maximum length of an expression's text.
 pub const MAX_EXPRESSION_LEN: usize = 64 * 1024;
 
@@ -128,7 +132,7 @@ impl Expression {
             .bytes()
             .filter(|b| b".[+-*/&|<>=~!(".contains(b))
             .count();
-        if ops > 4000 {
+        if ops > MAX_OPERATORS {
             return Err(CompileError::new("expression too complex", src, 0));
         }
         let expr = parser::parse(src)?;

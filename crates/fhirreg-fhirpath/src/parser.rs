@@ -67,6 +67,15 @@ pub(crate) fn parse(src: &str) -> Result<Expr, CompileError> {
     if max > MAX_NESTING {
         return Err(CompileError::new("expression nested too deeply", src, 0));
     }
+    if max > 16 {
+        // pest's recursive descent uses several frames per nesting level:
+        // parse deeply nested expressions on a stack of their own.
+        return stacker::grow(64 << 20, || parse_nested(src));
+    }
+    parse_nested(src)
+}
+
+fn parse_nested(src: &str) -> Result<Expr, CompileError> {
     let mut pairs = FhirPathParser::parse(Rule::root, src).map_err(|e| {
         let offset = match e.location {
             pest::error::InputLocation::Pos(p) => p,

@@ -358,3 +358,20 @@ fn compiled_expressions_are_shared_across_threads() {
         assert!(h.join().unwrap());
     }
 }
+
+#[test]
+fn long_operator_chains_do_not_overflow_the_stack() {
+    let minus = format!("{}1", "-".repeat(1450));
+    let chain = format!("1{}", ".not()".repeat(600));
+    let sum = format!("1{}", " + 1".repeat(3900));
+    let members = format!("a{}", ".b".repeat(3900));
+    let parens = format!("{}1{}", "(".repeat(199), ")".repeat(199));
+    let calls = format!("{}1{}", "(-".repeat(190), ")".repeat(190));
+    let iifs = format!("{}1{}", "iif(true, ".repeat(190), ")".repeat(190));
+    for src in [minus, chain, sum, members, parens, calls, iifs] {
+        // Either a compile error or an evaluation error; never a crash.
+        if let Ok(e) = Expression::compile(&src) {
+            let _ = e.evaluate(&EvalContext::empty());
+        }
+    }
+}
