@@ -166,7 +166,20 @@ impl Registry {
             .get("baseDefinition")
             .and_then(Value::as_str)
             .ok_or("no baseDefinition")?;
-        let mut els = self.snapshot_elements(base_url, depth)?;
+        let mut els = match self.snapshot_elements(base_url, depth) {
+            Ok(els) => els,
+            // R5's `Base` (used by logical models) has no R4 definition: it
+            // is a bare root element.
+            Err(_) if base_url == "http://hl7.org/fhir/StructureDefinition/Base" => {
+                let mut root = El::new();
+                root.insert("id".into(), Value::String("Base".into()));
+                root.insert("path".into(), Value::String("Base".into()));
+                root.insert("min".into(), Value::from(0));
+                root.insert("max".into(), Value::String("*".into()));
+                vec![root]
+            }
+            Err(e) => return Err(e),
+        };
         let diff = elements(sd, "differential").unwrap_or_default();
         let specialization = sd.get("derivation").and_then(Value::as_str) == Some("specialization");
         if specialization {
