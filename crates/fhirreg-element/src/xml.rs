@@ -534,11 +534,58 @@ pub fn write(root: &Element, pretty: bool) -> String {
         pretty,
     };
     let name = root.resource_type.as_deref().unwrap_or(&root.name);
+    let name = if xml_name_ok(name) { name } else { "Resource" };
     w.resource(name, root, 0, true);
     if pretty {
         w.out.push('\n');
     }
     w.out
+}
+
+/// An XML name the writer may emit: ASCII letter or `_`, then letters,
+/// digits, `_`, `-`, `.` (every FHIR name and resource type is one).
+fn xml_name_ok(name: &str) -> bool {
+    let mut b = name.bytes();
+    b.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        && b.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+}
+
+/// Whether `v` is exactly one well-formed `<div ...>...</div>` element
+/// (no DOCTYPE, only predefined entities), safe to write raw.
+fn is_single_div(v: &str) -> bool {
+    if !v.starts_with("<div") || bad_entity(v.as_bytes()).is_some() {
+        return false;
+    }
+    let mut r = quick_xml::Reader::from_str(v);
+    let mut depth = 0usize;
+    loop {
+        match r.read_event() {
+            Ok(Event::Start(_)) => depth += 1,
+            Ok(Event::End(_)) => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return usize::try_from(r.buffer_position()).ok() == Some(v.len());
+                }
+            }
+            Ok(Event::Empty(_)) if depth == 0 => {
+                return usize::try_from(r.buffer_position()).ok() == Some(v.len());
+            }
+            Ok(Event::Eof) | Ok(Event::DocType(_)) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+}
+
+fn text_escape(out: &mut String, v: &str) {
+    for c in v.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
 }
 
 struct XmlWriter {
@@ -586,7 +633,10 @@ impl XmlWriter {
     }
 
     fn element(&mut self, e: &Element, depth: usize) {
-        if let Some(rt) = &e.resource_type {
+        if !xml_name_ok(&e.name) {
+            return; // cannot be written as XML (only from odd JSON keys)
+        }
+        if let Some(rt) = e.resource_type.as_deref().filter(|rt| xml_name_ok(rt)) {
             self.indent(depth);
             self.out.push('<');
             self.out.push_str(&e.name);
@@ -601,7 +651,18 @@ impl XmlWriter {
         if e.name == "div" && e.children.is_empty() {
             if let Some(v) = &e.value {
                 self.indent(depth);
-                self.out.push_str(v);
+                if is_single_div(v) {
+                    self.out.push_str(v);
+                } else {
+                    // Not one well-formed element: written as text, so that
+                    // it cannot change the structure of the document.
+                    self.out.push('<');
+                    self.out.push_str("div xmlns=\"");
+                    self.out.push_str(XHTML_NS);
+                    self.out.push_str("\">");
+                    text_escape(&mut self.out, v);
+                    self.out.push_str("</div>");
+                }
                 return;
             }
         }
@@ -762,6 +823,26 @@ mod tests {
             &opts
         )
         .is_err());
+    }
+
+    #[test]
+    fn writer_cannot_be_injected() {
+        let src = br#"{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div><active value=\"false\"/>"},"a b":"c","x\"y":"z","active":true}"#;
+        let doc = crate::json::parse(src, &ParseOptions::default()).unwrap();
+        let x = write(&doc.root, false);
+        let back = p(&x);
+        let names: Vec<_> = back.root.children.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["text", "active"], "{x}");
+        assert_eq!(back.root.child_value("active"), Some("true"));
+        let div = back.root.child("text").unwrap().child("div").unwrap();
+        assert!(div.value.as_deref().unwrap().contains("&lt;active"), "{x}");
+        // A well-formed div is written raw.
+        assert!(is_single_div(
+            "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>a<br/></p></div>"
+        ));
+        assert!(!is_single_div("<div>a</div><div>b</div>"));
+        assert!(!is_single_div("<div>&nbsp;</div>"));
+        assert!(!xml_name_ok("a b") && !xml_name_ok("") && xml_name_ok("valueQuantity"));
     }
 
     #[test]
