@@ -771,3 +771,54 @@ fn xml_round_trip_of_core_resources() {
         &differ[..differ.len().min(5)]
     );
 }
+
+/// The test-case packages (made on macOS: AppleDouble `._*.json` files and
+/// pax headers) load, and versions of the same package coexist.
+#[test]
+fn test_case_packages() {
+    let Some(shared) = shared() else { return };
+    let dir = shared.join("fhir-test-cases/packages");
+    let Ok(read) = std::fs::read_dir(&dir) else {
+        println!("skipped: {} absent", dir.display());
+        return;
+    };
+    let mut tgzs: Vec<PathBuf> = read.flatten().map(|e| e.path()).collect();
+    tgzs.sort();
+    let mut b = Registry::builder();
+    for t in &tgzs {
+        b = b.add_path(t);
+    }
+    let r = b.build().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.packages().len(), tgzs.len());
+    for p in r.packages() {
+        assert!(p.resources > 0, "{}", p.id());
+    }
+    // verA 1.0.0 and 2.0.0 both hold the same canonicals: the latest wins,
+    // each stays reachable by version.
+    let by_version: Vec<(String, usize)> = r
+        .packages()
+        .iter()
+        .filter(|p| p.name == "hl7.fhir.test.verA")
+        .map(|p| (p.version.clone(), p.resources))
+        .collect();
+    assert_eq!(by_version.len(), 2);
+    let urls: Vec<String> = r
+        .summaries()
+        .filter(|s| s.origin() == &Origin::Loaded("hl7.fhir.test.verA#1.0.0".into()))
+        .filter_map(|s| s.url().map(str::to_owned))
+        .collect();
+    assert!(!urls.is_empty());
+    for url in urls {
+        let versions: Vec<_> = r.versions_of(&url).filter_map(|s| s.version()).collect();
+        let latest = r
+            .resolve_summary(&url)
+            .unwrap()
+            .version()
+            .map(str::to_owned);
+        let max = versions
+            .iter()
+            .copied()
+            .max_by(|a, b| fhirreg_registry::compare_versions(a, b));
+        assert_eq!(latest.as_deref(), max, "{url}: {versions:?}");
+    }
+}
