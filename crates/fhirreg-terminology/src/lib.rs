@@ -42,7 +42,7 @@ mod validate;
 mod valueset;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 pub use binding::{BindingStrength, BoundValue};
 pub use codesystem::Content;
@@ -193,6 +193,8 @@ pub enum IssueKind {
     CaseDifference,
     /// Membership could not be decided (e.g. a filter on an unavailable system).
     NotChecked,
+    /// The concept is inactive (retired, deprecated).
+    Inactive,
     /// No system was given and none could be inferred.
     NoSystem,
     /// The coding has no code.
@@ -437,6 +439,8 @@ type VsCache = RwLock<HashMap<String, Result<Arc<VsIndex>, TxError>>>;
 
 struct Inner {
     source: Box<dyn ResourceSource>,
+    /// Supplements by the system they supplement, listed on first use.
+    supplements: OnceLock<HashMap<String, Vec<Arc<Resource>>>>,
     options: Options,
     codesystems: CsCache,
     valuesets: VsCache,
@@ -484,6 +488,7 @@ impl Terminology {
         Terminology {
             inner: Arc::new(Inner {
                 source: Box::new(source),
+                supplements: OnceLock::new(),
                 options,
                 codesystems: RwLock::default(),
                 valuesets: RwLock::default(),
@@ -498,6 +503,24 @@ impl Terminology {
 
     pub(crate) fn source(&self) -> &dyn ResourceSource {
         self.inner.source.as_ref()
+    }
+
+    fn supplements_of(&self, system: &str) -> &[Arc<Resource>] {
+        let index = self.inner.supplements.get_or_init(|| {
+            let mut map: HashMap<String, Vec<Arc<Resource>>> = HashMap::new();
+            for r in self.source().supplements() {
+                if let Some(target) = r
+                    .json
+                    .get("supplements")
+                    .and_then(serde_json::Value::as_str)
+                {
+                    let base = target.split('|').next().unwrap_or(target).to_owned();
+                    map.entry(base).or_default().push(r);
+                }
+            }
+            map
+        });
+        index.get(system).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// Resolve a code system by URL and optional version (cached).
@@ -520,9 +543,11 @@ impl Terminology {
                     .resolve(&key)
                     .filter(|r| r.resource_type == "CodeSystem")
                     .map(|r| {
-                        let sups = self.source().supplements(system);
-                        let sup_json: Vec<&serde_json::Value> =
-                            sups.iter().map(|s| &s.json).collect();
+                        let sup_json: Vec<&serde_json::Value> = self
+                            .supplements_of(system)
+                            .iter()
+                            .map(|s| &s.json)
+                            .collect();
                         Arc::new(CompiledCodeSystem::compile(&r.json, &sup_json))
                     });
                 if let Ok(mut m) = self.inner.codesystems.write() {

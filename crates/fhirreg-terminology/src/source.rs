@@ -13,9 +13,10 @@ pub trait ResourceSource: Send + Sync {
     /// Resolve `url` or `url|version`.
     fn resolve(&self, canonical: &str) -> Option<Arc<Resource>>;
 
-    /// CodeSystem supplements of `system` (`CodeSystem.supplements`).
-    /// Sources that cannot search return none.
-    fn supplements(&self, _system: &str) -> Vec<Arc<Resource>> {
+    /// Every CodeSystem supplement held (`CodeSystem.supplements` set).
+    /// Asked once per [`crate::Terminology`]; sources that cannot list
+    /// return none.
+    fn supplements(&self) -> Vec<Arc<Resource>> {
         Vec::new()
     }
 
@@ -31,6 +32,21 @@ pub trait ResourceSource: Send + Sync {
 impl ResourceSource for Registry {
     fn resolve(&self, canonical: &str) -> Option<Arc<Resource>> {
         Registry::resolve(self, canonical)
+    }
+
+    /// Supplements among the loaded (non-core) CodeSystems plus the core
+    /// ones (the R4 core holds a single example supplement).
+    fn supplements(&self) -> Vec<Arc<Resource>> {
+        let canonicals: Vec<String> = self
+            .resources_of_type("CodeSystem")
+            .filter(|s| !s.is_core() || s.id() == Some("example-supplement"))
+            .filter_map(|s| s.canonical())
+            .collect();
+        canonicals
+            .iter()
+            .filter_map(|c| Registry::resolve(self, c))
+            .filter(|r| r.json.get("supplements").is_some())
+            .collect()
     }
 
     fn versions(&self, url: &str) -> Vec<String> {
@@ -49,8 +65,8 @@ impl<T: ResourceSource + ?Sized> ResourceSource for Arc<T> {
         (**self).resolve(canonical)
     }
 
-    fn supplements(&self, system: &str) -> Vec<Arc<Resource>> {
-        (**self).supplements(system)
+    fn supplements(&self) -> Vec<Arc<Resource>> {
+        (**self).supplements()
     }
 
     fn versions(&self, url: &str) -> Vec<String> {
@@ -126,8 +142,8 @@ impl ResourceSource for MemorySource {
         self.by_canonical.get(canonical).cloned()
     }
 
-    fn supplements(&self, system: &str) -> Vec<Arc<Resource>> {
-        self.supplements.get(system).cloned().unwrap_or_default()
+    fn supplements(&self) -> Vec<Arc<Resource>> {
+        self.supplements.values().flatten().cloned().collect()
     }
 }
 
@@ -142,9 +158,9 @@ impl<A: ResourceSource, B: ResourceSource> ResourceSource for Layered<A, B> {
             .or_else(|| self.1.resolve(canonical))
     }
 
-    fn supplements(&self, system: &str) -> Vec<Arc<Resource>> {
-        let mut v = self.0.supplements(system);
-        v.extend(self.1.supplements(system));
+    fn supplements(&self) -> Vec<Arc<Resource>> {
+        let mut v = self.0.supplements();
+        v.extend(self.1.supplements());
         v
     }
 

@@ -135,6 +135,13 @@ pub(crate) fn in_system(tx: &Terminology, coding: &CodingRef<'_>) -> ValidateRes
                 Some((c, case_differs)) => {
                     r.code = Some(c.code.clone());
                     r.display = c.display.clone();
+                    if c.is_inactive() {
+                        r.issues.push(issue(
+                            Severity::Warning,
+                            IssueKind::Inactive,
+                            format!("The concept '{}' has a status of inactive and its use should be reviewed", c.code),
+                        ));
+                    }
                     if case_differs {
                         r.issues.push(issue(
                             Severity::Information,

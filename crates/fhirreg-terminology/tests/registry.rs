@@ -682,3 +682,31 @@ fn binding_issues_in_java_wording() {
         .binding_issues(BindingStrength::Example, BoundValue::Code("x"))
         .is_empty());
 }
+
+#[test]
+fn supplements_and_inactive_concepts() {
+    // the R4 core example supplement adds a `legacy` property
+    let l = tx()
+        .lookup("http://hl7.org/fhir/CodeSystem/example", None, "chol-mass")
+        .unwrap();
+    assert!(
+        l.properties
+            .iter()
+            .any(|(k, v)| k == "legacy" && v.as_text() == "true"),
+        "{:?}",
+        l.properties
+    );
+    let r = tx()
+        .validate_code_in_system(
+            "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+            "FFS",
+            None,
+        )
+        .unwrap();
+    assert!(r.valid);
+    assert!(r.has(IssueKind::Inactive), "{r:?}");
+    assert_eq!(
+        r.message().unwrap(),
+        "The concept 'FFS' has a status of inactive and its use should be reviewed"
+    );
+}
