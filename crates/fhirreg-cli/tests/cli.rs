@@ -1,0 +1,246 @@
+//! End-to-end tests of the `fhirreg` binary: exit codes, output formats,
+//! the hostile-input corpus, conversion.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fhirreg(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fhirreg"))
+        .args(args)
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run fhirreg")
+}
+
+fn json_stdout(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+#[test]
+fn valid_example_exits_0() {
+    let output = fhirreg(&["validate", "tests/data/patient-example.json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[test]
+fn invalid_example_exits_1_with_located_issues() {
+    let output = fhirreg(&[
+        "validate",
+        "tests/data/patient-invalid.json",
+        "--output-format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let outcome = json_stdout(&output);
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+    let issues = outcome["issue"].as_array().expect("issues");
+    let expressions: Vec<&str> = issues
+        .iter()
+        .filter(|i| i["severity"] == "error")
+        .filter_map(|i| i["expression"][0].as_str())
+        .collect();
+    for expected in ["Patient.active", "Patient.birthDate", "Patient.id"] {
+        assert!(
+            expressions.contains(&expected),
+            "{expected} not in {expressions:?}"
+        );
+    }
+    // Every error carries line and column extensions.
+    for issue in issues.iter().filter(|i| i["severity"] == "error") {
+        let urls: Vec<&str> = issue["extension"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["url"].as_str())
+            .collect();
+        assert!(
+            urls.iter()
+                .any(|u| u.ends_with("operationoutcome-issue-line")),
+            "{issue}"
+        );
+        assert!(
+            urls.iter()
+                .any(|u| u.ends_with("operationoutcome-issue-col")),
+            "{issue}"
+        );
+    }
+}
+
+#[test]
+fn text_output_has_file_line_col() {
+    let output = fhirreg(&["validate", "tests/data/patient-invalid.json"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("tests/data/patient-invalid.json:4:") && l.contains(": error: ")),
+        "{text}"
+    );
+}
+
+#[test]
+fn several_inputs_give_a_bundle_of_outcomes() {
+    let output = fhirreg(&[
+        "validate",
+        "tests/data/patient-example.json",
+        "tests/data/patient-invalid.json",
+        "--output-format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let bundle = json_stdout(&output);
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["entry"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn sarif_and_junit_outputs_are_well_formed() {
+    let output = fhirreg(&[
+        "validate",
+        "tests/data/patient-invalid.json",
+        "--output-format",
+        "sarif",
+    ]);
+    let sarif = json_stdout(&output);
+    assert_eq!(sarif["version"], "2.1.0");
+    assert!(!sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .is_empty());
+
+    let output = fhirreg(&[
+        "validate",
+        "tests/data/patient-invalid.json",
+        "--output-format",
+        "junit",
+    ]);
+    let xml = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        xml.contains("<testsuite") && xml.contains("<failure"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn missing_file_and_bad_usage_exit_2() {
+    assert_eq!(
+        fhirreg(&["validate", "no/such/file.json"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(fhirreg(&["validate"]).status.code(), Some(2));
+    assert_eq!(
+        fhirreg(&[
+            "validate",
+            "tests/data/patient-example.json",
+            "--fhir-version",
+            "5.0.0"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+}
+
+/// Every file of the hostile corpus gives exit 2 or an error issue with a
+/// location, quickly, without a panic.
+#[test]
+fn hostile_corpus() {
+    let dir = repo().join("tests/hostile");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/hostile")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x != "md"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for file in files {
+        let start = Instant::now();
+        let output = fhirreg(&[
+            "validate",
+            file.to_str().expect("utf-8 path"),
+            "--output-format",
+            "json",
+        ]);
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{} too slow",
+            file.display()
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{}: {stderr}", file.display());
+        match output.status.code() {
+            Some(1) => {
+                let outcome = json_stdout(&output);
+                let located = outcome["issue"].as_array().into_iter().flatten().any(|i| {
+                    matches!(i["severity"].as_str(), Some("error" | "fatal"))
+                        && i["extension"].as_array().into_iter().flatten().any(|e| {
+                            e["url"]
+                                .as_str()
+                                .is_some_and(|u| u.ends_with("operationoutcome-issue-line"))
+                        })
+                });
+                assert!(
+                    located,
+                    "{}: error without location: {outcome}",
+                    file.display()
+                );
+            }
+            Some(2) => {}
+            other => panic!("{}: exit {other:?}", file.display()),
+        }
+    }
+}
+
+#[test]
+fn convert_json_to_xml_and_back() {
+    let dir = std::env::temp_dir().join(format!("fhirreg-convert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let xml = dir.join("patient.xml");
+    let json = dir.join("patient.json");
+    let out = fhirreg(&[
+        "convert",
+        "tests/data/patient-example.json",
+        xml.to_str().expect("path"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = fhirreg(&[
+        "convert",
+        xml.to_str().expect("path"),
+        json.to_str().expect("path"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let original: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(repo().join("tests/data/patient-example.json")).expect("read"),
+    )
+    .expect("json");
+    let round_trip: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("read")).expect("json");
+    assert_eq!(original, round_trip);
+    let _ = std::fs::remove_dir_all(&dir);
+}
