@@ -45,7 +45,7 @@ pub use builder::{PackageInfo, RegistryBuilder, DEFAULT_MAX_PACKAGE_SIZE};
 pub use cache::{
     default_package_cache, install_package, list_package_cache, package_download_url, CachedPackage,
 };
-pub use snapshot::GeneratedSnapshot;
+pub use snapshot::{GeneratedSnapshot, SnapshotError};
 pub use version::{compare_versions, version_matches};
 
 /// The canonical URL prefix of the core FHIR StructureDefinitions.

@@ -21,6 +21,17 @@ type El = Map<String, Value>;
 /// Bound on baseDefinition chains (also stops cycles).
 const MAX_BASE_DEPTH: usize = 32;
 
+/// A snapshot could not be generated at all (base not found, a cycle of
+/// baseDefinitions, no baseDefinition).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot generate the snapshot of {url}: {message}")]
+pub struct SnapshotError {
+    /// The StructureDefinition's url (empty when it has none).
+    pub url: String,
+    /// What went wrong.
+    pub message: String,
+}
+
 /// A StructureDefinition with a generated snapshot, and what could not be
 /// applied.
 #[derive(Debug, Clone)]
@@ -104,8 +115,15 @@ impl Registry {
     /// let family = elements.iter().find(|e| e["id"] == "Patient.name.family").unwrap();
     /// assert_eq!(family["min"], 1);
     /// ```
-    pub fn generate_snapshot(&self, sd: &Value) -> Result<GeneratedSnapshot, String> {
-        self.generate_at(sd, 0)
+    pub fn generate_snapshot(&self, sd: &Value) -> Result<GeneratedSnapshot, SnapshotError> {
+        self.generate_at(sd, 0).map_err(|message| SnapshotError {
+            url: sd
+                .get("url")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            message,
+        })
     }
 
     /// Like [`Registry::resolve`], but a StructureDefinition without a

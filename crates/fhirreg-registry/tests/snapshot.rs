@@ -406,7 +406,10 @@ fn broken_profiles_give_errors_or_warnings() {
     let e = r
         .generate_snapshot(&r.resolve("http://x/a").unwrap().json)
         .unwrap_err();
-    assert!(e.contains("too deep"), "{e}");
+    assert!(
+        e.message.contains("too deep") && e.url == "http://x/a",
+        "{e}"
+    );
     assert!(r.resolve_with_snapshot("http://x/a").is_none());
     let g = r
         .generate_snapshot(&r.resolve("http://x/odd").unwrap().json)
