@@ -525,19 +525,22 @@ impl Terminology {
 
     /// Resolve a code system by URL and optional version (cached).
     pub(crate) fn system(&self, system: &str, version: Option<&str>) -> SystemDef {
-        let key = match version {
-            Some(v) => format!("{system}|{v}"),
-            None => system.to_owned(),
-        };
         let cached = self
             .inner
             .codesystems
             .read()
             .ok()
-            .and_then(|m| m.get(&key).cloned());
+            .and_then(|m| match version {
+                None => m.get(system).cloned(),
+                Some(v) => m.get(&format!("{system}|{v}")).cloned(),
+            });
         let found = match cached {
             Some(c) => c,
             None => {
+                let key = match version {
+                    Some(v) => format!("{system}|{v}"),
+                    None => system.to_owned(),
+                };
                 let compiled = self
                     .source()
                     .resolve(&key)

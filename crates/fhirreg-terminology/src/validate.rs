@@ -90,6 +90,14 @@ fn finish(mut r: ValidateResult) -> ValidateResult {
 
 /// CodeSystem `$validate-code`.
 pub(crate) fn in_system(tx: &Terminology, coding: &CodingRef<'_>) -> ValidateResult {
+    match coding.system {
+        Some(system) => in_system_def(tx, coding, tx.system(system, coding.version)),
+        None => in_system_def(tx, coding, SystemDef::Missing),
+    }
+}
+
+/// CodeSystem `$validate-code` with the system already resolved.
+fn in_system_def(tx: &Terminology, coding: &CodingRef<'_>, def: SystemDef) -> ValidateResult {
     let mut r = ValidateResult::default();
     let Some(code) = coding.code else {
         r.issues.push(issue(
@@ -110,7 +118,7 @@ pub(crate) fn in_system(tx: &Terminology, coding: &CodingRef<'_>) -> ValidateRes
     };
     r.system = Some(system.to_owned());
     r.code = Some(code.to_owned());
-    match tx.system(system, coding.version) {
+    match def {
         SystemDef::Resource(cs) => {
             r.version = cs.version.clone();
             let version_text = cs
@@ -239,7 +247,7 @@ pub(crate) fn against_valueset(
 ) -> ValidateResult {
     let vs_text = vs.versioned();
     let base = ValidateResult {
-        valueset: Some(vs_text.clone()),
+        valueset: Some(vs_text.to_owned()),
         valueset_name: vs.name.clone(),
         ..Default::default()
     };
@@ -255,16 +263,18 @@ pub(crate) fn against_valueset(
     let Some(system) = coding.system else {
         return bare_code(tx, vs, base, code, coding.display);
     };
-    let sys = in_system(tx, coding);
-    let case_insensitive = match tx.system(system, coding.version) {
+    let def = tx.system(system, coding.version);
+    let case_insensitive = match &def {
         SystemDef::Resource(cs) => !cs.case_sensitive,
         SystemDef::Grammar(g) => !g.case_sensitive(),
         _ => false,
     };
+    let sys = in_system_def(tx, coding, def);
+    let (sys_valid, sys_unknown) = (sys.valid, sys.unknown);
     let mut r = ValidateResult {
         valueset: base.valueset,
         valueset_name: base.valueset_name,
-        ..sys.clone()
+        ..sys
     };
     let not_in_vs = || {
         issue(
@@ -277,7 +287,7 @@ pub(crate) fn against_valueset(
     };
     match vs.member(system, code, case_insensitive) {
         Member::Yes(e) => {
-            if sys.unknown {
+            if sys_unknown {
                 // Enumerated in the value set: membership is known even if
                 // the code system is not.
                 r.unknown = false;
@@ -305,9 +315,9 @@ pub(crate) fn against_valueset(
             r.issues.insert(0, not_in_vs());
         }
         Member::Open(o) => {
-            if !sys.valid {
+            if !sys_valid {
                 r.issues.insert(0, not_in_vs());
-            } else if !sys.unknown && o.filtered {
+            } else if !sys_unknown && o.filtered {
                 r.unknown = true;
                 r.issues.push(issue(
                     Severity::Information,
@@ -404,7 +414,7 @@ pub(crate) fn codeable_concept(
     let vs_text = vs.versioned();
     let codes: Vec<String> = codings.iter().map(CodingRef::to_token).collect();
     let mut r = ValidateResult {
-        valueset: Some(vs_text.clone()),
+        valueset: Some(vs_text.to_owned()),
         valueset_name: vs.name.clone(),
         ..Default::default()
     };

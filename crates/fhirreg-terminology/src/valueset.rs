@@ -38,6 +38,7 @@ pub(crate) struct OpenInclude {
 #[derive(Debug, Default)]
 pub(crate) struct VsIndex {
     pub url: String,
+    canonical: String,
     pub version: Option<String>,
     pub name: Option<String>,
     header: Map<String, Value>,
@@ -60,11 +61,8 @@ pub(crate) enum Member<'a> {
 
 impl VsIndex {
     /// `url|version` as the HL7 validator prints it.
-    pub fn versioned(&self) -> String {
-        match &self.version {
-            Some(v) => format!("{}|{v}", self.url),
-            None => self.url.clone(),
-        }
+    pub fn versioned(&self) -> &str {
+        &self.canonical
     }
 
     pub fn member(&self, system: &str, code: &str, case_insensitive: bool) -> Member<'_> {
@@ -215,6 +213,10 @@ fn build_from(ctx: &Ctx<'_>, vs: &Value, stack: &mut Vec<String>) -> Result<VsIn
         version: text(vs, "version"),
         name: text(vs, "title").or_else(|| text(vs, "name")),
         ..Default::default()
+    };
+    idx.canonical = match &idx.version {
+        Some(v) => format!("{}|{v}", idx.url),
+        None => idx.url.clone(),
     };
     for k in ["id", "url", "version", "name", "title", "status"] {
         if let Some(v) = vs.get(k) {
@@ -593,7 +595,7 @@ pub(crate) fn expand(
 ) -> Result<Value, TxError> {
     if let Some(o) = vs.open.first() {
         return Err(TxError::NotExpandable {
-            valueset: vs.versioned(),
+            valueset: vs.versioned().to_owned(),
             reason: o.reason.clone(),
         });
     }
@@ -613,7 +615,7 @@ pub(crate) fn expand(
         .collect();
     if selected.len() > limit {
         return Err(TxError::TooCostly {
-            valueset: vs.versioned(),
+            valueset: vs.versioned().to_owned(),
             limit,
         });
     }
