@@ -24,6 +24,18 @@
 //! `url|version` picks the latest version matching `version` exactly or as a
 //! leading part (`1.0` matches `1.0.3`, see [`version_matches`]).
 //!
+//! Beyond resolution:
+//!
+//! * summaries without decoding: [`Registry::structure_definitions`],
+//!   [`Registry::resources_of_type`], [`Registry::type_summary`],
+//!   [`Registry::type_ancestors`] / [`Registry::is_subtype_of`];
+//! * snapshot generation for profiles that ship only a differential:
+//!   [`Registry::generate_snapshot`], [`Registry::resolve_with_snapshot`];
+//! * the typing pass that makes a tree read from XML writable as FHIR JSON:
+//!   [`Registry::annotate_types`];
+//! * the local package cache: [`default_package_cache`],
+//!   [`list_package_cache`], [`install_package`].
+//!
 //! The embedded core is FHIR 4.0.1 (package `hl7.fhir.r4.examples#4.0.1`,
 //! narrative removed): every StructureDefinition (resources, datatypes,
 //! primitives, extensions, core profiles, logical models), ValueSet,
@@ -294,6 +306,8 @@ struct Inner {
     by_id: OnceLock<HashMap<String, Vec<usize>>>,
     /// StructureDefinition.type -> defining (non-constraint) SDs, on first use.
     by_type: OnceLock<HashMap<String, Vec<usize>>>,
+    /// NamingSystem.uniqueId.value -> entry, on first use.
+    by_unique_id: OnceLock<HashMap<String, usize>>,
     packages: Vec<PackageInfo>,
     core_package: Option<&'static str>,
 }
@@ -359,6 +373,7 @@ impl Registry {
                 by_url,
                 by_id: OnceLock::new(),
                 by_type: OnceLock::new(),
+                by_unique_id: OnceLock::new(),
                 packages,
                 core_package,
             }),
@@ -530,25 +545,30 @@ impl Registry {
     }
 
     /// The NamingSystem with this `uniqueId` value (an identifier system
-    /// URI or OID, e.g. `urn:oid:2.16.578.1.12.4.1.4.1`); loaded ones
-    /// first. Decodes NamingSystems until one matches.
+    /// URI or OID, e.g. `urn:oid:2.16.578.1.12.4.1.4.1`); a loaded one wins
+    /// over the core, the last loaded over earlier ones. The first call
+    /// decodes every NamingSystem and indexes them.
     pub fn naming_system(&self, unique_id: &str) -> Option<Arc<Resource>> {
-        let entries = &self.inner.entries;
-        let loaded = entries.iter().filter(|e| !e.summary.is_core()).rev();
-        let core = entries.iter().filter(|e| e.summary.is_core());
-        loaded
-            .chain(core)
-            .filter(|e| e.summary.resource_type() == "NamingSystem")
-            .filter_map(Entry::resource)
-            .find(|r| {
-                r.json
-                    .get("uniqueId")
-                    .and_then(serde_json::Value::as_array)
-                    .is_some_and(|ids| {
-                        ids.iter()
-                            .any(|u| u.get("value").and_then(|v| v.as_str()) == Some(unique_id))
-                    })
-            })
+        let index = self.inner.by_unique_id.get_or_init(|| {
+            let mut map: HashMap<String, usize> = HashMap::new();
+            // Core first, then loaded in order: later inserts win.
+            let entries = self.inner.entries.iter().enumerate();
+            let (core, loaded): (Vec<_>, Vec<_>) = entries.partition(|(_, e)| e.summary.is_core());
+            for (i, e) in core.into_iter().chain(loaded) {
+                if e.summary.resource_type() != "NamingSystem" {
+                    continue;
+                }
+                let Some(r) = e.resource() else { continue };
+                let ids = r.json.get("uniqueId").and_then(serde_json::Value::as_array);
+                for u in ids.into_iter().flatten() {
+                    if let Some(v) = u.get("value").and_then(|v| v.as_str()) {
+                        map.insert(v.to_owned(), i);
+                    }
+                }
+            }
+            map
+        });
+        self.inner.entries.get(*index.get(unique_id)?)?.resource()
     }
 
     /// Summaries of every StructureDefinition, without decoding any. Core

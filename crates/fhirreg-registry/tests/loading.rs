@@ -822,3 +822,35 @@ fn test_case_packages() {
         assert_eq!(latest.as_deref(), max, "{url}: {versions:?}");
     }
 }
+
+#[test]
+fn naming_systems_by_unique_id() {
+    let ns = |id: &str, oid: &str| {
+        format!(
+            r#"{{"resourceType":"NamingSystem","id":"{id}","name":"N","status":"active","kind":"identifier","date":"2020",
+            "uniqueId":[{{"type":"oid","value":"{oid}"}},{{"type":"uri","value":"urn:oid:{oid}"}}]}}"#
+        )
+    };
+    let r = Registry::builder()
+        .add_bytes("a.json", ns("fnr", "2.16.578.1.12.4.1.4.1").as_bytes())
+        .add_bytes(
+            "b.json",
+            ns("fnr-newer", "2.16.578.1.12.4.1.4.1").as_bytes(),
+        )
+        .add_bytes(
+            "c.json",
+            ns("override-core", "1.2.36.1.2001.1003.0").as_bytes(),
+        )
+        .build()
+        .unwrap();
+    let found = r.naming_system("urn:oid:2.16.578.1.12.4.1.4.1").unwrap();
+    assert_eq!(found.id.as_deref(), Some("fnr-newer"));
+    assert_eq!(
+        r.naming_system("1.2.36.1.2001.1003.0")
+            .unwrap()
+            .id
+            .as_deref(),
+        Some("override-core")
+    );
+    assert!(r.naming_system("urn:oid:9.9").is_none());
+}
