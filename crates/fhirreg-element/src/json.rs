@@ -292,21 +292,58 @@ impl<'a> Parser<'a> {
             Some(b'{') => Ok(JVal::Obj(self.parse_object()?)),
             Some(b'[') => Ok(JVal::Arr(self.parse_array()?)),
             Some(b'"') => Ok(JVal::Str(self.parse_string()?)),
-            Some(b't') => self.literal(b"true", JVal::Bool(true)),
-            Some(b'f') => self.literal(b"false", JVal::Bool(false)),
-            Some(b'n') => self.literal(b"null", JVal::Null),
             Some(b'-' | b'0'..=b'9') => Ok(JVal::Num(self.parse_number()?)),
+            Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = self.i;
+                let word = self.bare_word();
+                match word {
+                    "true" => Ok(JVal::Bool(true)),
+                    "false" => Ok(JVal::Bool(false)),
+                    "null" => Ok(JVal::Null),
+                    _ => {
+                        // Like the HL7 validator: an error, read as a string.
+                        let word = word.to_string();
+                        let key = self.path.rsplit('.').next().unwrap_or_default();
+                        let key = key.split('[').next().unwrap_or_default().to_string();
+                        let pos = self.loc.pos(start);
+                        let expr = self.path.clone();
+                        self.issue(
+                            "JSON_UNQUOTED_VALUE",
+                            format!("The JSON property '{key}' has no quotes around the value of the property '{word}'"),
+                            expr,
+                            pos,
+                        );
+                        Ok(JVal::Str(word))
+                    }
+                }
+            }
             _ => self.unexpected("a JSON value"),
         }
     }
 
-    fn literal(&mut self, word: &[u8], v: JVal) -> Result<JVal, ParseError> {
-        if self.b.get(self.i..self.i + word.len()) == Some(word) {
-            self.i += word.len();
-            Ok(v)
-        } else {
-            self.unexpected("a JSON value")
+    /// A run of `[A-Za-z0-9_.-]` (an unquoted name or value, or a literal).
+    fn bare_word(&mut self) -> &'a str {
+        let b: &'a [u8] = self.b;
+        let start = self.i;
+        while let Some(c) = b.get(self.i) {
+            if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-') {
+                self.i += 1;
+            } else {
+                break;
+            }
         }
+        // ASCII by construction.
+        std::str::from_utf8(b.get(start..self.i).unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// Report a lenient-syntax problem (extra or missing comma) at the
+    /// current byte; the reader goes on, like the HL7 validator.
+    #[inline(never)]
+    fn syntax_issue(&mut self, id: &'static str, msg: &str) {
+        let pos = self.here();
+        let expr = self.path.clone();
+        self.issues
+            .push(Issue::error(IssueType::Invalid, id, msg, expr, Some(pos)));
     }
 
     #[inline(never)]
@@ -478,6 +515,14 @@ impl<'a> Parser<'a> {
         } else {
             loop {
                 self.skip_ws();
+                if self.peek() == Some(b']') {
+                    self.syntax_issue(
+                        "JSON_EXTRA_COMMA",
+                        "There is an extra comma at the end of the Array in the JSON",
+                    );
+                    self.i += 1;
+                    break;
+                }
                 let pos = self.here();
                 let base = self.path.len();
                 let _ = write!(self.path, "[{}]", items.len());
@@ -490,6 +535,12 @@ impl<'a> Parser<'a> {
                     Some(b']') => {
                         self.i += 1;
                         break;
+                    }
+                    Some(b'"' | b'{' | b'[' | b'-' | b'0'..=b'9') => {
+                        self.syntax_issue("JSON_MISSING_COMMA", "A Comma is missing in the JSON");
+                    }
+                    Some(c) if c.is_ascii_alphabetic() => {
+                        self.syntax_issue("JSON_MISSING_COMMA", "A Comma is missing in the JSON");
                     }
                     _ => return self.unexpected("',' or ']'"),
                 }
@@ -514,11 +565,30 @@ impl<'a> Parser<'a> {
         } else {
             loop {
                 self.skip_ws();
-                if self.peek() != Some(b'"') {
-                    return self.unexpected("a property name in double quotes");
-                }
                 let key_pos = self.here();
-                let key = self.parse_string()?;
+                let key = match self.peek() {
+                    Some(b'"') => self.parse_string()?,
+                    Some(b'}') if any_key => {
+                        self.syntax_issue(
+                            "JSON_EXTRA_COMMA",
+                            "There is an extra comma at the end of the Object in the JSON",
+                        );
+                        self.i += 1;
+                        break;
+                    }
+                    Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
+                        let word = self.bare_word().to_string();
+                        let expr = self.path.clone();
+                        self.issue(
+                            "JSON_UNQUOTED_NAME",
+                            format!("The JSON property '{word}' has no quotes around the name of the property"),
+                            expr,
+                            key_pos,
+                        );
+                        word
+                    }
+                    _ => return self.unexpected("a property name in double quotes"),
+                };
                 self.skip_ws();
                 if self.peek() != Some(b':') {
                     return self.unexpected("':'");
@@ -580,6 +650,9 @@ impl<'a> Parser<'a> {
                     Some(b'}') => {
                         self.i += 1;
                         break;
+                    }
+                    Some(b'"') => {
+                        self.syntax_issue("JSON_MISSING_COMMA", "A Comma is missing in the JSON");
                     }
                     _ => return self.unexpected("',' or '}'"),
                 }
@@ -1343,6 +1416,32 @@ mod tests {
         assert!(parse(br#"{"a":{"b":{"c":1}}}"#, &opts).is_ok());
         assert!(parse(br#"{"a":{"b":{"c":[1]}}}"#, &opts).is_err());
         assert!(parse(&[b' '; 101], &opts).is_err());
+    }
+
+    #[test]
+    fn lenient_syntax_is_reported_and_read() {
+        let d =
+            p("{resourceType:\"Patient\",\"name\":[{\"given\":[Sarah,\"B\",]\"family\":\"S\",}]}");
+        let got: Vec<_> = d
+            .issues
+            .iter()
+            .map(|i| (i.message_id, i.expression.as_str(), i.pos.map(|p| p.col)))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("JSON_UNQUOTED_NAME", "Patient", Some(2)),
+                ("JSON_UNQUOTED_VALUE", "Patient.name[0].given[0]", Some(43)),
+                ("JSON_EXTRA_COMMA", "Patient.name[0].given", Some(53)),
+                ("JSON_MISSING_COMMA", "Patient.name[0]", Some(54)),
+                ("JSON_EXTRA_COMMA", "Patient.name[0]", Some(67)),
+            ]
+        );
+        let name = d.root.child("name").unwrap();
+        assert_eq!(name.children_named("given").count(), 2);
+        assert_eq!(name.child_value("family"), Some("S"));
+        assert!(perr(b"{\"a\":1 \"b\" 2}").message.contains("':'"));
+        assert!(perr(b"{\"a\":[1 }").message.contains("']'"));
     }
 
     #[test]
