@@ -14,6 +14,21 @@
 //!   duplicated keys wins, as in the HL7 validator);
 //! * `fhir_comments` is ignored.
 //!
+//! Like the HL7 validator, some broken syntax is read anyway and reported
+//! as an error issue: `//` and `/* */` comments (once per document, unless
+//! [`ParseOptions::allow_json_comments`]), an extra comma before `]`/`}`, a
+//! missing comma between items, unquoted property names and unquoted values
+//! (read as strings).
+//!
+//! Issue `message_id`s (all severity error): `JSON_NO_RESOURCE_TYPE`,
+//! `JSON_RESOURCE_TYPE_INVALID`, `JSON_DUPLICATE_PROPERTY`,
+//! `JSON_EMPTY_STRING`, `JSON_EMPTY_OBJECT`, `JSON_EMPTY_ARRAY`, `JSON_NULL`,
+//! `JSON_NESTED_ARRAY`, `JSON_ARRAY_ALIGNMENT`, `JSON_UNDERSCORE_SHAPE`,
+//! `JSON_UNDERSCORE_COMPLEX`, `JSON_COMMENT`, `JSON_EXTRA_COMMA`,
+//! `JSON_MISSING_COMMA`, `JSON_UNQUOTED_NAME`, `JSON_UNQUOTED_VALUE`.
+//! Their `expression` is syntactic (`Patient.name[0].given[1]`: an index
+//! only for array items) and `pos` is the offending key or value.
+//!
 //! Malformed JSON (bad syntax, invalid UTF-8, invalid escapes, trailing
 //! garbage, nesting deeper than [`ParseOptions::max_depth`], input larger
 //! than [`ParseOptions::max_size`]) is a [`ParseError`] with a position.

@@ -23,6 +23,9 @@
 //!
 //! Issue expressions are paths of element names (`Patient.name.given`):
 //! XML cannot tell which elements repeat, so they carry no indexes.
+//! Issue `message_id`s (all severity error): `XML_WRONG_NAMESPACE`,
+//! `XML_UNKNOWN_ATTRIBUTE`, `XML_EMPTY_VALUE`, `XML_TEXT`,
+//! `XML_EMPTY_ELEMENT`, `XML_UNEXPECTED_RESOURCE`.
 //!
 //! ```
 //! use fhirreg_element::{xml, ParseOptions, Position};
@@ -63,6 +66,9 @@ struct Reader<'a> {
     loc: Locator<'a>,
     issues: Vec<Issue>,
     stack: Vec<Frame>,
+    /// The root's namespace when it is not FHIR's (reported once there, not
+    /// again on every child in the same namespace).
+    root_ns: Option<Option<Vec<u8>>>,
 }
 
 fn is_upper_start(s: &str) -> bool {
@@ -94,6 +100,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
         loc: Locator::new(b),
         issues: Vec::new(),
         stack: Vec::new(),
+        root_ns: None,
     };
     if let Err(e) = std::str::from_utf8(b) {
         let pos = rd.loc.pos(e.valid_up_to());
@@ -346,6 +353,7 @@ impl<'a> Reader<'a> {
         let is_root = self.stack.is_empty();
         if is_root {
             if !in_fhir {
+                self.root_ns = Some(ns.map(<[u8]>::to_vec));
                 let got = ns.map(|n| String::from_utf8_lossy(n).into_owned());
                 self.issues.push(Issue::error(
                     IssueType::Invalid,
@@ -362,7 +370,7 @@ impl<'a> Reader<'a> {
                     Some(pos),
                 ));
             }
-        } else if !in_fhir {
+        } else if !in_fhir && self.root_ns.as_ref().map(|r| r.as_deref()) != Some(ns) {
             let msg = format!(
                 "Element {local} is not in the FHIR namespace {FHIR_NS}{}",
                 if local == "div" {
@@ -804,6 +812,12 @@ mod tests {
         )
         .is_err());
         let d = p("<Patient><active value=\"\"/>text</Patient>");
+        let wrong_ns: Vec<_> = d
+            .issues
+            .iter()
+            .filter(|i| i.message_id == "XML_WRONG_NAMESPACE")
+            .collect();
+        assert_eq!(wrong_ns.len(), 1, "reported at the root only: {wrong_ns:?}");
         let ids: Vec<_> = d.issues.iter().map(|i| i.message_id).collect();
         assert!(ids.contains(&"XML_WRONG_NAMESPACE"), "{ids:?}");
         assert!(ids.contains(&"XML_EMPTY_VALUE"), "{ids:?}");
