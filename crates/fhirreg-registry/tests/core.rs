@@ -185,9 +185,19 @@ fn timing_build_and_first_resolve() {
         .filter(|c| r.resolve(c).is_some())
         .count();
     let everything = t.elapsed();
+    let bmi = r
+        .resolve("http://hl7.org/fhir/StructureDefinition/bmi")
+        .unwrap();
+    let mut stripped = bmi.json.clone();
+    stripped.as_object_mut().unwrap().remove("snapshot");
+    let t = Instant::now();
+    let generated = r.generate_snapshot(&stripped).unwrap();
+    let snapshot = t.elapsed();
     println!(
-        "build {build:?}; first resolve Patient {first:?}; cached {second:?}; decode all {all} {everything:?}"
+        "build {build:?}; first resolve Patient {first:?}; cached {second:?}; decode all {all} {everything:?}; \
+         bmi snapshot (on vitalsigns, Observation) {snapshot:?}"
     );
+    assert!(generated.warnings.is_empty());
     assert!(p.is_some());
 }
 
