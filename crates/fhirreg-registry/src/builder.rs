@@ -513,8 +513,13 @@ impl Loader<'_> {
 }
 
 fn is_core_package(name: &str) -> bool {
-    name.starts_with("hl7.fhir.r4.") && !name.starts_with("hl7.fhir.r4.ig")
-        || name == "hl7.fhir.core"
+    matches!(
+        name,
+        "hl7.fhir.r4.core"
+            | "hl7.fhir.r4.examples"
+            | "hl7.fhir.r4.expansions"
+            | "hl7.fhir.r4.elements"
+    )
 }
 
 /// A top-level package file that may hold a resource.
