@@ -251,6 +251,15 @@ impl Registry {
                     if d.contains_key("type") {
                         narrow_to_extension_max(self, target, depth);
                     }
+                    // An element a specialization adds is its own base.
+                    if !target.contains_key("base") {
+                        let base = serde_json::json!({
+                            "path": target.get("path").cloned().unwrap_or(Value::Null),
+                            "min": target.get("min").cloned().unwrap_or(Value::from(0)),
+                            "max": target.get("max").cloned().unwrap_or(Value::from("*")),
+                        });
+                        target.insert("base".into(), base);
+                    }
                 }
             }
         }

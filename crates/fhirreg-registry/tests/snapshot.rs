@@ -387,6 +387,11 @@ fn content_reference_extensions_and_specializations() {
         element(&m.structure_definition, "Model.size").unwrap()["type"][0]["code"],
         "integer"
     );
+    let size = element(&m.structure_definition, "Model.size").unwrap();
+    assert_eq!(
+        size["base"],
+        serde_json::json!({"path": "Model.size", "min": 1, "max": "1"})
+    );
 }
 
 #[test]
