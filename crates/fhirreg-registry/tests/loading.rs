@@ -15,6 +15,16 @@ fn message(e: RegistryError) -> String {
     e.to_string()
 }
 
+/// The error message of loading these bytes alone (with the core).
+fn load_error(name: &str, bytes: &[u8]) -> String {
+    message(
+        Registry::builder()
+            .add_bytes(name, bytes)
+            .build()
+            .unwrap_err(),
+    )
+}
+
 /// A package .tgz with the given (path in archive, content) members.
 fn tgz(members: &[(&str, &[u8])]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
@@ -169,12 +179,7 @@ fn bundle_of_resources() {
     assert_eq!(r.resources_of_type("Bundle").count(), 0);
 
     let bad = r#"{"resourceType":"Bundle","entry":[{"resource":{"id":"x"}}]}"#;
-    let e = message(
-        Registry::builder()
-            .add_bytes("bad-bundle.json", bad.as_bytes())
-            .build()
-            .unwrap_err(),
-    );
+    let e = load_error("bad-bundle.json", bad.as_bytes());
     assert!(
         e.contains("bad-bundle.json") && e.contains("entry[0]"),
         "{e}"
@@ -210,12 +215,7 @@ fn malformed_json_is_an_error_naming_the_file() {
         ("junk.bin", b"\x00\x01", "not a FHIR resource"),
         ("empty.json", b"", "not a FHIR resource"),
     ] {
-        let e = message(
-            Registry::builder()
-                .add_bytes(name, bytes)
-                .build()
-                .unwrap_err(),
-        );
+        let e = load_error(name, bytes);
         assert!(e.starts_with(name) && e.contains(want), "{name}: {e}");
     }
 }
@@ -309,12 +309,7 @@ fn package_tgz() {
 #[test]
 fn malformed_packages() {
     let check = |name: &str, bytes: &[u8], want: &str| {
-        let e = message(
-            Registry::builder()
-                .add_bytes(name, bytes)
-                .build()
-                .unwrap_err(),
-        );
+        let e = load_error(name, bytes);
         assert!(e.starts_with(name) && e.contains(want), "{name}: {e}");
     };
     check(
@@ -577,12 +572,7 @@ fn xml_resources() {
     let vs = r.resolve("http://example.org/ValueSet/x|2").unwrap();
     assert_eq!(vs.json["experimental"], serde_json::json!(false));
     assert_eq!(vs.json["compose"]["include"][0]["concept"][0]["code"], "a");
-    let e = message(
-        Registry::builder()
-            .add_bytes("bad.xml", b"<ValueSet")
-            .build()
-            .unwrap_err(),
-    );
+    let e = load_error("bad.xml", b"<ValueSet");
     assert!(e.starts_with("bad.xml"), "{e}");
 }
 
