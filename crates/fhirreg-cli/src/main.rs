@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use fhirreg::{Format, Outcome, Validator};
 
+mod fhirpath_cmd;
+mod package_cmd;
 mod report;
 
 #[derive(Parser)]
@@ -51,6 +53,32 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         output_format: OutputFormat,
     },
+    /// Evaluate a FHIRPath expression over each file; prints one JSON line per file:
+    /// the result collection, or {"error": ...}.
+    Fhirpath {
+        expression: String,
+        #[arg(required = true, value_name = "FILE|-")]
+        files: Vec<String>,
+        /// Environment variable for the expression (%name), as a string.
+        #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+        #[command(flatten)]
+        definitions: DefinitionArgs,
+    },
+    /// Print the conformance resource a canonical URL (url or url|version) resolves to.
+    Resolve {
+        canonical: String,
+        #[command(flatten)]
+        definitions: DefinitionArgs,
+    },
+    /// The FHIR package cache: list, show, install.
+    Package {
+        #[command(subcommand)]
+        action: PackageAction,
+        /// Package cache folder (default: $FHIR_PACKAGE_CACHE or ~/.fhir/packages).
+        #[arg(long, global = true, value_name = "DIR")]
+        cache: Option<PathBuf>,
+    },
     /// Convert a resource between FHIR JSON and XML (by file extension; - for stdin/stdout).
     Convert {
         input: String,
@@ -58,6 +86,29 @@ enum Command {
         #[command(flatten)]
         definitions: DefinitionArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum PackageAction {
+    /// List the packages in the cache.
+    List,
+    /// Show a cached package: manifest, dependencies, resources by type.
+    Show {
+        #[arg(value_name = "ID#VERSION")]
+        package: String,
+    },
+    /// Install a package tarball into the cache.
+    Install {
+        #[arg(value_name = "FILE.tgz")]
+        file: String,
+    },
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got '{text}'"))?;
+    Ok((name.to_string(), value.to_string()))
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -141,6 +192,32 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 0
             }))
         }
+        Command::Fhirpath {
+            expression,
+            files,
+            vars,
+            definitions,
+        } => {
+            let validator = build_validator(&definitions, &[])?;
+            let all_ok = fhirpath_cmd::run(validator.registry(), &expression, &files, &vars)?;
+            Ok(ExitCode::from(if all_ok { 0 } else { 1 }))
+        }
+        Command::Resolve {
+            canonical,
+            definitions,
+        } => {
+            let validator = build_validator(&definitions, &[])?;
+            let found = package_cmd::resolve(validator.registry(), &canonical)?;
+            Ok(ExitCode::from(if found { 0 } else { 1 }))
+        }
+        Command::Package { action, cache } => {
+            match action {
+                PackageAction::List => package_cmd::list(cache)?,
+                PackageAction::Show { package } => package_cmd::show(cache, &package)?,
+                PackageAction::Install { file } => package_cmd::install(cache, &file)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Convert {
             input,
             output,
@@ -164,12 +241,25 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 .convert(&bytes, to, true)
                 .map_err(|e| format!("{input}: {e}"))?;
             if output == "-" {
-                print!("{text}");
+                emit(text.trim_end());
             } else {
                 std::fs::write(&output, text).map_err(|e| format!("{output}: {e}"))?;
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Print one line on stdout. A closed pipe (`| head`) ends the program
+/// quietly: the reader has all it wanted.
+pub(crate) fn emit(text: impl std::fmt::Display) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{text}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("fhirreg: stdout: {e}");
+        std::process::exit(2);
     }
 }
 
@@ -222,7 +312,7 @@ fn collect_dir(dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn read_input(name: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn read_input(name: &str) -> Result<Vec<u8>, String> {
     if name == "-" {
         let mut bytes = Vec::new();
         std::io::stdin()

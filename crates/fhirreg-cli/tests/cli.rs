@@ -244,3 +244,128 @@ fn convert_json_to_xml_and_back() {
     assert_eq!(original, round_trip);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn fhirpath_prints_one_json_line_per_file() {
+    let output = fhirreg(&[
+        "fhirpath",
+        "Patient.name.where(use='official').given.first() | Patient.birthDate | %who",
+        "--var",
+        "who=meg",
+        "tests/data/patient-example.json",
+        "tests/data/patient-invalid.json",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [r#"["Kari","1985-05-13","meg"]"#, r#"["1985-13-45","meg"]"#]
+    );
+}
+
+#[test]
+fn fhirpath_complex_values_are_fhir_json_and_errors_are_located() {
+    let output = fhirreg(&[
+        "fhirpath",
+        "Patient.name",
+        "tests/data/patient-example.json",
+    ]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(value[0]["given"][0], "Kari");
+    let output = fhirreg(&[
+        "fhirpath",
+        "Patient.name.where(",
+        "tests/data/patient-example.json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert!(
+        value["error"].as_str().is_some_and(|e| e.contains("1:")),
+        "{value}"
+    );
+}
+
+#[test]
+fn resolve_finds_core_and_loaded_definitions() {
+    let output = fhirreg(&[
+        "resolve",
+        "http://hl7.org/fhir/StructureDefinition/Patient|4.0.1",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(json_stdout(&output)["type"], "Patient");
+    assert_eq!(
+        fhirreg(&["resolve", "http://example.org/nothing"])
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn package_install_list_show() {
+    let cache = std::env::temp_dir().join(format!("fhirreg-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let cache_arg = cache.to_str().expect("path").to_string();
+    // A tiny package built on the fly: package.json plus one profile.
+    let tgz = cache.with_extension("tgz");
+    let staging = cache.with_extension("staging");
+    std::fs::create_dir_all(staging.join("package")).expect("staging");
+    std::fs::write(
+        staging.join("package/package.json"),
+        r#"{"name":"example.fhir.test","version":"1.0.0","fhirVersions":["4.0.1"],"dependencies":{"hl7.fhir.r4.core":"4.0.1"}}"#,
+    )
+    .expect("write");
+    std::fs::write(
+        staging.join("package/CodeSystem-colours.json"),
+        r#"{"resourceType":"CodeSystem","id":"colours","url":"http://example.org/CodeSystem/colours","version":"1.0.0","status":"active","content":"complete","concept":[{"code":"red"}]}"#,
+    )
+    .expect("write");
+    let status = Command::new("tar")
+        .args([
+            "czf",
+            tgz.to_str().expect("path"),
+            "-C",
+            staging.to_str().expect("path"),
+            "package",
+        ])
+        .status()
+        .expect("tar");
+    assert!(status.success());
+
+    let out = fhirreg(&[
+        "package",
+        "install",
+        tgz.to_str().expect("path"),
+        "--cache",
+        &cache_arg,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = fhirreg(&["package", "list", "--cache", &cache_arg]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("example.fhir.test#1.0.0"));
+    let out = fhirreg(&[
+        "package",
+        "show",
+        "example.fhir.test#1.0.0",
+        "--cache",
+        &cache_arg,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("depends on: hl7.fhir.r4.core#4.0.1") && text.contains("1 CodeSystem"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&cache);
+    let _ = std::fs::remove_dir_all(&staging);
+    let _ = std::fs::remove_file(&tgz);
+}

@@ -18,11 +18,17 @@
 
 use std::path::{Path, PathBuf};
 
+pub use fhirreg_element::{json, parse, xml};
 pub use fhirreg_element::{
     Document, Element, Format, Issue, IssueType, ParseError, ParseOptions, Position, Severity,
 };
 pub use fhirreg_registry::{Registry, RegistryError};
 pub use fhirreg_validator::ValidatorOptions;
+
+/// The FHIRPath engine.
+pub use fhirreg_fhirpath as fhirpath;
+/// The registry crate: packages, the package cache, canonical resolution.
+pub use fhirreg_registry as registry;
 
 mod outcome;
 pub use outcome::Outcome;
