@@ -31,6 +31,8 @@
 //! # Ok::<(), fhirreg_terminology::TxError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod binding;
 mod codesystem;
 mod conceptmap;

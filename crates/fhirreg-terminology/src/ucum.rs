@@ -578,11 +578,11 @@ impl Parser<'_> {
                 })?;
             (atom_part, e)
         };
-        let v = self.resolve_atom(atom)?;
+        let v = self.resolve_atom(atom, start)?;
         Ok(pow(v, exp))
     }
 
-    fn resolve_atom(&self, atom: &str) -> Result<Value3, UcumError> {
+    fn resolve_atom(&self, atom: &str, start: usize) -> Result<Value3, UcumError> {
         if let Some(&(f, d, s)) = self.values.get(atom) {
             return Ok(Value3 {
                 factor: f,
@@ -604,7 +604,10 @@ impl Parser<'_> {
                 }
             }
         }
-        err(format!("The unit '{atom}' is unknown in '{}'", self.src))
+        err(format!(
+            "The unit '{atom}' is unknown at character {}",
+            start + 1
+        ))
     }
 }
 
@@ -826,6 +829,10 @@ mod tests {
         ] {
             assert!(parse(code).is_err(), "{code} should be invalid");
         }
+        assert_eq!(
+            parse("mg/dLx").map_err(|e| e.message),
+            Err("The unit 'dLx' is unknown at character 4".to_owned())
+        );
     }
 
     #[test]

@@ -258,6 +258,10 @@ fn ucum_value_sets() {
         .unwrap();
     assert!(!r.valid);
     assert!(r.has(IssueKind::UnknownCode));
+    assert_eq!(
+        r.message().unwrap(),
+        "The provided code 'http://unitsofmeasure.org#mgg' was not found in the value set 'http://hl7.org/fhir/ValueSet/ucum-units|4.0.1'; Error processing unit 'mgg': The unit 'mgg' is unknown at character 1"
+    );
     // an enumerated UCUM value set
     let vitals = "http://hl7.org/fhir/ValueSet/ucum-vitals-common";
     assert!(
