@@ -12,6 +12,22 @@
 //! index, hierarchy, membership index) and cached, so repeated
 //! validations against the same ValueSet are hash lookups.
 //!
+//! What is covered:
+//!
+//! - CodeSystems: nested and `parent`/`child`/`subsumedBy` hierarchies,
+//!   properties, designations, `caseSensitive`, versions, supplements,
+//!   `content` (codes missing from a `fragment`/`example` are warnings,
+//!   `not-present` systems are not checked).
+//! - ValueSets: include/exclude by system (+version), concept lists,
+//!   filters (`=`, `is-a`, `descendent-of`, `is-not-a`, `generalizes`,
+//!   `child-of`, `regex`, `in`, `not-in`, `exists`), cycle-safe imports,
+//!   stored expansions, `$expand` with text filter, paging, designations,
+//!   `system-version` pins and a size limit ([`TxError::TooCostly`]).
+//! - Messages in the HL7 Java validator's wording; [`ValidateResult::binding_issues`]
+//!   words a binding failure by strength and element kind.
+//! - Code systems in code: [`ucum`] (a real parser with canonical units),
+//!   BCP-47, MIME types, ISO 3166, ISO 4217 ([`grammar`]).
+//!
 //! ```
 //! use fhirreg_terminology::{CodingRef, MemorySource, Terminology};
 //! use serde_json::json;

@@ -714,3 +714,35 @@ fn supplements_and_inactive_concepts() {
         "The concept 'FFS' has a status of inactive and its use should be reviewed"
     );
 }
+
+#[test]
+fn shared_across_threads() {
+    let registry = Registry::builder().build().expect("registry builds");
+    let tx = Terminology::new(registry);
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut valid = 0;
+                for i in 0..200 {
+                    let code = if (i + t) % 2 == 0 { "male" } else { "nope" };
+                    if tx
+                        .validate_code(GENDER, &CodingRef::code(code))
+                        .unwrap()
+                        .valid
+                    {
+                        valid += 1;
+                    }
+                    let vs = "http://terminology.hl7.org/ValueSet/v3-ActEncounterCode";
+                    let c =
+                        CodingRef::new("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB");
+                    assert!(tx.validate_code(vs, &c).unwrap().valid);
+                }
+                valid
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), 100);
+    }
+}
