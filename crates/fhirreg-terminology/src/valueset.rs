@@ -170,11 +170,19 @@ pub(crate) fn build(
     if stack.iter().any(|s| s == canonical) || stack.len() > 64 {
         return Err(TxError::Cycle(canonical.to_owned()));
     }
-    let r = tx
+    let resolved = tx
         .source()
         .resolve(canonical)
-        .filter(|r| r.resource_type == "ValueSet")
-        .ok_or_else(|| TxError::ValueSetNotFound(canonical.to_owned()))?;
+        .filter(|r| r.resource_type == "ValueSet");
+    let implicit;
+    let json: &Value = match &resolved {
+        Some(r) => &r.json,
+        None => {
+            implicit = implicit_valueset(canonical)
+                .ok_or_else(|| TxError::ValueSetNotFound(canonical.to_owned()))?;
+            &implicit
+        }
+    };
     stack.push(canonical.to_owned());
     let ctx = Ctx {
         tx,
@@ -182,9 +190,35 @@ pub(crate) fn build(
         limit: tx.options().max_index_size,
         url: canonical.to_owned(),
     };
-    let built = build_from(&ctx, &r.json, stack);
+    let built = build_from(&ctx, json, stack);
     stack.pop();
     built.map(Arc::new)
+}
+
+/// Implicit value sets: `{system}?fhir_vs` (all codes of the system),
+/// `{system}?fhir_vs=isa/{code}` (the code and its descendants) and
+/// `{system}?fhir_vs=refset/{code}` (members of a reference set: only
+/// checkable when the system is loaded with such a filter, so normally
+/// "not checked").
+fn implicit_valueset(canonical: &str) -> Option<Value> {
+    let url = canonical.split('|').next().unwrap_or(canonical);
+    let (system, query) = url.split_once('?')?;
+    let rest = query.strip_prefix("fhir_vs")?;
+    let mut include = Map::new();
+    include.insert("system".into(), json!(system));
+    if !rest.is_empty() {
+        let arg = rest.strip_prefix('=')?;
+        let filter = if let Some(code) = arg.strip_prefix("isa/") {
+            json!({"property": "concept", "op": "is-a", "value": code})
+        } else if let Some(code) = arg.strip_prefix("refset/") {
+            json!({"property": "concept", "op": "in-refset", "value": code})
+        } else {
+            return None;
+        };
+        include.insert("filter".into(), json!([filter]));
+    }
+    Some(json!({"resourceType": "ValueSet", "url": canonical,
+        "compose": {"include": [Value::Object(include)]}}))
 }
 
 fn import(

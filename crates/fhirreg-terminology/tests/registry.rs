@@ -746,3 +746,41 @@ fn shared_across_threads() {
         assert_eq!(h.join().unwrap(), 100);
     }
 }
+
+#[test]
+fn implicit_value_sets() {
+    let cs = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+    let isa = format!("{cs}?fhir_vs=isa/_ActEncounterCode");
+    assert!(
+        tx().validate_code(&isa, &CodingRef::new(cs, "AMB"))
+            .unwrap()
+            .valid
+    );
+    assert!(
+        !tx()
+            .validate_code(&isa, &CodingRef::new(cs, "CASH"))
+            .unwrap()
+            .valid
+    );
+    let all = format!("{cs}?fhir_vs");
+    assert!(
+        tx().validate_code(&all, &CodingRef::new(cs, "CASH"))
+            .unwrap()
+            .valid
+    );
+    let snomed = "http://snomed.info/sct?fhir_vs=isa/404684003";
+    let r = tx()
+        .validate_code(
+            snomed,
+            &CodingRef::new("http://snomed.info/sct", "22298006"),
+        )
+        .unwrap();
+    assert!(r.valid && r.unknown, "{r:?}");
+    assert!(matches!(
+        tx().validate_code(
+            "http://snomed.info/sct?fhir_vs=bogus",
+            &CodingRef::code("x")
+        ),
+        Err(TxError::ValueSetNotFound(_))
+    ));
+}
