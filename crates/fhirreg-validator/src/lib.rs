@@ -31,7 +31,8 @@ mod xhtml;
 
 use fhirreg_element::{Element, Issue, IssueType, Severity, ValueKind};
 use fhirreg_registry::{Registry, Resource};
-use plan::{ElemDef, Plan, TypeRef};
+use fhirreg_terminology::{BindingStrength, BoundValue, CodingRef, IssueKind, Terminology};
+use plan::{Binding, ElemDef, Plan, TypeRef};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
@@ -71,6 +72,8 @@ pub struct Validator {
 
 struct Inner {
     registry: Registry,
+    /// Terminology over the same registry (bindings, codings).
+    tx: Terminology,
     options: ValidatorOptions,
     /// Compiled plans by canonical (`url` or `url|version`).
     plans: RwLock<HashMap<String, Option<Arc<Plan>>>>,
@@ -83,6 +86,14 @@ impl Validator {
     pub fn new(registry: Registry, options: ValidatorOptions) -> Self {
         Validator {
             inner: Arc::new(Inner {
+                tx: Terminology::with_options(
+                    registry.clone(),
+                    fhirreg_terminology::Options {
+                        // The HL7 Java validator reports a wrong display as an error.
+                        display_mismatch: fhirreg_terminology::Severity::Error,
+                        ..Default::default()
+                    },
+                ),
                 registry,
                 options,
                 plans: RwLock::new(HashMap::new()),
@@ -124,6 +135,11 @@ impl Validator {
         for p in profiles {
             walk.profile(root, p, true);
         }
+        // The same finding from the core definition and a profile is
+        // reported once.
+        let mut seen = HashSet::new();
+        walk.issues
+            .retain(|i| seen.insert((i.expression.clone(), i.message.clone())));
         walk.issues
     }
 
@@ -578,6 +594,14 @@ impl Walk<'_> {
                 self.fixed(node, fixed, plan);
             }
         }
+        if self.profile_mode {
+            if let (Some(b), Some(t)) = (
+                &def.binding,
+                ti.and_then(|i| def.types.get(i)).or(def.types.first()),
+            ) {
+                self.binding(node, &t.code, b);
+            }
+        }
         if !plan.elements[content].children.is_empty() {
             // Inline (backbone) element.
             if node.value.is_some() && !self.profile_mode {
@@ -656,11 +680,36 @@ impl Walk<'_> {
         if self.profile_mode {
             // Datatype profiles on the element are validated; the core
             // datatypes were checked by the base walk.
-            for p in &t.profiles {
-                if !p.starts_with(CORE) {
-                    if let Some(pp) = self.v.plan(p) {
-                        self.children(node, &pp, 0);
-                    }
+            let plans: Vec<Arc<Plan>> = t
+                .profiles
+                .iter()
+                .filter(|p| !p.starts_with(CORE))
+                .filter_map(|p| self.v.plan(p))
+                .collect();
+            if plans.len() == 1 {
+                self.children(node, &plans[0], 0);
+            } else if plans.len() > 1 {
+                // The element must conform to one of the profiles.
+                let saved = std::mem::take(&mut self.issues);
+                let mut ok = false;
+                for p in &plans {
+                    self.children(node, p, 0);
+                    ok |= !self.issues.iter().any(|i| i.severity.is_error());
+                    self.issues.clear();
+                }
+                self.issues = saved;
+                if !ok {
+                    let list: Vec<String> = plans.iter().map(|p| p.url.clone()).collect();
+                    let msg = format!(
+                        "Unable to find a match for the specified profile among choices: {}",
+                        list.join(", ")
+                    );
+                    self.error(
+                        IssueType::Structure,
+                        "Validation_VAL_Profile_NoMatch",
+                        msg,
+                        node,
+                    );
                 }
             }
             return;
@@ -687,7 +736,11 @@ impl Walk<'_> {
         match code {
             "Extension" => self.extension(node),
             "Reference" => self.reference(node, t),
+            "Coding" => self.coding(node),
             _ => {}
+        }
+        if let Some(b) = &def.binding {
+            self.binding(node, code, b);
         }
     }
 
@@ -713,6 +766,7 @@ impl Walk<'_> {
             if code == "xhtml" {
                 self.narrative(node, v);
             } else if let Some(p) = primitive::check(code, v) {
+                // (an invalid value is not looked up in its value set)
                 let sev = if p.warning {
                     Severity::Warning
                 } else {
@@ -725,15 +779,20 @@ impl Walk<'_> {
                     p.message,
                     node,
                 );
-            } else if let Some(max) = def.max_length {
-                if v.chars().count() as u64 > max {
-                    let msg = format!("value is longer than permitted maximum length of {max}");
-                    self.error(
-                        IssueType::Invalid,
-                        "Type_Specific_Checks_DT_Primitive_Length",
-                        msg,
-                        node,
-                    );
+            } else {
+                if let Some(max) = def.max_length {
+                    if v.chars().count() as u64 > max {
+                        let msg = format!("value is longer than permitted maximum length of {max}");
+                        self.error(
+                            IssueType::Invalid,
+                            "Type_Specific_Checks_DT_Primitive_Length",
+                            msg,
+                            node,
+                        );
+                    }
+                }
+                if let Some(b) = &def.binding {
+                    self.binding(node, code, b);
                 }
             }
         } else if !node.children.iter().any(|c| c.name == "extension") {
@@ -748,6 +807,118 @@ impl Walk<'_> {
             if let Some(tp) = self.v.type_plan(code) {
                 self.children(node, &tp, 0);
             }
+        }
+    }
+
+    fn push_tx(&mut self, i: &fhirreg_terminology::TxIssue, sub: &str, node: &Element) {
+        let severity = match i.severity {
+            fhirreg_terminology::Severity::Error => Severity::Error,
+            fhirreg_terminology::Severity::Warning => Severity::Warning,
+            fhirreg_terminology::Severity::Information => Severity::Information,
+        };
+        let (code, id) = match i.kind {
+            IssueKind::NotInValueSet => (IssueType::CodeInvalid, "TERMINOLOGY_TX_NOVALID"),
+            IssueKind::UnknownCode => (IssueType::CodeInvalid, "UNKNOWN_CODE_IN_CODESYSTEM"),
+            IssueKind::InvalidDisplay => (
+                IssueType::Invalid,
+                "Display_Name_WS_for__should_be_one_of__instead_of",
+            ),
+            _ => (IssueType::Informational, "TERMINOLOGY"),
+        };
+        let len = self.path.len();
+        self.path.push_str(sub);
+        self.push(severity, code, id, i.message.clone(), node);
+        self.path.truncate(len);
+    }
+
+    /// A Coding's code (and display) in its code system, when the code
+    /// system is available.
+    fn coding(&mut self, node: &Element) {
+        let (Some(system), Some(code)) = (node.child_value("system"), node.child_value("code"))
+        else {
+            return;
+        };
+        let Ok(r) = self
+            .v
+            .tx
+            .validate_code_in_system(system, code, node.child_value("display"))
+        else {
+            return;
+        };
+        for i in &r.issues {
+            let sub = match i.kind {
+                IssueKind::UnknownCode | IssueKind::CaseDifference => ".code",
+                IssueKind::InvalidDisplay => ".display",
+                _ => continue, // system not available, not checked: quiet
+            };
+            let at = node.child(sub.trim_start_matches('.')).unwrap_or(node);
+            self.push_tx(i, sub, at);
+        }
+    }
+
+    /// Membership of a coded value in the value set of its binding.
+    fn binding(&mut self, node: &Element, code: &str, b: &Binding) {
+        let Some(strength) = BindingStrength::parse(&b.strength) else {
+            return;
+        };
+        if strength == BindingStrength::Example {
+            return;
+        }
+        let tx = &self.v.tx;
+        let vs = b.value_set.as_str();
+        fn coding_of(c: &Element) -> Option<CodingRef<'_>> {
+            Some(CodingRef {
+                system: c.child_value("system"),
+                version: c.child_value("version"),
+                code: Some(c.child_value("code")?),
+                display: c.child_value("display"),
+            })
+        }
+        let issues = match code {
+            "code" => {
+                let Some(v) = node.value.as_deref() else {
+                    return;
+                };
+                let Ok(r) = tx.validate_code(vs, &CodingRef::code(v)) else {
+                    return;
+                };
+                r.binding_issues(strength, BoundValue::Code(v))
+            }
+            "Coding" | "Quantity" => {
+                let Some(mut cr) = coding_of(node) else {
+                    return;
+                };
+                if code == "Quantity" {
+                    cr.display = None;
+                }
+                let Ok(r) = tx.validate_code(vs, &cr) else {
+                    return;
+                };
+                r.binding_issues(strength, BoundValue::Coding(cr))
+                    .into_iter()
+                    .filter(|i| i.kind == IssueKind::NotInValueSet)
+                    .collect()
+            }
+            "CodeableConcept" => {
+                let refs: Vec<CodingRef<'_>> = node
+                    .children_named("coding")
+                    .filter_map(coding_of)
+                    .collect();
+                if refs.is_empty() {
+                    return;
+                }
+                let Ok(r) = tx.validate_codeable_concept(vs, &refs) else {
+                    return;
+                };
+                r.binding_issues(strength, BoundValue::CodeableConcept(&refs))
+                    .into_iter()
+                    .filter(|i| i.kind == IssueKind::NotInValueSet)
+                    .collect()
+            }
+            _ => return,
+        };
+        for i in &issues {
+            self.push_tx(i, "", node);
         }
     }
 
@@ -876,22 +1047,19 @@ impl Walk<'_> {
         } else {
             let path = r.split('?').next().unwrap_or(r);
             let parts: Vec<&str> = path.split('/').collect();
-            let well_formed = match parts.as_slice() {
-                [ty] => r.contains('?') && self.v.is_resource_type(ty),
-                [ty, id] => self.v.is_resource_type(ty) && primitive::is_id(id),
-                [ty, id, "_history", v] => {
-                    self.v.is_resource_type(ty) && primitive::is_id(id) && primitive::is_id(v)
-                }
-                _ => false,
-            };
-            if !well_formed {
+            // Like the Java validator: a relative reference needs at least
+            // `Type/id` (a search `Type?params` is allowed too).
+            if parts.len() < 2 && !r.contains('?') {
                 let msg = format!(
                     "Relative URLs must be of the format [ResourceName]/[id]. Encountered {r}"
                 );
                 self.error(IssueType::Invalid, "Reference_REF_Format2", msg, node);
                 return;
             }
-            parts.first().copied()
+            parts
+                .first()
+                .copied()
+                .filter(|t| parts.len() >= 2 && self.v.is_resource_type(t))
         };
         let Some(ty) = target_type else { return };
         if t.targets.is_empty() || t.targets.iter().any(|x| x == "Resource" || x == ty) {

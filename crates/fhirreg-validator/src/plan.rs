@@ -48,6 +48,23 @@ pub(crate) struct ElemDef {
     pub pattern: Option<Value>,
     /// `maxLength`, if any.
     pub max_length: Option<u64>,
+    /// `binding`: strength and value set canonical.
+    pub binding: Option<Binding>,
+}
+
+/// An ElementDefinition.binding with a value set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Binding {
+    pub strength: String,
+    pub value_set: String,
+}
+
+fn binding_of(ed: &Value) -> Option<Binding> {
+    let b = ed.get("binding")?;
+    Some(Binding {
+        strength: str_of(b, "strength")?.to_string(),
+        value_set: str_of(b, "valueSet")?.to_string(),
+    })
 }
 
 impl ElemDef {
@@ -83,6 +100,7 @@ impl ElemDef {
             fixed: first_with_prefix(ed, "fixed"),
             pattern: first_with_prefix(ed, "pattern"),
             max_length: ed.get("maxLength").and_then(Value::as_u64),
+            binding: binding_of(ed),
         }
     }
 
@@ -114,6 +132,9 @@ impl ElemDef {
         }
         if let Some(l) = ed.get("maxLength").and_then(Value::as_u64) {
             self.max_length = Some(l);
+        }
+        if let Some(b) = binding_of(ed) {
+            self.binding = Some(b);
         }
     }
 
@@ -302,6 +323,27 @@ impl Plan {
             .and_then(|d| d.get("element"))
             .and_then(Value::as_array)?;
         let mut plan = base.clone();
+        // Recursive elements (contentReference) point at a pristine copy of
+        // their target, so that constraints on the first level do not apply
+        // at every level of the recursion.
+        let refs: Vec<(usize, usize)> = plan
+            .elements
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.content_ref.map(|t| (i, t)))
+            .collect();
+        let mut copies: HashMap<usize, usize> = HashMap::new();
+        for (i, t) in refs {
+            let root = match copies.get(&t) {
+                Some(&r) => r,
+                None => {
+                    let r = plan.copy_detached(t);
+                    copies.insert(t, r);
+                    r
+                }
+            };
+            plan.elements[i].content_ref = Some(root);
+        }
         plan.url = str_of(sd, "url").unwrap_or_default().to_string();
         plan.version = str_of(sd, "version").unwrap_or_default().to_string();
         for ed in diff {
@@ -351,6 +393,37 @@ impl Plan {
             };
         }
         Some(cur)
+    }
+
+    /// Copy the subtree of element `t` to new, unattached indices; inside
+    /// the copy, references to `t` point at the copy. Returns the copy's root.
+    fn copy_detached(&mut self, t: usize) -> usize {
+        let root = self.elements.len();
+        let mut def = self.elements[t].clone();
+        def.children = Vec::new();
+        self.elements.push(def);
+        let kids = self.elements[t].children.clone();
+        for k in kids {
+            self.copy_within(root, k, t, root);
+        }
+        root
+    }
+
+    fn copy_within(&mut self, parent: usize, src: usize, from: usize, to: usize) {
+        let mut def = self.elements[src].clone();
+        def.children = Vec::new();
+        if def.content_ref == Some(from) {
+            def.content_ref = Some(to);
+        }
+        let name = def.name.clone();
+        let idx = self.elements.len();
+        self.elements.push(def);
+        self.elements[parent].children.push(idx);
+        self.by_name.insert((parent, name), idx);
+        let kids = self.elements[src].children.clone();
+        for k in kids {
+            self.copy_within(idx, k, from, to);
+        }
     }
 
     /// Copy the element tree of a datatype under element `at`.
