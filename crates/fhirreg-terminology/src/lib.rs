@@ -640,6 +640,9 @@ impl Terminology {
     /// assert_eq!(r.display.as_deref(), Some("Dog"));
     /// assert_eq!(r.parents, vec!["animal".to_string()]);
     /// assert_eq!(tx.lookup("urn:iso:std:iso:3166", None, "NO")?.display.as_deref(), Some("Norway"));
+    /// let unit = tx.lookup("http://unitsofmeasure.org", None, "mg/dL")?;
+    /// assert_eq!(unit.display.as_deref(), Some("milligram / deciliter"));
+    /// assert_eq!(unit.properties[0].1.as_text(), "g.m-3");
     /// # Ok::<(), fhirreg_terminology::TxError>(())
     /// ```
     pub fn lookup(
@@ -684,6 +687,16 @@ impl Terminology {
                     name: g.name().to_owned(),
                     code: code.to_owned(),
                     display: Some(display),
+                    properties: match (g, ucum::parse(code)) {
+                        (GrammarSystem::Ucum, Ok(u)) => vec![
+                            ("canonical".to_owned(), PropertyValue::String(u.canonical)),
+                            (
+                                "factor".to_owned(),
+                                PropertyValue::Decimal(format!("{}", u.factor)),
+                            ),
+                        ],
+                        _ => Vec::new(),
+                    },
                     ..Default::default()
                 }),
                 Err(_) => Err(TxError::UnknownCode {

@@ -301,6 +301,11 @@ fn build_from(ctx: &Ctx<'_>, vs: &Value, stack: &mut Vec<String>) -> Result<VsIn
         let part = include_part(ctx, exc, stack)?;
         excluded.extend(part.entries.into_iter().map(|e| (e.system, e.code)));
     }
+    // compose.inactive = false leaves inactive concepts out
+    let include_inactive = compose
+        .get("inactive")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     for inc in compose
         .get("include")
         .and_then(Value::as_array)
@@ -309,6 +314,9 @@ fn build_from(ctx: &Ctx<'_>, vs: &Value, stack: &mut Vec<String>) -> Result<VsIn
     {
         let part = include_part(ctx, inc, stack)?;
         for e in part.entries {
+            if !include_inactive && e.inactive {
+                continue;
+            }
             if excluded.contains(&(e.system.clone(), e.code.clone())) {
                 continue;
             }

@@ -114,6 +114,14 @@ fn supplements_version_pins_and_stored_expansions() {
         "supplements": "http://example.org/cs", "language": "nb",
         "concept": [{"code": "a", "display": "A på norsk"}]}))
         .unwrap();
+    src.add(json!({"resourceType": "CodeSystem", "url": "http://example.org/status", "content": "complete",
+        "concept": [{"code": "on"}, {"code": "off", "property": [{"code": "status", "valueCode": "retired"}]}]}))
+        .unwrap();
+    src.add(
+        json!({"resourceType": "ValueSet", "url": "http://example.org/active",
+        "compose": {"inactive": false, "include": [{"system": "http://example.org/status"}]}}),
+    )
+    .unwrap();
     src.add(
         json!({"resourceType": "ValueSet", "url": "http://example.org/vs",
         "compose": {"include": [{"system": "http://example.org/cs"}]}}),
@@ -155,6 +163,16 @@ fn supplements_version_pins_and_stored_expansions() {
         .unwrap();
     assert!(r.valid);
     assert_eq!(r.system.as_deref(), Some("http://example.org/other"));
+    // compose.inactive = false
+    let active = tx
+        .expand("http://example.org/active", &ExpandParams::default())
+        .unwrap();
+    assert_eq!(active["expansion"]["total"], 1);
+    assert!(
+        !tx.validate_code("http://example.org/active", &CodingRef::code("off"))
+            .unwrap()
+            .valid
+    );
     // an unknown value set is an error, not a result
     assert!(matches!(
         tx.validate_code("http://example.org/none", &CodingRef::code("x")),
