@@ -564,7 +564,7 @@ pub(crate) fn read_manifest(name: &str, bytes: &[u8]) -> Result<PackageInfo, Reg
         s("name").ok_or_else(|| RegistryError::load(name, "package.json has no name"))?;
     let version =
         s("version").ok_or_else(|| RegistryError::load(name, "package.json has no version"))?;
-    let dependencies = v
+    let mut dependencies: Vec<(String, String)> = v
         .get("dependencies")
         .and_then(Value::as_object)
         .map(|m| {
@@ -573,6 +573,7 @@ pub(crate) fn read_manifest(name: &str, bytes: &[u8]) -> Result<PackageInfo, Reg
                 .collect()
         })
         .unwrap_or_default();
+    dependencies.sort();
     let fhir_versions = v
         .get("fhirVersions")
         .or_else(|| v.get("fhir-version-list"))
