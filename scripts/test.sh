@@ -23,4 +23,17 @@ else
 fi
 
 echo "== cargo test"
+mkdir -p target
+export FHIRREG_CONFORMANCE_JSON="$PWD/target/conformance-library.json"
 cargo test --workspace
+
+# The CLI scored by the shared tool must agree with the library runner.
+if [ -f ../shared/tools/conformance.py ]; then
+  echo "== conformance.py against the CLI"
+  cargo build -q -p fhirreg-cli
+  python3 ../shared/tools/conformance.py --bin "${CARGO_TARGET_DIR:-target}/debug/fhirreg" \
+    --json target/conformance-cli.json | tail -4
+  python3 scripts/conformance-agreement.py target/conformance-library.json target/conformance-cli.json | tail -3
+else
+  echo "conformance.py: skipped: ../shared is absent"
+fi

@@ -45,6 +45,20 @@ fn main() {
     let report = render(&runs, &scores);
     print!("{}", report.table);
 
+    if let Some(path) = std::env::var_os("FHIRREG_CONFORMANCE_JSON") {
+        // Same shape as conformance.py --json, to compare the two run by run.
+        let rows: Vec<Value> = runs
+            .iter()
+            .zip(&scores)
+            .map(|(run, score)| {
+                serde_json::json!({"run": run.name, "module": run.module, "got": score.got,
+                    "verdict": score.verdict, "count": score.count, "exact": score.exact})
+            })
+            .collect();
+        if let Err(e) = std::fs::write(&path, Value::Array(rows).to_string()) {
+            println!("cannot write {}: {e}", Path::new(&path).display());
+        }
+    }
     let snapshot_path = manifest_dir.join(SNAPSHOT);
     let previous = std::fs::read_to_string(&snapshot_path).unwrap_or_default();
     if std::env::var_os("FHIRREG_UPDATE_SNAPSHOT").is_some() {
