@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 cargo build --release -q -p fhirreg-cli
 python3 - "${1:-tests/data/patient-example.json}" <<'PY'
 import os, resource, statistics, subprocess, sys, time
-binary, target = "target/release/fhirreg", sys.argv[1]
+binary, target = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "fhirreg"), sys.argv[1]
 walls = []
 for _ in range(20):
     t0 = time.perf_counter()
