@@ -54,6 +54,7 @@ mod codesystem;
 mod conceptmap;
 mod data;
 pub mod grammar;
+pub mod parameters;
 mod source;
 pub mod ucum;
 mod validate;
