@@ -12,6 +12,7 @@ use fhirreg::{Format, Outcome, Validator};
 mod fhirpath_cmd;
 mod package_cmd;
 mod report;
+mod terminology_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -68,6 +69,65 @@ enum Command {
     /// Print the conformance resource a canonical URL (url or url|version) resolves to.
     Resolve {
         canonical: String,
+        #[command(flatten)]
+        definitions: DefinitionArgs,
+    },
+    /// Expand a ValueSet ($expand); prints the ValueSet with its expansion.
+    Expand {
+        #[arg(value_name = "VALUESET_URL")]
+        valueset: String,
+        /// Text filter on code and display.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Paging: skip this many codes.
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// Paging: return at most this many codes.
+        #[arg(long)]
+        count: Option<usize>,
+        #[command(flatten)]
+        definitions: DefinitionArgs,
+    },
+    /// Look up a code in a code system ($lookup); prints Parameters.
+    Lookup {
+        system: String,
+        code: String,
+        #[arg(long)]
+        version: Option<String>,
+        #[command(flatten)]
+        definitions: DefinitionArgs,
+    },
+    /// Check a code against a value set ($validate-code); prints Parameters. Exit 1 when invalid.
+    ValidateCode {
+        /// The ValueSet canonical (or, with --in-system, the code system URL).
+        #[arg(value_name = "VALUESET_URL")]
+        valueset: String,
+        system: String,
+        code: String,
+        display: Option<String>,
+        /// Validate against the code system itself (CodeSystem $validate-code).
+        #[arg(long)]
+        in_system: bool,
+        #[command(flatten)]
+        definitions: DefinitionArgs,
+    },
+    /// Test whether code A subsumes code B in a code system ($subsumes).
+    Subsumes {
+        system: String,
+        code_a: String,
+        code_b: String,
+        #[command(flatten)]
+        definitions: DefinitionArgs,
+    },
+    /// Translate a code with a ConceptMap ($translate); prints Parameters. Exit 1 when unmatched.
+    Translate {
+        #[arg(value_name = "CONCEPTMAP_URL")]
+        conceptmap: String,
+        system: String,
+        code: String,
+        /// Target code system.
+        #[arg(long)]
+        target: Option<String>,
         #[command(flatten)]
         definitions: DefinitionArgs,
     },
@@ -209,6 +269,74 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let validator = build_validator(&definitions, &[])?;
             let found = package_cmd::resolve(validator.registry(), &canonical)?;
             Ok(ExitCode::from(if found { 0 } else { 1 }))
+        }
+        Command::Expand {
+            valueset,
+            filter,
+            offset,
+            count,
+            definitions,
+        } => {
+            let tx = build_validator(&definitions, &[])?.terminology();
+            let params = fhirreg::terminology::ExpandParams {
+                filter,
+                offset,
+                count,
+                ..Default::default()
+            };
+            terminology_cmd::expand(&tx, &valueset, params)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Lookup {
+            system,
+            code,
+            version,
+            definitions,
+        } => {
+            let tx = build_validator(&definitions, &[])?.terminology();
+            terminology_cmd::lookup(&tx, &system, &code, version.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ValidateCode {
+            valueset,
+            system,
+            code,
+            display,
+            in_system,
+            definitions,
+        } => {
+            let tx = build_validator(&definitions, &[])?.terminology();
+            let valid = terminology_cmd::validate_code(
+                &tx,
+                &valueset,
+                &system,
+                &code,
+                display.as_deref(),
+                in_system,
+            )?;
+            Ok(ExitCode::from(if valid { 0 } else { 1 }))
+        }
+        Command::Subsumes {
+            system,
+            code_a,
+            code_b,
+            definitions,
+        } => {
+            let tx = build_validator(&definitions, &[])?.terminology();
+            terminology_cmd::subsumes(&tx, &system, &code_a, &code_b)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Translate {
+            conceptmap,
+            system,
+            code,
+            target,
+            definitions,
+        } => {
+            let tx = build_validator(&definitions, &[])?.terminology();
+            let matched =
+                terminology_cmd::translate(&tx, &conceptmap, &system, &code, target.as_deref())?;
+            Ok(ExitCode::from(if matched { 0 } else { 1 }))
         }
         Command::Package { action, cache } => {
             match action {

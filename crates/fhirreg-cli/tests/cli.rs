@@ -369,3 +369,54 @@ fn package_install_list_show() {
     let _ = std::fs::remove_dir_all(&staging);
     let _ = std::fs::remove_file(&tgz);
 }
+
+#[test]
+fn terminology_commands() {
+    let gender_vs = "http://hl7.org/fhir/ValueSet/administrative-gender";
+    let gender_cs = "http://hl7.org/fhir/administrative-gender";
+
+    let out = fhirreg(&["expand", gender_vs, "--filter", "fem"]);
+    assert_eq!(out.status.code(), Some(0));
+    let expansion = &json_stdout(&out)["expansion"];
+    assert_eq!(expansion["total"], 1, "{expansion}");
+    assert_eq!(expansion["contains"][0]["code"], "female");
+
+    let out = fhirreg(&["lookup", gender_cs, "male"]);
+    let params = json_stdout(&out);
+    assert!(params["parameter"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|p| p["name"] == "display" && p["valueString"] == "Male"));
+
+    let out = fhirreg(&["validate-code", gender_vs, gender_cs, "female"]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = fhirreg(&["validate-code", gender_vs, gender_cs, "kvinne"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_stdout(&out)["parameter"][0]["valueBoolean"], false);
+
+    let out = fhirreg(&[
+        "translate",
+        "http://hl7.org/fhir/ConceptMap/cm-administrative-gender-v2",
+        gender_cs,
+        "male",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"M\""));
+
+    let out = fhirreg(&[
+        "subsumes",
+        "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+        "_ActAccountCode",
+        "CASH",
+    ]);
+    assert_eq!(json_stdout(&out)["parameter"][0]["valueCode"], "subsumes");
+
+    // An unknown value set is a run error, not a verdict.
+    assert_eq!(
+        fhirreg(&["expand", "http://example.org/none"])
+            .status
+            .code(),
+        Some(2)
+    );
+}

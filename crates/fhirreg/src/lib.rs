@@ -29,6 +29,8 @@ pub use fhirreg_validator::ValidatorOptions;
 pub use fhirreg_fhirpath as fhirpath;
 /// The registry crate: packages, the package cache, canonical resolution.
 pub use fhirreg_registry as registry;
+/// The terminology engine: lookup, validate-code, expand, subsumes, translate.
+pub use fhirreg_terminology as terminology;
 
 mod outcome;
 pub use outcome::Outcome;
@@ -206,6 +208,11 @@ impl Validator {
             Format::Json => fhirreg_element::json::write(&document.root, pretty),
             Format::Xml => fhirreg_element::xml::write(&document.root, pretty),
         })
+    }
+
+    /// A terminology engine over this validator's registry.
+    pub fn terminology(&self) -> fhirreg_terminology::Terminology {
+        fhirreg_terminology::Terminology::new(self.registry.clone())
     }
 
     /// The registry of conformance resources this validator uses.
