@@ -127,6 +127,7 @@ impl Validator {
             json: looks_like_json(root),
             path: String::new(),
             contained_ids: Vec::new(),
+            element_ids: Vec::new(),
             profile_mode: false,
         };
         let rt = root.resource_type.as_deref().unwrap_or(&root.name);
@@ -308,6 +309,8 @@ struct Walk<'v> {
     path: String,
     /// Ids of the contained resources of the enclosing resources.
     contained_ids: Vec<HashSet<String>>,
+    /// Element ids seen in each enclosing resource (must be unique).
+    element_ids: Vec<HashSet<String>>,
     /// Validating against a profile: only the profile's own constraints
     /// (cardinality, fixed values), the base checks were done already.
     profile_mode: bool,
@@ -358,6 +361,7 @@ impl Walk<'_> {
             .filter_map(|c| c.child_value("id").map(str::to_string))
             .collect();
         self.contained_ids.push(ids);
+        self.element_ids.push(HashSet::new());
         if let Some(id) = node.child("id") {
             if let Some(v) = id.value.as_deref() {
                 let len = self.path.len();
@@ -404,7 +408,38 @@ impl Walk<'_> {
                 self.profile(node, &p, false);
             }
         }
+        self.canonical_url(node, &plan, top);
         self.contained_ids.pop();
+        self.element_ids.pop();
+    }
+
+    /// The `url` of a canonical resource is absolute.
+    fn canonical_url(&mut self, node: &Element, plan: &Plan, top: bool) {
+        let Some(u) = node.child("url") else { return };
+        let Some(v) = u.value.as_deref() else { return };
+        let is_uri = plan
+            .find_child(0, "url")
+            .and_then(|(i, _)| plan.elements[i].types.first())
+            .is_some_and(|t| t.code == "uri");
+        if !is_uri || v.starts_with('#') || has_scheme(v) {
+            return;
+        }
+        let msg = if !top && node.name == "contained" {
+            format!("Canonical URLs in contained resources must be absolute URLs if present ({v})")
+        } else {
+            format!(
+                "Canonical URLs must be absolute URLs if they are not fragment references ({v})"
+            )
+        };
+        let len = self.path.len();
+        self.path.push_str(".url");
+        self.error(
+            IssueType::Invalid,
+            "TYPE_SPECIFIC_CHECKS_DT_CANONICAL_ABSOLUTE",
+            msg,
+            u,
+        );
+        self.path.truncate(len);
     }
 
     /// Validate `node` against the profile `canonical`.
@@ -461,6 +496,24 @@ impl Walk<'_> {
             }
         }
         for child in &node.children {
+            // Element ids are unique within a resource (ElementDefinition
+            // ids are paths, repeated between snapshot and differential).
+            if child.name == "id"
+                && node.resource_type.is_none()
+                && !self.profile_mode
+                && plan.type_name != "ElementDefinition"
+            {
+                if let Some(id) = child.value.as_deref() {
+                    let fresh = match self.element_ids.last_mut() {
+                        Some(set) => set.insert(id.to_string()),
+                        None => true,
+                    };
+                    if !fresh {
+                        let msg = format!("Duplicate id value '{id}'");
+                        self.error(IssueType::BusinessRule, "DUPLICATE_ID", msg, child);
+                    }
+                }
+            }
             let found = plan.find_child(content, &child.name);
             let Some((ci, ti)) = found else {
                 if !self.profile_mode {
@@ -595,6 +648,11 @@ impl Walk<'_> {
             }
         }
         if self.profile_mode {
+            if let (Some(v), Some(t)) = (node.value.as_deref(), def.types.first()) {
+                if ti.is_none() && def.types.len() == 1 {
+                    self.value_limits(node, &t.code, def, v);
+                }
+            }
             if let (Some(b), Some(t)) = (
                 &def.binding,
                 ti.and_then(|i| def.types.get(i)).or(def.types.first()),
@@ -673,7 +731,7 @@ impl Walk<'_> {
         }
         if is_primitive_code(code) {
             if !self.profile_mode {
-                self.primitive(node, code, def);
+                self.primitive(node, t, def);
             }
             return;
         }
@@ -737,6 +795,7 @@ impl Walk<'_> {
             "Extension" => self.extension(node),
             "Reference" => self.reference(node, t),
             "Coding" => self.coding(node),
+            "Identifier" => self.identifier(node),
             _ => {}
         }
         if let Some(b) = &def.binding {
@@ -744,7 +803,8 @@ impl Walk<'_> {
         }
     }
 
-    fn primitive(&mut self, node: &Element, code: &str, def: &ElemDef) {
+    fn primitive(&mut self, node: &Element, t: &TypeRef, def: &ElemDef) {
+        let code = t.code.as_str();
         if let Some(v) = node.value.as_deref() {
             if self.json {
                 let want = json_kind(code);
@@ -794,6 +854,10 @@ impl Walk<'_> {
                 if let Some(b) = &def.binding {
                     self.binding(node, code, b);
                 }
+                self.value_limits(node, code, def, v);
+                if code == "canonical" {
+                    self.canonical(node, t, v);
+                }
             }
         } else if !node.children.iter().any(|c| c.name == "extension") {
             self.error(
@@ -806,6 +870,98 @@ impl Walk<'_> {
         if !node.children.is_empty() {
             if let Some(tp) = self.v.type_plan(code) {
                 self.children(node, &tp, 0);
+            }
+        }
+    }
+
+    /// `minValue[x]` / `maxValue[x]` of the definition.
+    fn value_limits(&mut self, node: &Element, code: &str, def: &ElemDef, v: &str) {
+        use std::cmp::Ordering;
+        let cmp = |limit: &serde_json::Value| -> Option<(Ordering, String)> {
+            let l = match limit {
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::String(s) => s.clone(),
+                _ => return None,
+            };
+            let ord = match code {
+                "integer" | "positiveInt" | "unsignedInt" | "decimal" => v
+                    .parse::<f64>()
+                    .ok()?
+                    .partial_cmp(&l.parse::<f64>().ok()?)?,
+                "date" | "dateTime" | "instant" | "time" => {
+                    let n = v.len().min(l.len());
+                    v.get(..n)?.cmp(l.get(..n)?)
+                }
+                _ => return None,
+            };
+            Some((ord, l))
+        };
+        let describe = |l: &str| match code {
+            "decimal" => format!("decimal value is {{}} permitted {{}} value of DecimalType[{l}]"),
+            "date" | "dateTime" | "instant" | "time" => {
+                format!("date/time value is {{}} permitted {{}} value of {l}")
+            }
+            _ => format!("value is {{}} permitted {{}} value of {l}"),
+        };
+        if let Some((Ordering::Less, l)) = def.min_value.as_ref().and_then(cmp) {
+            let msg = describe(&l)
+                .replacen("{}", "less than", 1)
+                .replacen("{}", "minimum", 1);
+            self.error(
+                IssueType::Invalid,
+                "Type_Specific_Checks_DT_Decimal_LT",
+                msg,
+                node,
+            );
+        }
+        if let Some((Ordering::Greater, l)) = def.max_value.as_ref().and_then(cmp) {
+            let msg = describe(&l)
+                .replacen("{}", "greater than", 1)
+                .replacen("{}", "maximum", 1);
+            self.error(
+                IssueType::Invalid,
+                "Type_Specific_Checks_DT_Decimal_GT",
+                msg,
+                node,
+            );
+        }
+    }
+
+    /// Canonical references: absolute unless a fragment, and of the
+    /// target type when the registry has the target.
+    fn canonical(&mut self, node: &Element, t: &TypeRef, v: &str) {
+        if !v.starts_with('#') && !has_scheme(v) {
+            // The HL7 Java validator reports this as an error; many R4
+            // examples (published as valid) use relative canonicals, so
+            // fhirreg warns.
+            let msg = format!(
+                "Canonical URLs must be absolute URLs if they are not fragment references ({v})"
+            );
+            self.push(
+                Severity::Warning,
+                IssueType::Invalid,
+                "TYPE_SPECIFIC_CHECKS_DT_CANONICAL_ABSOLUTE",
+                msg,
+                node,
+            );
+            return;
+        }
+        if t.targets.is_empty() || t.targets.iter().any(|x| x == "Resource") {
+            return;
+        }
+        if let Some(r) = self.v.resolve(v) {
+            if !t.targets.iter().any(|x| *x == r.resource_type) {
+                let msg = format!(
+                    "Canonical URL '{v}' refers to a resource that has the wrong type. Found {} expecting one of [{}]",
+                    r.resource_type,
+                    t.targets.join(", ")
+                );
+                self.error(
+                    IssueType::Invalid,
+                    "TYPE_SPECIFIC_CHECKS_DT_CANONICAL_TYPE",
+                    msg,
+                    node,
+                );
             }
         }
     }
@@ -831,9 +987,80 @@ impl Walk<'_> {
         self.path.truncate(len);
     }
 
+    fn at_child(
+        &mut self,
+        node: &Element,
+        name: &str,
+        code: IssueType,
+        id: &'static str,
+        msg: String,
+    ) {
+        let at = node.child(name).unwrap_or(node);
+        let len = self.path.len();
+        self.path.push('.');
+        self.path.push_str(name);
+        self.error(code, id, msg, at);
+        self.path.truncate(len);
+    }
+
+    fn identifier(&mut self, node: &Element) {
+        let Some(system) = node.child_value("system") else {
+            return;
+        };
+        if !has_scheme(system) {
+            self.at_child(
+                node,
+                "system",
+                IssueType::Invalid,
+                "Type_Specific_Checks_DT_Identifier_System",
+                "Identifier.system must be an absolute reference, not a local reference".into(),
+            );
+        } else if system == "urn:ietf:rfc:3986" {
+            if let Some(v) = node.child_value("value") {
+                if !has_scheme(v) {
+                    let msg = format!("if identifier.system is 'urn:ietf:rfc:3986', then the identifier.value must be a full URI (e.g. start with a scheme), not '{v}'");
+                    self.error(
+                        IssueType::Invalid,
+                        "TYPE_SPECIFIC_CHECKS_DT_IDENTIFIER_IETF_SYSTEM_VALUE",
+                        msg,
+                        node,
+                    );
+                }
+            }
+        }
+    }
+
     /// A Coding's code (and display) in its code system, when the code
     /// system is available.
     fn coding(&mut self, node: &Element) {
+        if let Some(system) = node.child_value("system") {
+            if !has_scheme(system) {
+                self.at_child(
+                    node,
+                    "system",
+                    IssueType::Invalid,
+                    "Terminology_TX_System_Relative",
+                    "Coding.system must be an absolute reference, not a local reference".into(),
+                );
+                return;
+            }
+            let supplement = self.v.resolve(system).is_some_and(|r| {
+                r.resource_type == "CodeSystem" && r.str("content") == Some("supplement")
+            });
+            if supplement {
+                let msg = format!(
+                    "CodeSystem {system} is a supplement, so can't be used as a value in Coding.system"
+                );
+                self.at_child(
+                    node,
+                    "system",
+                    IssueType::BusinessRule,
+                    "CODESYSTEM_CS_SUPP_INVALID_CODE",
+                    msg,
+                );
+                return;
+            }
+        }
         let (Some(system), Some(code)) = (node.child_value("system"), node.child_value("code"))
         else {
             return;

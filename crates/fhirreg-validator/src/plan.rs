@@ -50,6 +50,10 @@ pub(crate) struct ElemDef {
     pub max_length: Option<u64>,
     /// `binding`: strength and value set canonical.
     pub binding: Option<Binding>,
+    /// `minValue[x]`, if any.
+    pub min_value: Option<Value>,
+    /// `maxValue[x]`, if any.
+    pub max_value: Option<Value>,
 }
 
 /// An ElementDefinition.binding with a value set.
@@ -101,6 +105,8 @@ impl ElemDef {
             pattern: first_with_prefix(ed, "pattern"),
             max_length: ed.get("maxLength").and_then(Value::as_u64),
             binding: binding_of(ed),
+            min_value: first_with_prefix(ed, "minValue"),
+            max_value: first_with_prefix(ed, "maxValue"),
         }
     }
 
@@ -135,6 +141,12 @@ impl ElemDef {
         }
         if let Some(b) = binding_of(ed) {
             self.binding = Some(b);
+        }
+        if let Some(v) = first_with_prefix(ed, "minValue") {
+            self.min_value = Some(v);
+        }
+        if let Some(v) = first_with_prefix(ed, "maxValue") {
+            self.max_value = Some(v);
         }
     }
 

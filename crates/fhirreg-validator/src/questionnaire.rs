@@ -69,7 +69,9 @@ fn answer_types(item_type: &str) -> &'static [&'static str] {
         "time" => &["time"],
         "string" | "text" => &["string"],
         "url" => &["uri"],
-        "choice" => &["Coding"],
+        // The Java validator accepts a string for a choice item (checked
+        // against the options, when there are any).
+        "choice" => &["Coding", "string"],
         "open-choice" => &["Coding", "string"],
         "attachment" => &["Attachment"],
         "reference" => &["Reference"],

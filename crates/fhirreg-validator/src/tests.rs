@@ -292,6 +292,14 @@ fn r4_examples() {
             "'xml' is not a MIME type (required binding)",
         ),
         (
+            "Bundle-dataelements.json",
+            "identifier with system urn:ietf:rfc:3986 and a value that is no URI",
+        ),
+        (
+            "Organization-2.16.840.1.113883.19.5.json",
+            "identifier with system urn:ietf:rfc:3986 and an OID value without urn:oid:",
+        ),
+        (
             "DeviceMetric-example.json",
             "parent references a DeviceDefinition, only Device allowed",
         ),
