@@ -373,3 +373,115 @@ fn r4_examples() {
         "error rate {unexplained_rate:.2}% above 2% without the known defects"
     );
 }
+
+fn validator_with(files: &[(&str, Value)]) -> Option<Validator> {
+    let mut b = Registry::builder();
+    for (name, json) in files {
+        b = b.add_bytes(*name, json.to_string().as_bytes());
+    }
+    Some(Validator::new(b.build().ok()?, ValidatorOptions::default()))
+}
+
+#[test]
+fn questionnaire_response_against_questionnaire() {
+    let q = serde_json::json!({
+        "resourceType": "Questionnaire", "url": "http://example.org/Questionnaire/q", "status": "active",
+        "item": [
+            {"linkId": "name", "type": "string", "required": true},
+            {"linkId": "age", "type": "integer",
+             "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/minValue", "valueInteger": 18}]},
+            {"linkId": "colour", "type": "choice", "answerOption": [
+                {"valueCoding": {"system": "http://example.org/c", "code": "red"}}]}
+        ]
+    });
+    let Some(v) = validator_with(&[("q.json", q)]) else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    let qr = tree(&serde_json::json!({
+        "resourceType": "QuestionnaireResponse", "status": "completed",
+        "questionnaire": "http://example.org/Questionnaire/q",
+        "item": [
+            {"linkId": "age", "answer": [{"valueInteger": 12}]},
+            {"linkId": "colour", "answer": [{"valueCoding": {"system": "http://example.org/c", "code": "blue"}}]},
+            {"linkId": "shoe", "answer": [{"valueString": "x"}]}
+        ]
+    }));
+    let e = errors(&v.validate(&qr, &[]));
+    let has = |s: &str| e.iter().any(|m| m.contains(s));
+    assert!(
+        has("No response answer found for required item 'name' @ QuestionnaireResponse"),
+        "{e:?}"
+    );
+    assert!(has("The value 12 is less than the allowed minimum of 18 @ QuestionnaireResponse.item[0].answer[0].value.ofType(integer)"), "{e:?}");
+    assert!(has("The code http://example.org/c::blue is not in the set of permitted values @ QuestionnaireResponse.item[1].answer[0]"), "{e:?}");
+    assert!(has("LinkId 'shoe' not found in questionnaire"), "{e:?}");
+}
+
+#[test]
+fn profile_without_snapshot_is_derived_from_its_base() {
+    let sd = serde_json::json!({
+        "resourceType": "StructureDefinition", "url": "http://example.org/sd/p", "name": "P",
+        "status": "active", "kind": "resource", "abstract": false, "type": "Patient",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient", "derivation": "constraint",
+        "differential": {"element": [
+            {"id": "Patient.name", "path": "Patient.name", "min": 1},
+            {"id": "Patient.name.family", "path": "Patient.name.family", "min": 1},
+            {"id": "Patient.gender", "path": "Patient.gender", "fixedCode": "female"}
+        ]}
+    });
+    let Some(v) = validator_with(&[("p.json", sd)]) else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    let p = ["http://example.org/sd/p".to_string()];
+    let no_name = tree(&serde_json::json!({"resourceType": "Patient", "gender": "male"}));
+    let e = errors(&v.validate(&no_name, &p));
+    let has = |e: &[String], s: &str| e.iter().any(|m| m.contains(s));
+    assert!(has(&e, "Patient.name: minimum required = 1, but only found 0 (from http://example.org/sd/p) @ Patient"), "{e:?}");
+    assert!(has(&e, "Value is 'male' but is fixed to 'female'"), "{e:?}");
+    let given_only =
+        tree(&serde_json::json!({"resourceType": "Patient", "name": [{"given": ["A"]}]}));
+    let e = errors(&v.validate(&given_only, &p));
+    assert!(has(&e, "Patient.name.family: minimum required = 1, but only found 0 (from http://example.org/sd/p) @ Patient.name[0]"), "{e:?}");
+    let good = tree(
+        &serde_json::json!({"resourceType": "Patient", "gender": "female", "name": [{"family": "F"}]}),
+    );
+    assert!(errors(&v.validate(&good, &p)).is_empty());
+    // Without the profile the same instance is valid against the core.
+    assert!(errors(&v.validate(&no_name, &[])).is_empty());
+}
+
+#[test]
+fn required_bindings_and_codings() {
+    let Some(issues) = run(serde_json::json!({
+        "resourceType": "Patient", "gender": "unknownish",
+        "maritalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", "code": "ZZZ"}]},
+        "identifier": [{"system": "local-system", "value": "1"}]
+    })) else {
+        return;
+    };
+    let e = errors(&issues);
+    let has = |s: &str| e.iter().any(|m| m.contains(s));
+    assert!(has("The value provided ('unknownish') was not found in the value set 'AdministrativeGender'"), "{e:?}");
+    assert!(has("@ Patient.gender"), "{e:?}");
+    assert!(has("Identifier.system must be an absolute reference, not a local reference @ Patient.identifier[0].system"), "{e:?}");
+}
+
+#[test]
+fn narrative_and_duplicate_ids() {
+    let Some(issues) = run(serde_json::json!({
+        "resourceType": "Patient",
+        "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><script>alert(1)</script></div>"},
+        "name": [{"id": "n1", "family": "A"}, {"id": "n1", "family": "B"}]
+    })) else {
+        return;
+    };
+    let e = errors(&issues);
+    let has = |s: &str| e.iter().any(|m| m.contains(s));
+    assert!(
+        has("Illegal element name in the XHTML ('script') @ Patient.text.div"),
+        "{e:?}"
+    );
+    assert!(has("Duplicate id value 'n1' @ Patient.name[1]"), "{e:?}");
+}
