@@ -13,10 +13,15 @@ examples), drops the narrative (`text`) and writes:
 
 * `core.bin`: the resources as minified JSON, each compressed on its own
   (raw deflate, zlib wbits=-15) and concatenated;
-* `index.tsv`: one line per resource, tab separated (see HEADER below),
-  sorted by resourceType, url, version, id. Empty field = absent.
+* `index.tsv`: one line per resource, tab separated (see COLUMNS below),
+  sorted by resourceType, url, version, id. Empty field = absent. The first
+  line is MAGIC, the package id (`name#version`) and the column names.
 
 The output is deterministic for a given input package.
+
+The functions here are shared by the generators of the other embedded
+layers (scripts/gen-hl7-terminology.py loads this file as a module and calls
+`run` with its own package, kept types and output).
 """
 
 import argparse
@@ -37,6 +42,8 @@ COLUMNS = (
     "offset", "length",
 )
 MAGIC = "#fhirreg-core-index\tv1"
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROFILES = os.path.join(HERE, "..", "profiles")
 
 
 def clean(value):
@@ -47,16 +54,20 @@ def clean(value):
     return str(value).replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
 
-def fetch(tmp):
+def fetch(tmp, package):
     out = subprocess.run(
-        ["npm", "pack", PACKAGE, "--silent"], cwd=tmp, check=True,
+        ["npm", "pack", package, "--silent"], cwd=tmp, check=True,
         capture_output=True, text=True,
     ).stdout.strip().splitlines()
     return os.path.join(tmp, out[-1])
 
 
-def read_package(tgz):
-    """Yield (name, resource) for every kept resource of the package."""
+def read_package(tgz, keep):
+    """(package id from package.json or None, [resource]) for every resource
+    of a type in `keep` directly in `package/` (one `Type-id.json` file
+    each)."""
+    package_id = None
+    resources = []
     with tarfile.open(tgz, "r:gz") as tar:
         for member in tar:
             if not member.isfile():
@@ -64,37 +75,36 @@ def read_package(tgz):
             name = member.name
             if not name.startswith("package/") or "/" in name[len("package/"):]:
                 continue
-            if not name.endswith(".json") or name.endswith("package.json") or "/." in name:
+            if name == "package/package.json":
+                manifest = json.load(io.TextIOWrapper(tar.extractfile(member), encoding="utf-8"))
+                package_id = "%s#%s" % (manifest["name"], manifest["version"])
                 continue
-            if not any(name.startswith("package/" + t + "-") for t in KEEP):
+            if not name.endswith(".json") or "/." in name:
+                continue
+            if not any(name.startswith("package/" + t + "-") for t in keep):
                 continue
             data = json.load(io.TextIOWrapper(tar.extractfile(member), encoding="utf-8"))
-            if data.get("resourceType") in KEEP:
-                yield name, data
-        # fhirVersion for the header
-    return
+            if data.get("resourceType") in keep:
+                resources.append(data)
+    return package_id, resources
 
 
-def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("tgz", nargs="?", help="an already fetched %s .tgz" % PACKAGE)
-    ap.add_argument("--out", default=os.path.join(here, "..", "profiles", "r4-core"))
-    args = ap.parse_args()
-
-    with tempfile.TemporaryDirectory() as tmp:
-        tgz = args.tgz or fetch(tmp)
-        resources = list(read_package(tgz))
-
-    rows = []
-    for name, res in resources:
+def compact(resources):
+    """Drop the narrative and sort as the index is sorted."""
+    for res in resources:
         res.pop("text", None)
-        rows.append(res)
-    rows.sort(key=lambda r: (r["resourceType"], r.get("url", ""), r.get("version", ""), r.get("id", "")))
+    return sorted(
+        resources,
+        key=lambda r: (r["resourceType"], r.get("url", ""), r.get("version", ""), r.get("id", "")),
+    )
 
-    os.makedirs(args.out, exist_ok=True)
+
+def write_layer(rows, out, package_id, blob_name):
+    """Write `blob_name` and `index.tsv` into `out`; returns a one-line
+    report (counts and sizes)."""
+    os.makedirs(out, exist_ok=True)
     blob = bytearray()
-    lines = [MAGIC + "\t" + PACKAGE.replace("@", "#") + "\t" + "\t".join(COLUMNS)]
+    lines = [MAGIC + "\t" + package_id + "\t" + "\t".join(COLUMNS)]
     counts = {}
     raw_total = 0
     for res in rows:
@@ -118,14 +128,36 @@ def main():
         ]
         lines.append("\t".join(clean(f) for f in fields))
 
-    with open(os.path.join(args.out, "core.bin"), "wb") as f:
+    with open(os.path.join(out, blob_name), "wb") as f:
         f.write(blob)
-    with open(os.path.join(args.out, "index.tsv"), "w", encoding="utf-8", newline="\n") as f:
-        f.write("\n".join(lines) + "\n")
-    print(
-        "wrote %d resources (%s): %d bytes JSON -> %d bytes compressed"
-        % (len(rows), ", ".join("%s %d" % kv for kv in sorted(counts.items())), raw_total, len(blob)),
-        file=sys.stderr,
+    index = ("\n".join(lines) + "\n").encode("utf-8")
+    with open(os.path.join(out, "index.tsv"), "wb") as f:
+        f.write(index)
+    return "%s: wrote %d resources (%s): %d bytes JSON -> %d bytes compressed + %d bytes index" % (
+        package_id, len(rows), ", ".join("%s %d" % kv for kv in sorted(counts.items())),
+        raw_total, len(blob), len(index),
+    )
+
+
+def run(description, package, keep, default_out, blob_name, argv=None):
+    """Command line of a generator: [PACKAGE.tgz] [--out DIR]."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("tgz", nargs="?", help="an already fetched %s .tgz" % package)
+    ap.add_argument("--out", default=default_out)
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        tgz = args.tgz or fetch(tmp, package)
+        package_id, resources = read_package(tgz, keep)
+    report = write_layer(
+        compact(resources), args.out, package_id or package.replace("@", "#"), blob_name,
+    )
+    print(report, file=sys.stderr)
+
+
+def main():
+    run(
+        __doc__.splitlines()[0], PACKAGE, KEEP,
+        os.path.join(PROFILES, "r4-core"), "core.bin",
     )
 
 

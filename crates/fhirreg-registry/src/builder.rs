@@ -65,6 +65,8 @@ enum Source {
 /// ```
 pub struct RegistryBuilder {
     core: bool,
+    /// `None`: as `core`.
+    terminology: Option<bool>,
     sources: Vec<Source>,
     cache_dir: Option<PathBuf>,
     max_package_size: u64,
@@ -78,10 +80,12 @@ impl Default for RegistryBuilder {
 }
 
 impl RegistryBuilder {
-    /// A builder with the embedded core on and nothing else.
+    /// A builder with the embedded layers (R4 core, HL7 terminology) on and
+    /// nothing else.
     pub fn new() -> Self {
         RegistryBuilder {
             core: true,
+            terminology: None,
             sources: Vec::new(),
             cache_dir: None,
             max_package_size: DEFAULT_MAX_PACKAGE_SIZE,
@@ -89,9 +93,30 @@ impl RegistryBuilder {
         }
     }
 
-    /// Include the embedded FHIR R4 core (default: on).
+    /// Include the embedded FHIR R4 core (default: on). Off, the embedded
+    /// HL7 terminology is off too unless [`RegistryBuilder::hl7_terminology`]
+    /// switches it on: `.core(false)` alone gives a registry holding only
+    /// what is loaded.
     pub fn core(mut self, on: bool) -> Self {
         self.core = on;
+        self
+    }
+
+    /// Include the embedded HL7 terminology package (`hl7.terminology.r4`:
+    /// the `http://terminology.hl7.org` code systems and value sets, and
+    /// NamingSystems mapping OIDs and URIs to systems) (default: on when
+    /// the core is).
+    ///
+    /// ```
+    /// use fhirreg_registry::Registry;
+    /// let url = "http://terminology.hl7.org/CodeSystem/v2-0203";
+    /// let with = Registry::builder().build().unwrap();
+    /// assert_eq!(with.resolve(url).unwrap().version.as_deref(), Some("5.0.0"));
+    /// let without = Registry::builder().hl7_terminology(false).build().unwrap();
+    /// assert_eq!(without.resolve(url).unwrap().version.as_deref(), Some("2.9"));
+    /// ```
+    pub fn hl7_terminology(mut self, on: bool) -> Self {
+        self.terminology = Some(on);
         self
     }
 
@@ -135,7 +160,8 @@ impl RegistryBuilder {
     /// Also load the dependencies of every package (from its
     /// `package.json`) from the package cache, recursively (default: off).
     /// FHIR core packages (`hl7.fhir.r4.core`, ...) are skipped while the
-    /// embedded core is on.
+    /// embedded core is on, HL7 terminology (`hl7.terminology.r4`,
+    /// `hl7.terminology`) while the embedded terminology is on.
     pub fn with_dependencies(mut self, on: bool) -> Self {
         self.dependencies = on;
         self
@@ -166,7 +192,16 @@ impl RegistryBuilder {
             }
         }
         let Loader { out, packages, .. } = loader;
-        Ok(Registry::from_parts(self.core, out, packages))
+        Ok(Registry::from_parts(
+            self.core,
+            self.terminology(),
+            out,
+            packages,
+        ))
+    }
+
+    fn terminology(&self) -> bool {
+        self.terminology.unwrap_or(self.core)
     }
 
     fn cache_root(&self) -> Option<PathBuf> {
@@ -236,6 +271,7 @@ impl Head {
             is_abstract: sd && self.is_abstract == Some(Value::Bool(true)),
             resource_type: Cow::Owned(resource_type),
             origin,
+            embedded: None,
         })
     }
 }
@@ -256,7 +292,7 @@ fn display(path: &Path) -> String {
 impl Loader<'_> {
     fn typer(&self) -> &Registry {
         self.typer
-            .get_or_init(|| Registry::from_parts(true, Vec::new(), Vec::new()))
+            .get_or_init(|| Registry::from_parts(true, false, Vec::new(), Vec::new()))
     }
 
     /// Bytes of unknown kind: package .tgz, JSON or XML. `strict`: a
@@ -486,6 +522,9 @@ impl Loader<'_> {
                 if self.builder.core && is_core_package(&dep) {
                     continue;
                 }
+                if self.builder.terminology() && is_terminology_package(&dep) {
+                    continue;
+                }
                 if self.packages.iter().any(|p| p.name == dep) {
                     continue;
                 }
@@ -520,6 +559,10 @@ fn is_core_package(name: &str) -> bool {
             | "hl7.fhir.r4.expansions"
             | "hl7.fhir.r4.elements"
     )
+}
+
+fn is_terminology_package(name: &str) -> bool {
+    matches!(name, "hl7.terminology.r4" | "hl7.terminology")
 }
 
 /// A top-level package file that may hold a resource.

@@ -19,10 +19,16 @@
 //! ```
 //!
 //! Resolution rules ([`Registry::resolve`]): resources loaded through the
-//! [`RegistryBuilder`] take precedence over the embedded core for the same
+//! [`RegistryBuilder`] take precedence over the embedded layers for the same
 //! url; `url` alone picks the latest version ([`compare_versions`]);
 //! `url|version` picks the latest version matching `version` exactly or as a
-//! leading part (`1.0` matches `1.0.3`, see [`version_matches`]).
+//! leading part (`1.0` matches `1.0.3`, see [`version_matches`]). Between
+//! the embedded layers the latest version wins, except that the R4 core's
+//! copies of what the HL7 terminology package defines (the
+//! `http://terminology.hl7.org/...` code systems and value sets, versioned
+//! `4.0.1` or `2.9` in the core, `1.0.0`... in the terminology package) rank
+//! below the terminology package's, whatever the versions, as in the HL7
+//! validator; `url|version` still finds them.
 //!
 //! Beyond resolution:
 //!
@@ -36,15 +42,21 @@
 //! * the local package cache: [`default_package_cache`],
 //!   [`list_package_cache`], [`install_package`].
 //!
-//! The embedded core is FHIR 4.0.1 (package `hl7.fhir.r4.examples#4.0.1`,
-//! narrative removed): every StructureDefinition (resources, datatypes,
-//! primitives, extensions, core profiles, logical models), ValueSet,
-//! CodeSystem, ConceptMap and NamingSystem. Regenerate it with
-//! `scripts/gen-r4-core.py`.
+//! Two embedded layers, compressed per resource and decoded lazily:
+//!
+//! * the FHIR 4.0.1 core (package `hl7.fhir.r4.examples#4.0.1`, narrative
+//!   removed): every StructureDefinition (resources, datatypes, primitives,
+//!   extensions, core profiles, logical models), ValueSet, CodeSystem,
+//!   ConceptMap and NamingSystem. Regenerate it with `scripts/gen-r4-core.py`;
+//! * HL7 Terminology (THO, package `hl7.terminology.r4#7.0.1`, narrative
+//!   removed): its ValueSets, CodeSystems and NamingSystems (the latter
+//!   found by [`Registry::naming_system`]). Regenerate it with
+//!   `scripts/gen-hl7-terminology.py`; switch it off with
+//!   [`RegistryBuilder::hl7_terminology`].
 
 mod builder;
 mod cache;
-mod core;
+mod embedded;
 mod snapshot;
 mod typing;
 mod version;
@@ -141,7 +153,8 @@ impl RegistryError {
 /// Where a resource came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
-    /// The embedded FHIR R4 core.
+    /// Embedded: the FHIR R4 core or the HL7 terminology package
+    /// ([`Summary::embedded_package`] tells which).
     Core,
     /// Loaded through the builder: the file, package or name it came from.
     Loaded(Arc<str>),
@@ -166,6 +179,8 @@ pub struct Summary {
     base_definition: Option<Str>,
     is_abstract: bool,
     origin: Origin,
+    /// The package id of the embedded layer it comes from.
+    embedded: Option<&'static str>,
 }
 
 impl Summary {
@@ -215,9 +230,16 @@ impl Summary {
     pub fn origin(&self) -> &Origin {
         &self.origin
     }
-    /// True for a resource of the embedded core.
+    /// True for an embedded resource (of the R4 core or of the HL7
+    /// terminology package).
     pub fn is_core(&self) -> bool {
         self.origin == Origin::Core
+    }
+    /// The package an embedded resource comes from
+    /// (`hl7.fhir.r4.examples#4.0.1`, `hl7.terminology.r4#7.0.1`); `None`
+    /// for a loaded one.
+    pub fn embedded_package(&self) -> Option<&'static str> {
+        self.embedded
     }
     /// `url|version`, or `url` when there is no version.
     pub fn canonical(&self) -> Option<String> {
@@ -247,16 +269,26 @@ impl Summary {
 }
 
 enum Data {
-    /// Offset and length in the embedded blob.
-    Core(usize, usize),
+    /// Offset and length in the blob of an embedded layer.
+    Embedded(&'static embedded::Layer, usize, usize),
     /// Already parsed.
     Ready(Arc<Resource>),
     /// JSON text checked to be well formed, parsed on first use.
     Json(Box<[u8]>),
 }
 
+/// Precedence of an entry for the same url, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Rank {
+    Loaded,
+    Embedded,
+    /// An R4 core copy of a resource the HL7 terminology layer defines.
+    EmbeddedCopy,
+}
+
 struct Entry {
     summary: Summary,
+    rank: Rank,
     data: Data,
     cell: OnceLock<Option<Arc<Resource>>>,
     /// The StructureDefinition with a generated snapshot, on first use.
@@ -264,13 +296,27 @@ struct Entry {
 }
 
 impl Entry {
+    /// Apply `f` to the resource's JSON without caching a decoded copy
+    /// (uses the cached one when there is one).
+    fn with_json<R>(&self, f: impl FnOnce(&serde_json::Value) -> R) -> Option<R> {
+        if let Some(cached) = self.cell.get() {
+            return cached.as_ref().map(|r| f(&r.json));
+        }
+        match &self.data {
+            Data::Ready(r) => Some(f(&r.json)),
+            Data::Embedded(layer, offset, length) => layer.decode(*offset, *length).map(|v| f(&v)),
+            Data::Json(bytes) => serde_json::from_slice(bytes).ok().map(|v| f(&v)),
+        }
+    }
+
     fn resource(&self) -> Option<Arc<Resource>> {
         match &self.data {
             Data::Ready(r) => Some(Arc::clone(r)),
-            Data::Core(offset, length) => self
+            Data::Embedded(layer, offset, length) => self
                 .cell
                 .get_or_init(|| {
-                    core::decode(*offset, *length)
+                    layer
+                        .decode(*offset, *length)
                         .and_then(Resource::from_json)
                         .map(Arc::new)
                 })
@@ -310,6 +356,7 @@ struct Inner {
     by_unique_id: OnceLock<HashMap<String, usize>>,
     packages: Vec<PackageInfo>,
     core_package: Option<&'static str>,
+    embedded_packages: Vec<&'static str>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -336,24 +383,34 @@ impl Registry {
         RegistryBuilder::new()
     }
 
+    /// `core`, `terminology`: which embedded layers to include.
     fn from_parts(
         core: bool,
+        terminology: bool,
         loaded: Vec<(Summary, Data)>,
         packages: Vec<PackageInfo>,
     ) -> Registry {
-        let mut entries = Vec::with_capacity(if core { 3200 } else { 0 } + loaded.len());
-        let mut core_package = None;
+        let mut layers: Vec<&'static embedded::Layer> = Vec::new();
         if core {
-            core_package = Some(core::package_id());
-            entries.extend(core::entries().map(|(summary, offset, length)| Entry {
+            layers.push(&embedded::R4_CORE);
+        }
+        if terminology {
+            layers.push(&embedded::HL7_TERMINOLOGY);
+        }
+        let capacity = layers.iter().map(|l| l.len_hint()).sum::<usize>() + loaded.len();
+        let mut entries = Vec::with_capacity(capacity);
+        for &layer in &layers {
+            entries.extend(layer.entries().map(|(summary, offset, length)| Entry {
                 summary,
-                data: Data::Core(offset, length),
+                rank: Rank::Embedded,
+                data: Data::Embedded(layer, offset, length),
                 cell: OnceLock::new(),
                 snapshot: OnceLock::new(),
             }));
         }
         entries.extend(loaded.into_iter().map(|(summary, data)| Entry {
             summary,
+            rank: Rank::Loaded,
             data,
             cell: OnceLock::new(),
             snapshot: OnceLock::new(),
@@ -367,6 +424,9 @@ impl Registry {
                 by_url.entry(url.clone()).or_default().push(i);
             }
         }
+        if core && terminology {
+            demote_core_copies(&mut entries, &by_url);
+        }
         Registry {
             inner: Arc::new(Inner {
                 entries,
@@ -375,7 +435,8 @@ impl Registry {
                 by_type: OnceLock::new(),
                 by_unique_id: OnceLock::new(),
                 packages,
-                core_package,
+                core_package: core.then(|| embedded::R4_CORE.package_id()),
+                embedded_packages: layers.iter().map(|l| l.package_id()).collect(),
             }),
         }
     }
@@ -411,14 +472,15 @@ impl Registry {
     }
 
     /// The latest of `candidates` matching `version`, loaded ones before
-    /// core ones; on equal versions the later loaded wins.
+    /// embedded ones (and R4 core copies of terminology resources last); on
+    /// equal versions the later loaded wins.
     fn pick(&self, candidates: &[usize], version: Option<&str>) -> Option<usize> {
         let entries = &self.inner.entries;
-        for core_pass in [false, true] {
+        for pass in [Rank::Loaded, Rank::Embedded, Rank::EmbeddedCopy] {
             let mut best: Option<(usize, Option<&str>)> = None;
             for &i in candidates {
                 let Some(e) = entries.get(i) else { continue };
-                if e.summary.is_core() != core_pass {
+                if e.rank != pass {
                     continue;
                 }
                 let v = e.summary.version();
@@ -545,25 +607,40 @@ impl Registry {
     }
 
     /// The NamingSystem with this `uniqueId` value (an identifier system
-    /// URI or OID, e.g. `urn:oid:2.16.578.1.12.4.1.4.1`); a loaded one wins
-    /// over the core, the last loaded over earlier ones. The first call
-    /// decodes every NamingSystem and indexes them.
+    /// URI or OID, e.g. `urn:oid:2.16.578.1.12.4.1.4.1`,
+    /// `urn:oid:2.16.840.1.113883.6.1` for LOINC); a loaded one wins over
+    /// the embedded ones (the HL7 terminology package's over the R4
+    /// core's), the last loaded over earlier ones. The first call decodes
+    /// every NamingSystem and indexes them.
+    ///
+    /// ```
+    /// let registry = fhirreg_registry::Registry::builder().build().unwrap();
+    /// let loinc = registry.naming_system("2.16.840.1.113883.6.1").unwrap();
+    /// assert_eq!(loinc.id.as_deref(), Some("v3-loinc"));
+    /// ```
     pub fn naming_system(&self, unique_id: &str) -> Option<Arc<Resource>> {
         let index = self.inner.by_unique_id.get_or_init(|| {
             let mut map: HashMap<String, usize> = HashMap::new();
-            // Core first, then loaded in order: later inserts win.
-            let entries = self.inner.entries.iter().enumerate();
-            let (core, loaded): (Vec<_>, Vec<_>) = entries.partition(|(_, e)| e.summary.is_core());
-            for (i, e) in core.into_iter().chain(loaded) {
-                if e.summary.resource_type() != "NamingSystem" {
-                    continue;
-                }
-                let Some(r) = e.resource() else { continue };
-                let ids = r.json.get("uniqueId").and_then(serde_json::Value::as_array);
-                for u in ids.into_iter().flatten() {
-                    if let Some(v) = u.get("value").and_then(|v| v.as_str()) {
-                        map.insert(v.to_owned(), i);
-                    }
+            // Lowest precedence first, in load order: later inserts win.
+            let mut order: Vec<(usize, &Entry)> = self
+                .inner
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.summary.resource_type() == "NamingSystem")
+                .collect();
+            order.sort_by_key(|(i, e)| (std::cmp::Reverse(e.rank), *i));
+            for (i, e) in order {
+                // Not cached: most are never asked for.
+                let ids = e.with_json(|json| {
+                    let ids = json.get("uniqueId").and_then(serde_json::Value::as_array);
+                    ids.into_iter()
+                        .flatten()
+                        .filter_map(|u| u.get("value")?.as_str().map(str::to_owned))
+                        .collect::<Vec<_>>()
+                });
+                for v in ids.into_iter().flatten() {
+                    map.insert(v, i);
                 }
             }
             map
@@ -600,23 +677,21 @@ impl Registry {
             .map(|(_, e)| &e.summary)
     }
 
+    /// An embedded resource with a loaded one of the same url, or an R4
+    /// core copy of a terminology resource.
     fn is_shadowed(&self, i: usize) -> bool {
         let Some(e) = self.inner.entries.get(i) else {
             return false;
         };
-        if !e.summary.is_core() {
+        if e.rank == Rank::Loaded {
             return false;
         }
         let Some(url) = e.summary.url() else {
             return false;
         };
         self.inner.by_url.get(url).is_some_and(|c| {
-            c.iter().any(|&j| {
-                self.inner
-                    .entries
-                    .get(j)
-                    .is_some_and(|o| !o.summary.is_core())
-            })
+            c.iter()
+                .any(|&j| self.inner.entries.get(j).is_some_and(|o| o.rank < e.rank))
         })
     }
 
@@ -645,9 +720,9 @@ impl Registry {
         let best = candidates
             .iter()
             .rev()
-            .find(|&&i| entries.get(i).is_some_and(|e| !e.summary.is_core()))
-            .or_else(|| candidates.last())?;
-        entries.get(*best)?.resource()
+            .filter_map(|&i| Some((i, entries.get(i)?.rank)))
+            .min_by_key(|(_, rank)| *rank)?;
+        entries.get(best.0)?.resource()
     }
 
     /// The packages loaded (name, version, dependencies), in load order.
@@ -661,7 +736,13 @@ impl Registry {
         self.inner.core_package
     }
 
-    /// Number of resources held (including shadowed core ones).
+    /// The package ids of the embedded layers switched on, core first
+    /// (`hl7.fhir.r4.examples#4.0.1`, `hl7.terminology.r4#7.0.1`).
+    pub fn embedded_packages(&self) -> &[&'static str] {
+        &self.inner.embedded_packages
+    }
+
+    /// Number of resources held (including shadowed embedded ones).
     pub fn len(&self) -> usize {
         self.inner.entries.len()
     }
@@ -669,6 +750,31 @@ impl Registry {
     /// True when the registry holds nothing.
     pub fn is_empty(&self) -> bool {
         self.inner.entries.is_empty()
+    }
+}
+
+/// Rank the R4 core's copies of resources the HL7 terminology layer also
+/// defines below the terminology layer's (the HL7 validator drops them:
+/// "special case logic for UTG support prior to version 5").
+fn demote_core_copies(entries: &mut [Entry], by_url: &HashMap<Str, Vec<usize>>) {
+    let terminology = embedded::HL7_TERMINOLOGY.package_id();
+    let core = embedded::R4_CORE.package_id();
+    for candidates in by_url.values() {
+        let in_terminology = candidates.iter().any(|&i| {
+            entries
+                .get(i)
+                .is_some_and(|e| e.summary.embedded == Some(terminology))
+        });
+        if !in_terminology {
+            continue;
+        }
+        for &i in candidates {
+            if let Some(e) = entries.get_mut(i) {
+                if e.summary.embedded == Some(core) {
+                    e.rank = Rank::EmbeddedCopy;
+                }
+            }
+        }
     }
 }
 

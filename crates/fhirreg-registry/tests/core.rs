@@ -1,11 +1,15 @@
-//! The embedded R4 core: resolution, summaries, lazy decoding.
+//! The embedded R4 core: resolution, summaries, lazy decoding (with the
+//! embedded HL7 terminology switched off; tests/terminology.rs has both).
 
 use std::time::Instant;
 
 use fhirreg_registry::{Registry, CORE_SD_PREFIX};
 
 fn core() -> Registry {
-    Registry::builder().build().expect("core registry builds")
+    Registry::builder()
+        .hl7_terminology(false)
+        .build()
+        .expect("core registry builds")
 }
 
 #[test]
@@ -124,6 +128,8 @@ fn summaries_without_decoding() {
     assert_eq!(count("SearchParameter"), 0);
     assert_eq!(r.len(), 3115);
     assert_eq!(r.core_package(), Some("hl7.fhir.r4.examples#4.0.1"));
+    assert_eq!(r.embedded_packages(), ["hl7.fhir.r4.examples#4.0.1"]);
+    assert_eq!(patient.embedded_package(), r.core_package());
     // Every primitive type has a definition.
     let primitives: Vec<&str> = r
         .structure_definitions()
@@ -164,6 +170,19 @@ fn no_core() {
     assert!(r.is_empty());
     assert!(r.type_definition("Patient").is_none());
     assert_eq!(r.core_package(), None);
+    assert!(r.embedded_packages().is_empty());
+    // The terminology layer alone.
+    let r = Registry::builder()
+        .core(false)
+        .hl7_terminology(true)
+        .build()
+        .unwrap();
+    assert_eq!(r.embedded_packages(), ["hl7.terminology.r4#7.0.1"]);
+    assert_eq!(r.core_package(), None);
+    assert!(r.type_definition("Patient").is_none());
+    assert!(r
+        .resolve("http://terminology.hl7.org/CodeSystem/v2-0203")
+        .is_some());
 }
 
 #[test]
