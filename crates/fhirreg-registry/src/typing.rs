@@ -1,7 +1,8 @@
-//! The typing pass: sets [`Element::in_array`] and [`Element::value_kind`]
-//! from the StructureDefinitions, so that a tree read from XML can be
-//! written as correct FHIR JSON (arrays where `max` > 1, JSON numbers and
-//! booleans where the FHIR type says so).
+//! The typing pass: sets [`Element::in_array`], [`Element::value_kind`] and
+//! [`Element::primitive`] from the StructureDefinitions, so that a tree read
+//! from XML can be written as correct FHIR JSON (arrays where `max` > 1,
+//! JSON numbers and booleans where the FHIR type says so, `_name` for a
+//! primitive with only `id`/`extension`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -102,8 +103,10 @@ const MAX_DEPTH: usize = 256;
 
 impl Registry {
     /// The typing pass for a tree read from XML (or built by hand): sets
-    /// `in_array` on every element whose definition allows more than one
-    /// and `value_kind` on every boolean and numeric primitive, using the
+    /// `in_array` on every element whose definition allows more than one,
+    /// `primitive` on every element of a FHIR primitive type (with or
+    /// without a value) and `value_kind` on every boolean and numeric
+    /// primitive, using the
     /// StructureDefinitions of the resource types (core or loaded). Elements
     /// without a definition are left as they are.
     ///
@@ -200,7 +203,11 @@ impl Registry {
                 self.walk(child, index, &child_path, cache, depth + 1);
                 continue;
             }
-            if child.value.is_some() || code.starts_with(|c: char| c.is_ascii_lowercase()) {
+            // FHIR primitive type names start in lower case (`string`,
+            // `dateTime`, `xhtml`), complex types in upper case.
+            let primitive = code.starts_with(|c: char| c.is_ascii_lowercase());
+            child.primitive |= primitive;
+            if child.value.is_some() || primitive {
                 child.value_kind = kind_of(&code);
             }
             if !child.children.is_empty() {
@@ -367,5 +374,42 @@ mod tests {
         assert!(inner.children[1].in_array);
         assert!(!item.children[2].in_array);
         assert_eq!(item.children[2].value_kind, ValueKind::String);
+    }
+
+    /// XML -> element tree -> typing pass -> FHIR JSON.
+    fn xml_to_json(xml: &str) -> serde_json::Value {
+        let r = Registry::builder().build().unwrap();
+        let mut doc = fhirreg_element::xml::parse(xml.as_bytes(), &Default::default()).unwrap();
+        r.annotate_types(&mut doc.root);
+        serde_json::from_str(&fhirreg_element::json::write(&doc.root, false)).unwrap()
+    }
+
+    #[test]
+    fn value_less_primitives_are_written_as_underscore_properties() {
+        let json = xml_to_json(
+            r#"<Patient xmlns="http://hl7.org/fhir">
+  <active id="a1"/>
+  <name>
+    <given><extension url="http://example.org/g"><valueCode value="x"/></extension></given>
+    <given value="B"/>
+  </name>
+  <birthDate><extension url="http://example.org/e"><valueString value="x"/></extension></birthDate>
+  <deceasedBoolean value="false"/>
+  <maritalStatus><extension url="http://example.org/m"><valueInteger value="1"/></extension></maritalStatus>
+</Patient>"#,
+        );
+        let expected = serde_json::json!({
+            "resourceType": "Patient",
+            "_active": {"id": "a1"},
+            "name": [{
+                "given": [null, "B"],
+                "_given": [{"extension": [{"url": "http://example.org/g", "valueCode": "x"}]}, null]
+            }],
+            "_birthDate": {"extension": [{"url": "http://example.org/e", "valueString": "x"}]},
+            "deceasedBoolean": false,
+            // A complex type with only an extension stays an object.
+            "maritalStatus": {"extension": [{"url": "http://example.org/m", "valueInteger": 1}]}
+        });
+        assert_eq!(json, expected);
     }
 }
