@@ -27,6 +27,7 @@
 mod plan;
 mod primitive;
 mod questionnaire;
+mod slicing;
 mod xhtml;
 
 use fhirreg_element::{Element, Issue, IssueType, Severity, ValueKind};
@@ -127,6 +128,7 @@ impl Validator {
             json: looks_like_json(root),
             path: String::new(),
             contained_ids: Vec::new(),
+            contained_types: Vec::new(),
             element_ids: Vec::new(),
             profile_mode: false,
         };
@@ -309,6 +311,8 @@ struct Walk<'v> {
     path: String,
     /// Ids of the contained resources of the enclosing resources.
     contained_ids: Vec<HashSet<String>>,
+    /// Resource types of the contained resources by id, per enclosing resource.
+    contained_types: Vec<HashMap<String, String>>,
     /// Element ids seen in each enclosing resource (must be unique).
     element_ids: Vec<HashSet<String>>,
     /// Validating against a profile: only the profile's own constraints
@@ -361,6 +365,11 @@ impl Walk<'_> {
             .filter_map(|c| c.child_value("id").map(str::to_string))
             .collect();
         self.contained_ids.push(ids);
+        self.contained_types.push(
+            node.children_named("contained")
+                .filter_map(|c| Some((c.child_value("id")?.to_string(), c.resource_type.clone()?)))
+                .collect(),
+        );
         self.element_ids.push(HashSet::new());
         if let Some(id) = node.child("id") {
             if let Some(v) = id.value.as_deref() {
@@ -410,6 +419,7 @@ impl Walk<'_> {
         }
         self.canonical_url(node, &plan, top);
         self.contained_ids.pop();
+        self.contained_types.pop();
         self.element_ids.pop();
     }
 
@@ -495,6 +505,8 @@ impl Walk<'_> {
                 }
             }
         }
+        // Instances of sliced elements, for the slice pass (profiles).
+        let mut sliced: Vec<(usize, &Element, String)> = Vec::new();
         for child in &node.children {
             // Element ids are unique within a resource (ElementDefinition
             // ids are paths, repeated between snapshot and differential).
@@ -547,7 +559,32 @@ impl Walk<'_> {
                 self.array_form(node, def, child);
             }
             self.element(child, plan, ci, ti);
+            if self.profile_mode && !def.slices.is_empty() {
+                sliced.push((ci, child, self.path[len..].to_string()));
+            }
             self.path.truncate(len);
+        }
+        let mut done: Vec<usize> = Vec::new();
+        for &(ci, _, _) in &sliced {
+            if done.contains(&ci) {
+                continue;
+            }
+            done.push(ci);
+            let items: Vec<(&Element, &str)> = sliced
+                .iter()
+                .filter(|(c, _, _)| *c == ci)
+                .map(|(_, e, p)| (*e, p.as_str()))
+                .collect();
+            self.slices(node, plan, ci, &items);
+        }
+        if self.profile_mode {
+            // Required slices of elements that are absent.
+            for &ci in &parent.children {
+                let def = &plan.elements[ci];
+                if !def.slices.is_empty() && !done.contains(&ci) {
+                    self.slices(node, plan, ci, &[]);
+                }
+            }
         }
         for (slot, &ci) in parent.children.iter().enumerate() {
             let def = &plan.elements[ci];
@@ -555,7 +592,7 @@ impl Walk<'_> {
             if n < def.min {
                 let msg = format!(
                     "{}: minimum required = {}, but only found {} (from {})",
-                    def.path,
+                    def.id,
                     def.min,
                     n,
                     plan.versioned_url()
@@ -571,7 +608,7 @@ impl Walk<'_> {
                 if n > max {
                     let msg = format!(
                         "{}: max allowed = {}, but found {} (from {})",
-                        def.path,
+                        def.id,
                         max,
                         n,
                         plan.versioned_url()
@@ -1435,6 +1472,36 @@ fn upper_first(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
         None => String::new(),
+    }
+}
+
+/// A choice suffix as a type code: `Quantity`, `string`, `dateTime`.
+fn lower_first_if_primitive(suffix: &str) -> String {
+    const PRIMITIVES: &[&str] = &[
+        "Boolean",
+        "Integer",
+        "String",
+        "Decimal",
+        "Uri",
+        "Url",
+        "Canonical",
+        "Base64Binary",
+        "Instant",
+        "Date",
+        "DateTime",
+        "Time",
+        "Code",
+        "Oid",
+        "Id",
+        "Markdown",
+        "UnsignedInt",
+        "PositiveInt",
+        "Uuid",
+    ];
+    if PRIMITIVES.contains(&suffix) {
+        lower_first(suffix)
+    } else {
+        suffix.to_string()
     }
 }
 

@@ -18,14 +18,57 @@ pub(crate) struct TypeRef {
     pub suffix: String,
     /// `type.profile` canonicals.
     pub profiles: Vec<String>,
+    /// The element of the profile the type points at
+    /// (elementdefinition-profile-element extension), if any.
+    pub profile_element: Option<String>,
     /// Resource type names allowed as reference targets (from
     /// `type.targetProfile`); empty means any.
     pub targets: Vec<String>,
 }
 
+/// `ElementDefinition.slicing`.
+#[derive(Debug, Clone)]
+pub(crate) struct Slicing {
+    /// (type, path) of each discriminator.
+    pub discriminators: Vec<(String, String)>,
+    /// `rules = closed`.
+    pub closed: bool,
+}
+
+fn slicing_of(ed: &Value) -> Option<Slicing> {
+    let s = ed.get("slicing")?;
+    let discriminators = s
+        .get("discriminator")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|d| {
+                    Some((
+                        str_of(d, "type")?.to_string(),
+                        str_of(d, "path")?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Slicing {
+        discriminators,
+        closed: str_of(s, "rules") == Some("closed"),
+    })
+}
+
 /// A compiled ElementDefinition.
 #[derive(Debug, Clone)]
 pub(crate) struct ElemDef {
+    /// The element id, e.g. `Observation.category:VSCat` (the path when the
+    /// definition has no id).
+    pub id: String,
+    /// `sliceName`, for a slice.
+    pub slice_name: Option<String>,
+    /// `slicing`, for a sliced element.
+    pub slicing: Option<Slicing>,
+    /// The slices of this element (not among any element's children).
+    pub slices: Vec<usize>,
     /// The full path, e.g. `Observation.value[x]`.
     pub path: String,
     /// The last path segment without `[x]`.
@@ -72,6 +115,15 @@ fn binding_of(ed: &Value) -> Option<Binding> {
 }
 
 impl ElemDef {
+    /// The last path segment as written (`value[x]` for choices).
+    pub fn name_in_path(&self) -> String {
+        if self.choice {
+            format!("{}[x]", self.name)
+        } else {
+            self.name.clone()
+        }
+    }
+
     fn from_json(path: &str, ed: &Value) -> ElemDef {
         let last = path.rsplit('.').next().unwrap_or(path);
         let (name, choice) = match last.strip_suffix("[x]") {
@@ -88,7 +140,17 @@ impl ElemDef {
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(type_ref).collect())
             .unwrap_or_default();
+        let slice_name = str_of(ed, "sliceName").map(String::from);
+        let id = match (str_of(ed, "id"), &slice_name) {
+            (Some(id), _) => id.to_string(),
+            (None, Some(sn)) => format!("{path}:{sn}"),
+            (None, None) => path.to_string(),
+        };
         ElemDef {
+            id,
+            slice_name,
+            slicing: slicing_of(ed),
+            slices: Vec::new(),
             path: path.to_string(),
             name,
             choice,
@@ -147,6 +209,9 @@ impl ElemDef {
         }
         if let Some(v) = first_with_prefix(ed, "maxValue") {
             self.max_value = Some(v);
+        }
+        if let Some(sl) = slicing_of(ed) {
+            self.slicing = Some(sl);
         }
     }
 
@@ -245,9 +310,23 @@ fn type_ref(t: &Value) -> Option<TypeRef> {
     } else {
         Vec::new()
     };
+    let profile_element = t
+        .get("_profile")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("extension").and_then(Value::as_array))
+        .flatten()
+        .find(|e| {
+            str_of(e, "url")
+                == Some("http://hl7.org/fhir/StructureDefinition/elementdefinition-profile-element")
+        })
+        .and_then(|e| str_of(e, "valueString"))
+        .map(String::from);
     Some(TypeRef {
         code,
         suffix,
+        profile_element,
         profiles: list("profile"),
         targets,
     })
@@ -276,35 +355,53 @@ impl Plan {
         let mut by_path: HashMap<String, usize> = HashMap::new();
         let mut by_name = HashMap::new();
         let mut pending_refs: Vec<(usize, String)> = Vec::new();
+        let mut by_id: HashMap<String, usize> = HashMap::new();
         for ed in elems {
-            // Slices are for profile validation (not handled yet): the
-            // structure is given by the unsliced elements.
-            if ed.get("sliceName").is_some() {
-                continue;
-            }
             let Some(path) = str_of(ed, "path") else {
                 continue;
             };
-            if let Some(id) = str_of(ed, "id") {
-                if id.contains(':') {
-                    continue; // inside a slice
-                }
-            }
             let idx = elements.len();
+            let def = ElemDef::from_json(path, ed);
+            if def.id.ends_with(":@default") {
+                continue;
+            }
+            let name = def.name.clone();
+            let id = def.id.clone();
+            let slice = def.slice_name.is_some();
             if let Some(cr) = str_of(ed, "contentReference") {
                 let target = cr.split('#').nth(1).unwrap_or(cr).to_string();
                 pending_refs.push((idx, target));
             }
-            let def = ElemDef::from_json(path, ed);
-            let name = def.name.clone();
-            elements.push(def);
-            if let Some((parent, _)) = path.rsplit_once('.') {
-                if let Some(&p) = by_path.get(parent) {
-                    elements[p].children.push(idx);
-                    by_name.insert((p, name), idx);
-                }
+            // Attach: a slice to its sliced element, others to their parent.
+            let attach = if slice {
+                id.rsplit_once(':')
+                    .and_then(|(base, _)| by_id.get(base).copied())
+                    .map(|b| (b, true))
+            } else {
+                id.rsplit_once('.')
+                    .and_then(|(parent, _)| by_id.get(parent).copied())
+                    .or_else(|| {
+                        path.rsplit_once('.')
+                            .and_then(|(parent, _)| by_path.get(parent).copied())
+                    })
+                    .map(|p| (p, false))
+            };
+            if idx > 0 && attach.is_none() {
+                continue; // orphan (a slice of something unknown)
             }
-            by_path.entry(path.to_string()).or_insert(idx);
+            elements.push(def);
+            match attach {
+                Some((b, true)) => elements[b].slices.push(idx),
+                Some((p, false)) => {
+                    elements[p].children.push(idx);
+                    by_name.entry((p, name)).or_insert(idx);
+                }
+                None => {}
+            }
+            by_id.insert(id, idx);
+            if !slice && !path.contains(':') {
+                by_path.entry(path.to_string()).or_insert(idx);
+            }
         }
         for (idx, target) in pending_refs {
             // contentReference targets are ids (`Questionnaire.item`), which
@@ -359,33 +456,40 @@ impl Plan {
         plan.url = str_of(sd, "url").unwrap_or_default().to_string();
         plan.version = str_of(sd, "version").unwrap_or_default().to_string();
         for ed in diff {
-            if ed.get("sliceName").is_some() || str_of(ed, "id").is_some_and(|i| i.contains(':')) {
-                continue;
-            }
             let Some(path) = str_of(ed, "path") else {
                 continue;
             };
-            if let Some(idx) = plan.locate(path, type_plan) {
+            let id = match (str_of(ed, "id"), str_of(ed, "sliceName")) {
+                (Some(id), _) => id.to_string(),
+                (None, Some(sn)) => format!("{path}:{sn}"),
+                (None, None) => path.to_string(),
+            };
+            if id.contains("@default") {
+                continue;
+            }
+            if let Some(idx) = plan.locate(&id, type_plan) {
                 plan.elements[idx].constrain(ed);
             }
         }
         Some(plan)
     }
 
-    /// Find (expanding datatypes as needed) the element of a path.
-    fn locate(
-        &mut self,
-        path: &str,
-        type_plan: &dyn Fn(&str) -> Option<Arc<Plan>>,
-    ) -> Option<usize> {
-        let mut segs = path.split('.');
+    /// Find (expanding datatypes as needed, creating slices named in the
+    /// id) the element of an id (`Observation.component:sys.code`).
+    fn locate(&mut self, id: &str, type_plan: &dyn Fn(&str) -> Option<Arc<Plan>>) -> Option<usize> {
+        let mut segs = id.split('.');
         let root = segs.next()?;
         if self.elements.first()?.path != root {
             return None;
         }
         let mut cur = 0usize;
         for seg in segs {
-            let seg = seg.strip_suffix("[x]").unwrap_or(seg);
+            self.materialize(cur);
+            let (name, slice) = match seg.split_once(':') {
+                Some((n, s)) => (n, Some(s)),
+                None => (seg, None),
+            };
+            let name = name.strip_suffix("[x]").unwrap_or(name);
             let content = self.content_of(cur);
             if self.elements[content].children.is_empty() {
                 let def = &self.elements[content];
@@ -396,15 +500,59 @@ impl Plan {
                 self.expand(content, &tp);
             }
             let content = self.content_of(cur);
-            cur = match self.find_child(content, seg) {
+            let child = match self.find_child(content, name) {
                 Some((c, _)) => c,
-                None => {
-                    let c = *self.by_name.get(&(content, seg.to_string()))?;
-                    c
-                }
+                None => *self.by_name.get(&(content, name.to_string()))?,
+            };
+            cur = match slice {
+                None => child,
+                Some(sn) => self.slice_of(child, sn, cur),
             };
         }
         Some(cur)
+    }
+
+    /// Give a recursive element (contentReference) its own copy of the
+    /// target's children, so that a profile can constrain them here only.
+    fn materialize(&mut self, at: usize) {
+        let Some(t) = self.elements[at].content_ref else {
+            return;
+        };
+        self.elements[at].content_ref = None;
+        let kids = self.elements[t].children.clone();
+        for k in kids {
+            self.copy_within(at, k, usize::MAX, usize::MAX);
+        }
+    }
+
+    /// The slice `name` of element `base`, created (as a copy of the base
+    /// element) when the profile introduces it.
+    fn slice_of(&mut self, base: usize, name: &str, parent: usize) -> usize {
+        if let Some(&s) = self.elements[base]
+            .slices
+            .iter()
+            .find(|&&s| self.elements[s].slice_name.as_deref() == Some(name))
+        {
+            return s;
+        }
+        let mut def = self.elements[base].clone();
+        def.id = format!(
+            "{}.{}:{name}",
+            self.elements[parent].id,
+            self.elements[base].name_in_path()
+        );
+        def.slice_name = Some(name.to_string());
+        def.slicing = None;
+        def.slices = Vec::new();
+        def.children = Vec::new();
+        let idx = self.elements.len();
+        self.elements.push(def);
+        self.elements[base].slices.push(idx);
+        let kids = self.elements[base].children.clone();
+        for k in kids {
+            self.copy_within(idx, k, usize::MAX, usize::MAX);
+        }
+        idx
     }
 
     /// Copy the subtree of element `t` to new, unattached indices; inside
@@ -424,6 +572,8 @@ impl Plan {
     fn copy_within(&mut self, parent: usize, src: usize, from: usize, to: usize) {
         let mut def = self.elements[src].clone();
         def.children = Vec::new();
+        def.slices = Vec::new();
+        def.id = format!("{}.{}", self.elements[parent].id, def.name_in_path());
         if def.content_ref == Some(from) {
             def.content_ref = Some(to);
         }
@@ -458,7 +608,9 @@ impl Plan {
             def.name.clone()
         };
         def.path = format!("{prefix}.{last}");
+        def.id = format!("{}.{last}", self.elements[parent].id);
         def.children = Vec::new();
+        def.slices = Vec::new();
         def.content_ref = None;
         let kids = tp.elements[src].children.clone();
         let path = def.path.clone();
@@ -470,6 +622,11 @@ impl Plan {
         for k in kids {
             self.copy_subtree(idx, &path, tp, k);
         }
+    }
+
+    /// The element with this id.
+    pub fn element_by_id(&self, id: &str) -> Option<usize> {
+        self.elements.iter().position(|e| e.id == id)
     }
 
     /// `url|version` as the Java validator prints it in messages.

@@ -1,0 +1,379 @@
+//! Slices of profiles: which slice an element belongs to (by the
+//! discriminators: value, pattern, type, profile, exists), slice
+//! cardinality, closed slicing, and the slice's own constraints.
+
+use crate::plan::{Plan, Slicing};
+use crate::{upper_first, Walk};
+use fhirreg_element::{Element, IssueType};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Does the element match the value (a fixed value or a pattern)?
+fn matches_value(e: &Element, v: &Value) -> bool {
+    match v {
+        Value::String(s) => e.value.as_deref() == Some(s.as_str()),
+        Value::Bool(b) => e.value.as_deref() == Some(if *b { "true" } else { "false" }),
+        Value::Number(n) => e
+            .value
+            .as_deref()
+            .is_some_and(|x| x == n.to_string() || x.parse::<f64>().ok() == n.as_f64()),
+        Value::Object(map) => map.iter().all(|(k, want)| {
+            let mut kids = e.children.iter().filter(|c| c.name == *k);
+            match want {
+                Value::Array(items) => {
+                    let kids: Vec<&Element> = kids.collect();
+                    items
+                        .iter()
+                        .all(|w| kids.iter().any(|c| matches_value(c, w)))
+                }
+                _ => kids.any(|c| matches_value(c, want)),
+            }
+        }),
+        Value::Array(items) => items.iter().all(|w| matches_value(e, w)),
+        Value::Null => true,
+    }
+}
+
+/// The elements at a discriminator path below `e`.
+fn navigate<'a>(e: &'a Element, path: &str) -> Vec<&'a Element> {
+    let mut cur = vec![e];
+    if path == "$this" {
+        return cur;
+    }
+    for seg in split_path(path) {
+        if seg == "$this" {
+            continue;
+        }
+        let mut next = Vec::new();
+        if let Some(url) = seg
+            .strip_prefix("extension('")
+            .and_then(|r| r.strip_suffix("')"))
+        {
+            for c in &cur {
+                next.extend(
+                    c.children_named("extension")
+                        .filter(|x| x.child_value("url") == Some(url)),
+                );
+            }
+        } else if let Some(t) = seg
+            .strip_prefix("ofType(")
+            .and_then(|r| r.strip_suffix(')'))
+        {
+            // keep the current nodes whose choice name ends with the type
+            next.extend(
+                cur.iter()
+                    .copied()
+                    .filter(|c| c.name.ends_with(&upper_first(t))),
+            );
+        } else if seg == "resolve()" {
+            next.extend(cur.iter().copied()); // contained/bundled resources are inline
+        } else {
+            let name = seg.strip_suffix("[x]").unwrap_or(seg);
+            for c in &cur {
+                next.extend(c.children.iter().filter(|x| {
+                    x.name == name
+                        || (x.name.starts_with(name)
+                            && x.name[name.len()..].starts_with(|ch: char| ch.is_ascii_uppercase()))
+                }));
+            }
+        }
+        cur = next;
+    }
+    cur
+}
+
+/// Split `a.extension('http://x.y/z').b` on the dots outside parentheses.
+fn split_path(path: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0;
+    let mut start = 0;
+    for (i, ch) in path.char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            '.' if depth == 0 => {
+                out.push(&path[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&path[start..]);
+    out
+}
+
+/// The definition at a discriminator path below slice `s`.
+fn def_at(plan: &Plan, s: usize, path: &str) -> Option<usize> {
+    let mut cur = s;
+    if path == "$this" {
+        return Some(cur);
+    }
+    for seg in split_path(path) {
+        if seg == "$this" || seg == "resolve()" || seg.starts_with("ofType(") {
+            continue;
+        }
+        let content = plan.content_of(cur);
+        let name = seg.strip_suffix("[x]").unwrap_or(seg);
+        cur = *plan.elements[content]
+            .children
+            .iter()
+            .find(|&&c| plan.elements[c].name == name)?;
+    }
+    Some(cur)
+}
+
+impl Walk<'_> {
+    /// The element of another profile a slice's type points at
+    /// (`type.profile` with the profile-element extension).
+    fn profile_element(&self, plan: &Plan, s: usize) -> Option<(Arc<Plan>, usize)> {
+        let t = plan.elements[s].types.first()?;
+        let id = t.profile_element.as_deref()?;
+        let other = self.v.plan(t.profiles.first()?)?;
+        let idx = other.element_by_id(id)?;
+        Some((other, idx))
+    }
+
+    /// The resource type a Reference points at (contained, relative or
+    /// RESTful absolute reference).
+    fn referenced_type(&self, reference: &Element) -> Option<String> {
+        let r = reference.child_value("reference")?;
+        if let Some(id) = r.strip_prefix('#') {
+            return self.contained_types.last()?.get(id).cloned();
+        }
+        let parts: Vec<&str> = r.split('/').collect();
+        let n = parts.len();
+        let ty = if n >= 4 && parts[n - 2] == "_history" {
+            parts.get(n - 4)?
+        } else {
+            parts.get(n.checked_sub(2)?)?
+        };
+        self.v.is_resource_type(ty).then(|| ty.to_string())
+    }
+
+    /// Run `f` and report whether it found no errors, discarding its issues.
+    fn sandbox(&mut self, f: impl FnOnce(&mut Self)) -> bool {
+        let saved = std::mem::take(&mut self.issues);
+        f(self);
+        let ok = !self.issues.iter().any(|i| i.severity.is_error());
+        self.issues = saved;
+        ok
+    }
+
+    fn slice_type_index(plan: &Plan, s: usize, item: &Element) -> Option<usize> {
+        let def = &plan.elements[s];
+        if !def.choice {
+            return None;
+        }
+        let suffix = item.name.get(def.name.len()..)?;
+        def.types.iter().position(|t| t.suffix == suffix)
+    }
+
+    /// Does `item` belong to slice `s`?
+    fn slice_matches(
+        &mut self,
+        item: &Element,
+        plan: &Arc<Plan>,
+        s: usize,
+        slicing: Option<&Slicing>,
+    ) -> bool {
+        let discriminators = slicing
+            .map(|sl| sl.discriminators.clone())
+            .unwrap_or_default();
+        if discriminators.is_empty() {
+            let ti = Self::slice_type_index(plan, s, item);
+            return self.sandbox(|w| w.element(item, plan, s, ti));
+        }
+        for (kind, path) in &discriminators {
+            let ok = match kind.as_str() {
+                "value" | "pattern" => {
+                    let d = def_at(plan, s, path);
+                    let expected = d.and_then(|d| {
+                        let e = &plan.elements[d];
+                        e.fixed.clone().or_else(|| e.pattern.clone())
+                    });
+                    let expected = expected.or_else(|| {
+                        let (other, idx) = self.profile_element(plan, s)?;
+                        let d = def_at(&other, idx, path)?;
+                        let e = &other.elements[d];
+                        e.fixed.clone().or_else(|| e.pattern.clone())
+                    });
+                    let expected = expected.or_else(|| {
+                        // Extension slices: the url is the extension's profile.
+                        let sd = &plan.elements[s];
+                        (path == "url")
+                            .then(|| sd.types.first().and_then(|t| t.profiles.first()))
+                            .flatten()
+                            .map(|p| Value::String(p.clone()))
+                    });
+                    match expected {
+                        Some(v) => navigate(item, path).iter().any(|e| matches_value(e, &v)),
+                        None => {
+                            // No fixed value or pattern: the slice's own
+                            // constraints decide (e.g. a required binding).
+                            let ti = Self::slice_type_index(plan, s, item);
+                            self.sandbox(|w| w.element(item, plan, s, ti))
+                        }
+                    }
+                }
+                "type" => {
+                    let d = def_at(plan, s, path);
+                    let resolve = path.ends_with("resolve()");
+                    let want: Vec<String> = d
+                        .map(|d| {
+                            let types = &plan.elements[d].types;
+                            if resolve {
+                                types.iter().flat_map(|t| t.targets.clone()).collect()
+                            } else {
+                                types.iter().map(|t| t.code.clone()).collect()
+                            }
+                        })
+                        .unwrap_or_default();
+                    let prefix = d.map(|d| plan.elements[d].name.clone()).unwrap_or_default();
+                    let found = navigate(item, path);
+                    want.is_empty()
+                        || found.iter().any(|e| {
+                            let ty = if resolve {
+                                self.referenced_type(e)
+                            } else {
+                                e.resource_type.clone().or_else(|| {
+                                    e.name
+                                        .strip_prefix(prefix.as_str())
+                                        .filter(|x| !x.is_empty())
+                                        .map(crate::lower_first_if_primitive)
+                                })
+                            };
+                            ty.is_some_and(|t| want.contains(&t))
+                        })
+                }
+                "profile" => {
+                    let profiles: Vec<String> = def_at(plan, s, path)
+                        .and_then(|d| plan.elements[d].types.first())
+                        .map(|t| t.profiles.clone())
+                        .unwrap_or_default();
+                    let found = navigate(item, path);
+                    profiles.is_empty()
+                        || found.iter().any(|e| {
+                            profiles.iter().any(|p| match self.v.plan(p) {
+                                Some(pp) => {
+                                    let rt = e.resource_type.as_deref().unwrap_or("");
+                                    (rt.is_empty() || pp.type_name == rt)
+                                        && self.sandbox(|w| {
+                                            let was = w.profile_mode;
+                                            w.profile_mode = true;
+                                            w.children(e, &pp, 0);
+                                            w.profile_mode = was;
+                                        })
+                                }
+                                None => false,
+                            })
+                        })
+                }
+                "exists" => {
+                    let present = !navigate(item, path).is_empty();
+                    match def_at(plan, s, path).map(|d| &plan.elements[d]) {
+                        Some(d) if d.max == Some(0) => !present,
+                        Some(d) if d.min > 0 => present,
+                        _ => true,
+                    }
+                }
+                _ => true,
+            };
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Assign the instances of sliced element `base` to its slices and
+    /// check them. `items` are the instances with their path suffixes.
+    pub(crate) fn slices(
+        &mut self,
+        node: &Element,
+        plan: &Arc<Plan>,
+        base: usize,
+        items: &[(&Element, &str)],
+    ) {
+        let def = &plan.elements[base];
+        let slicing = def.slicing.clone();
+        let slices = def.slices.clone();
+        let mut counts = vec![0u32; slices.len()];
+        for (item, suffix) in items {
+            let mut matched = None;
+            for (k, &s) in slices.iter().enumerate() {
+                if self.slice_matches(item, plan, s, slicing.as_ref()) {
+                    matched = Some(k);
+                    break;
+                }
+            }
+            let len = self.path.len();
+            self.path.push_str(suffix);
+            match matched {
+                Some(k) => {
+                    counts[k] += 1;
+                    let ti = Self::slice_type_index(plan, slices[k], item);
+                    self.element(item, plan, slices[k], ti);
+                    if let Some((other, idx)) = self.profile_element(plan, slices[k]) {
+                        self.element(item, &other, idx, ti);
+                    }
+                }
+                None => {
+                    if slicing.as_ref().is_some_and(|s| s.closed) {
+                        let msg = format!(
+                            "This element does not match any known slice defined in the profile {} and slicing is CLOSED",
+                            plan.versioned_url()
+                        );
+                        self.error(
+                            IssueType::Structure,
+                            "Validation_VAL_Profile_NotSlice",
+                            msg,
+                            item,
+                        );
+                    }
+                }
+            }
+            self.path.truncate(len);
+        }
+        for (k, &s) in slices.iter().enumerate() {
+            let sd = &plan.elements[s];
+            let n = counts[k];
+            if n < sd.min {
+                let msg = if n == 0 {
+                    format!(
+                        "Slice '{}': a matching slice is required, but not found (from {})",
+                        sd.id,
+                        plan.versioned_url()
+                    )
+                } else {
+                    format!(
+                        "{}: minimum required = {}, but only found {n} (from {})",
+                        sd.id,
+                        sd.min,
+                        plan.versioned_url()
+                    )
+                };
+                self.error(
+                    IssueType::Structure,
+                    "Validation_VAL_Profile_Minimum_SLICE",
+                    msg,
+                    node,
+                );
+            }
+            if let Some(max) = sd.max {
+                if n > max {
+                    let msg = format!(
+                        "{}: max allowed = {max}, but found {n} (from {})",
+                        sd.id,
+                        plan.versioned_url()
+                    );
+                    self.error(
+                        IssueType::Structure,
+                        "Validation_VAL_Profile_Maximum",
+                        msg,
+                        node,
+                    );
+                }
+            }
+        }
+    }
+}
