@@ -133,8 +133,14 @@ impl RegistryBuilder {
     /// Add a file (`.json`, `.xml`, or a package `.tgz`, recognised by
     /// content) or a folder: a package folder (holding `package.json`, or
     /// `package/package.json`) is loaded as a package, any other folder
-    /// loads every `.json`/`.xml` file directly in it (files that are JSON
-    /// but not FHIR resources are skipped).
+    /// loads every `.json`/`.xml` file directly in it (files that are not
+    /// FHIR resources are skipped).
+    ///
+    /// A package (.tgz or folder) contributes the `.json` and `.xml` files
+    /// directly in `package/` (not its subfolders: examples, `other/`,
+    /// `xml/`); with an `.index.json`, only the `.json` files it lists. An
+    /// `.xml` file beside a `.json` file of the same name is skipped (the
+    /// same resource in both formats).
     pub fn add_path(mut self, path: impl AsRef<Path>) -> Self {
         self.sources.push(Source::Path(path.as_ref().to_path_buf()));
         self
@@ -305,11 +311,7 @@ impl Loader<'_> {
         let origin = Origin::Loaded(Arc::from(name));
         match fhirreg_element::Format::sniff(bytes) {
             Some(fhirreg_element::Format::Json) => self.json(name, "", bytes, strict, &origin),
-            Some(fhirreg_element::Format::Xml) => {
-                let value =
-                    xml_to_json(bytes, self.typer()).map_err(|m| RegistryError::load(name, m))?;
-                self.value(name, "", value, &origin)
-            }
+            Some(fhirreg_element::Format::Xml) => self.xml(name, "", bytes, strict, &origin),
             None if !strict => Ok(()),
             None => Err(RegistryError::load(
                 name,
@@ -354,6 +356,39 @@ impl Loader<'_> {
         };
         self.out.push((summary, Data::Json(bytes.into())));
         Ok(())
+    }
+
+    /// One XML document, read through the element tree and the typing
+    /// pass; `member` names it inside a package ("" otherwise). Not
+    /// `strict`: a document whose root is not a resource in the FHIR
+    /// namespace is skipped.
+    fn xml(
+        &mut self,
+        name: &str,
+        member: &str,
+        bytes: &[u8],
+        strict: bool,
+        origin: &Origin,
+    ) -> Result<(), RegistryError> {
+        let at = |m: String| match member {
+            "" => RegistryError::load(name, m),
+            _ => RegistryError::load(name, format!("{member}: {m}")),
+        };
+        let mut doc = fhirreg_element::xml::parse(bytes, &fhirreg_element::ParseOptions::default())
+            .map_err(|e| at(format!("invalid XML: {e}")))?;
+        let not_fhir = doc.root.resource_type.is_none()
+            || doc
+                .issues
+                .iter()
+                .any(|i| i.message_id == "XML_WRONG_NAMESPACE");
+        if !strict && not_fhir {
+            return Ok(());
+        }
+        self.typer().annotate_types(&mut doc.root);
+        let text = fhirreg_element::json::write(&doc.root, false);
+        let value = serde_json::from_str(&text)
+            .map_err(|e| at(format!("XML resource could not be converted to JSON: {e}")))?;
+        self.value(name, member, value, origin)
     }
 
     /// A parsed resource; a Bundle contributes its entries' resources.
@@ -460,11 +495,15 @@ impl Loader<'_> {
             Ok(bytes) => index_files(&bytes),
             Err(_) => None,
         };
+        let present: Vec<String> = list_dir(dir)?
+            .into_iter()
+            .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_owned))
+            .collect();
+        let xml_files = package_xml_files(present.iter().map(String::as_str));
         let files: Vec<String> = match listed {
             Some(files) => files,
-            None => list_dir(dir)?
+            None => present
                 .into_iter()
-                .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_owned))
                 .filter(|n| is_package_resource_file(n))
                 .collect(),
         };
@@ -476,12 +515,18 @@ impl Loader<'_> {
                 .map_err(|e| RegistryError::load(display(&path), e.to_string()))?;
             self.json(source, &file, &bytes, false, &origin)?;
         }
+        for file in xml_files {
+            let path = dir.join(&file);
+            let bytes = std::fs::read(&path)
+                .map_err(|e| RegistryError::load(display(&path), e.to_string()))?;
+            self.xml(source, &file, &bytes, false, &origin)?;
+        }
         info.resources = self.out.len() - before;
         self.finish_package(info)
     }
 
     fn tgz(&mut self, name: &str, bytes: &[u8]) -> Result<(), RegistryError> {
-        let files = read_package_json_files(bytes, self.builder.max_package_size)
+        let files = read_package_files(bytes, self.builder.max_package_size)
             .map_err(|m| RegistryError::load(name, m))?;
         let manifest = files
             .iter()
@@ -501,6 +546,9 @@ impl Loader<'_> {
             .map(|v| v.into_iter().collect());
         let origin = Origin::Loaded(Arc::from(info.id().as_str()));
         let before = self.out.len();
+        let xml_files: HashSet<String> = package_xml_files(files.iter().map(|(n, _)| n.as_str()))
+            .into_iter()
+            .collect();
         for (file, data) in &files {
             let wanted = match &listed {
                 Some(set) => set.contains(file),
@@ -508,6 +556,8 @@ impl Loader<'_> {
             };
             if wanted {
                 self.json(name, &format!("package/{file}"), data, false, &origin)?;
+            } else if xml_files.contains(file) {
+                self.xml(name, &format!("package/{file}"), data, false, &origin)?;
             }
         }
         info.resources = self.out.len() - before;
@@ -568,6 +618,24 @@ fn is_terminology_package(name: &str) -> bool {
 /// A top-level package file that may hold a resource.
 fn is_package_resource_file(name: &str) -> bool {
     name.ends_with(".json") && name != "package.json" && !name.starts_with('.')
+}
+
+/// The `.xml` files among the top-level files of a package that may hold a
+/// resource: not hidden, and without a `.json` file of the same stem (a
+/// package publishing both formats holds each resource once).
+fn package_xml_files<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Vec<String> {
+    let json: HashSet<&str> = names
+        .clone()
+        .filter_map(|n| n.strip_suffix(".json"))
+        .collect();
+    names
+        .filter(|n| !n.starts_with('.'))
+        .filter(|n| {
+            n.strip_suffix(".xml")
+                .is_some_and(|stem| !json.contains(stem))
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, RegistryError> {
@@ -697,26 +765,16 @@ pub(crate) fn read_tgz(
     Ok(files)
 }
 
-/// The `.json` files directly in `package/`, as (file name, bytes).
-fn read_package_json_files(bytes: &[u8], max: u64) -> Result<Vec<(String, Vec<u8>)>, String> {
+/// The `.json` and `.xml` files directly in `package/`, as (file name,
+/// bytes).
+fn read_package_files(bytes: &[u8], max: u64) -> Result<Vec<(String, Vec<u8>)>, String> {
     let files = read_tgz(
         bytes,
         max,
-        |parts| matches!(parts, [top, file] if top == "package" && file.ends_with(".json")),
+        |parts| matches!(parts, [top, file] if top == "package" && (file.ends_with(".json") || file.ends_with(".xml"))),
     )?;
     Ok(files
         .into_iter()
         .filter_map(|(mut parts, data)| Some((parts.pop()?, data)))
         .collect())
-}
-
-/// Turn an XML resource into FHIR JSON through the element tree, typed
-/// with the definitions of `typer` (arrays, numbers, booleans).
-fn xml_to_json(bytes: &[u8], typer: &Registry) -> Result<Value, String> {
-    let mut doc = fhirreg_element::xml::parse(bytes, &fhirreg_element::ParseOptions::default())
-        .map_err(|e| format!("invalid XML: {e}"))?;
-    typer.annotate_types(&mut doc.root);
-    let text = fhirreg_element::json::write(&doc.root, false);
-    serde_json::from_str(&text)
-        .map_err(|e| format!("XML resource could not be converted to JSON: {e}"))
 }

@@ -844,3 +844,93 @@ fn naming_systems_by_unique_id() {
     );
     assert!(r.naming_system("urn:oid:9.9").is_none());
 }
+
+#[test]
+fn package_xml_resources() {
+    let cs = br#"<?xml version="1.0" encoding="UTF-8"?>
+<CodeSystem xmlns="http://hl7.org/fhir">
+  <id value="x"/>
+  <url value="http://example.org/CodeSystem/x"/>
+  <version value="1.0.0"/>
+  <status value="active"/>
+  <caseSensitive value="true"/>
+  <content value="complete"/>
+  <count value="2"/>
+  <concept><code value="a"/><display><extension url="http://example.org/t"><valueString value="A"/></extension></display></concept>
+  <concept><code value="b"/></concept>
+</CodeSystem>"#;
+    // Same stem as a .json file: the package holds the resource once.
+    let vs_xml = br#"<ValueSet xmlns="http://hl7.org/fhir"><url value="http://example.org/vs"/><version value="9.0.0"/><status value="active"/></ValueSet>"#;
+    let sub = br#"<ValueSet xmlns="http://hl7.org/fhir"><url value="http://example.org/sub"/><status value="active"/></ValueSet>"#;
+    let vs_json = vs("http://example.org/vs", "1.2.3", "v");
+    let members: Vec<(&str, &[u8])> = vec![
+        ("package/package.json", MANIFEST),
+        ("package/CodeSystem-x.xml", cs),
+        ("package/ValueSet-v.json", vs_json.as_bytes()),
+        ("package/ValueSet-v.xml", vs_xml),
+        ("package/xml/ValueSet-sub.xml", sub),
+        ("package/.hidden.xml", b"<broken"),
+        ("package/notes.xml", b"<notes>not a resource</notes>"),
+    ];
+    let check = |r: &Registry| {
+        let cs = r.resolve("http://example.org/CodeSystem/x|1").unwrap();
+        assert_eq!(cs.json["caseSensitive"], serde_json::json!(true));
+        assert_eq!(cs.json["count"], serde_json::json!(2));
+        assert_eq!(cs.json["concept"][1]["code"], "b");
+        assert_eq!(
+            cs.json["concept"][0]["_display"]["extension"][0]["valueString"],
+            "A"
+        );
+        assert_eq!(
+            r.resolve_summary("http://example.org/CodeSystem/x")
+                .unwrap()
+                .origin(),
+            &Origin::Loaded("example.fhir.test#1.2.3".into())
+        );
+        let versions: Vec<_> = r
+            .versions_of("http://example.org/vs")
+            .filter_map(|s| s.version())
+            .collect();
+        assert_eq!(versions, ["1.2.3"]);
+        assert!(r.resolve("http://example.org/sub").is_none());
+        assert_eq!(r.packages()[0].resources, 2);
+    };
+    let r = Registry::builder()
+        .add_bytes("xml.tgz", &tgz(&members))
+        .build()
+        .unwrap();
+    check(&r);
+
+    // An .index.json lists JSON files only: the XML ones are still loaded.
+    let index = br#"{"index-version":1,"files":[{"filename":"ValueSet-v.json","resourceType":"ValueSet"}]}"#;
+    let mut indexed = members.clone();
+    indexed.push(("package/.index.json", index));
+    let r = Registry::builder()
+        .add_bytes("xml.tgz", &tgz(&indexed))
+        .build()
+        .unwrap();
+    check(&r);
+
+    // The same as a package folder.
+    let dir = temp_dir("xml-package");
+    for (path, data) in &members {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, data).unwrap();
+    }
+    let r = Registry::builder().add_path(&dir).build().unwrap();
+    check(&r);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // A malformed XML resource is an error naming the package and file.
+    let mut bad = members.clone();
+    bad.push((
+        "package/ValueSet-bad.xml",
+        b"<ValueSet xmlns=\"http://hl7.org/fhir\"><url value=\"x\">",
+    ));
+    let e = load_error("bad.tgz", &tgz(&bad));
+    assert!(
+        e.starts_with("bad.tgz: package/ValueSet-bad.xml: invalid XML"),
+        "{e}"
+    );
+}
