@@ -82,9 +82,10 @@ pub fn resolve(registry: &Registry, canonical: &str) -> Result<bool, String> {
         eprintln!("{canonical}: not found");
         return Ok(false);
     };
-    let origin = match summary.origin() {
-        fhirreg::registry::Origin::Core => "embedded FHIR R4 core".to_string(),
-        fhirreg::registry::Origin::Loaded(from) => from.to_string(),
+    let origin = match (summary.embedded_package(), summary.origin()) {
+        (Some(package), _) => format!("embedded {package}"),
+        (None, fhirreg::registry::Origin::Loaded(from)) => from.to_string(),
+        (None, fhirreg::registry::Origin::Core) => "embedded definitions".to_string(),
     };
     eprintln!(
         "{} {} (from {origin})",
