@@ -833,6 +833,7 @@ impl Walk<'_> {
             "Reference" => self.reference(node, t),
             "Coding" => self.coding(node),
             "Identifier" => self.identifier(node),
+            "Attachment" => self.attachment(node),
             _ => {}
         }
         if let Some(b) = &def.binding {
@@ -1040,6 +1041,33 @@ impl Walk<'_> {
         self.path.truncate(len);
     }
 
+    /// A stated Attachment.size matches the decoded data.
+    fn attachment(&mut self, node: &Element) {
+        let (Some(data), Some(size)) = (node.child_value("data"), node.child_value("size")) else {
+            return;
+        };
+        let Ok(stated) = size.parse::<u64>() else {
+            return;
+        };
+        let clean: Vec<u8> = data.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        if clean.len() % 4 != 0 {
+            return; // not valid base64: reported on Attachment.data
+        }
+        let pad = clean.iter().rev().take_while(|&&b| b == b'=').count();
+        let actual = (clean.len() / 4 * 3).saturating_sub(pad) as u64;
+        if actual != stated {
+            let msg = format!(
+                "Stated Attachment Size {stated} does not match actual attachment size {actual}"
+            );
+            self.error(
+                IssueType::Structure,
+                "TYPE_SPECIFIC_CHECKS_DT_ATT_SIZE_CORRECT",
+                msg,
+                node,
+            );
+        }
+    }
+
     fn identifier(&mut self, node: &Element) {
         let Some(system) = node.child_value("system") else {
             return;
@@ -1082,7 +1110,9 @@ impl Walk<'_> {
                 return;
             }
             let supplement = self.v.resolve(system).is_some_and(|r| {
-                r.resource_type == "CodeSystem" && r.str("content") == Some("supplement")
+                r.resource_type == "CodeSystem"
+                    && (r.str("content") == Some("supplement")
+                        || r.json.get("supplements").is_some())
             });
             if supplement {
                 let msg = format!(
@@ -1246,6 +1276,13 @@ impl Walk<'_> {
             );
             self.error(IssueType::Structure, "Extension_EXT_Modifier_Y", msg, node);
         }
+        // The extension's own definition: cardinality, fixed values and
+        // slices (sub-extensions) of complex extensions.
+        let was = self.profile_mode;
+        self.profile_mode = true;
+        self.children(node, &ext, 0);
+        self.profile_mode = was;
+        self.sub_extension_urls(node, &ext);
         if let Some(value) = value {
             let Some(vdef) = ext.elements.first().and_then(|root| {
                 root.children
@@ -1272,6 +1309,60 @@ impl Walk<'_> {
                 );
                 self.error(IssueType::Structure, "Extension_EXT_Type", msg, node);
             }
+        }
+    }
+
+    /// Sub-extensions (relative urls) must be slices the definition names.
+    fn sub_extension_urls(&mut self, node: &Element, ext: &Plan) {
+        let Some(root) = ext.elements.first() else {
+            return;
+        };
+        let Some(&slot) = root
+            .children
+            .iter()
+            .find(|&&c| ext.elements[c].name == "extension")
+        else {
+            return;
+        };
+        let names: Vec<&str> = ext.elements[slot]
+            .slices
+            .iter()
+            .filter_map(|&s| {
+                let sd = &ext.elements[s];
+                // the url fixed on the slice, else its name
+                ext.elements[s]
+                    .children
+                    .iter()
+                    .map(|&c| &ext.elements[c])
+                    .find(|c| c.name == "url")
+                    .and_then(|c| c.fixed.as_ref())
+                    .and_then(|f| f.as_str())
+                    .or(sd.slice_name.as_deref())
+            })
+            .collect();
+        if names.is_empty() {
+            return;
+        }
+        let len = self.path.len();
+        for (i, sub) in node.children_named("extension").enumerate() {
+            let Some(u) = sub.child_value("url") else {
+                continue;
+            };
+            if u.contains(':') || names.contains(&u) {
+                continue;
+            }
+            self.path.push_str(&format!(".extension[{i}]"));
+            let msg = format!(
+                "Sub-extension url '{u}' is not defined by the Extension {}",
+                ext.versioned_url()
+            );
+            self.error(
+                IssueType::Structure,
+                "Extension_EXT_SubExtension_Invalid",
+                msg,
+                sub,
+            );
+            self.path.truncate(len);
         }
     }
 

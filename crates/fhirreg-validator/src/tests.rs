@@ -292,6 +292,10 @@ fn r4_examples() {
             "'xml' is not a MIME type (required binding)",
         ),
         (
+            "Bundle-hla-1.json",
+            "sub-extension 'uri' where hla-genotyping-results-glstring defines 'url'",
+        ),
+        (
             "Bundle-dataelements.json",
             "identifier with system urn:ietf:rfc:3986 and a value that is no URI",
         ),
