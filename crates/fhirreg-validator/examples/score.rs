@@ -97,7 +97,13 @@ fn canonical_url(path: &Path) -> Option<String> {
     doc.root.child_value("url").map(String::from)
 }
 
-fn run(cases: &Path, file: &str, loads: &[String], profile: Option<&str>) -> Vec<Issue> {
+fn run(
+    cases: &Path,
+    file: &str,
+    loads: &[String],
+    profile: Option<&str>,
+    options: ValidatorOptions,
+) -> Vec<Issue> {
     let mut b = Registry::builder();
     for l in loads {
         b = b.add_path(cases.join(l));
@@ -109,7 +115,7 @@ fn run(cases: &Path, file: &str, loads: &[String], profile: Option<&str>) -> Vec
             Registry::builder().build().unwrap_or_default()
         }
     };
-    let validator = Validator::new(registry, ValidatorOptions::default());
+    let validator = Validator::new(registry, options);
     let Ok(bytes) = std::fs::read(cases.join(file)) else {
         return Vec::new();
     };
@@ -214,7 +220,14 @@ fn main() {
             else {
                 continue;
             };
-            let issues = run(&cases, file, &loads, url.as_deref());
+            let mut options = ValidatorOptions::default();
+            if let Some(d) = case.get("allowed-extension-domain").and_then(Value::as_str) {
+                options.extension_domains.push(d.to_string());
+            }
+            options
+                .extension_domains
+                .extend(strings(case.get("allowed-extension-domains")));
+            let issues = run(&cases, file, &loads, url.as_deref(), options);
             let got: Vec<&Issue> = issues.iter().filter(|i| i.severity.is_error()).collect();
             total += 1;
             let v_ok = got.is_empty() == want.is_empty();

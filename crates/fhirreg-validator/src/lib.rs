@@ -132,7 +132,10 @@ impl Validator {
             element_ids: Vec::new(),
             profile_mode: false,
         };
-        let rt = root.resource_type.as_deref().unwrap_or(&root.name);
+        let Some(rt) = root.resource_type.as_deref().filter(|r| !r.is_empty()) else {
+            // Not a resource: the reader reports it (no resourceType).
+            return walk.issues;
+        };
         walk.path.push_str(rt);
         walk.resource(root, true);
         for p in profiles {
@@ -711,9 +714,6 @@ impl Walk<'_> {
                     node,
                 );
             }
-            if node.children.is_empty() && node.value.is_none() && !self.profile_mode {
-                self.empty(node);
-            }
             self.children(node, plan, content);
             return;
         }
@@ -725,15 +725,6 @@ impl Walk<'_> {
         };
         let Some(t) = t else { return };
         self.typed(node, t, def);
-    }
-
-    fn empty(&mut self, node: &Element) {
-        self.error(
-            IssueType::Invariant,
-            "ELE_1",
-            "Constraint failed: ele-1: 'All FHIR elements must have a @value or children' (defined in http://hl7.org/fhir/StructureDefinition/Element)".to_string(),
-            node,
-        );
     }
 
     fn typed(&mut self, node: &Element, t: &TypeRef, def: &ElemDef) {
@@ -820,9 +811,6 @@ impl Walk<'_> {
                 msg,
                 node,
             );
-        }
-        if node.children.is_empty() {
-            self.empty(node);
         }
         let Some(tp) = self.v.type_plan(code) else {
             return;
@@ -1436,6 +1424,11 @@ impl Walk<'_> {
     /// the resource.
     fn bundle(&mut self, node: &Element) {
         let btype = node.child_value("type").unwrap_or("");
+        let search_types = if btype == "searchset" {
+            self.search_types(node)
+        } else {
+            Vec::new()
+        };
         let len = self.path.len();
         for (i, entry) in node.children_named("entry").enumerate() {
             self.path.push_str(".entry[");
@@ -1478,8 +1471,71 @@ impl Walk<'_> {
                     }
                 }
             }
+            if btype == "searchset" {
+                if let Some(res) = resource {
+                    self.search_entry(entry, res, &search_types);
+                }
+            }
             self.path.truncate(len);
         }
+    }
+
+    /// The resource types a searchset's self link searches for.
+    fn search_types(&self, bundle: &Element) -> Vec<String> {
+        let Some(url) = bundle
+            .children_named("link")
+            .find(|l| l.child_value("relation") == Some("self"))
+            .and_then(|l| l.child_value("url"))
+        else {
+            return Vec::new();
+        };
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        if let Some(t) = query.split('&').find_map(|p| p.strip_prefix("_type=")) {
+            return t.split(',').map(String::from).collect();
+        }
+        let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        if self.v.is_resource_type(last) {
+            vec![last.to_string()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Searchset entries: matches have ids and the searched type, outcomes
+    /// are OperationOutcomes.
+    fn search_entry(&mut self, entry: &Element, res: &Element, types: &[String]) {
+        let mode = entry.child("search").and_then(|s| s.child_value("mode"));
+        let rt = res.resource_type.as_deref().unwrap_or("");
+        let len = self.path.len();
+        self.path.push_str(".resource");
+        if mode == Some("outcome") {
+            if rt != "OperationOutcome" {
+                let msg = format!("This is not an OperationOutcome ({rt})");
+                self.error(IssueType::Invalid, "BUNDLE_SEARCH_NOOP", msg, res);
+            }
+        } else if mode == Some("match") {
+            if res.child_value("id").is_none() {
+                self.error(
+                    IssueType::Invalid,
+                    "BUNDLE_SEARCH_ENTRY_NO_RESOURCE_ID",
+                    "Search results must have ids".to_string(),
+                    res,
+                );
+            }
+            if !types.is_empty() && !types.iter().any(|t| t == rt) {
+                let msg = format!(
+                    "This is not a matching resource type for the specified search ({rt} expecting [{}])",
+                    types.join(", ")
+                );
+                self.error(
+                    IssueType::Invalid,
+                    "BUNDLE_SEARCH_ENTRY_WRONG_RESOURCE_TYPE_MODE",
+                    msg,
+                    res,
+                );
+            }
+        }
+        self.path.truncate(len);
     }
 
     fn restful_full_url(&mut self, entry: &Element, url: &str, res: &Element) {

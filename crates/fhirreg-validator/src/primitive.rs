@@ -207,7 +207,10 @@ fn check_uri(value: &str, type_code: &str) -> Option<Problem> {
     if value.starts_with("uuid:") {
         return Some(Problem::error("URI values cannot start with uuid:"));
     }
-    if let Some(u) = value.strip_prefix("urn:uuid:") {
+    if let Some(u) = value
+        .strip_prefix("urn:uuid:")
+        .map(|u| u.split('#').next().unwrap_or(u))
+    {
         if !is_uuid_body(u) {
             return Some(Problem::error(format!(
                 "UUIDs must be valid and lowercase ({u})"
