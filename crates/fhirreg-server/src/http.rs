@@ -183,7 +183,14 @@ async fn handle(state: ServerState, request: Request) -> Result<Answer, ApiError
     };
     // The work is CPU-bound: run it on the blocking pool, so slow
     // expansions or validations do not stall the reactor.
-    match tokio::task::spawn_blocking(move || route(&state, &call, true)).await {
+    blocking(move || route(&state, &call, true)).await
+}
+
+/// Run CPU-bound work on the blocking pool; a panic in it becomes a 500.
+async fn blocking(
+    work: impl FnOnce() -> Result<Answer, ApiError> + Send + 'static,
+) -> Result<Answer, ApiError> {
+    match tokio::task::spawn_blocking(work).await {
         Ok(result) => result,
         Err(join) if join.is_panic() => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -446,4 +453,79 @@ fn entry_call(entry: &Value) -> Result<Call, ApiError> {
         content_type: Some(FHIR_JSON.to_owned()),
         body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_gives_a_500_outcome() {
+        let app = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    if std::hint::black_box(true) {
+                        panic!("boom");
+                    }
+                    "unreachable"
+                }),
+            )
+            .layer(CatchPanicLayer::custom(panic_response));
+        let request = Request::get("/boom").body(Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let oo: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(oo["resourceType"], "OperationOutcome");
+        assert_eq!(oo["issue"][0]["severity"], "fatal");
+    }
+
+    #[tokio::test]
+    async fn a_panic_on_the_blocking_pool_gives_a_500() {
+        let result = blocking(|| {
+            if std::hint::black_box(true) {
+                panic!("boom");
+            }
+            Err(ApiError::bad_request("unreachable"))
+        })
+        .await;
+        let error = result.err().unwrap();
+        assert_eq!(error.status, StatusCode::INTERNAL_SERVER_ERROR);
+        let ok = blocking(|| Ok(Answer::ok(json!({"resourceType": "Parameters"})))).await;
+        assert_eq!(ok.ok().unwrap().status, StatusCode::OK);
+    }
+
+    #[test]
+    fn batch_entry_urls() {
+        let entry = json!({"request": {"method": "GET",
+            "url": "https://tx.example.org/r4/ValueSet/$expand?url=http://x/vs"}});
+        let call = entry_call(&entry).unwrap();
+        assert_eq!(call.path, "/r4/ValueSet/$expand");
+        assert_eq!(call.query, "url=http://x/vs");
+        let relative =
+            json!({"request": {"method": "POST", "url": "CodeSystem/$lookup?x=http://y"}});
+        let call = entry_call(&relative).unwrap();
+        assert_eq!(call.path, "/CodeSystem/$lookup");
+        assert_eq!(call.method, Method::POST);
+        assert!(entry_call(&json!({"request": {"method": "GET"}})).is_err());
+    }
+
+    #[test]
+    fn output_format_from_query_and_accept() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(output_format("", &headers), OutputFormat::Json);
+        assert_eq!(output_format("_format=xml", &headers), OutputFormat::Xml);
+        assert_eq!(
+            output_format("_pretty=true", &headers),
+            OutputFormat::JsonPretty
+        );
+        headers.insert(header::ACCEPT, "application/fhir+xml".parse().unwrap());
+        assert_eq!(output_format("", &headers), OutputFormat::Xml);
+        assert_eq!(output_format("_format=json", &headers), OutputFormat::Json);
+    }
 }

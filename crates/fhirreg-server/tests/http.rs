@@ -721,3 +721,44 @@ async fn real_socket() {
         .expect("join")
         .expect("serve");
 }
+
+#[tokio::test]
+async fn tx_resources_are_used_for_the_request_only() {
+    let cs = json!({"resourceType": "CodeSystem", "url": "http://example.org/cs/colour",
+        "version": "1", "status": "active", "content": "complete",
+        "concept": [{"code": "red", "display": "Red"}, {"code": "blue", "display": "Blue"}]});
+    let vs = json!({"resourceType": "ValueSet", "url": "http://example.org/vs/colour",
+        "status": "active", "compose": {"include": [{"system": "http://example.org/cs/colour"}]}});
+    let body = |code: &str| {
+        json!({"resourceType": "Parameters", "parameter": [
+            {"name": "url", "valueUri": "http://example.org/vs/colour"},
+            {"name": "coding", "valueCoding": {"system": "http://example.org/cs/colour", "code": code}},
+            {"name": "tx-resource", "resource": cs},
+            {"name": "tx-resource", "resource": vs}
+        ]})
+    };
+    let red = post_json("/ValueSet/$validate-code", &body("red"))
+        .await
+        .json();
+    assert_eq!(param(&red, "result"), Some(&json!(true)), "{red}");
+    assert_eq!(param(&red, "display"), Some(&json!("Red")));
+    let green = post_json("/ValueSet/$validate-code", &body("green"))
+        .await
+        .json();
+    assert_eq!(param(&green, "result"), Some(&json!(false)), "{green}");
+    // Not kept: without the tx-resources the value set is unknown.
+    let later =
+        get("/ValueSet/$validate-code?url=http%3A%2F%2Fexample.org%2Fvs%2Fcolour&code=red").await;
+    assert_eq!(later.status, StatusCode::NOT_FOUND, "{}", later.text);
+}
+
+#[tokio::test]
+async fn form_encoded_post_is_read_as_parameters() {
+    let request = Request::post("/CodeSystem/$lookup")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("system={}&code=female", enc(GENDER_CS))))
+        .expect("request");
+    let reply = send_to(state(), request).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(param(&reply.json(), "display"), Some(&json!("Female")));
+}
