@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use fhirreg::terminology::{
     parameters, CodingRef, ExpandParams, Layered, MemorySource, Terminology, TxError,
+    ValidateResult,
 };
 use fhirreg::{Format, Severity};
 use serde_json::{json, Value};
@@ -210,7 +211,38 @@ pub(crate) fn validate_code_vs(
         }
     }
     .map_err(tx_error)?;
-    Ok(Answer::ok(parameters::validate_code(&result)))
+    let system = match &codings {
+        Codings::One(c) => c.system.clone(),
+        Codings::Concept(list) => list.iter().find_map(|c| c.system.clone()),
+    };
+    Ok(Answer::ok(validate_code_parameters(
+        &result,
+        system.as_deref(),
+    )))
+}
+
+/// The `$validate-code` Parameters, with `x-caused-by-unknown-system` as
+/// the HL7 tools read it: a `valueCanonical` naming the system (the
+/// shared rendering gives a boolean).
+fn validate_code_parameters(result: &ValidateResult, input_system: Option<&str>) -> Value {
+    let mut out = parameters::validate_code(result);
+    let system = result.system.as_deref().or(input_system);
+    if let Some(list) = out.get_mut("parameter").and_then(Value::as_array_mut) {
+        match system {
+            Some(system) => {
+                for p in list.iter_mut() {
+                    if p.get("name").and_then(Value::as_str) == Some("x-caused-by-unknown-system") {
+                        *p =
+                            json!({"name": "x-caused-by-unknown-system", "valueCanonical": system});
+                    }
+                }
+            }
+            None => list.retain(|p| {
+                p.get("name").and_then(Value::as_str) != Some("x-caused-by-unknown-system")
+            }),
+        }
+    }
+    out
 }
 
 /// Validate one coding in its code system (which the caller made sure
@@ -245,7 +277,7 @@ fn in_system(state: &ServerState, tx: &Terminology, coding: &Coding) -> Result<A
     let result = tx
         .validate_code_in_system(system, code, coding.display.as_deref())
         .map_err(tx_error)?;
-    Ok(Answer::ok(parameters::validate_code(&result)))
+    Ok(Answer::ok(validate_code_parameters(&result, Some(system))))
 }
 
 /// The code system of a CodeSystem operation: by id, or a parameter.

@@ -762,3 +762,22 @@ async fn form_encoded_post_is_read_as_parameters() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(param(&reply.json(), "display"), Some(&json!("Female")));
 }
+
+#[tokio::test]
+async fn unknown_system_is_not_checked_and_named() {
+    let reply = get(&format!(
+        "/CodeSystem/$validate-code?url={}&code=27113001",
+        enc("http://snomed.info/sct")
+    ))
+    .await
+    .json();
+    assert_eq!(param(&reply, "result"), Some(&json!(true)), "{reply}");
+    let unknown = reply["parameter"]
+        .as_array()
+        .and_then(|l| l.iter().find(|p| p["name"] == "x-caused-by-unknown-system"))
+        .expect("x-caused-by-unknown-system");
+    assert_eq!(
+        unknown["valueCanonical"], "http://snomed.info/sct",
+        "{reply}"
+    );
+}
