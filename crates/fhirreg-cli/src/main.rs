@@ -131,6 +131,16 @@ enum Command {
         #[command(flatten)]
         definitions: DefinitionArgs,
     },
+    /// Run a FHIR terminology server (metadata, $expand, $validate-code, $lookup,
+    /// $subsumes, $translate, $validate) over the same registry. Stops on Ctrl-C.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        #[command(flatten)]
+        definitions: DefinitionArgs,
+    },
     /// The FHIR package cache: list, show, install.
     Package {
         #[command(subcommand)]
@@ -337,6 +347,21 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let matched =
                 terminology_cmd::translate(&tx, &conceptmap, &system, &code, target.as_deref())?;
             Ok(ExitCode::from(if matched { 0 } else { 1 }))
+        }
+        Command::Serve {
+            host,
+            port,
+            definitions,
+        } => {
+            let validator = build_validator(&definitions, &[])?;
+            // IPv6 literals need brackets in host:port.
+            let addr = if host.contains(':') {
+                format!("[{host}]:{port}")
+            } else {
+                format!("{host}:{port}")
+            };
+            fhirreg_server::run(&addr, validator).map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Package { action, cache } => {
             match action {

@@ -420,3 +420,43 @@ fn terminology_commands() {
         Some(2)
     );
 }
+
+/// `fhirreg serve --port 0` binds a free loopback port, says where, and
+/// answers FHIR requests there.
+#[test]
+fn serve_answers_metadata_on_loopback() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fhirreg"))
+        .args(["serve", "--host", "127.0.0.1", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start server");
+    let mut first_line = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    BufReader::new(stdout)
+        .read_line(&mut first_line)
+        .expect("read");
+    let addr = first_line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let response = (|| -> std::io::Result<String> {
+        let mut stream = std::net::TcpStream::connect(&addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        write!(
+            stream,
+            "GET /metadata HTTP/1.1\r\nHost: {addr}\r\nAccept: application/fhir+json\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut text = String::new();
+        stream.read_to_string(&mut text)?;
+        Ok(text)
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    let response = response.expect("HTTP exchange");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("CapabilityStatement"), "{response}");
+}
