@@ -71,6 +71,11 @@ async fn connection(
             break;
         }
         let start = Instant::now();
+        // hyper refuses a request until the connection is ready for it.
+        sender
+            .ready()
+            .await
+            .map_err(|e| format!("connection: {e}"))?;
         let response = sender
             .send_request(request(i, addr))
             .await

@@ -655,8 +655,16 @@ async fn real_socket() {
         .expect("handshake");
     let driver = tokio::spawn(connection);
 
-    let mut send = |request: hyper::Request<Full<Bytes>>| sender.send_request(request);
+    // hyper refuses a request until the connection is ready for it.
+    async fn send(
+        sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+        request: hyper::Request<Full<Bytes>>,
+    ) -> hyper::Result<hyper::Response<hyper::body::Incoming>> {
+        sender.ready().await?;
+        sender.send_request(request).await
+    }
     let response = send(
+        &mut sender,
         hyper::Request::get(format!("http://{addr}/metadata"))
             .header("host", addr.to_string())
             .body(Full::new(Bytes::new()))
@@ -676,6 +684,7 @@ async fn real_socket() {
 
     // Same connection (keep-alive): validate-code, then an oversize body.
     let response = send(
+        &mut sender,
         hyper::Request::get(format!(
             "/ValueSet/$validate-code?url={}&code=female",
             enc(GENDER_VS)
@@ -696,6 +705,7 @@ async fn real_socket() {
     assert_eq!(param(&p, "result"), Some(&json!(true)), "{p}");
 
     let response = send(
+        &mut sender,
         hyper::Request::post("/$validate")
             .header("host", addr.to_string())
             .body(Full::new(Bytes::from(vec![b' '; 10_000])))
