@@ -50,6 +50,21 @@
 //! client gets a 408 then, though a computation already running finishes
 //! in the background), and 1000 entries per batch Bundle.
 //!
+//! # Performance
+//!
+//! Each request's work runs on tokio's blocking pool; the terminology
+//! engine compiles each CodeSystem and ValueSet once and keeps it for the
+//! server's lifetime, so repeated `$validate-code` calls are hash lookups.
+//! `examples/load.rs` (a bounded load generator on loopback) measured, on
+//! a shared 2-core machine with client and server on the same cores, a
+//! release build and a mix of `$validate-code`, `$expand`, `$lookup` and
+//! `$validate` of a small Patient: 15 000-25 000 requests/s over 8
+//! keep-alive connections (p50 0.25 ms, p99 0.7-5 ms), about 13 000
+//! requests/s over 64 connections (p99 11-17 ms). The first
+//! `metadata?mode=terminology` takes about 0.2 s (it reads every
+//! CodeSystem once: about 1200 with the embedded terminology layer) and is
+//! cached after that.
+//!
 //! # Pointing the HL7 Java validator at it
 //!
 //! Start `fhirreg serve --port 8080` and run the Java validator with
