@@ -216,9 +216,9 @@ pub fn router(state: ServerState) -> axum::Router {
     http::router(state)
 }
 
-/// Serve on an already bound listener until accepting fails. Must run
-/// inside a multi-thread tokio runtime (the work of each request runs on
-/// the blocking pool).
+/// Serve on an already bound listener until accepting fails. Runs in
+/// any tokio runtime; the work of each request runs on its blocking pool,
+/// so a multi-thread runtime serves several requests at once.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: ServerState,

@@ -791,3 +791,67 @@ async fn unknown_system_is_not_checked_and_named() {
         "{reply}"
     );
 }
+
+/// Several loopback connections at once on a multi-thread runtime:
+/// every answer is right (bounded: 4 connections x 25 requests).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_connections() {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+    use hyper_util::rt::TokioIo;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(fhirreg_server::serve(listener, state()));
+    let mut clients = Vec::new();
+    for c in 0..4 {
+        clients.push(tokio::spawn(async move {
+            let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                    .await
+                    .expect("handshake");
+            let driver = tokio::spawn(connection);
+            let mut results = Vec::new();
+            for i in 0..25 {
+                let code = if (c + i) % 2 == 0 { "male" } else { "nonsense" };
+                let request = hyper::Request::get(format!(
+                    "/ValueSet/$validate-code?url={}&system={}&code={code}",
+                    enc(GENDER_VS),
+                    enc(GENDER_CS)
+                ))
+                .header("host", addr.to_string())
+                .body(Full::new(Bytes::new()))
+                .expect("request");
+                sender.ready().await.expect("ready");
+                let response = sender.send_request(request).await.expect("response");
+                assert_eq!(response.status(), StatusCode::OK);
+                let body = response
+                    .into_body()
+                    .collect()
+                    .await
+                    .expect("body")
+                    .to_bytes();
+                let p: Value = serde_json::from_slice(&body).expect("json");
+                results.push((code == "male", param(&p, "result") == Some(&json!(true))));
+            }
+            driver.abort();
+            results
+        }));
+    }
+    let mut answered = 0;
+    for client in clients {
+        let results = tokio::time::timeout(Duration::from_secs(60), client)
+            .await
+            .expect("in time")
+            .expect("join");
+        for (expected, got) in results {
+            assert_eq!(expected, got);
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 100);
+    server.abort();
+}
