@@ -183,7 +183,20 @@ async fn handle(state: ServerState, request: Request) -> Result<Answer, ApiError
     };
     // The work is CPU-bound: run it on the blocking pool, so slow
     // expansions or validations do not stall the reactor.
-    blocking(move || route(&state, &call, true)).await
+    // One slot per computation, held until it really ends (even past a
+    // time-out), so abandoned work cannot pile up.
+    let permit = state.slots().acquire_owned().await.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "transient",
+            "The server is shutting down",
+        )
+    })?;
+    blocking(move || {
+        let _permit = permit;
+        route(&state, &call, true)
+    })
+    .await
 }
 
 /// Run CPU-bound work on the blocking pool; a panic in it becomes a 500.
@@ -498,6 +511,27 @@ mod tests {
         assert_eq!(error.status, StatusCode::INTERNAL_SERVER_ERROR);
         let ok = blocking(|| Ok(Answer::ok(json!({"resourceType": "Parameters"})))).await;
         assert_eq!(ok.ok().unwrap().status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_request_waits_for_a_free_slot_within_its_time_limit() {
+        let validator = fhirreg::Validator::builder().build().unwrap();
+        let limits = crate::Limits {
+            max_concurrent: 1,
+            request_timeout: std::time::Duration::from_millis(200),
+            ..crate::Limits::default()
+        };
+        let state = ServerState::with_limits(validator, limits);
+        let app = router(state.clone());
+        let request = || Request::get("/metadata").body(Body::empty()).unwrap();
+        // The only slot is taken: the request times out waiting.
+        let taken = state.slots().acquire_owned().await.unwrap();
+        let response = app.clone().oneshot(request()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+        // Freed: the same request goes through.
+        drop(taken);
+        let response = app.oneshot(request()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
     }
 
     #[test]

@@ -48,7 +48,9 @@
 //! ([`Limits::max_body_bytes`], checked on `Content-Length` and while
 //! reading), 30 seconds per request ([`Limits::request_timeout`]: the
 //! client gets a 408 then, though a computation already running finishes
-//! in the background), and 1000 entries per batch Bundle.
+//! in the background), 1000 entries per batch Bundle, and 32 requests
+//! computing at once ([`Limits::max_concurrent`]; others wait their turn
+//! within their time limit).
 //!
 //! # Performance
 //!
@@ -134,8 +136,8 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
 }
 
-/// Request limits. The defaults are 10 MiB bodies, 30 s per request and
-/// 1000 entries per batch Bundle.
+/// Request limits. The defaults are 10 MiB bodies, 30 s per request,
+/// 1000 entries per batch Bundle and 32 requests computing at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Largest request body accepted (larger ones get 413).
@@ -144,6 +146,10 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Most entries in a batch Bundle on `POST /` (more get 413).
     pub max_batch_entries: usize,
+    /// Most requests computing at once; more wait for a slot (within
+    /// their time limit). A request that timed out keeps its slot until
+    /// its computation really ends, so abandoned work stays bounded too.
+    pub max_concurrent: usize,
 }
 
 impl Default for Limits {
@@ -152,6 +158,7 @@ impl Default for Limits {
             max_body_bytes: 10 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             max_batch_entries: 1000,
+            max_concurrent: 32,
         }
     }
 }
@@ -167,6 +174,7 @@ struct Inner {
     validator: Validator,
     terminology: Terminology,
     limits: Limits,
+    slots: Arc<tokio::sync::Semaphore>,
     capability: OnceLock<Value>,
     terminology_capabilities: OnceLock<Value>,
 }
@@ -183,6 +191,7 @@ impl ServerState {
             inner: Arc::new(Inner {
                 terminology: validator.terminology(),
                 validator,
+                slots: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent.max(1))),
                 limits,
                 capability: OnceLock::new(),
                 terminology_capabilities: OnceLock::new(),
@@ -202,6 +211,10 @@ impl ServerState {
 
     pub(crate) fn terminology(&self) -> &Terminology {
         &self.inner.terminology
+    }
+
+    pub(crate) fn slots(&self) -> Arc<tokio::sync::Semaphore> {
+        self.inner.slots.clone()
     }
 
     pub(crate) fn registry(&self) -> &fhirreg::Registry {
