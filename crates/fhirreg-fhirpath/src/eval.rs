@@ -999,6 +999,13 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 } else {
                     Vec::new()
                 }),
+                // The R4 core invariants (dom-3) apply as() to collections;
+                // outside strict mode it filters like ofType().
+                _ if !self.ctx.strict => Ok(input
+                    .iter()
+                    .filter(|v| self.is_type_inner(v, ts, false))
+                    .cloned()
+                    .collect()),
                 _ => err("as() on a collection"),
             },
         }
