@@ -129,7 +129,12 @@ fn core_invariants_evaluate_on_r4_examples() {
                     .with_model(&model);
                 evaluated += 1;
                 match expr.evaluate_bool(&ctx) {
-                    Ok(Some(false)) => falses += 1,
+                    Ok(Some(false)) => {
+                        falses += 1;
+                        if std::env::var("FHIRPATH_SHOW_FALSE").is_ok() {
+                            println!("FALSE {}: {path} {key}", f.display());
+                        }
+                    }
                     Ok(_) => {}
                     Err(e) => errors.push(format!(
                         "{}: {path} {key}: {}: {e}",
