@@ -60,9 +60,10 @@
 //! `examples/load.rs` (a bounded load generator on loopback) measured, on
 //! a shared 2-core machine with client and server on the same cores, a
 //! release build and a mix of `$validate-code`, `$expand`, `$lookup` and
-//! `$validate` of a small Patient: 15 000-25 000 requests/s over 8
-//! keep-alive connections (p50 0.25 ms, p99 0.7-5 ms), about 13 000
-//! requests/s over 64 connections (p99 11-17 ms). The first
+//! `$validate` of a small Patient: 15 000-32 000 requests/s over 8
+//! keep-alive connections (p50 0.2-0.3 ms, p99 0.7-5 ms) and 13 000-24 000
+//! requests/s over 64 connections (p99 8-17 ms), varying with what else
+//! the machine runs. The first
 //! `metadata?mode=terminology` takes about 0.2 s (it reads every
 //! CodeSystem once: about 1200 with the embedded terminology layer) and is
 //! cached after that.
