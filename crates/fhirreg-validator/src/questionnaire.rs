@@ -94,6 +94,105 @@ fn base64_len(data: &str) -> usize {
     (clean.len() / 4 * 3).saturating_sub(pad)
 }
 
+/// The answers to question `link`, searched from the nearest scope outwards.
+fn answers_to<'a>(link: &str, scope: &[&'a Element]) -> Vec<&'a Element> {
+    fn collect<'a>(node: &'a Element, link: &str, out: &mut Vec<&'a Element>) {
+        for it in node.children_named("item") {
+            if it.child_value("linkId") == Some(link) {
+                for a in it.children_named("answer") {
+                    if let Some(v) = a.children.iter().find(|c| c.name.starts_with("value")) {
+                        out.push(v);
+                    }
+                }
+            }
+            collect(it, link, out);
+            for a in it.children_named("answer") {
+                collect(a, link, out);
+            }
+        }
+    }
+    for node in scope.iter().rev() {
+        let mut out = Vec::new();
+        collect(node, link, &mut out);
+        if !out.is_empty() {
+            return out;
+        }
+    }
+    Vec::new()
+}
+
+/// Does an answer satisfy one enableWhen condition?
+fn condition_holds(cond: &Value, answers: &[&Element]) -> bool {
+    let op = s(cond, "operator").unwrap_or("=");
+    let expected = cond
+        .as_object()
+        .and_then(|o| o.iter().find(|(k, _)| k.starts_with("answer")));
+    if op == "exists" {
+        let want = expected.and_then(|(_, v)| v.as_bool()).unwrap_or(true);
+        return answers.is_empty() != want;
+    }
+    let Some((_, want)) = expected else {
+        return false;
+    };
+    answers.iter().any(|a| {
+        let same = match want {
+            Value::Object(o) => {
+                // Coding: system and code
+                o.get("code").and_then(Value::as_str) == a.child_value("code")
+                    && o.get("system")
+                        .and_then(Value::as_str)
+                        .map_or(true, |sys| Some(sys) == a.child_value("system"))
+            }
+            other => json_text(other).as_deref() == a.value.as_deref(),
+        };
+        let ord = || -> Option<std::cmp::Ordering> {
+            let w = json_text(want)?;
+            let v = a.value.as_deref()?;
+            match (w.parse::<f64>(), v.parse::<f64>()) {
+                (Ok(x), Ok(y)) => y.partial_cmp(&x),
+                _ => Some(v.cmp(w.as_str())),
+            }
+        };
+        match op {
+            "=" => same,
+            "!=" => !same,
+            ">" => ord() == Some(std::cmp::Ordering::Greater),
+            "<" => ord() == Some(std::cmp::Ordering::Less),
+            ">=" => matches!(
+                ord(),
+                Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
+            ),
+            "<=" => matches!(
+                ord(),
+                Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+            ),
+            _ => true,
+        }
+    })
+}
+
+/// Is the item enabled (enableWhen with enableBehavior; default any)?
+fn enabled(qi: &Value, scope: &[&Element]) -> bool {
+    let conds: Vec<&Value> = qi
+        .get("enableWhen")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
+    if conds.is_empty() {
+        return true;
+    }
+    let results = conds.iter().map(|c| {
+        let q = s(c, "question").unwrap_or("");
+        condition_holds(c, &answers_to(q, scope))
+    });
+    if s(qi, "enableBehavior") == Some("all") {
+        results.collect::<Vec<bool>>().iter().all(|&b| b)
+    } else {
+        results.collect::<Vec<bool>>().iter().any(|&b| b)
+    }
+}
+
 impl Walk<'_> {
     /// Validate a QuestionnaireResponse (the current node) against the
     /// Questionnaire it names, when the registry has it.
@@ -108,10 +207,12 @@ impl Walk<'_> {
         else {
             return;
         };
-        self.qr_items(qr, items(&q.json));
+        self.qr_items(qr, items(&q.json), &[qr]);
     }
 
-    fn qr_items(&mut self, parent: &Element, qitems: &[Value]) {
+    /// `scope` is the chain of enclosing QR nodes (outermost first), where
+    /// enableWhen questions are looked up, nearest first.
+    fn qr_items(&mut self, parent: &Element, qitems: &[Value], scope: &[&Element]) {
         let len = self.path.len();
         for (i, it) in parent.children_named("item").enumerate() {
             let link = it.child_value("linkId").unwrap_or("");
@@ -127,7 +228,7 @@ impl Walk<'_> {
                 }
                 Some(qi) => {
                     self.path.push_str(&format!(".item[{i}]"));
-                    self.qr_item(it, qi);
+                    self.qr_item(it, qi, scope);
                     self.path.truncate(len);
                 }
             }
@@ -152,8 +253,28 @@ impl Walk<'_> {
         }
     }
 
-    fn qr_item(&mut self, it: &Element, qi: &Value) {
+    fn qr_item(&mut self, it: &Element, qi: &Value, scope: &[&Element]) {
         let ty = s(qi, "type").unwrap_or("");
+        let mut inner: Vec<&Element> = scope.to_vec();
+        inner.push(it);
+        if qi.get("enableWhen").is_some()
+            && !enabled(qi, scope)
+            && (it.child("answer").is_some()
+                || it
+                    .children_named("item")
+                    .any(|c| c.child("answer").is_some()))
+        {
+            let msg = format!(
+                "Item has answer, even though it is not enabled (item id = '{}')",
+                s(qi, "linkId").unwrap_or("")
+            );
+            self.error(
+                IssueType::Invalid,
+                "Questionnaire_QR_Item_NotEnabled2",
+                msg,
+                it,
+            );
+        }
         let required = qi.get("required").and_then(Value::as_bool) == Some(true);
         let enabled_always = qi.get("enableWhen").is_none();
         let answers: Vec<&Element> = it.children_named("answer").collect();
@@ -179,7 +300,7 @@ impl Walk<'_> {
                         it,
                     );
                 }
-                self.qr_items(it, items(qi));
+                self.qr_items(it, items(qi), &inner);
                 return;
             }
             _ => {
@@ -232,12 +353,14 @@ impl Walk<'_> {
             self.path.push_str(&format!(".answer[{j}]"));
             self.qr_answer(a, qi, ty);
             if a.child("item").is_some() {
-                self.qr_items(a, items(qi));
+                let mut deeper = inner.clone();
+                deeper.push(a);
+                self.qr_items(a, items(qi), &deeper);
             }
             self.path.truncate(len);
         }
         if it.child("item").is_some() {
-            self.qr_items(it, items(qi));
+            self.qr_items(it, items(qi), &inner);
         }
     }
 

@@ -489,3 +489,35 @@ fn narrative_and_duplicate_ids() {
     );
     assert!(has("Duplicate id value 'n1' @ Patient.name[1]"), "{e:?}");
 }
+
+#[test]
+fn questionnaire_response_enable_when() {
+    let q = serde_json::json!({
+        "resourceType": "Questionnaire", "url": "http://example.org/Questionnaire/ew", "status": "active",
+        "item": [{"linkId": "g", "type": "group", "repeats": true, "item": [
+            {"linkId": "smoker", "type": "boolean"},
+            {"linkId": "packs", "type": "integer",
+             "enableWhen": [{"question": "smoker", "operator": "=", "answerBoolean": true}]}
+        ]}]
+    });
+    let Some(v) = validator_with(&[("ew.json", q)]) else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    // The condition is looked up in the same group instance.
+    let qr = tree(&serde_json::json!({
+        "resourceType": "QuestionnaireResponse", "status": "completed",
+        "questionnaire": "http://example.org/Questionnaire/ew",
+        "item": [
+            {"linkId": "g", "item": [
+                {"linkId": "smoker", "answer": [{"valueBoolean": true}]},
+                {"linkId": "packs", "answer": [{"valueInteger": 2}]}]},
+            {"linkId": "g", "item": [
+                {"linkId": "smoker", "answer": [{"valueBoolean": false}]},
+                {"linkId": "packs", "answer": [{"valueInteger": 3}]}]}
+        ]
+    }));
+    let e = errors(&v.validate(&qr, &[]));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("Item has answer, even though it is not enabled (item id = 'packs') @ QuestionnaireResponse.item[1].item[1]"), "{e:?}");
+}
