@@ -221,28 +221,15 @@ pub(crate) fn validate_code_vs(
     )))
 }
 
-/// The `$validate-code` Parameters, with `x-caused-by-unknown-system` as
-/// the HL7 tools read it: a `valueCanonical` naming the system (the
-/// shared rendering gives a boolean).
+/// The `$validate-code` Parameters; the system asked for names the
+/// unavailable system when the engine could not infer one.
 fn validate_code_parameters(result: &ValidateResult, input_system: Option<&str>) -> Value {
-    let mut out = parameters::validate_code(result);
-    let system = result.system.as_deref().or(input_system);
-    if let Some(list) = out.get_mut("parameter").and_then(Value::as_array_mut) {
-        match system {
-            Some(system) => {
-                for p in list.iter_mut() {
-                    if p.get("name").and_then(Value::as_str) == Some("x-caused-by-unknown-system") {
-                        *p =
-                            json!({"name": "x-caused-by-unknown-system", "valueCanonical": system});
-                    }
-                }
-            }
-            None => list.retain(|p| {
-                p.get("name").and_then(Value::as_str) != Some("x-caused-by-unknown-system")
-            }),
-        }
+    if result.system.is_none() && input_system.is_some() {
+        let mut named = result.clone();
+        named.system = input_system.map(str::to_string);
+        return parameters::validate_code(&named);
     }
-    out
+    parameters::validate_code(result)
 }
 
 /// Validate one coding in its code system (which the caller made sure

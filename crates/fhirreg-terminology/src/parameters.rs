@@ -115,8 +115,9 @@ pub fn lookup(result: &LookupResult) -> Value {
 }
 
 /// `$validate-code` output: result, message, display, system, code,
-/// version, plus the individual issues as an OperationOutcome (`issues`),
-/// as current terminology servers return it.
+/// version, `x-caused-by-unknown-system` when the code system was not
+/// available, plus the individual issues as an OperationOutcome
+/// (`issues`), as current terminology servers return it.
 pub fn validate_code(result: &ValidateResult) -> Value {
     let mut out = vec![json!({"name": "result", "valueBoolean": result.valid})];
     if let Some(message) = result.message() {
@@ -134,8 +135,9 @@ pub fn validate_code(result: &ValidateResult) -> Value {
     if let Some(version) = &result.version {
         out.push(string_part("version", version));
     }
-    if result.unknown {
-        out.push(json!({"name": "x-caused-by-unknown-system", "valueBoolean": true}));
+    // As the HL7 tools read it: the canonical of the system that was not available.
+    if let (true, Some(system)) = (result.unknown, &result.system) {
+        out.push(json!({"name": "x-caused-by-unknown-system", "valueCanonical": system}));
     }
     if !result.issues.is_empty() {
         let issues: Vec<Value> = result

@@ -202,7 +202,7 @@ fn hierarchy_is_a_filters_and_subsumes() {
     assert!(!r.valid);
     assert_eq!(
         r.message().unwrap(),
-        "The provided code 'http://terminology.hl7.org/CodeSystem/v3-ActCode#_ActCoverageTypeCode' was not found in the value set 'http://terminology.hl7.org/ValueSet/v3-ActEncounterCode|2014-03-26'"
+        "The provided code 'http://terminology.hl7.org/CodeSystem/v3-ActCode#_ActCoverageTypeCode' was not found in the value set 'http://terminology.hl7.org/ValueSet/v3-ActEncounterCode|3.0.0'"
     );
     let exp = tx().expand(vs, &ExpandParams::default()).unwrap();
     let codes: Vec<&str> = exp["expansion"]["contains"]
