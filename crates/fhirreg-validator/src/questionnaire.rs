@@ -372,6 +372,26 @@ impl Walk<'_> {
         let allowed = answer_types(ty);
         let len = self.path.len();
         self.path.push_str(&format!(".value.ofType({found})"));
+        // value[x] of QuestionnaireResponse.item.answer (others are
+        // unknown properties, reported by the structural walk).
+        const ANSWER_TYPES: &[&str] = &[
+            "boolean",
+            "decimal",
+            "integer",
+            "date",
+            "dateTime",
+            "time",
+            "string",
+            "uri",
+            "Attachment",
+            "Coding",
+            "Quantity",
+            "Reference",
+        ];
+        if !ANSWER_TYPES.contains(&found.as_str()) {
+            self.path.truncate(len);
+            return;
+        }
         if !allowed.is_empty() && !allowed.contains(&found.as_str()) {
             let msg = if allowed.len() == 1 {
                 format!(
@@ -402,6 +422,25 @@ impl Walk<'_> {
                 }
             }
             ("string", Some(val)) => {
+                if let Some(vs) = s(qi, "answerValueSet").filter(|_| ty != "open-choice") {
+                    let r = self
+                        .v
+                        .tx
+                        .validate_code(vs, &fhirreg_terminology::CodingRef::code(val));
+                    if let Ok(r) = r {
+                        if !r.valid && !r.unknown {
+                            let msg = format!(
+                                "The value '{val}' is not in the list of allowed values (value set '{vs}')"
+                            );
+                            self.error(
+                                IssueType::Invariant,
+                                "QUESTIONNAIRE_QR_ITEM_NOTINVS",
+                                msg,
+                                v,
+                            );
+                        }
+                    }
+                }
                 if let Some(re) = exts(qi, "regex").first().and_then(|r| r.as_str()) {
                     if let Ok(rx) = regex::Regex::new(re) {
                         if !rx.is_match(val) {
@@ -488,6 +527,43 @@ impl Walk<'_> {
             }
             ("Reference", _) => self.qr_reference(v, qi),
             ("Quantity", _) => {
+                if let Some(vs) = exts(qi, "questionnaire-unitValueSet")
+                    .first()
+                    .and_then(|x| x.as_str())
+                {
+                    let system = v.child_value("system");
+                    let code = v.child_value("code");
+                    let coding = fhirreg_terminology::CodingRef {
+                        system,
+                        code,
+                        ..Default::default()
+                    };
+                    let bad = code.is_none()
+                        || self
+                            .v
+                            .tx
+                            .validate_code(vs, &coding)
+                            .is_ok_and(|r| !r.valid && !r.unknown);
+                    if bad {
+                        let label = match system {
+                            Some("http://unitsofmeasure.org") => "UCUM",
+                            Some(x) => x,
+                            None => "",
+                        };
+                        let msg = format!(
+                            "The value {} {} ({label}#{}) has a unit that is not in the unit value set '{vs}'",
+                            v.child_value("value").unwrap_or(""),
+                            v.child_value("unit").unwrap_or(""),
+                            code.unwrap_or("null")
+                        );
+                        self.error(
+                            IssueType::Invariant,
+                            "QUESTIONNAIRE_QR_ITEM_UNIT_VS",
+                            msg,
+                            v,
+                        );
+                    }
+                }
                 let units: Vec<&Value> = exts(qi, "questionnaire-unitOption");
                 if !units.is_empty() {
                     let system = v.child_value("system").unwrap_or("");
