@@ -33,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{black_box, Criterion};
+use fhirreg::registry::DEFINITION_RESOURCE_TYPES as DEFINITION_TYPES;
 use fhirreg_element::Element;
 use fhirreg_fhirpath::{EvalContext, Expression, SdModel, Value};
 use fhirreg_registry::Registry;
@@ -52,25 +53,6 @@ const PATIENT_A: &str = r#"{
   "gender": "male",
   "birthDate": "1974-12-25"
 }"#;
-
-/// Conformance resources are definitions, not instances.
-const DEFINITION_TYPES: &[&str] = &[
-    "StructureDefinition",
-    "ValueSet",
-    "CodeSystem",
-    "ConceptMap",
-    "SearchParameter",
-    "OperationDefinition",
-    "CapabilityStatement",
-    "NamingSystem",
-    "ImplementationGuide",
-    "CompartmentDefinition",
-    "StructureMap",
-    "GraphDefinition",
-    "MessageDefinition",
-    "TerminologyCapabilities",
-    "ExampleScenario",
-];
 
 struct Case {
     file: String,

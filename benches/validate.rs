@@ -6,25 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-
-/// Conformance resources are definitions, not instances.
-const DEFINITION_TYPES: &[&str] = &[
-    "StructureDefinition",
-    "ValueSet",
-    "CodeSystem",
-    "ConceptMap",
-    "SearchParameter",
-    "OperationDefinition",
-    "CapabilityStatement",
-    "NamingSystem",
-    "ImplementationGuide",
-    "CompartmentDefinition",
-    "StructureMap",
-    "GraphDefinition",
-    "MessageDefinition",
-    "TerminologyCapabilities",
-    "ExampleScenario",
-];
+use fhirreg::registry::DEFINITION_RESOURCE_TYPES as DEFINITION_TYPES;
 
 fn examples() -> Vec<Vec<u8>> {
     let dir = std::env::var_os("FHIRREG_R4_EXAMPLES")

@@ -75,6 +75,28 @@ pub use version::{compare_versions, version_matches};
 /// The canonical URL prefix of the core FHIR StructureDefinitions.
 pub const CORE_SD_PREFIX: &str = "http://hl7.org/fhir/StructureDefinition/";
 
+/// Resource types that define things (profiles, terminology, operations,
+/// capabilities) rather than record them: what a package holds for a
+/// validator, as opposed to instance data. Tools use it to pick the
+/// instance examples out of a package such as hl7.fhir.r4.examples.
+pub const DEFINITION_RESOURCE_TYPES: &[&str] = &[
+    "StructureDefinition",
+    "ValueSet",
+    "CodeSystem",
+    "ConceptMap",
+    "SearchParameter",
+    "OperationDefinition",
+    "CapabilityStatement",
+    "NamingSystem",
+    "ImplementationGuide",
+    "CompartmentDefinition",
+    "StructureMap",
+    "GraphDefinition",
+    "MessageDefinition",
+    "TerminologyCapabilities",
+    "ExampleScenario",
+];
+
 /// A conformance resource held by the registry.
 #[derive(Debug, Clone)]
 pub struct Resource {
