@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use fhirreg_element::Element;
@@ -10,6 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::ast::{BinOp, Expr, TypeSpec};
 use crate::context::EvalContext;
+use crate::distinct::{classify, has_convertible, Class, FastHasher, Key};
 use crate::functions::Func;
 use crate::model::ElementType;
 use crate::temporal::{now_utc, Precision};
@@ -22,6 +24,10 @@ use crate::EvalError;
 
 type R<T> = Result<T, EvalError>;
 type Coll<'a> = Vec<Value<'a>>;
+
+/// Collections up to this size are made distinct by pairwise comparison;
+/// larger ones through hash keys ([`crate::distinct`]).
+const PAIRWISE_MAX: usize = 8;
 
 const SYSTEM_TYPES: [&str; 8] = [
     "Boolean", "Integer", "Decimal", "String", "Date", "DateTime", "Time", "Quantity",
@@ -591,19 +597,101 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         })
     }
 
+    /// `v` is in the collection: the same node, or `=` gives true.
+    fn item_eq(&self, x: &Value<'a>, v: &Value<'a>) -> bool {
+        same_node(x, v) || self.equals(x, v) == Some(true)
+    }
+
     fn contains_item(&self, coll: &[Value<'a>], v: &Value<'a>) -> bool {
-        coll.iter()
-            .any(|x| same_node(x, v) || self.equals(x, v) == Some(true))
+        coll.iter().any(|x| self.item_eq(x, v))
     }
 
     fn distinct(&self, items: Coll<'a>) -> Coll<'a> {
-        let mut out: Coll<'a> = Vec::with_capacity(items.len());
-        for v in items {
-            if !self.contains_item(&out, &v) {
-                out.push(v);
+        if items.len() < 2 {
+            return items;
+        }
+        let keep = self.distinct_mask(&items);
+        items
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(v, k)| k.then_some(v))
+            .collect()
+    }
+
+    /// Which items `distinct()` keeps: those not `=` to an earlier kept one.
+    fn distinct_mask(&self, items: &[Value<'a>]) -> Vec<bool> {
+        let mut keep = vec![false; items.len()];
+        if items.len() <= PAIRWISE_MAX {
+            for (i, v) in items.iter().enumerate() {
+                keep[i] = !(0..i).any(|j| keep[j] && self.item_eq(&items[j], v));
+            }
+            return keep;
+        }
+        let key_untyped = !has_convertible(items);
+        let mut seen: HashSet<Key<'_>, FastHasher> =
+            HashSet::with_capacity_and_hasher(items.len(), FastHasher::default());
+        // Kept nodes (the same node is always `=`).
+        let mut nodes: HashSet<*const Element, FastHasher> = HashSet::default();
+        // Kept items compared pairwise.
+        let mut others: Vec<usize> = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            match classify(v, key_untyped) {
+                Class::Unique => keep[i] = true,
+                Class::Keyed(k) => {
+                    let node = v.as_element().map(|e| e as *const Element);
+                    if !seen.contains(&k)
+                        && !node.is_some_and(|p| nodes.contains(&p))
+                        && !others.iter().any(|&j| self.item_eq(&items[j], v))
+                    {
+                        seen.insert(k);
+                        nodes.extend(node);
+                        keep[i] = true;
+                    }
+                }
+                Class::Other => {
+                    if !(0..i).any(|j| keep[j] && self.item_eq(&items[j], v)) {
+                        keep[i] = true;
+                        others.push(i);
+                    }
+                }
             }
         }
-        out
+        keep
+    }
+
+    /// For each item of `items`: is it in `coll` (as [`Self::contains_item`])?
+    fn membership(&self, items: &[Value<'a>], coll: &[Value<'a>]) -> Vec<bool> {
+        if items.len().saturating_mul(coll.len()) <= PAIRWISE_MAX * PAIRWISE_MAX {
+            return items.iter().map(|v| self.contains_item(coll, v)).collect();
+        }
+        let key_untyped = !has_convertible(items.iter().chain(coll));
+        let mut set: HashSet<Key<'_>, FastHasher> =
+            HashSet::with_capacity_and_hasher(coll.len(), FastHasher::default());
+        let mut others: Vec<&Value<'a>> = Vec::new();
+        let mut nodes: HashSet<*const Element, FastHasher> = HashSet::default();
+        for x in coll {
+            match classify(x, key_untyped) {
+                Class::Keyed(k) => {
+                    set.insert(k);
+                    nodes.extend(x.as_element().map(|e| e as *const Element));
+                }
+                Class::Unique => {}
+                Class::Other => others.push(x),
+            }
+        }
+        items
+            .iter()
+            .map(|v| match classify(v, key_untyped) {
+                Class::Keyed(k) => {
+                    set.contains(&k)
+                        || v.as_element()
+                            .is_some_and(|e| nodes.contains(&(e as *const Element)))
+                        || others.iter().any(|x| self.item_eq(x, v))
+                }
+                Class::Unique => false,
+                Class::Other => self.contains_item(coll, v),
+            })
+            .collect()
     }
 
     // ---------------------------------------------------------------- operators
@@ -1100,11 +1188,11 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 } else {
                     (&other[..], input)
                 };
-                b(small.iter().all(|v| self.contains_item(big, v)))
+                b(self.membership(small, big).into_iter().all(|x| x))
             }
             F::Count => Ok(vec![Value::Integer(input.len() as i64)]),
             F::Distinct => Ok(self.distinct(input.to_vec())),
-            F::IsDistinct => b(self.distinct(input.to_vec()).len() == input.len()),
+            F::IsDistinct => b(input.len() < 2 || self.distinct_mask(input).into_iter().all(|x| x)),
             F::Where => {
                 let mut out = Vec::new();
                 self.lambda(input, at(args, 0)?, scope, d, |_, item, r| {
@@ -1173,19 +1261,23 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             }
             F::Intersect => {
                 let other = self.arg(at(args, 0)?, scope, d)?;
+                let member = self.membership(input, &other);
                 let items: Coll<'a> = input
                     .iter()
-                    .filter(|v| self.contains_item(&other, v))
-                    .cloned()
+                    .zip(member)
+                    .filter(|(_, m)| *m)
+                    .map(|(v, _)| v.clone())
                     .collect();
                 Ok(self.distinct(items))
             }
             F::Exclude => {
                 let other = self.arg(at(args, 0)?, scope, d)?;
+                let member = self.membership(input, &other);
                 Ok(input
                     .iter()
-                    .filter(|v| !self.contains_item(&other, v))
-                    .cloned()
+                    .zip(member)
+                    .filter(|(_, m)| !*m)
+                    .map(|(v, _)| v.clone())
                     .collect())
             }
             F::Union | F::Combine => {
@@ -2029,7 +2121,7 @@ fn prim_equiv(x: &Value<'_>, y: &Value<'_>) -> bool {
     }
 }
 
-fn deep_eq(a: &Element, b: &Element, equiv: bool) -> bool {
+pub(crate) fn deep_eq(a: &Element, b: &Element, equiv: bool) -> bool {
     let val_eq = match (&a.value, &b.value) {
         (Some(x), Some(y)) => {
             if equiv {
@@ -2081,4 +2173,125 @@ fn quantity_type(name: &str) -> bool {
 fn at(args: &[Expr], i: usize) -> R<&Expr> {
     args.get(i)
         .ok_or_else(|| EvalError::new("missing function argument"))
+}
+
+#[cfg(test)]
+mod distinct_tests {
+    use super::*;
+    use crate::value::parse_quantity;
+    use fhirreg_element::{Position, ValueKind};
+
+    fn leaf(name: &str, v: &str, kind: ValueKind) -> Element {
+        let mut e = Element::new(name, Position::default());
+        e.value = Some(v.to_string());
+        e.value_kind = kind;
+        e
+    }
+
+    fn typed<'a>(e: &'a Element, ty: &str) -> Value<'a> {
+        Value::Node(Node {
+            element: e,
+            element_type: Some(Arc::new(ElementType::of_type(ty))),
+        })
+    }
+
+    /// The hashed paths agree with pairwise comparison on mixed collections.
+    #[test]
+    fn hashed_distinct_and_membership_agree_with_pairwise() {
+        let s1 = leaf("a", "1", ValueKind::String);
+        let s2 = leaf("a", "x", ValueKind::String);
+        let s3 = leaf("a", "2020-01-01", ValueKind::String);
+        let n1 = leaf("a", "1", ValueKind::Number);
+        let n2 = leaf("a", "1.0", ValueKind::Number);
+        let b1 = leaf("a", "true", ValueKind::Boolean);
+        let mut c1 = Element::new("c", Position::default());
+        c1.children.push(leaf("x", "1", ValueKind::String));
+        let mut c2 = Element::new("d", Position::default());
+        c2.children.push(leaf("x", "1", ValueKind::String));
+        let mut c3 = Element::new("c", Position::default());
+        c3.children.push(leaf("y", "1", ValueKind::String));
+        let d = |s: &str| Value::Decimal(Decimal::from_str_exact(s).unwrap());
+        let pool: Vec<Value<'_>> = vec![
+            str_val("1"),
+            str_val("x"),
+            str_val("X"),
+            Value::Integer(1),
+            Value::Integer(2),
+            d("1.0"),
+            d("2.00"),
+            d("0"),
+            d("-0.0"),
+            Value::Boolean(true),
+            Value::Boolean(false),
+            Value::Date(parse_date("2020-01-01").unwrap()),
+            Value::DateTime(parse_datetime("2020-01-01T10:00").unwrap()),
+            Value::DateTime(parse_datetime("2020-01").unwrap()),
+            Value::Quantity(parse_quantity("1 'cm'").unwrap()),
+            Value::Quantity(parse_quantity("10 'mm'").unwrap()),
+            Value::Type(crate::value::TypeInfo {
+                namespace: "System".into(),
+                name: "String".into(),
+            }),
+            Value::node(&s1),
+            Value::node(&s2),
+            Value::node(&s3),
+            Value::node(&n1),
+            Value::node(&n2),
+            Value::node(&b1),
+            typed(&s1, "string"),
+            typed(&s1, "integer"),
+            typed(&s2, "code"),
+            typed(&s3, "date"),
+            Value::node(&c1),
+            Value::node(&c2),
+            Value::node(&c3),
+        ];
+        let ctx = EvalContext::empty();
+        let ev = Evaluator::new(&ctx);
+        let pairwise_mask = |items: &[Value<'_>]| -> Vec<bool> {
+            let mut keep = vec![false; items.len()];
+            for (i, v) in items.iter().enumerate() {
+                keep[i] = !(0..i).any(|j| keep[j] && ev.item_eq(&items[j], v));
+            }
+            keep
+        };
+        // Deterministic pseudo-random collections over the pool.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..2000 {
+            let len = 9 + (next() % 24) as usize;
+            // Some rounds draw only from the string-like part of the pool.
+            let strings_only = round % 3 == 0;
+            let pick: Vec<Value<'_>> = (0..len)
+                .map(|_| {
+                    let i = next() as usize % pool.len();
+                    let v = &pool[i];
+                    if strings_only && has_convertible(std::slice::from_ref(v)) {
+                        pool[1].clone()
+                    } else {
+                        v.clone()
+                    }
+                })
+                .collect();
+            let (h, p) = (ev.distinct_mask(&pick), pairwise_mask(&pick));
+            if h != p {
+                for (i, x) in pick.iter().enumerate() {
+                    for (j, y) in pick.iter().enumerate().skip(i + 1) {
+                        if ev.item_eq(x, y) {
+                            eprintln!("{i} = {j}: {x:?} = {y:?}");
+                        }
+                    }
+                }
+            }
+            assert_eq!(h, p, "{pick:?}");
+            let (a, b) = pick.split_at(len / 2);
+            let want: Vec<bool> = a.iter().map(|v| ev.contains_item(b, v)).collect();
+            assert_eq!(ev.membership(a, b), want, "{a:?} in {b:?}");
+        }
+    }
 }

@@ -27,6 +27,7 @@
 mod ast;
 mod boundary;
 mod context;
+mod distinct;
 mod eval;
 mod functions;
 pub mod model;
