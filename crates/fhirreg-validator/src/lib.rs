@@ -14,16 +14,28 @@
 //!   `contained`, `Bundle.entry.resource` and `Parameters.parameter.resource`,
 //! * the lexical rules of the primitive types and JSON value kinds,
 //! * extensions (url present, value or children, known definition, allowed
-//!   value types, modifier use),
+//!   value types, modifier use, the extension's own definition including
+//!   sub-extension slices),
 //! * narrative XHTML (allowed elements and attributes, namespace, links),
-//! * resource ids, reference formats and target types, Bundle fullUrls,
-//! * cardinality, fixed values and types of profiles given by the caller or
-//!   in `meta.profile`.
+//! * resource ids, duplicate element ids, reference formats and target
+//!   types, canonical urls, Bundle fullUrls and searchset entries,
+//! * bindings (required/extensible/preferred) and codings in their code
+//!   systems, through `fhirreg-terminology`,
+//! * profiles given by the caller or in `meta.profile` (with or without a
+//!   snapshot: a differential is applied to its base): cardinality, fixed
+//!   primitive values, min/max values, type profiles, slicing (value,
+//!   pattern, type, profile and exists discriminators; closed slicing),
+//! * QuestionnaireResponses against their Questionnaire (linkIds, required
+//!   items, answer types and options, enableWhen, value limits),
+//! * invariants: the `constraint`s of every element definition applied
+//!   (resources, backbone elements, datatypes, profiles, extensions),
+//!   evaluated with FHIRPath (see `invariants.rs`).
 //!
 //! Issues use the HL7 Java validator's wording and FHIRPath-like locations
 //! (`Patient.identifier[0].value`, `Observation.value.ofType(Quantity)`,
 //! `Bundle.entry[0].resource/*Observation/1*/.code`).
 
+mod invariants;
 mod plan;
 mod primitive;
 mod questionnaire;
@@ -37,6 +49,8 @@ use plan::{Binding, ElemDef, Plan, TypeRef};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
+pub use invariants::BestPracticeLevel;
+
 /// Switches for a [`Validator`].
 #[derive(Clone, Debug, Default)]
 pub struct ValidatorOptions {
@@ -49,6 +63,8 @@ pub struct ValidatorOptions {
     pub extension_domains: Vec<String>,
     /// Do not validate against the profiles listed in `meta.profile`.
     pub ignore_meta_profiles: bool,
+    /// How failed best-practice invariants (`dom-6`) are reported.
+    pub best_practice_level: BestPracticeLevel,
 }
 
 /// Validates FHIR resources against the definitions of a registry.
@@ -76,6 +92,10 @@ struct Inner {
     /// Terminology over the same registry (bindings, codings).
     tx: Terminology,
     options: ValidatorOptions,
+    /// FHIRPath type model over the registry (for invariants).
+    model: fhirreg_fhirpath::SdModel,
+    /// Compiled invariant expressions by source text.
+    expressions: RwLock<HashMap<String, Option<Arc<fhirreg_fhirpath::Expression>>>>,
     /// Compiled plans by canonical (`url` or `url|version`).
     plans: RwLock<HashMap<String, Option<Arc<Plan>>>>,
 }
@@ -95,6 +115,8 @@ impl Validator {
                         ..Default::default()
                     },
                 ),
+                model: fhirreg_fhirpath::SdModel::from_registry(registry.clone()),
+                expressions: RwLock::new(HashMap::new()),
                 registry,
                 options,
                 plans: RwLock::new(HashMap::new()),
@@ -131,6 +153,7 @@ impl Validator {
             contained_types: Vec::new(),
             element_ids: Vec::new(),
             profile_mode: false,
+            inv: Default::default(),
         };
         let Some(rt) = root.resource_type.as_deref().filter(|r| !r.is_empty()) else {
             // Not a resource: the reader reports it (no resourceType).
@@ -141,6 +164,7 @@ impl Validator {
         for p in profiles {
             walk.profile(root, p, true);
         }
+        walk.run_invariants(root);
         // The same finding from the core definition and a profile is
         // reported once.
         let mut seen = HashSet::new();
@@ -321,6 +345,8 @@ struct Walk<'v> {
     /// Validating against a profile: only the profile's own constraints
     /// (cardinality, fixed values), the base checks were done already.
     profile_mode: bool,
+    /// Invariants queued for evaluation after the walk.
+    inv: invariants::WalkInvariants,
 }
 
 impl Walk<'_> {
@@ -402,6 +428,7 @@ impl Walk<'_> {
             }
         }
         self.children(node, &plan, 0);
+        self.invariants(node, &plan);
         match rt {
             "Bundle" => self.bundle(node),
             "QuestionnaireResponse" => self.questionnaire_response(node),
@@ -487,6 +514,7 @@ impl Walk<'_> {
         self.profile_mode = true;
         self.children(node, &plan, 0);
         self.profile_mode = was;
+        self.invariants(node, &plan);
     }
 
     /// Check the children of `node` against the children of element `idx`.
@@ -680,6 +708,7 @@ impl Walk<'_> {
 
     /// Check one element against its definition.
     fn element(&mut self, node: &Element, plan: &Arc<Plan>, idx: usize, ti: Option<usize>) {
+        self.element_invariants(node, plan, idx, ti);
         let def = &plan.elements[idx];
         let content = plan.content_of(idx);
         if let Some(fixed) = &def.fixed {
@@ -774,9 +803,11 @@ impl Walk<'_> {
                 .collect();
             if plans.len() == 1 {
                 self.children(node, &plans[0], 0);
+                self.element_invariants(node, &plans[0], 0, None);
             } else if plans.len() > 1 {
                 // The element must conform to one of the profiles.
                 let saved = std::mem::take(&mut self.issues);
+                let mark = self.invariant_mark();
                 let mut ok = false;
                 for p in &plans {
                     self.children(node, p, 0);
@@ -784,6 +815,7 @@ impl Walk<'_> {
                     self.issues.clear();
                 }
                 self.issues = saved;
+                self.invariant_rollback(mark);
                 if !ok {
                     let list: Vec<String> = plans.iter().map(|p| p.url.clone()).collect();
                     let msg = format!(
@@ -816,6 +848,7 @@ impl Walk<'_> {
             return;
         };
         self.children(node, &tp, 0);
+        self.element_invariants(node, &tp, 0, None);
         match code {
             "Extension" => self.extension(node),
             "Reference" => self.reference(node, t),
@@ -1269,6 +1302,7 @@ impl Walk<'_> {
         let was = self.profile_mode;
         self.profile_mode = true;
         self.children(node, &ext, 0);
+        self.element_invariants(node, &ext, 0, None);
         self.profile_mode = was;
         self.sub_extension_urls(node, &ext);
         if let Some(value) = value {

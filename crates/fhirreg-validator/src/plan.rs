@@ -93,10 +93,50 @@ pub(crate) struct ElemDef {
     pub max_length: Option<u64>,
     /// `binding`: strength and value set canonical.
     pub binding: Option<Binding>,
+    /// Invariants to evaluate on the element.
+    pub constraints: Vec<Constraint>,
     /// `minValue[x]`, if any.
     pub min_value: Option<Value>,
     /// `maxValue[x]`, if any.
     pub max_value: Option<Value>,
+}
+
+/// An ElementDefinition.constraint (invariant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Constraint {
+    pub key: String,
+    /// `severity = error`.
+    pub error: bool,
+    pub human: String,
+    pub expression: String,
+    /// The StructureDefinition that defined it.
+    pub source: Option<String>,
+    /// Marked as best practice (`elementdefinition-bestpractice`).
+    pub best_practice: bool,
+}
+
+fn constraints_of(ed: &Value) -> Vec<Constraint> {
+    ed.get("constraint")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            Some(Constraint {
+                key: str_of(c, "key")?.to_string(),
+                error: str_of(c, "severity") == Some("error"),
+                human: str_of(c, "human").unwrap_or_default().to_string(),
+                expression: str_of(c, "expression")?.to_string(),
+                source: str_of(c, "source").map(String::from),
+                best_practice: c.get("extension").and_then(Value::as_array).is_some_and(|x| {
+                    x.iter().any(|e| {
+                        str_of(e, "url")
+                            == Some("http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice")
+                            && e.get("valueBoolean").and_then(Value::as_bool) == Some(true)
+                    })
+                }),
+            })
+        })
+        .collect()
 }
 
 /// An ElementDefinition.binding with a value set.
@@ -167,6 +207,7 @@ impl ElemDef {
             pattern: first_with_prefix(ed, "pattern"),
             max_length: ed.get("maxLength").and_then(Value::as_u64),
             binding: binding_of(ed),
+            constraints: constraints_of(ed),
             min_value: first_with_prefix(ed, "minValue"),
             max_value: first_with_prefix(ed, "maxValue"),
         }
@@ -212,6 +253,11 @@ impl ElemDef {
         }
         if let Some(sl) = slicing_of(ed) {
             self.slicing = Some(sl);
+        }
+        for c in constraints_of(ed) {
+            if !self.constraints.iter().any(|x| x.key == c.key) {
+                self.constraints.push(c);
+            }
         }
     }
 

@@ -153,9 +153,11 @@ impl Walk<'_> {
     /// Run `f` and report whether it found no errors, discarding its issues.
     fn sandbox(&mut self, f: impl FnOnce(&mut Self)) -> bool {
         let saved = std::mem::take(&mut self.issues);
+        let mark = self.invariant_mark();
         f(self);
         let ok = !self.issues.iter().any(|i| i.severity.is_error());
         self.issues = saved;
+        self.invariant_rollback(mark);
         ok
     }
 

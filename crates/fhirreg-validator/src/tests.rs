@@ -521,3 +521,23 @@ fn questionnaire_response_enable_when() {
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(e[0].contains("Item has answer, even though it is not enabled (item id = 'packs') @ QuestionnaireResponse.item[1].item[1]"), "{e:?}");
 }
+
+#[test]
+fn deep_nesting_does_not_overflow() {
+    let Some(v) = validator() else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    // As deep as the readers allow (512): nested extensions.
+    let mut ext = serde_json::json!({"url": "http://example.org/x", "valueString": "leaf"});
+    for _ in 0..250 {
+        ext = serde_json::json!({"url": "http://example.org/x", "extension": [ext]});
+    }
+    let json = serde_json::json!({"resourceType": "Patient", "extension": [ext]});
+    let Some(doc) = parse(json.to_string().as_bytes()) else {
+        eprintln!("skipped: the reader refuses this depth");
+        return;
+    };
+    let issues = v.validate(&doc.root, &[]);
+    assert!(errors(&issues).is_empty(), "{:?}", errors(&issues));
+}
