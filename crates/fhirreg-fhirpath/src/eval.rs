@@ -383,10 +383,8 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             let el = n.element;
             let pty = self.node_type(n);
             if let (Some(m), Some(p)) = (self.ctx.model, pty.as_ref()) {
-                let is_choice_expansion = name
-                    .char_indices()
-                    .any(|(i, c)| i > 0 && c.is_ascii_uppercase() && m.is_choice(p, &name[..i]));
-                if is_choice_expansion {
+                let may_expand = name.bytes().skip(1).any(|c| c.is_ascii_uppercase());
+                if may_expand && m.is_choice_expansion(p, name) {
                     return err(format!(
                         "'{name}' is a choice type; navigate by its name without the type suffix"
                     ));
@@ -396,8 +394,23 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 }
             }
             let before = out.len();
+            // All the children named `name` have the same type: look it up once.
+            let mut child_type: Option<Option<Arc<ElementType>>> = None;
             for c in el.children.iter().filter(|c| c.name == name) {
-                out.push(self.typed_child(pty.as_ref(), c));
+                let element_type = if c.resource_type.is_some() {
+                    None
+                } else {
+                    child_type
+                        .get_or_insert_with(|| match (self.ctx.model, pty.as_ref()) {
+                            (Some(m), Some(p)) => m.child_type(p, name),
+                            _ => None,
+                        })
+                        .clone()
+                };
+                out.push(Value::Node(Node {
+                    element: c,
+                    element_type,
+                }));
             }
             if out.len() == before {
                 let choice = match (self.ctx.model, pty.as_ref()) {
@@ -407,10 +420,20 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 if choice {
                     for c in &el.children {
                         if let Some(suffix) = c.name.strip_prefix(name) {
-                            if suffix
-                                .chars()
-                                .next()
-                                .is_some_and(|ch| ch.is_ascii_uppercase())
+                            // `studyEffectiveDescription` is a property of
+                            // its own, not a form of `studyEffective[x]`.
+                            let own_property = match (self.ctx.model, pty.as_ref()) {
+                                (Some(m), Some(p)) => {
+                                    m.child_type(p, &c.name).is_some()
+                                        && !m.is_choice_expansion(p, &c.name)
+                                }
+                                _ => false,
+                            };
+                            if !own_property
+                                && suffix
+                                    .chars()
+                                    .next()
+                                    .is_some_and(|ch| ch.is_ascii_uppercase())
                             {
                                 let mut v = self.typed_child(pty.as_ref(), c);
                                 if let Value::Node(n) = &mut v {
@@ -438,8 +461,25 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     fn children_of(&self, v: &Value<'a>, out: &mut Coll<'a>) {
         if let Value::Node(n) = v {
             let pty = self.node_type(n);
+            // Repeated children (arrays) are adjacent: reuse the last lookup.
+            let mut last: Option<(&str, Option<Arc<ElementType>>)> = None;
             for c in &n.element.children {
-                out.push(self.typed_child(pty.as_ref(), c));
+                let element_type = match (self.ctx.model, pty.as_ref()) {
+                    _ if c.resource_type.is_some() => None,
+                    (Some(m), Some(p)) => match &last {
+                        Some((name, t)) if *name == c.name => t.clone(),
+                        _ => {
+                            let t = m.child_type(p, &c.name);
+                            last = Some((&c.name, t.clone()));
+                            t
+                        }
+                    },
+                    _ => None,
+                };
+                out.push(Value::Node(Node {
+                    element: c,
+                    element_type,
+                }));
             }
         }
     }

@@ -38,6 +38,23 @@ pub trait ModelInfo: Send + Sync {
     fn child_type(&self, parent: &ElementType, name: &str) -> Option<Arc<ElementType>>;
     /// True when `name` is a choice property (`value[x]`) of `parent`.
     fn is_choice(&self, parent: &ElementType, name: &str) -> bool;
+    /// True when `name` is a choice property written with its type suffix
+    /// (`valueQuantity` for `value[x]`) rather than a property of its own.
+    /// The default: `name` is a choice name followed by the name of a type
+    /// and `parent` has no property of that exact name.
+    fn is_choice_expansion(&self, parent: &ElementType, name: &str) -> bool {
+        name.char_indices().any(|(i, c)| {
+            i > 0
+                && c.is_ascii_uppercase()
+                && self.is_choice(parent, &name[..i])
+                && self.child_type(parent, name).is_none()
+                && {
+                    let suffix = &name[i..];
+                    let lower = suffix[..1].to_ascii_lowercase() + &suffix[1..];
+                    self.type_named(suffix).is_some() || self.type_named(&lower).is_some()
+                }
+        })
+    }
     /// The type of a resource or data type by name, if it exists.
     fn type_named(&self, name: &str) -> Option<Arc<ElementType>>;
     /// The base type of a type (`Patient` -> `DomainResource`, `Age` -> `Quantity`).
@@ -88,13 +105,25 @@ impl SdSource for PackageDirSource {
     }
 }
 
+type FastMap<K, V> = HashMap<K, V, crate::distinct::FastHasher>;
+
+/// The properties of one element path (`Patient`, `Patient.contact`).
+#[derive(Debug, Default)]
+struct PathModel {
+    /// Property name (`name`, `valueQuantity`) -> type.
+    children: FastMap<String, Arc<ElementType>>,
+    /// Choice property names without `[x]` (`value`).
+    choices: HashSet<String, crate::distinct::FastHasher>,
+    /// Names in `children` that are typed forms of a choice
+    /// (`valueQuantity`), not elements of their own.
+    expansions: HashSet<String, crate::distinct::FastHasher>,
+}
+
 #[derive(Debug, Default)]
 struct TypeModel {
-    /// Parent path (`Patient.contact`) -> property name (`name`,
-    /// `valueQuantity`) -> type; two levels so lookups need no allocation.
-    elements: HashMap<String, HashMap<String, Arc<ElementType>>>,
-    /// Parent path -> choice property names without `[x]` (`value`).
-    choices: HashMap<String, HashSet<String>>,
+    /// Parent path (`Patient.contact`) -> its properties; two levels so
+    /// lookups need no allocation.
+    paths: FastMap<String, PathModel>,
     base: Option<String>,
     this: Option<Arc<ElementType>>,
 }
@@ -102,18 +131,32 @@ struct TypeModel {
 impl TypeModel {
     fn insert(&mut self, path: &str, ty: Arc<ElementType>) {
         if let Some((parent, name)) = path.rsplit_once('.') {
-            self.elements
-                .entry(parent.to_string())
-                .or_default()
-                .insert(name.to_string(), ty);
+            let pm = self.paths.entry(parent.to_string()).or_default();
+            pm.expansions.remove(name);
+            pm.children.insert(name.to_string(), ty);
         }
+    }
+
+    /// A typed form of a choice; an element of the same name wins.
+    fn insert_expansion(&mut self, path: &str, ty: Arc<ElementType>) {
+        if let Some((parent, name)) = path.rsplit_once('.') {
+            let pm = self.paths.entry(parent.to_string()).or_default();
+            if !pm.children.contains_key(name) {
+                pm.children.insert(name.to_string(), ty);
+                pm.expansions.insert(name.to_string());
+            }
+        }
+    }
+
+    fn path(&self, path: &str) -> Option<&PathModel> {
+        self.paths.get(path)
     }
 }
 
 /// A [`ModelInfo`] built from StructureDefinition snapshots, cached per type.
 pub struct SdModel {
     source: Box<dyn SdSource>,
-    cache: RwLock<HashMap<String, Option<Arc<TypeModel>>>>,
+    cache: RwLock<FastMap<String, Option<Arc<TypeModel>>>>,
 }
 
 impl std::fmt::Debug for SdModel {
@@ -142,7 +185,7 @@ impl SdModel {
     pub fn new(source: impl SdSource + 'static) -> SdModel {
         SdModel {
             source: Box::new(source),
-            cache: RwLock::new(HashMap::new()),
+            cache: RwLock::new(FastMap::default()),
         }
     }
 
@@ -245,13 +288,14 @@ fn build(sd: &serde_json::Value) -> TypeModel {
             .unwrap_or_default();
         if let Some(base) = path.strip_suffix("[x]") {
             if let Some((parent, name)) = base.rsplit_once('.') {
-                m.choices
+                m.paths
                     .entry(parent.to_string())
                     .or_default()
+                    .choices
                     .insert(name.to_string());
             }
             for c in &codes {
-                m.insert(
+                m.insert_expansion(
                     &format!("{base}{}", upper_first(c)),
                     Arc::new(ElementType::of_type(c)),
                 );
@@ -279,19 +323,27 @@ fn build(sd: &serde_json::Value) -> TypeModel {
     m
 }
 
+fn root_of(path: &str) -> &str {
+    path.split_once('.').map_or(path, |(r, _)| r)
+}
+
 impl ModelInfo for SdModel {
     fn child_type(&self, parent: &ElementType, name: &str) -> Option<Arc<ElementType>> {
-        let root = parent.path.split('.').next().unwrap_or(&parent.path);
-        let m = self.model(root)?;
-        m.elements.get(parent.path.as_str())?.get(name).cloned()
+        let m = self.model(root_of(&parent.path))?;
+        m.path(&parent.path)?.children.get(name).cloned()
     }
 
     fn is_choice(&self, parent: &ElementType, name: &str) -> bool {
-        let root = parent.path.split('.').next().unwrap_or(&parent.path);
-        self.model(root).is_some_and(|m| {
-            m.choices
-                .get(parent.path.as_str())
-                .is_some_and(|c| c.contains(name))
+        self.model(root_of(&parent.path)).is_some_and(|m| {
+            m.path(&parent.path)
+                .is_some_and(|p| p.choices.contains(name))
+        })
+    }
+
+    fn is_choice_expansion(&self, parent: &ElementType, name: &str) -> bool {
+        self.model(root_of(&parent.path)).is_some_and(|m| {
+            m.path(&parent.path)
+                .is_some_and(|p| p.expansions.contains(name))
         })
     }
 

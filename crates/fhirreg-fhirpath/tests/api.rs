@@ -375,3 +375,43 @@ fn long_operator_chains_do_not_overflow_the_stack() {
         }
     }
 }
+
+/// `studyEffectiveDescription` is an element of its own in R4, beside the
+/// choice `studyEffective[x]`; `studyEffectiveDateTime` is the choice by
+/// its typed name and stays an error.
+#[test]
+fn element_named_like_a_choice_is_not_a_choice() {
+    let red = parse(
+        r#"{"resourceType": "ResearchElementDefinition", "status": "draft", "type": "population",
+            "characteristic": [{"definitionCodeableConcept": {"text": "x"},
+              "studyEffectiveDescription": "the first year",
+              "studyEffectiveDateTime": "2020-01-01"}]}"#,
+    );
+    assert_eq!(
+        eval_texts(
+            "ResearchElementDefinition.characteristic.studyEffectiveDescription",
+            &red
+        ),
+        ["the first year"]
+    );
+    assert_eq!(
+        eval_bool(
+            "ResearchElementDefinition.characteristic.studyEffectiveDescription.all(hasValue() or (children().count() > id.count()))",
+            &red
+        ),
+        Some(true)
+    );
+    assert_eq!(
+        eval_texts(
+            "ResearchElementDefinition.characteristic.studyEffective",
+            &red
+        ),
+        ["2020-01-01"]
+    );
+    let e = Expression::compile("ResearchElementDefinition.characteristic.studyEffectiveDateTime")
+        .expect("compiles");
+    let err = e
+        .evaluate(&EvalContext::new(&red).with_model(model()))
+        .expect_err("a choice by its typed name");
+    assert!(err.message.contains("choice type"), "{err}");
+}
