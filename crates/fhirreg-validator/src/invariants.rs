@@ -31,7 +31,7 @@
 //!
 //! [`Validator`]: crate::Validator
 
-use crate::plan::{Constraint, Plan};
+use crate::plan::{Constraint, Plan, TypeRef};
 use crate::{Inner, Walk, CORE};
 use fhirreg_element::{Element, Issue, IssueType, Severity};
 use fhirreg_fhirpath::{
@@ -270,6 +270,53 @@ impl Walk<'_> {
         if !self.profile_mode && self.v.is_core_type_definition(&plan.url) {
             self.contained_referenced(node);
         }
+    }
+
+    /// Profiles a profile puts on a resource-typed element
+    /// (`Bundle.entry.resource` with `type.profile`): the resource there is
+    /// validated against them too (their constraints included).
+    pub(crate) fn resource_type_profiles(&mut self, node: &Element, t: &TypeRef) {
+        let Some(rt) = node.resource_type.as_deref() else {
+            return;
+        };
+        let profiles: Vec<&String> = t.profiles.iter().filter(|p| !p.starts_with(CORE)).collect();
+        if profiles.is_empty() {
+            return;
+        }
+        let len = self.path.len();
+        let id = node.child_value("id").unwrap_or("null");
+        self.path.push_str(&format!("/*{rt}/{id}*/"));
+        let was = self.profile_mode;
+        if let [p] = profiles.as_slice() {
+            self.profile(node, p, false);
+        } else {
+            // The resource conforms to one of the profiles.
+            let saved = std::mem::take(&mut self.issues);
+            let mark = self.invariant_mark();
+            let mut ok = false;
+            for p in &profiles {
+                self.profile(node, p, false);
+                ok |= !self.issues.iter().any(|i| i.severity.is_error());
+                self.issues.clear();
+            }
+            self.issues = saved;
+            self.invariant_rollback(mark);
+            if !ok {
+                let list: Vec<&str> = profiles.iter().map(|p| p.as_str()).collect();
+                let msg = format!(
+                    "Unable to find a match for the specified profile among choices: {}",
+                    list.join(", ")
+                );
+                self.error(
+                    IssueType::Structure,
+                    "Validation_VAL_Profile_NoMatch",
+                    msg,
+                    node,
+                );
+            }
+        }
+        self.profile_mode = was;
+        self.path.truncate(len);
     }
 
     /// dom-3, checked directly (like the HL7 Java validator does, with its

@@ -384,3 +384,50 @@ fn anchoring_matches() {
         "name.matchesFull('a') and x.all(matchesFull('b')) and replaceMatches('c', 'd').matchesFull('e')"
     );
 }
+
+#[test]
+fn profiles_on_resource_typed_elements_apply_with_their_invariants() {
+    let org = json!({"resourceType": "StructureDefinition",
+        "url": "http://example.org/StructureDefinition/org-named", "name": "OrgNamed",
+        "status": "active", "kind": "resource", "abstract": false, "type": "Organization",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Organization",
+        "derivation": "constraint",
+        "differential": {"element": [{"id": "Organization", "path": "Organization", "constraint": [
+            {"key": "org-named", "severity": "error", "human": "an organization has a name",
+             "expression": "name.exists()"}]}]}});
+    let bundle = json!({"resourceType": "StructureDefinition",
+        "url": "http://example.org/StructureDefinition/bundle-orgs", "name": "BundleOrgs",
+        "status": "active", "kind": "resource", "abstract": false, "type": "Bundle",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Bundle",
+        "derivation": "constraint",
+        "differential": {"element": [{"id": "Bundle.entry.resource", "path": "Bundle.entry.resource",
+            "type": [{"code": "Organization",
+                "profile": ["http://example.org/StructureDefinition/org-named"]}]}]}});
+    let Ok(registry) = Registry::builder()
+        .add_bytes("org.json", org.to_string().as_bytes())
+        .add_bytes("bundle.json", bundle.to_string().as_bytes())
+        .build()
+    else {
+        return;
+    };
+    let v = Validator::new(registry, ValidatorOptions::default());
+    let instance = |name: Option<&str>| {
+        let mut org = json!({"resourceType": "Organization", "id": "o1",
+            "identifier": [{"system": "http://example.org/ids", "value": "1"}],
+            "text": {"status": "generated", "div": DIV}});
+        if let Some(n) = name {
+            org["name"] = json!(n);
+        }
+        json!({"resourceType": "Bundle", "type": "collection",
+            "entry": [{"fullUrl": "http://example.org/fhir/Organization/o1", "resource": org}]})
+    };
+    let url = "http://example.org/StructureDefinition/bundle-orgs".to_string();
+    let issues = run(&v, instance(None), std::slice::from_ref(&url));
+    assert_eq!(
+        failures(&issues, Severity::Error),
+        vec!["Constraint failed: org-named: 'an organization has a name' @ Bundle.entry[0].resource/*Organization/o1*/"],
+        "{issues:?}"
+    );
+    let issues = run(&v, instance(Some("Acme")), &[url]);
+    assert!(failures(&issues, Severity::Error).is_empty(), "{issues:?}");
+}

@@ -760,6 +760,7 @@ impl Walk<'_> {
         let code = t.code.as_str();
         if code == "Resource" || code == "DomainResource" || self.v.is_resource_type(code) {
             if self.profile_mode {
+                self.resource_type_profiles(node, t);
                 return;
             }
             match node.resource_type.as_deref() {
