@@ -1,12 +1,6 @@
 //! NOTE for helper-4 (from the engineer assigned the invariants issue, 20:06 UTC):
 //! I created this file at 20:05 without seeing that you had just created an
 //! invariants.rs of your own; my write replaced yours, sorry. This version
-//! [reply from helper-4, 20:22 UTC: fine, invariants are yours; I will not
-//! edit this file. FYI with this WIP the R4 examples gate
-//! (FHIRREG_R4_EXAMPLES=/tmp/npm/package cargo test -p fhirreg-validator
-//! --release r4_examples -- --nocapture) drops from ~1400 to 19 resources/s:
-//! Bundle-resources.json 19 s, Bundle-dataelements.json 17 s (eld-* on every
-//! snapshot ElementDefinition). Remove this reply when you commit.]
 //! keeps your wiring (`Walk::invariants(node, plan)`, `Inner::model`,
 //! `Inner::expressions`, `plan::Constraint`) and adds element-level and
 //! datatype invariants. Please do not re-create the file; edit it instead.
@@ -243,13 +237,67 @@ pub(crate) struct Job {
     focus_type: Option<Arc<ElementType>>,
 }
 
-/// The invariant state of one walk.
-#[derive(Default)]
-pub(crate) struct WalkInvariants {
+/// The invariant state of one walk over the tree of `root`.
+pub(crate) struct WalkInvariants<'t> {
     pub(crate) jobs: Vec<Job>,
-    /// Addresses of the resources walked (each is the `%resource` of the
-    /// elements inside it).
-    resources: HashSet<usize>,
+    root: &'t Element,
+    /// Built on first evaluation.
+    index: Option<Index<'t>>,
+}
+
+impl<'t> WalkInvariants<'t> {
+    pub(crate) fn new(root: &'t Element) -> Self {
+        WalkInvariants {
+            jobs: Vec::new(),
+            root,
+            index: None,
+        }
+    }
+}
+
+/// Every node of the tree with the nearest resource above it, and each
+/// resource with its `%rootResource` (the container of a contained
+/// resource, else the resource itself: Bundle entries are their own root).
+struct Index<'t> {
+    nodes: HashMap<usize, (&'t Element, &'t Element)>,
+    roots: HashMap<usize, &'t Element>,
+}
+
+/// A resource in the tree: the root, or the value of a Resource-typed
+/// element (`contained`, `Bundle.entry.resource`,
+/// `Bundle.entry.response.outcome`, `Parameters.parameter.resource`).
+fn is_resource(e: &Element, root: &Element) -> bool {
+    std::ptr::eq(e, root)
+        || (e.resource_type.is_some()
+            && matches!(e.name.as_str(), "contained" | "resource" | "outcome"))
+}
+
+impl<'t> Index<'t> {
+    fn build(root: &'t Element) -> Self {
+        let mut nodes: HashMap<usize, (&Element, &Element)> = HashMap::new();
+        let mut roots: HashMap<usize, &Element> = HashMap::new();
+        roots.insert(addr(root), root);
+        let mut stack = vec![(root, root)];
+        while let Some((e, above)) = stack.pop() {
+            nodes.insert(addr(e), (e, above));
+            let here = if std::ptr::eq(e, root) {
+                root
+            } else if is_resource(e, root) {
+                let container_root = roots.get(&addr(above)).copied().unwrap_or(root);
+                let own = if e.name == "contained" {
+                    container_root
+                } else {
+                    e
+                };
+                roots.insert(addr(e), own);
+                e
+            } else {
+                above
+            };
+            stack.extend(e.children.iter().map(|c| (c, here)));
+        }
+        Index { nodes, roots }
+    }
 }
 
 /// True when a contained resource has a reference to its container (`#`).
@@ -261,11 +309,10 @@ fn addr(e: &Element) -> usize {
     e as *const Element as usize
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// Queue the constraints of the root of `plan` (a resource or profile
     /// definition) for the resource `node`.
     pub(crate) fn invariants(&mut self, node: &Element, plan: &Arc<Plan>) {
-        self.inv.resources.insert(addr(node));
         self.element_invariants(node, plan, 0, None);
         if !self.profile_mode && self.v.is_core_type_definition(&plan.url) {
             self.contained_referenced(node);
@@ -296,6 +343,7 @@ impl Walk<'_> {
             let mut ok = false;
             for p in &profiles {
                 self.profile(node, p, false);
+                self.flush_invariants(mark);
                 ok |= !self.issues.iter().any(|i| i.severity.is_error());
                 self.issues.clear();
             }
@@ -416,53 +464,49 @@ impl Walk<'_> {
         self.inv.jobs.truncate(mark);
     }
 
-    /// Evaluate the queued constraints over the tree of `root`.
-    pub(crate) fn run_invariants(&mut self, root: &Element) {
+    /// Evaluate the queued constraints (after the walk).
+    pub(crate) fn run_invariants(&mut self) {
         let jobs = std::mem::take(&mut self.inv.jobs);
+        self.evaluate_invariants(jobs);
+    }
+
+    /// Evaluate the constraints queued since `mark` now (in a sandboxed
+    /// walk, whose issues decide a slice or a profile choice).
+    pub(crate) fn flush_invariants(&mut self, mark: usize) {
+        if mark < self.inv.jobs.len() {
+            let jobs = self.inv.jobs.split_off(mark);
+            self.evaluate_invariants(jobs);
+        }
+    }
+
+    fn evaluate_invariants(&mut self, jobs: Vec<Job>) {
         if jobs.is_empty() {
             return;
         }
-        // Every node with the nearest resource above it, and each resource
-        // with its `%rootResource` (the container of a contained resource,
-        // else the resource itself: Bundle entries are their own root).
-        let resources = std::mem::take(&mut self.inv.resources);
-        let is_resource = |e: &Element| resources.contains(&addr(e));
-        let mut nodes: HashMap<usize, (&Element, &Element)> = HashMap::new();
-        let mut roots: HashMap<usize, &Element> = HashMap::new();
-        roots.insert(addr(root), root);
-        let mut stack = vec![(root, root)];
-        while let Some((e, above)) = stack.pop() {
-            nodes.insert(addr(e), (e, above));
-            let here = if std::ptr::eq(e, root) {
-                root
-            } else if is_resource(e) {
-                let container_root = roots.get(&addr(above)).copied().unwrap_or(root);
-                roots.insert(
-                    addr(e),
-                    if e.name == "contained" {
-                        container_root
-                    } else {
-                        e
-                    },
-                );
-                e
-            } else {
-                above
-            };
-            stack.extend(e.children.iter().map(|c| (c, here)));
-        }
+        let root = self.inv.root;
+        let index = match self.inv.index.take() {
+            Some(i) => i,
+            None => Index::build(root),
+        };
+        self.evaluate_with(&jobs, &index, root);
+        self.inv.index = Some(index);
+    }
+
+    fn evaluate_with(&mut self, jobs: &[Job], index: &Index<'v>, root: &'v Element) {
+        let nodes = &index.nodes;
+        let roots = &index.roots;
         let inner: &Inner = self.v;
         let tx = TxHook(&inner.tx);
         let resolver = Resolver { root };
         let mut done: HashSet<(usize, *const Constraint)> = HashSet::new();
-        for job in &jobs {
+        for job in jobs {
             let Some(&(node, above)) = nodes.get(&job.node) else {
                 continue;
             };
             // The resource whose definition is applied: the node itself for
             // the root of a resource's definition, else the resource above
             // (for `Bundle.entry.resource`, the Bundle).
-            let resource = if job.idx == 0 && (std::ptr::eq(node, root) || is_resource(node)) {
+            let resource = if job.idx == 0 && is_resource(node, root) {
                 node
             } else {
                 above

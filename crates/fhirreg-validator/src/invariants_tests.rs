@@ -431,3 +431,78 @@ fn profiles_on_resource_typed_elements_apply_with_their_invariants() {
     let issues = run(&v, instance(Some("Acme")), &[url]);
     assert!(failures(&issues, Severity::Error).is_empty(), "{issues:?}");
 }
+
+#[test]
+fn invariants_decide_between_type_profiles() {
+    let name_profile = |id: &str, expr: &str| {
+        json!({"resourceType": "StructureDefinition",
+            "url": format!("http://example.org/StructureDefinition/{id}"), "name": id,
+            "status": "active", "kind": "complex-type", "abstract": false, "type": "HumanName",
+            "baseDefinition": "http://hl7.org/fhir/StructureDefinition/HumanName",
+            "derivation": "constraint",
+            "differential": {"element": [{"id": "HumanName", "path": "HumanName", "constraint": [
+                {"key": format!("{id}-1"), "severity": "error", "human": "rule", "expression": expr}]}]}})
+    };
+    let patient_profile = |url: &str, names: &[&str]| {
+        let profiles: Vec<String> = names
+            .iter()
+            .map(|n| format!("http://example.org/StructureDefinition/{n}"))
+            .collect();
+        json!({"resourceType": "StructureDefinition", "url": url, "name": "P",
+            "status": "active", "kind": "resource", "abstract": false, "type": "Patient",
+            "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+            "derivation": "constraint",
+            "differential": {"element": [{"id": "Patient.name", "path": "Patient.name",
+                "type": [{"code": "HumanName", "profile": profiles}]}]}})
+    };
+    let Ok(registry) = Registry::builder()
+        .add_bytes(
+            "n1.json",
+            name_profile("fam", "family.exists()")
+                .to_string()
+                .as_bytes(),
+        )
+        .add_bytes(
+            "n2.json",
+            name_profile("text", "text.exists()").to_string().as_bytes(),
+        )
+        .add_bytes(
+            "p.json",
+            patient_profile(
+                "http://example.org/StructureDefinition/pat",
+                &["fam", "text"],
+            )
+            .to_string()
+            .as_bytes(),
+        )
+        .build()
+    else {
+        return;
+    };
+    let v = Validator::new(registry, ValidatorOptions::default());
+    let url = "http://example.org/StructureDefinition/pat".to_string();
+    let patient = |name: Value| json!({"resourceType": "Patient", "text": {"status": "generated", "div": DIV}, "name": [name]});
+    let errors = |issues: &[Issue]| -> Vec<String> {
+        issues
+            .iter()
+            .filter(|i| i.severity.is_error())
+            .map(|i| format!("{} @ {}", i.message, i.expression))
+            .collect()
+    };
+    // Matches the second profile only: fine.
+    let issues = run(
+        &v,
+        patient(json!({"text": "Jane Doe"})),
+        std::slice::from_ref(&url),
+    );
+    assert!(errors(&issues).is_empty(), "{issues:?}");
+    // Matches neither.
+    let issues = run(&v, patient(json!({"given": ["Jane"]})), &[url]);
+    let e = errors(&issues);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("Unable to find a match for the specified profile among choices")
+            && e[0].ends_with("@ Patient.name[0]"),
+        "{e:?}"
+    );
+}

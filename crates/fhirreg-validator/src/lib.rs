@@ -153,7 +153,7 @@ impl Validator {
             contained_types: Vec::new(),
             element_ids: Vec::new(),
             profile_mode: false,
-            inv: Default::default(),
+            inv: invariants::WalkInvariants::new(root),
         };
         let Some(rt) = root.resource_type.as_deref().filter(|r| !r.is_empty()) else {
             // Not a resource: the reader reports it (no resourceType).
@@ -164,7 +164,7 @@ impl Validator {
         for p in profiles {
             walk.profile(root, p, true);
         }
-        walk.run_invariants(root);
+        walk.run_invariants();
         // The same finding from the core definition and a profile is
         // reported once.
         let mut seen = HashSet::new();
@@ -346,7 +346,7 @@ struct Walk<'v> {
     /// (cardinality, fixed values), the base checks were done already.
     profile_mode: bool,
     /// Invariants queued for evaluation after the walk.
-    inv: invariants::WalkInvariants,
+    inv: invariants::WalkInvariants<'v>,
 }
 
 impl Walk<'_> {
@@ -812,6 +812,8 @@ impl Walk<'_> {
                 let mut ok = false;
                 for p in &plans {
                     self.children(node, p, 0);
+                    self.element_invariants(node, p, 0, None);
+                    self.flush_invariants(mark);
                     ok |= !self.issues.iter().any(|i| i.severity.is_error());
                     self.issues.clear();
                 }

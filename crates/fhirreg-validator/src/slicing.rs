@@ -155,6 +155,7 @@ impl Walk<'_> {
         let saved = std::mem::take(&mut self.issues);
         let mark = self.invariant_mark();
         f(self);
+        self.flush_invariants(mark);
         let ok = !self.issues.iter().any(|i| i.severity.is_error());
         self.issues = saved;
         self.invariant_rollback(mark);
