@@ -74,13 +74,19 @@ pub struct ValidatorOptions {
 ///
 /// ```
 /// use fhirreg_validator::{Validator, ValidatorOptions};
-/// use fhirreg_element::Element;
-/// let validator = Validator::new(fhirreg_registry::Registry::default(), ValidatorOptions::default());
-/// let mut patient = Element::new("Patient", Default::default());
-/// patient.resource_type = Some("Patient".into());
-/// let issues = validator.validate(&patient, &[]);
-/// // Without definitions, the type cannot be checked: that is an error.
-/// assert!(issues.iter().any(|i| i.severity.is_error()) || !issues.is_empty() || issues.is_empty());
+/// let registry = fhirreg_registry::Registry::builder().build().unwrap();
+/// let validator = Validator::new(registry, ValidatorOptions::default());
+/// let doc = fhirreg_element::json::parse(
+///     br#"{"resourceType": "Patient", "gender": "unknownish", "active": true}"#,
+///     &Default::default(),
+/// )
+/// .unwrap();
+/// let issues = validator.validate(&doc.root, &[]);
+/// // gender is bound (required) to AdministrativeGender
+/// assert!(issues
+///     .iter()
+///     .any(|i| i.severity.is_error() && i.expression == "Patient.gender"));
+/// assert!(!issues.iter().any(|i| i.expression == "Patient.active"));
 /// ```
 #[derive(Clone)]
 pub struct Validator {
