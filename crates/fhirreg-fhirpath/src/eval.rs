@@ -1,8 +1,10 @@
 //! The evaluator: walks the compiled AST over the element tree.
 
 use std::borrow::Cow;
+use std::cell::{OnceCell, RefCell};
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use fhirreg_element::Element;
@@ -64,9 +66,21 @@ struct Scope<'s, 'a> {
     total: Option<&'s [Value<'a>]>,
 }
 
+/// Children of one element by name (indices into `children`).
+type ChildIndex<'a> = HashMap<&'a str, Vec<u32>, FastHasher>;
+
+/// Elements with at least this many children get a [`ChildIndex`] when
+/// navigated more than once in an evaluation (a Bundle's `entry` list,
+/// navigated for `%resource.type` once per entry).
+const WIDE: usize = 32;
+
 pub(crate) struct Evaluator<'c, 'a> {
     ctx: &'c EvalContext<'a>,
-    now: PartialDateTime,
+    /// The clock, read on first use of `now()`, `today()` or `timeOfDay()`.
+    now: OnceCell<PartialDateTime>,
+    /// Wide elements seen by navigation: `None` after the first visit, the
+    /// index from the second on.
+    wide: RefCell<HashMap<*const Element, Option<Rc<ChildIndex<'a>>>, FastHasher>>,
 }
 
 fn err<T>(msg: impl Into<String>) -> R<T> {
@@ -93,7 +107,53 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     pub(crate) fn new(ctx: &'c EvalContext<'a>) -> Self {
         Evaluator {
             ctx,
-            now: ctx.now.unwrap_or_else(now_utc),
+            now: OnceCell::new(),
+            wide: RefCell::default(),
+        }
+    }
+
+    fn now(&self) -> PartialDateTime {
+        *self
+            .now
+            .get_or_init(|| self.ctx.now.unwrap_or_else(now_utc))
+    }
+
+    /// Call `f` on each child of `el` named `name`, in document order.
+    fn each_child_named(&self, el: &'a Element, name: &str, mut f: impl FnMut(&'a Element)) {
+        if el.children.len() >= WIDE {
+            let key = el as *const Element;
+            let index = {
+                let mut wide = self.wide.borrow_mut();
+                match wide.get_mut(&key) {
+                    None => {
+                        wide.insert(key, None);
+                        None
+                    }
+                    Some(Some(ix)) => Some(ix.clone()),
+                    Some(slot) => {
+                        let mut ix = ChildIndex::default();
+                        for (i, c) in el.children.iter().enumerate() {
+                            ix.entry(c.name.as_str())
+                                .or_default()
+                                .push(u32::try_from(i).unwrap_or(u32::MAX));
+                        }
+                        let ix = Rc::new(ix);
+                        *slot = Some(ix.clone());
+                        Some(ix)
+                    }
+                }
+            };
+            if let Some(ix) = index {
+                for &i in ix.get(name).map(Vec::as_slice).unwrap_or(&[]) {
+                    if let Some(c) = el.children.get(i as usize) {
+                        f(c);
+                    }
+                }
+                return;
+            }
+        }
+        for c in el.children.iter().filter(|c| c.name == name) {
+            f(c);
         }
     }
 
@@ -210,6 +270,28 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 let b = self.eval(base, scope, d)?;
                 self.navigate(&b, name)
             }
+            // `children().count()` (ele-1): count without building the children.
+            Expr::Func(Some(base), Func::Count, args) if args.is_empty() => match base.as_ref() {
+                Expr::Func(inner, Func::Children, cargs) if cargs.is_empty() => {
+                    let input = match inner {
+                        Some(b) => Cow::Owned(self.eval(b, scope, d)?),
+                        None => Cow::Borrowed(scope.this),
+                    };
+                    let n: usize = input
+                        .iter()
+                        .map(|v| match v {
+                            Value::Node(n) => n.element.children.len(),
+                            _ => 0,
+                        })
+                        .sum();
+                    self.check_len(n)?;
+                    Ok(vec![Value::Integer(n as i64)])
+                }
+                _ => {
+                    let input = self.eval(base, scope, d)?;
+                    Ok(vec![Value::Integer(input.len() as i64)])
+                }
+            },
             Expr::Func(base, f, args) => {
                 let input = match base {
                     Some(b) => Cow::Owned(self.eval(b, scope, d)?),
@@ -396,7 +478,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             let before = out.len();
             // All the children named `name` have the same type: look it up once.
             let mut child_type: Option<Option<Arc<ElementType>>> = None;
-            for c in el.children.iter().filter(|c| c.name == name) {
+            self.each_child_named(el, name, |c| {
                 let element_type = if c.resource_type.is_some() {
                     None
                 } else {
@@ -411,7 +493,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     element: c,
                     element_type,
                 }));
-            }
+            });
             if out.len() == before {
                 let choice = match (self.ctx.model, pty.as_ref()) {
                     (Some(m), Some(p)) => m.is_choice(p, name),
@@ -1682,10 +1764,10 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 }
                 Ok(input.to_vec())
             }
-            F::Now => Ok(vec![Value::DateTime(self.now)]),
-            F::Today => Ok(vec![Value::Date(self.now.to_date())]),
+            F::Now => Ok(vec![Value::DateTime(self.now())]),
+            F::Today => Ok(vec![Value::Date(self.now().to_date())]),
             F::TimeOfDay => {
-                let mut t = self.now;
+                let mut t = self.now();
                 t.time_only = true;
                 t.tz = None;
                 Ok(vec![Value::Time(t)])
@@ -2289,6 +2371,7 @@ mod distinct_tests {
         let ctx = EvalContext::empty();
         let ev = Evaluator::new(&ctx);
         let pairwise_mask = |items: &[Value<'_>]| -> Vec<bool> {
+            let ev = Evaluator::new(&ctx);
             let mut keep = vec![false; items.len()];
             for (i, v) in items.iter().enumerate() {
                 keep[i] = !(0..i).any(|j| keep[j] && ev.item_eq(&items[j], v));
