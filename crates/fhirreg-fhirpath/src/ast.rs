@@ -50,6 +50,10 @@ pub(crate) enum Expr {
     /// `{}`
     Empty,
     Literal(Literal),
+    /// A string literal given as the pattern of `matches()`,
+    /// `matchesFull()` or `replaceMatches()`, with its regex compiled for
+    /// that function (`None`: invalid, reported when evaluated).
+    Pattern(String, Option<Box<regex::Regex>>),
     /// `%name`
     Constant(String),
     This,

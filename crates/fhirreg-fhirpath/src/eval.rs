@@ -234,6 +234,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     fn eval_inner(&self, e: &'a Expr, scope: Scope<'_, 'a>, d: usize) -> R<Coll<'a>> {
         match e {
             Expr::Empty => Ok(Vec::new()),
+            Expr::Pattern(p, _) => Ok(vec![str_val(p.as_str())]),
             Expr::Literal(l) => Ok(vec![l.to_value()]),
             Expr::Constant(name) => self.constant(name, scope),
             Expr::This => Ok(scope.this.to_vec()),
@@ -1631,16 +1632,16 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 let Some(p) = self.arg_string(at(args, 0)?, scope, d)? else {
                     return Ok(Vec::new());
                 };
-                let pat = if f == F::MatchesFull {
-                    format!("^(?:{p})$")
-                } else {
-                    p.to_string()
+                let compiled;
+                let re: &regex::Regex = match args.first() {
+                    Some(Expr::Pattern(_, Some(re))) => re,
+                    _ => {
+                        compiled = cached_regex(&p, f == F::MatchesFull).map_err(|e| {
+                            EvalError::new(format!("invalid regular expression: {e}"))
+                        })?;
+                        &compiled
+                    }
                 };
-                let re = regex::RegexBuilder::new(&pat)
-                    .dot_matches_new_line(true)
-                    .size_limit(1 << 20)
-                    .build()
-                    .map_err(|e| EvalError::new(format!("invalid regular expression: {e}")))?;
                 if f == F::ReplaceMatches {
                     let Some(r) = self.arg_string(at(args, 1)?, scope, d)? else {
                         return Ok(Vec::new());
@@ -2165,6 +2166,45 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         }
         self.ctx.resolver.and_then(|r| r.resolve(&reference))
     }
+}
+
+/// Compile a FHIRPath regular expression (`.` matches newlines; `full`:
+/// anchored at both ends, for `matchesFull()`), within a size limit since
+/// patterns may come from the input.
+pub(crate) fn build_regex(p: &str, full: bool) -> Result<regex::Regex, regex::Error> {
+    let pat = if full {
+        Cow::Owned(format!("^(?:{p})$"))
+    } else {
+        Cow::Borrowed(p)
+    };
+    regex::RegexBuilder::new(&pat)
+        .dot_matches_new_line(true)
+        .size_limit(1 << 20)
+        .build()
+}
+
+/// Patterns computed at evaluation time: a small per-thread cache.
+const REGEX_CACHE_MAX: usize = 64;
+
+thread_local! {
+    static REGEX_CACHE: RefCell<HashMap<(String, bool), Rc<regex::Regex>, FastHasher>> =
+        RefCell::default();
+}
+
+fn cached_regex(p: &str, full: bool) -> Result<Rc<regex::Regex>, regex::Error> {
+    let key = (p.to_string(), full);
+    if let Some(re) = REGEX_CACHE.with(|c| c.borrow().get(&key).cloned()) {
+        return Ok(re);
+    }
+    let re = Rc::new(build_regex(p, full)?);
+    REGEX_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= REGEX_CACHE_MAX {
+            c.clear();
+        }
+        c.insert(key, re.clone());
+    });
+    Ok(re)
 }
 
 fn date_unit(q: &Quantity) -> Option<&str> {

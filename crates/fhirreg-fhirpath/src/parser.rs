@@ -329,6 +329,17 @@ fn build_invocation(
                     .ok_or_else(|| CompileError::new("expected a type name", src, start))?;
                 return Ok(Expr::TypeFunc(base, func, ts));
             }
+            // A literal pattern is compiled once, here.
+            if matches!(
+                func,
+                Func::Matches | Func::MatchesFull | Func::ReplaceMatches
+            ) {
+                if let Some(Expr::Literal(Literal::String(p))) = args.first() {
+                    let re = crate::eval::build_regex(p, func == Func::MatchesFull).ok();
+                    let p = p.clone();
+                    args[0] = Expr::Pattern(p, re.map(Box::new));
+                }
+            }
             Ok(Expr::Func(base, func, args))
         }
         _ => Err(CompileError::new("unexpected invocation", src, start)),

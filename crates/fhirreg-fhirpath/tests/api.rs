@@ -415,3 +415,44 @@ fn element_named_like_a_choice_is_not_a_choice() {
         .expect_err("a choice by its typed name");
     assert!(err.message.contains("choice type"), "{err}");
 }
+
+/// Literal patterns are compiled with the expression; computed ones go
+/// through a cache; both behave the same, invalid ones fail when evaluated.
+#[test]
+fn regex_patterns_literal_and_computed() {
+    let p = parse(PATIENT);
+    for (expr, want) in [
+        ("Patient.name.family.matches('^Ch.*s$')", Some(true)),
+        ("Patient.name.family.matches('^Ch' + '.*s$')", Some(true)),
+        ("Patient.name.family.matchesFull('Ch.*')", Some(true)),
+        ("Patient.name.family.matchesFull('Ch')", Some(false)),
+        ("Patient.name.family.matchesFull('C' + 'h')", Some(false)),
+        ("Patient.name.family.matches('')", Some(true)),
+    ] {
+        assert_eq!(eval_bool(expr, &p), want, "{expr}");
+    }
+    assert_eq!(
+        eval_texts("Patient.name.family.replaceMatches('a(.)', '<$1>')", &p),
+        ["Ch<l>mers"]
+    );
+    assert_eq!(
+        eval_texts(
+            "Patient.name.family.replaceMatches('a' + '(.)', '<$1>')",
+            &p
+        ),
+        ["Ch<l>mers"]
+    );
+    let ctx = EvalContext::new(&p).with_model(model());
+    for expr in [
+        "Patient.name.family.matches('(')",
+        "Patient.name.family.matches('(' + '')",
+    ] {
+        let e = Expression::compile(expr).expect("compiles");
+        let err = e.evaluate(&ctx).expect_err(expr);
+        assert!(err.message.contains("invalid regular expression"), "{err}");
+    }
+    // Over the size limit.
+    let e = Expression::compile("Patient.name.family.matches('(((a{100}){100}){100})')")
+        .expect("compiles");
+    assert!(e.evaluate(&ctx).is_err());
+}
