@@ -148,6 +148,26 @@ pub fn country_other_names(code: &str) -> Vec<&'static str> {
         .unwrap_or_default()
 }
 
+/// Whether `display` names the country `code`: its preferred name or one
+/// of its other names, compared case- and space-insensitively. ISO 3166-1
+/// itself writes some English short names with the article in brackets
+/// ("United States of America (the)", "Netherlands (the)"); that form is
+/// the same name.
+pub fn is_country_name(code: &str, display: &str) -> bool {
+    let fold = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let wanted = fold(display);
+    let wanted = wanted.strip_suffix(" (the)").unwrap_or(&wanted);
+    country(code)
+        .into_iter()
+        .chain(country_other_names(code))
+        .any(|name| fold(name) == wanted)
+}
+
 fn lookup_sorted(list: &'static [(&'static str, &'static str)], key: &str) -> Option<&'static str> {
     list.binary_search_by(|e| e.0.cmp(key))
         .ok()
@@ -326,7 +346,11 @@ pub fn check_mime(code: &str) -> Result<String, String> {
         };
         let v = v.trim();
         let quoted = v.len() >= 2 && v.starts_with('"') && v.ends_with('"');
-        if !is_token(k.trim()) || !(quoted || is_token(v)) {
+        // RFC 2045 wants a token or a quoted string; real documents (and the
+        // HL7 validator) also use unquoted values with '/' or ':' in them
+        // (`variant=XDA/XDS`), so any run of visible ASCII is accepted.
+        let visible = !v.is_empty() && v.bytes().all(|b| b.is_ascii_graphic() && b != b'"');
+        if !is_token(k.trim()) || !(quoted || visible) {
             return bad(&format!("the parameter '{}' is malformed", p.trim()));
         }
     }
@@ -393,6 +417,9 @@ mod tests {
         assert!(check_mime("foo/bar").is_err());
         assert!(check_mime("text/pl ain").is_err());
         assert!(check_mime("text/plain; charset").is_err());
+        assert!(check_mime("application/hl7-sda+xml; variant=XDA/XDS").is_ok());
+        assert!(check_mime("text/plain; name=\"a b\"").is_ok());
+        assert!(check_mime("text/plain; name=a b").is_err());
     }
 
     #[test]
@@ -404,6 +431,9 @@ mod tests {
         assert_eq!(country("XX"), None);
         assert_eq!(country("US"), Some("United States"));
         assert!(country_other_names("US").contains(&"United States of America"));
+        assert!(is_country_name("US", "United States of America (the)"));
+        assert!(is_country_name("NO", "norway"));
+        assert!(!is_country_name("NO", "Sweden"));
         assert_eq!(
             GrammarSystem::Iso4217.check("NOK").as_deref(),
             Ok("Norwegian Krone")

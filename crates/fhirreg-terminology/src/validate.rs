@@ -190,11 +190,9 @@ fn in_system_def(tx: &Terminology, coding: &CodingRef<'_>, def: SystemDef) -> Va
                     // other official names are accepted, but only the
                     // preferred one is named in the message (as HL7 does)
                     let alternate = g == GrammarSystem::Iso3166
-                        && coding.display.is_some_and(|d| {
-                            crate::grammar::country_other_names(code)
-                                .iter()
-                                .any(|n| normalize(n) == normalize(d))
-                        });
+                        && coding
+                            .display
+                            .is_some_and(|d| crate::grammar::is_country_name(code, d));
                     if !alternate {
                         check_display(
                             tx,
