@@ -301,6 +301,11 @@ impl<'t> Index<'t> {
     }
 }
 
+/// True for the plan of a core resource or datatype definition (not a profile).
+fn is_core_plan(plan: &Plan) -> bool {
+    plan.url.strip_prefix(CORE) == Some(plan.type_name.as_str())
+}
+
 /// True when a contained resource has a reference to its container (`#`).
 fn refers_to_container(e: &Element) -> bool {
     e.value.as_deref() == Some("#") || e.children.iter().any(refers_to_container)
@@ -315,7 +320,7 @@ impl<'v> Walk<'v> {
     /// definition) for the resource `node`.
     pub(crate) fn invariants(&mut self, node: &Element, plan: &Arc<Plan>) {
         self.element_invariants(node, plan, 0, None);
-        if !self.profile_mode && self.v.is_core_type_definition(&plan.url) {
+        if !self.profile_mode && is_core_plan(plan) {
             self.contained_referenced(node);
         }
     }
@@ -451,7 +456,7 @@ impl<'v> Walk<'v> {
             plan: plan.clone(),
             idx,
             path: self.path.clone(),
-            profile: self.profile_mode || !self.v.is_core_type_definition(&plan.url),
+            profile: self.profile_mode || !is_core_plan(plan),
             focus_type,
         });
     }
@@ -500,6 +505,9 @@ impl<'v> Walk<'v> {
         let tx = TxHook(&inner.tx);
         let resolver = Resolver { root };
         let mut done: HashSet<(usize, *const Constraint)> = HashSet::new();
+        // Compiled expressions by constraint, for this evaluation (the
+        // validator's cache is keyed by the expression text).
+        let mut compiled: HashMap<*const Constraint, Option<Arc<Expression>>> = HashMap::new();
         for job in jobs {
             let Some(&(node, above)) = nodes.get(&job.node) else {
                 continue;
@@ -540,7 +548,11 @@ impl<'v> Walk<'v> {
                 let result = match fast {
                     Some(r) => Ok(r),
                     None => {
-                        let Some(expr) = inner.expression(c) else {
+                        let expr = compiled
+                            .entry(c as *const Constraint)
+                            .or_insert_with(|| inner.expression(c))
+                            .clone();
+                        let Some(expr) = expr else {
                             self.invariant_problem(
                                 c,
                                 "the expression cannot be compiled",
