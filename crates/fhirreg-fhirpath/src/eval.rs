@@ -15,7 +15,7 @@ use crate::ast::{BinOp, Expr, TypeSpec};
 use crate::context::EvalContext;
 use crate::distinct::{classify, has_convertible, Class, FastHasher, Key};
 use crate::functions::Func;
-use crate::model::ElementType;
+use crate::model::{ElementType, ModelInfo};
 use crate::temporal::{now_utc, Precision};
 use crate::ucum;
 use crate::value::{
@@ -74,6 +74,37 @@ type ChildIndex<'a> = HashMap<&'a str, Vec<u32>, FastHasher>;
 /// navigated for `%resource.type` once per entry).
 const WIDE: usize = 32;
 
+/// What the model says about property `name` of one parent type, asked once
+/// for a run of items of that type.
+struct NavInfo {
+    /// Keeps the parent type alive, so that its address (the key) is not reused.
+    parent: Arc<ElementType>,
+    expansion: Option<bool>,
+    child: Option<Option<Arc<ElementType>>>,
+    is_choice: Option<bool>,
+}
+
+impl NavInfo {
+    fn expansion(&mut self, m: &dyn ModelInfo, name: &str) -> bool {
+        let p = &self.parent;
+        *self
+            .expansion
+            .get_or_insert_with(|| m.is_choice_expansion(p, name))
+    }
+
+    fn child(&mut self, m: &dyn ModelInfo, name: &str) -> Option<Arc<ElementType>> {
+        let p = &self.parent;
+        self.child
+            .get_or_insert_with(|| m.child_type(p, name))
+            .clone()
+    }
+
+    fn is_choice(&mut self, m: &dyn ModelInfo, name: &str) -> bool {
+        let p = &self.parent;
+        *self.is_choice.get_or_insert_with(|| m.is_choice(p, name))
+    }
+}
+
 pub(crate) struct Evaluator<'c, 'a> {
     ctx: &'c EvalContext<'a>,
     /// The clock, read on first use of `now()`, `today()` or `timeOfDay()`.
@@ -81,6 +112,15 @@ pub(crate) struct Evaluator<'c, 'a> {
     /// Wide elements seen by navigation: `None` after the first visit, the
     /// index from the second on.
     wide: RefCell<HashMap<*const Element, Option<Rc<ChildIndex<'a>>>, FastHasher>>,
+    /// Navigation answers by parent type address and property name
+    /// (address and length: names borrow from the expression, for `'a`).
+    nav: RefCell<HashMap<(usize, usize, usize), NavInfo, FastHasher>>,
+    /// Types of the resources met, by resource type; the last one first.
+    #[allow(clippy::type_complexity)]
+    resource_types: RefCell<(
+        Option<(&'a str, Option<Arc<ElementType>>)>,
+        HashMap<&'a str, Option<Arc<ElementType>>, FastHasher>,
+    )>,
 }
 
 fn err<T>(msg: impl Into<String>) -> R<T> {
@@ -109,6 +149,8 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             ctx,
             now: OnceCell::new(),
             wide: RefCell::default(),
+            nav: RefCell::default(),
+            resource_types: RefCell::default(),
         }
     }
 
@@ -397,7 +439,23 @@ impl<'c, 'a> Evaluator<'c, 'a> {
 
     fn node_type(&self, n: &Node<'a>) -> Option<Arc<ElementType>> {
         match &n.element.resource_type {
-            Some(rt) => self.ctx.model.and_then(|m| m.type_named(rt)),
+            Some(rt) => {
+                let m = self.ctx.model?;
+                let mut types = self.resource_types.borrow_mut();
+                // Resources met in a row are often of one type (a Bundle's entries).
+                if let Some((last, t)) = &types.0 {
+                    if *last == rt.as_str() {
+                        return t.clone();
+                    }
+                }
+                let t = types
+                    .1
+                    .entry(rt.as_str())
+                    .or_insert_with(|| m.type_named(rt))
+                    .clone();
+                types.0 = Some((rt.as_str(), t.clone()));
+                t
+            }
             None => n.element_type.clone(),
         }
     }
@@ -414,7 +472,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         })
     }
 
-    fn member_root(&self, this: &[Value<'a>], name: &str) -> R<Coll<'a>> {
+    fn member_root(&self, this: &[Value<'a>], name: &'a str) -> R<Coll<'a>> {
         let upper = name.chars().next().is_some_and(|c| c.is_ascii_uppercase());
         if upper {
             let mut out = Vec::new();
@@ -447,12 +505,13 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         self.navigate(this, name)
     }
 
-    fn navigate(&self, input: &[Value<'a>], name: &str) -> R<Coll<'a>> {
+    fn navigate(&self, input: &[Value<'a>], name: &'a str) -> R<Coll<'a>> {
         self.navigate_inner(input, name, self.ctx.strict)
     }
 
-    fn navigate_inner(&self, input: &[Value<'a>], name: &str, strict: bool) -> R<Coll<'a>> {
+    fn navigate_inner(&self, input: &[Value<'a>], name: &'a str, strict: bool) -> R<Coll<'a>> {
         let mut out = Vec::new();
+        let may_expand = name.bytes().skip(1).any(|c| c.is_ascii_uppercase());
         for v in input {
             if let Value::Type(t) = v {
                 match name {
@@ -465,30 +524,43 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             let Value::Node(n) = v else { continue };
             let el = n.element;
             let pty = self.node_type(n);
-            if let (Some(m), Some(p)) = (self.ctx.model, pty.as_ref()) {
-                let may_expand = name.bytes().skip(1).any(|c| c.is_ascii_uppercase());
-                if may_expand && m.is_choice_expansion(p, name) {
-                    return err(format!(
-                        "'{name}' is a choice type; navigate by its name without the type suffix"
-                    ));
+            // The model's answers, asked once per evaluation.
+            let info = match (self.ctx.model, pty.as_ref()) {
+                (Some(m), Some(p)) => {
+                    let key = (Arc::as_ptr(p) as usize, name.as_ptr() as usize, name.len());
+                    let mut nav = self.nav.borrow_mut();
+                    let i = nav.entry(key).or_insert_with(|| NavInfo {
+                        parent: p.clone(),
+                        expansion: None,
+                        child: None,
+                        is_choice: None,
+                    });
+                    if may_expand && i.expansion(m, name) {
+                        return err(format!(
+                            "'{name}' is a choice type; navigate by its name without the type suffix"
+                        ));
+                    }
+                    if strict && i.child(m, name).is_none() && !i.is_choice(m, name) {
+                        return err(format!("{} has no property '{name}'", p.type_name));
+                    }
+                    Some((m, key))
                 }
-                if strict && m.child_type(p, name).is_none() && !m.is_choice(p, name) {
-                    return err(format!("{} has no property '{name}'", p.type_name));
-                }
-            }
+                _ => None,
+            };
             let before = out.len();
-            // All the children named `name` have the same type: look it up once.
             let mut child_type: Option<Option<Arc<ElementType>>> = None;
             self.each_child_named(el, name, |c| {
-                let element_type = if c.resource_type.is_some() {
-                    None
-                } else {
-                    child_type
-                        .get_or_insert_with(|| match (self.ctx.model, pty.as_ref()) {
-                            (Some(m), Some(p)) => m.child_type(p, name),
-                            _ => None,
+                let element_type = match info {
+                    _ if c.resource_type.is_some() => None,
+                    Some((m, key)) => child_type
+                        .get_or_insert_with(|| {
+                            self.nav
+                                .borrow_mut()
+                                .get_mut(&key)
+                                .and_then(|i| i.child(m, name))
                         })
-                        .clone()
+                        .clone(),
+                    None => None,
                 };
                 out.push(Value::Node(Node {
                     element: c,
@@ -496,9 +568,13 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 }));
             });
             if out.len() == before {
-                let choice = match (self.ctx.model, pty.as_ref()) {
-                    (Some(m), Some(p)) => m.is_choice(p, name),
-                    _ => true,
+                let choice = match info {
+                    Some((m, key)) => self
+                        .nav
+                        .borrow_mut()
+                        .get_mut(&key)
+                        .is_some_and(|i| i.is_choice(m, name)),
+                    None => true,
                 };
                 if choice {
                     for c in &el.children {
