@@ -425,6 +425,9 @@ impl<'v> Walk<'v> {
         let Some(def) = plan.elements.get(idx) else {
             return;
         };
+        if idx != 0 && !self.profile_mode {
+            self.ele_1(node, plan, idx, ti);
+        }
         if !def.constraints.iter().any(evaluated) {
             return;
         }
@@ -459,6 +462,32 @@ impl<'v> Walk<'v> {
             profile: self.profile_mode || !is_core_plan(plan),
             focus_type,
         });
+    }
+
+    /// ele-1 (`hasValue() or (children().count() > id.count())`), checked
+    /// directly: a primitive with neither a value nor extensions; an XML
+    /// element of a complex type without content (an empty JSON object is
+    /// reported by the reader).
+    fn ele_1(&mut self, node: &Element, plan: &Plan, idx: usize, ti: Option<usize>) {
+        if node.value.is_some() || node.children.iter().any(|c| c.name != "id") {
+            return;
+        }
+        let def = &plan.elements[idx];
+        let t = match ti {
+            Some(i) => def.types.get(i),
+            None => def.types.first(),
+        };
+        let primitive = t.is_some_and(|t| t.code.starts_with(|c: char| c.is_ascii_lowercase()))
+            && plan.elements[plan.content_of(idx)].children.is_empty();
+        if !primitive && (self.json || node.resource_type.is_some()) {
+            return;
+        }
+        self.error(
+            IssueType::Invariant,
+            "ELE_1",
+            "Constraint failed: ele-1: 'All FHIR elements must have a @value or children' (defined in http://hl7.org/fhir/StructureDefinition/Element)".to_string(),
+            node,
+        );
     }
 
     /// The number of queued jobs, to drop those of a sandboxed walk.

@@ -506,3 +506,31 @@ fn invariants_decide_between_type_profiles() {
         "{e:?}"
     );
 }
+
+#[test]
+fn ele_1_on_a_primitive_with_only_an_id() {
+    let Some(v) = validator() else { return };
+    let issues = run(
+        &v,
+        json!({"resourceType": "Patient", "text": {"status": "generated", "div": DIV},
+            "_birthDate": {"id": "b1"}, "active": true}),
+        &[],
+    );
+    let errors: Vec<String> = issues
+        .iter()
+        .filter(|i| i.severity.is_error())
+        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .collect();
+    assert_eq!(
+        errors,
+        vec!["Constraint failed: ele-1: 'All FHIR elements must have a @value or children' (defined in http://hl7.org/fhir/StructureDefinition/Element) @ Patient.birthDate"]
+    );
+    // With an extension, the element has content.
+    let issues = run(
+        &v,
+        json!({"resourceType": "Patient", "text": {"status": "generated", "div": DIV},
+            "_birthDate": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}]}}),
+        &[],
+    );
+    assert!(!issues.iter().any(|i| i.severity.is_error()), "{issues:?}");
+}

@@ -927,7 +927,12 @@ impl Walk<'_> {
                     self.canonical(node, t, v);
                 }
             }
-        } else if !node.children.iter().any(|c| c.name == "extension") {
+        } else if !node
+            .children
+            .iter()
+            .any(|c| c.name == "extension" || c.name == "id")
+        {
+            // (with only an id, ele-1 reports it, as the HL7 Java validator does)
             self.error(
                 IssueType::Invalid,
                 "Type_Specific_Checks_DT_Primitive_ValueExt",
