@@ -105,6 +105,52 @@ impl NavInfo {
     }
 }
 
+type NavKey = (usize, usize, usize);
+
+/// [`NavInfo`] by key: a short list searched in order (the usual few
+/// entries), indexed by a hash map once it grows.
+#[derive(Default)]
+struct NavMemo {
+    items: Vec<(NavKey, NavInfo)>,
+    index: HashMap<NavKey, usize, FastHasher>,
+}
+
+impl NavMemo {
+    const LINEAR: usize = 16;
+
+    fn position(&self, key: &NavKey) -> Option<usize> {
+        if self.items.len() <= Self::LINEAR {
+            self.items.iter().position(|(k, _)| k == key)
+        } else {
+            self.index.get(key).copied()
+        }
+    }
+
+    fn get_mut(&mut self, key: &NavKey) -> Option<&mut NavInfo> {
+        let i = self.position(key)?;
+        self.items.get_mut(i).map(|(_, v)| v)
+    }
+
+    fn get_or_insert(&mut self, key: NavKey, make: impl FnOnce() -> NavInfo) -> &mut NavInfo {
+        let i = match self.position(&key) {
+            Some(i) => i,
+            None => {
+                self.items.push((key, make()));
+                let i = self.items.len() - 1;
+                if self.items.len() == Self::LINEAR + 1 {
+                    for (j, (k, _)) in self.items.iter().enumerate() {
+                        self.index.insert(*k, j);
+                    }
+                } else if self.items.len() > Self::LINEAR + 1 {
+                    self.index.insert(key, i);
+                }
+                i
+            }
+        };
+        &mut self.items[i].1
+    }
+}
+
 pub(crate) struct Evaluator<'c, 'a> {
     ctx: &'c EvalContext<'a>,
     /// The clock, read on first use of `now()`, `today()` or `timeOfDay()`.
@@ -114,7 +160,7 @@ pub(crate) struct Evaluator<'c, 'a> {
     wide: RefCell<HashMap<*const Element, Option<Rc<ChildIndex<'a>>>, FastHasher>>,
     /// Navigation answers by parent type address and property name
     /// (address and length: names borrow from the expression, for `'a`).
-    nav: RefCell<HashMap<(usize, usize, usize), NavInfo, FastHasher>>,
+    nav: RefCell<NavMemo>,
     /// Types of the resources met, by resource type; the last one first.
     #[allow(clippy::type_complexity)]
     resource_types: RefCell<(
@@ -220,8 +266,11 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             return Some(t.clone());
         }
         let model = self.ctx.model?;
-        if let Some(rt) = &f.resource_type {
-            return model.type_named(rt);
+        if f.resource_type.is_some() {
+            return self.node_type(&Node {
+                element: f,
+                element_type: None,
+            });
         }
         // Walk from the containing resource to the focus to find its type.
         let res = self.ctx.resource?;
@@ -448,11 +497,18 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                         return t.clone();
                     }
                 }
-                let t = types
-                    .1
-                    .entry(rt.as_str())
-                    .or_insert_with(|| m.type_named(rt))
-                    .clone();
+                // The map is only needed from the second type on.
+                let t = match types.0.take() {
+                    None => m.type_named(rt),
+                    Some((last, lt)) => {
+                        types.1.insert(last, lt);
+                        types
+                            .1
+                            .entry(rt.as_str())
+                            .or_insert_with(|| m.type_named(rt))
+                            .clone()
+                    }
+                };
                 types.0 = Some((rt.as_str(), t.clone()));
                 t
             }
@@ -529,7 +585,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 (Some(m), Some(p)) => {
                     let key = (Arc::as_ptr(p) as usize, name.as_ptr() as usize, name.len());
                     let mut nav = self.nav.borrow_mut();
-                    let i = nav.entry(key).or_insert_with(|| NavInfo {
+                    let i = nav.get_or_insert(key, || NavInfo {
                         parent: p.clone(),
                         expansion: None,
                         child: None,

@@ -194,6 +194,17 @@ impl SdModel {
         SdModel::new(registry)
     }
 
+    /// Answer from the model of a type, under the read lock (no `Arc`
+    /// traffic on the hot path); `None` when the type is unknown.
+    fn with_model<T>(&self, type_name: &str, f: impl FnOnce(&TypeModel) -> Option<T>) -> Option<T> {
+        if let Ok(c) = self.cache.read() {
+            if let Some(m) = c.get(type_name) {
+                return f(m.as_deref()?);
+            }
+        }
+        f(&*self.model(type_name)?)
+    }
+
     fn model(&self, type_name: &str) -> Option<Arc<TypeModel>> {
         if let Ok(c) = self.cache.read() {
             if let Some(m) = c.get(type_name) {
@@ -329,34 +340,36 @@ fn root_of(path: &str) -> &str {
 
 impl ModelInfo for SdModel {
     fn child_type(&self, parent: &ElementType, name: &str) -> Option<Arc<ElementType>> {
-        let m = self.model(root_of(&parent.path))?;
-        m.path(&parent.path)?.children.get(name).cloned()
+        self.with_model(root_of(&parent.path), |m| {
+            m.path(&parent.path)?.children.get(name).cloned()
+        })
     }
 
     fn is_choice(&self, parent: &ElementType, name: &str) -> bool {
-        self.model(root_of(&parent.path)).is_some_and(|m| {
-            m.path(&parent.path)
-                .is_some_and(|p| p.choices.contains(name))
+        self.with_model(root_of(&parent.path), |m| {
+            Some(m.path(&parent.path)?.choices.contains(name))
         })
+        .unwrap_or(false)
     }
 
     fn is_choice_expansion(&self, parent: &ElementType, name: &str) -> bool {
-        self.model(root_of(&parent.path)).is_some_and(|m| {
-            m.path(&parent.path)
-                .is_some_and(|p| p.expansions.contains(name))
+        self.with_model(root_of(&parent.path), |m| {
+            Some(m.path(&parent.path)?.expansions.contains(name))
         })
+        .unwrap_or(false)
     }
 
     fn type_named(&self, name: &str) -> Option<Arc<ElementType>> {
-        let m = self.model(name)?;
-        Some(
-            m.this
-                .clone()
-                .unwrap_or_else(|| Arc::new(ElementType::of_type(name))),
-        )
+        self.with_model(name, |m| {
+            Some(
+                m.this
+                    .clone()
+                    .unwrap_or_else(|| Arc::new(ElementType::of_type(name))),
+            )
+        })
     }
 
     fn base_type(&self, name: &str) -> Option<String> {
-        self.model(name)?.base.clone()
+        self.with_model(name, |m| m.base.clone())
     }
 }
