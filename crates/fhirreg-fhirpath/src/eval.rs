@@ -996,11 +996,19 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             _ => {}
         }
         let a = self.eval(l, scope, d)?;
-        let b = self.eval(r, scope, d)?;
+        // A literal right operand (`use = 'official'`) needs no collection.
+        let literal;
+        let b: Cow<'_, [Value<'a>]> = match r {
+            Expr::Literal(lit) => {
+                literal = [lit.to_value()];
+                Cow::Borrowed(&literal)
+            }
+            _ => Cow::Owned(self.eval(r, scope, d)?),
+        };
         match op {
             BinOp::Union => {
                 let mut all = a;
-                all.extend(b);
+                all.extend(b.into_owned());
                 self.check_len(all.len())?;
                 Ok(self.distinct(all))
             }
@@ -1061,8 +1069,9 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 Ok(vec![Value::Boolean(r)])
             }
             BinOp::In | BinOp::Contains => {
-                let (item, coll) = if op == BinOp::In { (&a, &b) } else { (&b, &a) };
-                match item.as_slice() {
+                let (item, coll): (&[Value<'a>], &[Value<'a>]) =
+                    if op == BinOp::In { (&a, &b) } else { (&b, &a) };
+                match item {
                     [] => Ok(Vec::new()),
                     [v] => Ok(vec![Value::Boolean(self.contains_item(coll, v))]),
                     _ => err("membership test on a collection"),
