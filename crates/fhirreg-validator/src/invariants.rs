@@ -29,7 +29,8 @@ use crate::plan::{Constraint, Plan, TypeRef};
 use crate::{Inner, Walk, CORE};
 use fhirreg_element::{Element, Issue, IssueType, Severity};
 use fhirreg_fhirpath::{
-    ElementType, EvalContext, Expression, ReferenceResolver, TerminologyHook, Value as FpValue,
+    ElementType, EvalContext, Expression, Limits, ReferenceResolver, TerminologyHook,
+    Value as FpValue,
 };
 use fhirreg_terminology::{CodingRef, Terminology};
 use std::borrow::Cow;
@@ -300,6 +301,22 @@ impl<'t> Index<'t> {
         Index { nodes, roots }
     }
 }
+
+/// Bounds of one invariant evaluation. Collections are kept to
+/// [`MAX_ITEMS`] so that an expression that walks a collection for each of
+/// its items (sdf-8: `element.tail().all(... %resource.snapshot.element
+/// ...)`) stays below 10^8 steps on hostile input; a larger collection
+/// makes the evaluation fail, which is reported as information, never as a
+/// failed constraint.
+fn invariant_limits() -> Limits {
+    Limits {
+        max_items: MAX_ITEMS,
+        ..Limits::default()
+    }
+}
+
+/// See [`invariant_limits`].
+const MAX_ITEMS: usize = 10_000;
 
 /// True for the plan of a core resource or datatype definition (not a profile).
 fn is_core_plan(plan: &Plan) -> bool {
@@ -595,7 +612,8 @@ impl<'v> Walk<'v> {
                             .with_root_resource(root_resource)
                             .with_model(&inner.model)
                             .with_terminology(&tx)
-                            .with_resolver(&resolver);
+                            .with_resolver(&resolver)
+                            .with_limits(invariant_limits());
                         expr.evaluate_bool(&ctx).map_err(|e| e.message)
                     }
                 };
