@@ -579,9 +579,17 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             }
             let Value::Node(n) = v else { continue };
             let el = n.element;
-            let pty = self.node_type(n);
+            // A resource's type comes from the model; any other node
+            // carries its own (borrowed: no reference counting).
+            let resource_type;
+            let pty: Option<&Arc<ElementType>> = if n.element.resource_type.is_some() {
+                resource_type = self.node_type(n);
+                resource_type.as_ref()
+            } else {
+                n.element_type.as_ref()
+            };
             // The model's answers, asked once per evaluation.
-            let info = match (self.ctx.model, pty.as_ref()) {
+            let info = match (self.ctx.model, pty) {
                 (Some(m), Some(p)) => {
                     let key = (Arc::as_ptr(p) as usize, name.as_ptr() as usize, name.len());
                     let mut nav = self.nav.borrow_mut();
@@ -637,7 +645,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                         if let Some(suffix) = c.name.strip_prefix(name) {
                             // `studyEffectiveDescription` is a property of
                             // its own, not a form of `studyEffective[x]`.
-                            let own_property = match (self.ctx.model, pty.as_ref()) {
+                            let own_property = match (self.ctx.model, pty) {
                                 (Some(m), Some(p)) => {
                                     m.child_type(p, &c.name).is_some()
                                         && !m.is_choice_expansion(p, &c.name)
@@ -650,7 +658,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                                     .next()
                                     .is_some_and(|ch| ch.is_ascii_uppercase())
                             {
-                                let mut v = self.typed_child(pty.as_ref(), c);
+                                let mut v = self.typed_child(pty, c);
                                 if let Value::Node(n) = &mut v {
                                     if n.element_type.is_none() {
                                         let lf = lower_first(suffix);
@@ -675,11 +683,19 @@ impl<'c, 'a> Evaluator<'c, 'a> {
 
     fn children_of(&self, v: &Value<'a>, out: &mut Coll<'a>) {
         if let Value::Node(n) = v {
-            let pty = self.node_type(n);
+            // A resource's type comes from the model; any other node
+            // carries its own (borrowed: no reference counting).
+            let resource_type;
+            let pty: Option<&Arc<ElementType>> = if n.element.resource_type.is_some() {
+                resource_type = self.node_type(n);
+                resource_type.as_ref()
+            } else {
+                n.element_type.as_ref()
+            };
             // Repeated children (arrays) are adjacent: reuse the last lookup.
             let mut last: Option<(&str, Option<Arc<ElementType>>)> = None;
             for c in &n.element.children {
-                let element_type = match (self.ctx.model, pty.as_ref()) {
+                let element_type = match (self.ctx.model, pty) {
                     _ if c.resource_type.is_some() => None,
                     (Some(m), Some(p)) => match &last {
                         Some((name, t)) if *name == c.name => t.clone(),
