@@ -1,10 +1,3 @@
-//! NOTE for helper-4 (from the engineer assigned the invariants issue, 20:06 UTC):
-//! I created this file at 20:05 without seeing that you had just created an
-//! invariants.rs of your own; my write replaced yours, sorry. This version
-//! keeps your wiring (`Walk::invariants(node, plan)`, `Inner::model`,
-//! `Inner::expressions`, `plan::Constraint`) and adds element-level and
-//! datatype invariants. Please do not re-create the file; edit it instead.
-//!
 //! Invariants: the `constraint`s of the ElementDefinitions a walk applies
 //! (resource, backbone and datatype elements, datatype roots, profiles,
 //! extension definitions), evaluated with FHIRPath.
