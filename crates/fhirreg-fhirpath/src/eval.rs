@@ -126,11 +126,6 @@ impl NavMemo {
         }
     }
 
-    fn get_mut(&mut self, key: &NavKey) -> Option<&mut NavInfo> {
-        let i = self.position(key)?;
-        self.items.get_mut(i).map(|(_, v)| v)
-    }
-
     fn get_or_insert(&mut self, key: NavKey, make: impl FnOnce() -> NavInfo) -> &mut NavInfo {
         let i = match self.position(&key) {
             Some(i) => i,
@@ -568,6 +563,8 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     fn navigate_inner(&self, input: &[Value<'a>], name: &'a str, strict: bool) -> R<Coll<'a>> {
         let mut out = Vec::new();
         let may_expand = name.bytes().skip(1).any(|c| c.is_ascii_uppercase());
+        // Nothing below evaluates expressions: the memo stays borrowed.
+        let mut nav = self.nav.borrow_mut();
         for v in input {
             if let Value::Type(t) = v {
                 match name {
@@ -589,10 +586,9 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 n.element_type.as_ref()
             };
             // The model's answers, asked once per evaluation.
-            let info = match (self.ctx.model, pty) {
+            let mut info = match (self.ctx.model, pty) {
                 (Some(m), Some(p)) => {
                     let key = (Arc::as_ptr(p) as usize, name.as_ptr() as usize, name.len());
-                    let mut nav = self.nav.borrow_mut();
                     let i = nav.get_or_insert(key, || NavInfo {
                         parent: p.clone(),
                         expansion: None,
@@ -607,23 +603,15 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     if strict && i.child(m, name).is_none() && !i.is_choice(m, name) {
                         return err(format!("{} has no property '{name}'", p.type_name));
                     }
-                    Some((m, key))
+                    Some((m, i))
                 }
                 _ => None,
             };
             let before = out.len();
-            let mut child_type: Option<Option<Arc<ElementType>>> = None;
             self.each_child_named(el, name, |c| {
-                let element_type = match info {
+                let element_type = match &mut info {
                     _ if c.resource_type.is_some() => None,
-                    Some((m, key)) => child_type
-                        .get_or_insert_with(|| {
-                            self.nav
-                                .borrow_mut()
-                                .get_mut(&key)
-                                .and_then(|i| i.child(m, name))
-                        })
-                        .clone(),
+                    Some((m, i)) => i.child(*m, name),
                     None => None,
                 };
                 out.push(Value::Node(Node {
@@ -632,12 +620,8 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 }));
             });
             if out.len() == before {
-                let choice = match info {
-                    Some((m, key)) => self
-                        .nav
-                        .borrow_mut()
-                        .get_mut(&key)
-                        .is_some_and(|i| i.is_choice(m, name)),
+                let choice = match &mut info {
+                    Some((m, i)) => i.is_choice(*m, name),
                     None => true,
                 };
                 if choice {
