@@ -167,9 +167,11 @@ impl Validator {
         };
         walk.path.push_str(rt);
         walk.resource(root, true);
+        walk.enter_resource_scope(root);
         for p in profiles {
             walk.profile(root, p, true);
         }
+        walk.leave_resource_scope();
         walk.run_invariants();
         // The same finding from the core definition and a profile is
         // reported once.
@@ -395,16 +397,7 @@ impl Walk<'_> {
                 return;
             }
         };
-        let ids: HashSet<String> = node
-            .children_named("contained")
-            .filter_map(|c| c.child_value("id").map(str::to_string))
-            .collect();
-        self.contained_ids.push(ids);
-        self.contained_types.push(
-            node.children_named("contained")
-                .filter_map(|c| Some((c.child_value("id")?.to_string(), c.resource_type.clone()?)))
-                .collect(),
-        );
+        self.enter_resource_scope(node);
         self.element_ids.push(HashSet::new());
         if let Some(id) = node.child("id") {
             if let Some(v) = id.value.as_deref() {
@@ -454,9 +447,39 @@ impl Walk<'_> {
             }
         }
         self.canonical_url(node, &plan, top);
+        self.leave_resource_scope();
+        self.element_ids.pop();
+    }
+
+    /// Make the contained resources of `node` the targets of `#id`
+    /// references until [`Self::leave_resource_scope`].
+    fn enter_resource_scope(&mut self, node: &Element) {
+        let ids: HashSet<String> = node
+            .children_named("contained")
+            .filter_map(|c| c.child_value("id").map(str::to_string))
+            .collect();
+        self.contained_ids.push(ids);
+        self.contained_types.push(
+            node.children_named("contained")
+                .filter_map(|c| Some((c.child_value("id")?.to_string(), c.resource_type.clone()?)))
+                .collect(),
+        );
+    }
+
+    fn leave_resource_scope(&mut self) {
         self.contained_ids.pop();
         self.contained_types.pop();
-        self.element_ids.pop();
+    }
+
+    /// The resource type of contained resource `id`: a contained resource
+    /// has no contained resources of its own, so `#id` inside it names a
+    /// sibling in its container (the nearest scope that knows the id).
+    pub(crate) fn contained_type(&self, id: &str) -> Option<String> {
+        self.contained_types
+            .iter()
+            .rev()
+            .find_map(|scope| scope.get(id))
+            .cloned()
     }
 
     /// The `url` of a canonical resource is absolute.

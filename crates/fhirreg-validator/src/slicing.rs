@@ -138,7 +138,7 @@ impl Walk<'_> {
     fn referenced_type(&self, reference: &Element) -> Option<String> {
         let r = reference.child_value("reference")?;
         if let Some(id) = r.strip_prefix('#') {
-            return self.contained_types.last()?.get(id).cloned();
+            return self.contained_type(id);
         }
         let parts: Vec<&str> = r.split('/').collect();
         let n = parts.len();

@@ -547,3 +547,46 @@ fn deep_nesting_does_not_overflow() {
     let issues = v.validate(&doc.root, &[]);
     assert!(errors(&issues).is_empty(), "{:?}", errors(&issues));
 }
+
+/// A type discriminator through `resolve()` sees the contained resources
+/// when the profile is named explicitly (it is checked after the core walk
+/// of the resource has left its scope).
+#[test]
+fn type_slices_resolve_contained_references() {
+    let sd = serde_json::json!({
+        "resourceType": "StructureDefinition", "url": "http://example.org/sd/l", "name": "L",
+        "status": "active", "kind": "resource", "abstract": false, "type": "List",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/List", "derivation": "constraint",
+        "differential": {"element": [
+            {"id": "List.entry", "path": "List.entry",
+             "slicing": {"discriminator": [{"type": "type", "path": "item.resolve()"}], "rules": "closed"}},
+            {"id": "List.entry:cond", "path": "List.entry", "sliceName": "cond", "min": 1, "max": "1"},
+            {"id": "List.entry:cond.item", "path": "List.entry.item",
+             "type": [{"code": "Reference", "targetProfile": ["http://hl7.org/fhir/StructureDefinition/Condition"]}]}
+        ]}
+    });
+    let Some(v) = validator_with(&[("l.json", sd)]) else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    let list = |contained: Value| {
+        tree(&serde_json::json!({
+            "resourceType": "List", "status": "current", "mode": "working",
+            "contained": [contained],
+            "entry": [{"item": {"reference": "#x"}}]
+        }))
+    };
+    let p = ["http://example.org/sd/l".to_string()];
+    let condition = serde_json::json!(
+        {"resourceType": "Condition", "id": "x", "subject": {"reference": "Patient/1"}});
+    let e = errors(&v.validate(&list(condition), &p));
+    assert!(e.is_empty(), "{e:?}");
+    let observation = serde_json::json!(
+        {"resourceType": "Observation", "id": "x", "status": "final", "code": {"text": "x"}});
+    let e = errors(&v.validate(&list(observation), &p));
+    assert!(
+        e.iter()
+            .any(|m| m.contains("does not match any known slice")),
+        "{e:?}"
+    );
+}
