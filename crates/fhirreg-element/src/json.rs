@@ -20,8 +20,9 @@
 //! missing comma between items, unquoted property names and unquoted values
 //! (read as strings).
 //!
-//! Issue `message_id`s (all severity error): `JSON_NO_RESOURCE_TYPE`,
-//! `JSON_RESOURCE_TYPE_INVALID`, `JSON_DUPLICATE_PROPERTY`,
+//! Issue `message_id`s (severity error; `JSON_NO_RESOURCE_TYPE` is fatal,
+//! at expression `$`, and then only the syntax findings are kept):
+//! `JSON_NO_RESOURCE_TYPE`, `JSON_RESOURCE_TYPE_INVALID`, `JSON_DUPLICATE_PROPERTY`,
 //! `JSON_EMPTY_STRING`, `JSON_EMPTY_OBJECT`, `JSON_EMPTY_ARRAY`, `JSON_NULL`,
 //! `JSON_NESTED_ARRAY`, `JSON_ARRAY_ALIGNMENT`, `JSON_UNDERSCORE_SHAPE`,
 //! `JSON_UNDERSCORE_COMPLEX`, `JSON_COMMENT`, `JSON_EXTRA_COMMA`,
@@ -52,7 +53,9 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use crate::locate::Locator;
-use crate::{Document, Element, Issue, IssueType, ParseError, ParseOptions, Position, ValueKind};
+use crate::{
+    Document, Element, Issue, IssueType, ParseError, ParseOptions, Position, Severity, ValueKind,
+};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -178,16 +181,19 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
     root.resource_type = obj.resource_type;
     let mut issues = p.issues;
     if root.resource_type.is_none() {
-        issues.insert(
-            0,
-            Issue::error(
-                IssueType::Invalid,
-                "JSON_NO_RESOURCE_TYPE",
-                "Unable to find resourceType property: the root object is not a FHIR resource",
-                "",
-                Some(root_pos),
-            ),
+        // Not a FHIR resource: the FHIR JSON rules (empty arrays, nulls,
+        // `_name` shapes) do not apply to it, only the syntax findings do.
+        // One fatal issue at `$`, as the HL7 validator reports it.
+        issues.retain(|i| SYNTAX_ISSUES.contains(&i.message_id));
+        let mut fatal = Issue::error(
+            IssueType::Structure,
+            "JSON_NO_RESOURCE_TYPE",
+            "Unable to find resourceType property: the root object is not a FHIR resource",
+            "$",
+            Some(root_pos),
         );
+        fatal.severity = Severity::Fatal;
+        issues.insert(0, fatal);
     }
     if !root.name.is_empty() {
         for issue in &mut issues {
@@ -200,6 +206,17 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
     }
     Ok(Document { root, issues })
 }
+
+/// Findings about the JSON syntax itself (read anyway, like the HL7
+/// validator), as opposed to the FHIR rules for resources.
+const SYNTAX_ISSUES: &[&str] = &[
+    "JSON_DUPLICATE_PROPERTY",
+    "JSON_COMMENT",
+    "JSON_EXTRA_COMMA",
+    "JSON_MISSING_COMMA",
+    "JSON_UNQUOTED_NAME",
+    "JSON_UNQUOTED_VALUE",
+];
 
 impl<'a> Parser<'a> {
     #[inline]
@@ -1423,6 +1440,17 @@ mod tests {
         assert_eq!(d.issues.len(), 1);
         assert_eq!(d.issues[0].message_id, "JSON_NO_RESOURCE_TYPE");
         assert_eq!(d.issues[0].pos, Some(Position::new(1, 1)));
+        assert_eq!(d.issues[0].severity, Severity::Fatal);
+        assert_eq!(d.issues[0].expression, "$");
+        // The FHIR rules are not applied to a document that is no resource;
+        // syntax findings still are.
+        let d = parse(
+            br#"{"a":[],"b":null,"c":1,"c":2}"#,
+            &ParseOptions::default(),
+        )
+        .unwrap();
+        let ids: Vec<&str> = d.issues.iter().map(|i| i.message_id).collect();
+        assert_eq!(ids, ["JSON_NO_RESOURCE_TYPE", "JSON_DUPLICATE_PROPERTY"]);
         let opts = ParseOptions {
             max_depth: 3,
             max_size: 100,
