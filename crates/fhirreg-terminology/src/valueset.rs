@@ -736,7 +736,7 @@ pub(crate) fn expand(
     out.insert(
         "expansion".into(),
         json!({
-            "timestamp": now_rfc3339(),
+            "timestamp": crate::now_datetime(),
             "total": total,
             "offset": params.offset,
             "parameter": parameters,
@@ -746,37 +746,11 @@ pub(crate) fn expand(
     Ok(Value::Object(out))
 }
 
-/// The current UTC time as an RFC 3339 dateTime (seconds precision).
-fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // civil from days (Howard Hinnant)
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn timestamp_shape() {
-        let t = super::now_rfc3339();
+        let t = crate::now_datetime();
         assert_eq!(t.len(), 20, "{t}");
         assert!(t.starts_with("20"), "{t}");
         assert!(t.ends_with('Z'));

@@ -200,21 +200,6 @@ fn r4_examples() {
         eprintln!("skipped: R4 definitions not found");
         return;
     };
-    let conformance = [
-        "StructureDefinition",
-        "ValueSet",
-        "CodeSystem",
-        "ConceptMap",
-        "SearchParameter",
-        "OperationDefinition",
-        "CapabilityStatement",
-        "NamingSystem",
-        "ImplementationGuide",
-        "CompartmentDefinition",
-        "StructureMap",
-        "GraphDefinition",
-        "MessageDefinition",
-    ];
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|rd| rd.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -241,7 +226,7 @@ fn r4_examples() {
             continue;
         };
         let rt = doc.root.resource_type.clone().unwrap_or_default();
-        if conformance.contains(&rt.as_str()) {
+        if fhirreg_registry::DEFINITION_RESOURCE_TYPES.contains(&rt.as_str()) {
             continue;
         }
         trees.push((name, doc));
