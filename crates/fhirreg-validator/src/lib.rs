@@ -40,6 +40,7 @@ mod plan;
 mod primitive;
 mod questionnaire;
 mod slicing;
+mod vitals;
 mod xhtml;
 
 use fhirreg_element::{Element, Issue, IssueType, Severity, ValueKind};
@@ -442,9 +443,14 @@ impl Walk<'_> {
                         .collect()
                 })
                 .unwrap_or_default();
-            for p in metas {
-                self.profile(node, &p, false);
+            for p in &metas {
+                self.profile(node, p, false);
             }
+            if rt == "Observation" {
+                self.vital_signs(node, &metas);
+            }
+        } else if rt == "Observation" {
+            self.vital_signs(node, &[]);
         }
         self.canonical_url(node, &plan, top);
         self.leave_resource_scope();
@@ -1731,5 +1737,7 @@ fn lower_first(s: &str) -> String {
     }
 }
 
+#[cfg(test)]
+mod profile_tests;
 #[cfg(test)]
 mod tests;

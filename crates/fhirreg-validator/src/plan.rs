@@ -454,14 +454,45 @@ impl Plan {
             // equal the path for unsliced elements.
             elements[idx].content_ref = by_path.get(&target).copied();
         }
-        Ok(Plan {
+        let mut plan = Plan {
             url,
             version,
             type_name,
             kind,
             elements,
             by_name,
-        })
+        };
+        plan.load_fixes(sd);
+        Ok(plan)
+    }
+
+    /// Corrections the HL7 Java validator applies to definitions when it
+    /// loads them (its PackageHackerR5): the core vital-signs profiles bind
+    /// `Observation.component.value[x]` to the vital-signs units
+    /// extensibly (the published 4.0.1 snapshots say required).
+    fn load_fixes(&mut self, sd: &Value) {
+        const VITALS: &str = "http://hl7.org/fhir/StructureDefinition/vitalsigns";
+        let base = str_of(sd, "baseDefinition").unwrap_or_default();
+        if !(self
+            .url
+            .starts_with("http://hl7.org/fhir/StructureDefinition/")
+            && self.type_name == "Observation"
+            && (self.url == VITALS || base == VITALS))
+        {
+            return;
+        }
+        for e in &mut self.elements {
+            if e.path != "Observation.component.value[x]" {
+                continue;
+            }
+            if let Some(b) = e
+                .binding
+                .as_mut()
+                .filter(|b| b.value_set == "http://hl7.org/fhir/ValueSet/ucum-vitals-common|4.0.1")
+            {
+                b.strength = "extensible".to_string();
+            }
+        }
     }
 
     /// A profile without a snapshot: its base's plan with the differential

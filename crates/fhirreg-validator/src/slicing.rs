@@ -122,6 +122,25 @@ fn def_at(plan: &Plan, s: usize, path: &str) -> Option<usize> {
     Some(cur)
 }
 
+/// The fixed code of a required `Observation.code.coding` slice of a core
+/// (vital-signs) profile.
+fn magic_code(plan: &Plan, s: usize) -> Option<String> {
+    let sd = &plan.elements[s];
+    if !plan.url.starts_with(crate::CORE) || sd.path != "Observation.code.coding" {
+        return None;
+    }
+    let code = sd
+        .children
+        .iter()
+        .map(|&c| &plan.elements[c])
+        .find(|c| c.name == "code")?;
+    code.fixed
+        .as_ref()
+        .or(code.pattern.as_ref())
+        .and_then(Value::as_str)
+        .map(String::from)
+}
+
 impl Walk<'_> {
     /// The element of another profile a slice's type points at
     /// (`type.profile` with the profile-element extension).
@@ -341,12 +360,27 @@ impl Walk<'_> {
             let sd = &plan.elements[s];
             let n = counts[k];
             if n < sd.min {
-                let msg = if n == 0 {
+                let open = !slicing.as_ref().is_some_and(|s| s.closed);
+                let msg = if let Some(code) = magic_code(plan, s).filter(|_| n == 0) {
+                    // The core vital-signs profiles: the Java validator's
+                    // wording for their required LOINC code.
                     format!(
+                        "{}: magic LOINC code {code} required, but not found (from {}). Note that other Observation codes are allowed in addition to this required magic code",
+                        sd.slice_name.as_deref().unwrap_or_default(),
+                        plan.versioned_url()
+                    )
+                } else if n == 0 {
+                    let mut m = format!(
                         "Slice '{}': a matching slice is required, but not found (from {})",
                         sd.id,
                         plan.versioned_url()
-                    )
+                    );
+                    if open {
+                        m.push_str(
+                            ". Note that other slices are allowed in addition to this required slice",
+                        );
+                    }
+                    m
                 } else {
                     format!(
                         "{}: minimum required = {}, but only found {n} (from {})",

@@ -1,0 +1,89 @@
+//! Tests of profile validation: implied vital-signs profiles, slicing,
+//! fixed and pattern values, type profiles, aggregation.
+
+use crate::tests::{tree, validator};
+use fhirreg_element::Issue;
+use serde_json::{json, Value};
+
+fn run(v: Value, profiles: &[String]) -> Option<Vec<Issue>> {
+    let Some(val) = validator() else {
+        eprintln!("skipped: the registry could not be built");
+        return None;
+    };
+    Some(val.validate(&tree(&v), profiles))
+}
+
+fn errors_at(issues: &[Issue]) -> Vec<(String, String)> {
+    issues
+        .iter()
+        .filter(|i| i.severity.is_error())
+        .map(|i| (i.expression.clone(), i.message.clone()))
+        .collect()
+}
+
+#[test]
+fn vital_sign_code_implies_its_core_profile() {
+    // A SNOMED CT body temperature code: the bodytemp profile applies and
+    // its LOINC coding slice is required.
+    let obs = json!({
+        "resourceType": "Observation", "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs"}]}],
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "276885007"}]},
+        "subject": {"reference": "Patient/p"},
+        "effectiveDateTime": "2020-06-30",
+        "valueQuantity": {"value": 36.0, "unit": "Cel", "system": "http://unitsofmeasure.org", "code": "Cel"}
+    });
+    let Some(issues) = run(obs.clone(), &[]) else {
+        return;
+    };
+    let errs = errors_at(&issues);
+    assert!(
+        errs.iter().any(|(at, m)| at == "Observation.code"
+            && m.starts_with("BodyTempCode: magic LOINC code 8310-5 required")),
+        "{errs:?}"
+    );
+    assert!(issues
+        .iter()
+        .any(|i| i.message.contains("Body temperature profile")));
+    // With the LOINC code as well, the profile is met.
+    let mut ok = obs;
+    ok["code"]["coding"]
+        .as_array_mut()
+        .map(|a| a.push(json!({"system": "http://loinc.org", "code": "8310-5"})));
+    let Some(issues) = run(ok, &[]) else {
+        return;
+    };
+    assert!(errors_at(&issues).is_empty(), "{:?}", errors_at(&issues));
+}
+
+#[test]
+fn vital_signs_component_units_are_extensible() {
+    // As the HL7 Java validator loads the core vital-signs profiles, a unit
+    // outside ucum-vitals-common in a component is a warning only; a
+    // component without value or dataAbsentReason breaks vs-3.
+    let obs = json!({
+        "resourceType": "Observation", "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs"}]}],
+        "code": {"coding": [{"system": "http://loinc.org", "code": "59408-5"}, {"system": "http://loinc.org", "code": "2708-6"}]},
+        "subject": {"reference": "Patient/p"},
+        "effectiveDateTime": "2020-06-30",
+        "valueQuantity": {"value": 95, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"},
+        "component": [
+            {"code": {"coding": [{"system": "http://loinc.org", "code": "3150-0"}]}},
+            {"code": {"coding": [{"system": "http://loinc.org", "code": "3151-8"}]},
+             "valueQuantity": {"value": 6, "unit": "L/min", "system": "http://unitsofmeasure.org", "code": "L/min"}}
+        ]
+    });
+    let Some(issues) = run(obs, &[]) else {
+        return;
+    };
+    let errs = errors_at(&issues);
+    assert_eq!(
+        errs.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(),
+        vec!["Observation.component[0]"],
+        "{errs:?}"
+    );
+    assert!(issues.iter().any(|i| i.expression
+        == "Observation.component[1].value.ofType(Quantity)"
+        && !i.severity.is_error()));
+}
