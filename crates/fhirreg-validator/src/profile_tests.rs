@@ -47,9 +47,9 @@ fn vital_sign_code_implies_its_core_profile() {
         .any(|i| i.message.contains("Body temperature profile")));
     // With the LOINC code as well, the profile is met.
     let mut ok = obs;
-    ok["code"]["coding"]
-        .as_array_mut()
-        .map(|a| a.push(json!({"system": "http://loinc.org", "code": "8310-5"})));
+    if let Some(a) = ok["code"]["coding"].as_array_mut() {
+        a.push(json!({"system": "http://loinc.org", "code": "8310-5"}));
+    }
     let Some(issues) = run(ok, &[]) else {
         return;
     };
