@@ -53,6 +53,7 @@ mod binding;
 mod codesystem;
 mod conceptmap;
 mod data;
+pub mod external;
 pub mod grammar;
 pub mod parameters;
 mod source;
@@ -768,6 +769,11 @@ impl Terminology {
             display,
         };
         Ok(validate::in_system(self, &coding))
+    }
+
+    /// CodeSystem `$validate-code` for a coding, honouring its `version`.
+    pub fn validate_coding_in_system(&self, coding: &CodingRef<'_>) -> ValidateResult {
+        validate::in_system(self, coding)
     }
 
     /// `ValueSet/$validate-code` for one coding (or a bare code: leave

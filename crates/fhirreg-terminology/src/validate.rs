@@ -126,6 +126,18 @@ fn in_system_def(tx: &Terminology, coding: &CodingRef<'_>, def: SystemDef) -> Va
                 .as_deref()
                 .map(|v| format!(" version '{v}'"))
                 .unwrap_or_default();
+            if cs.content == Content::NotPresent
+                && crate::external::external_code_impossible(system, code)
+            {
+                // The content is not here, but the code breaks the system's
+                // identifier syntax, so it is not one of its codes.
+                r.issues.push(issue(
+                    Severity::Error,
+                    IssueKind::UnknownCode,
+                    format!("Unknown code '{code}' in the CodeSystem '{system}'{version_text}"),
+                ));
+                return finish(r);
+            }
             if cs.content == Content::NotPresent {
                 r.unknown = true;
                 r.issues.push(issue(
@@ -215,6 +227,15 @@ fn in_system_def(tx: &Terminology, coding: &CodingRef<'_>, def: SystemDef) -> Va
                 },
             )),
         },
+        SystemDef::Missing if crate::external::external_code_impossible(system, code) => {
+            // Not shipped, but the code breaks the system's identifier
+            // syntax, so it is not one of its codes.
+            r.issues.push(issue(
+                Severity::Error,
+                IssueKind::UnknownCode,
+                format!("Unknown code '{code}' in the CodeSystem '{system}'"),
+            ));
+        }
         def => {
             r.unknown = true;
             let kind = if matches!(def, SystemDef::WrongVersion(_)) {

@@ -40,6 +40,7 @@ mod plan;
 mod primitive;
 mod questionnaire;
 mod slicing;
+mod txres;
 mod vitals;
 mod xhtml;
 
@@ -432,6 +433,9 @@ impl Walk<'_> {
         match rt {
             "Bundle" => self.bundle(node),
             "QuestionnaireResponse" => self.questionnaire_response(node),
+            "CodeSystem" => self.codesystem_rules(node),
+            "ValueSet" => self.valueset_rules(node),
+            "ConceptMap" => self.conceptmap_rules(node),
             _ => {}
         }
         if !self.v.options.ignore_meta_profiles {

@@ -575,3 +575,79 @@ fn type_slices_resolve_contained_references() {
         "{e:?}"
     );
 }
+
+fn error_paths(json: Value) -> Option<Vec<String>> {
+    let issues = run(json)?;
+    Some(
+        issues
+            .iter()
+            .filter(|i| i.severity.is_error())
+            .map(|i| i.expression.clone())
+            .collect(),
+    )
+}
+
+#[test]
+fn codesystem_content_rules() {
+    let Some(paths) = error_paths(serde_json::json!({
+        "resourceType": "CodeSystem", "url": "http://example.org/cs", "status": "active",
+        "content": "complete", "count": 3, "caseSensitive": true,
+        "concept": [{"code": "a"}, {"code": "b"}]
+    })) else {
+        return;
+    };
+    assert_eq!(paths, vec!["CodeSystem.count"]);
+    let Some(paths) = error_paths(serde_json::json!({
+        "resourceType": "CodeSystem", "url": "http://example.org/cs", "status": "active",
+        "content": "not-present", "caseSensitive": true, "concept": [{"code": "a"}]
+    })) else {
+        return;
+    };
+    assert_eq!(paths, vec!["CodeSystem.concept[0]"]);
+    let Some(paths) = error_paths(serde_json::json!({
+        "resourceType": "CodeSystem", "url": "http://example.org/supp", "status": "active",
+        "content": "complete", "supplements": "http://snomed.info/sct",
+        "concept": [{"code": "73211009"}, {"code": "nonsense"}]
+    })) else {
+        return;
+    };
+    assert_eq!(paths, vec!["CodeSystem.content", "CodeSystem.concept[1]"]);
+}
+
+#[test]
+fn valueset_compose_rules() {
+    let Some(paths) = error_paths(serde_json::json!({
+        "resourceType": "ValueSet", "url": "http://example.org/vs", "status": "active",
+        "extension": [{"url": "http://hl7.org/fhir/tools/StructureDefinition/valueset-parameter",
+            "extension": [{"url": "name", "valueCode": "p-a"}]}],
+        "compose": {"include": [
+            {"system": "#local"},
+            {"system": "http://snomed.info/sct", "concept": [{"code": "73211009"}, {"code": "12"}]},
+            {"system": "http://snomed.info/sct", "filter": [
+                {"property": "constraint", "op": "=", "value": "<< 73211009"},
+                {"property": "constraint", "op": "=", "value": "73211009 << 73211009"},
+                {"property": "363698007", "op": "is-a", "value": "39057004"},
+                {"property": "inactive", "op": "=", "_value": {"extension": [{
+                    "url": "http://hl7.org/fhir/StructureDefinition/cqf-expression",
+                    "valueExpression": {"language": "text/fhirpath", "expression": "%p-a or %p-b"}}]}}]},
+            {"system": "http://hl7.org/fhir/administrative-gender", "filter": [
+                {"property": "concept", "op": "is-a", "value": "male"},
+                {"property": "concept", "op": "is-a", "value": "nobody"},
+                {"property": "notSelectable", "op": "=", "value": "yes"}]}
+        ]}
+    })) else {
+        return;
+    };
+    assert_eq!(
+        paths,
+        vec![
+            "ValueSet.compose.include[0]",
+            "ValueSet.compose.include[1].concept[1]",
+            "ValueSet.compose.include[2].filter[1]",
+            "ValueSet.compose.include[2].filter[2]",
+            "ValueSet.compose.include[2].filter[3].extension[0].value.ofType(Expression)",
+            "ValueSet.compose.include[3].filter[1]",
+            "ValueSet.compose.include[3].filter[2]",
+        ]
+    );
+}
