@@ -35,6 +35,7 @@
 //! (`Patient.identifier[0].value`, `Observation.value.ofType(Quantity)`,
 //! `Bundle.entry[0].resource/*Observation/1*/.code`).
 
+mod bundle;
 mod invariants;
 mod plan;
 mod primitive;
@@ -162,6 +163,13 @@ impl Validator {
             element_ids: Vec::new(),
             profile_mode: false,
             inv: invariants::WalkInvariants::new(root),
+            root,
+            tree: None,
+            bundle_refs: Vec::new(),
+            bundle_reported: HashSet::new(),
+            containers: 0,
+            target_checks: Vec::new(),
+            entry_indexes: HashMap::new(),
         };
         let Some(rt) = root.resource_type.as_deref().filter(|r| !r.is_empty()) else {
             // Not a resource: the reader reports it (no resourceType).
@@ -357,6 +365,23 @@ struct Walk<'v> {
     profile_mode: bool,
     /// Invariants queued for evaluation after the walk.
     inv: invariants::WalkInvariants<'v>,
+    /// The validated tree.
+    root: &'v Element,
+    /// Parent links of the tree, built when a reference needs them.
+    tree: Option<std::rc::Rc<bundle::Tree<'v>>>,
+    /// References met in each enclosing Bundle (collected for documents and
+    /// messages only).
+    bundle_refs: Vec<Option<Vec<bundle::BundleRef>>>,
+    /// Reference elements whose Bundle resolution problem was reported
+    /// (reported once, as the Java validator does).
+    bundle_reported: HashSet<usize>,
+    /// Enclosing Bundle and Parameters resources (references can resolve
+    /// among their resources).
+    containers: usize,
+    /// (target, profile) conformance checks under way (cycle guard).
+    target_checks: Vec<(usize, String)>,
+    /// Entry indexes of the Bundles of the tree, by node address.
+    entry_indexes: HashMap<usize, std::rc::Rc<bundle::EntryIndex<'v>>>,
 }
 
 impl Walk<'_> {
@@ -428,10 +453,20 @@ impl Walk<'_> {
                 self.path.truncate(len);
             }
         }
+        let container = matches!(rt, "Bundle" | "Parameters");
+        if container {
+            self.containers += 1;
+        }
+        if rt == "Bundle" {
+            self.enter_bundle(node);
+        }
         self.children(node, &plan, 0);
         self.invariants(node, &plan);
         match rt {
-            "Bundle" => self.bundle(node),
+            "Bundle" => {
+                self.bundle(node);
+                self.bundle_graph(node);
+            }
             "QuestionnaireResponse" => self.questionnaire_response(node),
             "CodeSystem" => self.codesystem_rules(node),
             "ValueSet" => self.valueset_rules(node),
@@ -459,6 +494,9 @@ impl Walk<'_> {
         self.canonical_url(node, &plan, top);
         self.leave_resource_scope();
         self.element_ids.pop();
+        if container {
+            self.containers -= 1;
+        }
     }
 
     /// Make the contained resources of `node` the targets of `#id`
@@ -783,6 +821,14 @@ impl Walk<'_> {
                 );
             }
             self.children(node, plan, content);
+            if self.profile_mode {
+                // A Reference whose parts the profile constrains (expanded
+                // inline): its targets still apply.
+                let t = plan.elements[idx].types.first().cloned();
+                if let Some(t) = t.filter(|t| t.code == "Reference") {
+                    self.reference_target(node, &t);
+                }
+            }
             return;
         }
         let def = &plan.elements[content];
@@ -833,6 +879,10 @@ impl Walk<'_> {
             return;
         }
         if self.profile_mode {
+            if code == "Reference" {
+                // The profile's target profiles and aggregation modes.
+                self.reference_target(node, t);
+            }
             // Datatype profiles on the element are validated; the core
             // datatypes were checked by the base walk.
             let plans: Vec<Arc<Plan>> = t
@@ -958,6 +1008,23 @@ impl Walk<'_> {
                 self.value_limits(node, code, def, v);
                 if code == "canonical" {
                     self.canonical(node, t, v);
+                }
+                if (code == "uri" || code == "url") && node.name != "system" {
+                    // uris that may point at entries: reachability in documents
+                    const NOT_LINKS: &[&str] = &[
+                        "Bundle.entry.fullUrl",
+                        "Coding.system",
+                        "Identifier.system",
+                        "Meta.profile",
+                        "Extension.url",
+                        "Quantity.system",
+                        "MessageHeader.source.endpoint",
+                        "MessageHeader.destination.endpoint",
+                        "Endpoint.address",
+                    ];
+                    if !NOT_LINKS.contains(&def.path.as_str()) {
+                        self.collect_bundle_ref(node, v);
+                    }
                 }
             }
         } else if !node
@@ -1453,7 +1520,12 @@ impl Walk<'_> {
         let Some(r) = node.child("reference").and_then(|c| c.value.as_deref()) else {
             return;
         };
-        if r.starts_with('#') || r.is_empty() {
+        if r.is_empty() {
+            return;
+        }
+        self.collect_bundle_ref(node, r);
+        if self.reference_target(node, t) || r.starts_with('#') {
+            // (a resolved target's own type was checked)
             return;
         }
         let target_type: Option<&str> = if has_scheme(r) {
@@ -1743,5 +1815,7 @@ fn lower_first(s: &str) -> String {
 
 #[cfg(test)]
 mod profile_tests;
+#[cfg(test)]
+mod bundle_tests;
 #[cfg(test)]
 mod tests;

@@ -24,6 +24,10 @@ pub(crate) struct TypeRef {
     /// Resource type names allowed as reference targets (from
     /// `type.targetProfile`); empty means any.
     pub targets: Vec<String>,
+    /// `type.targetProfile` canonicals as written.
+    pub target_profiles: Vec<String>,
+    /// `type.aggregation` codes (`contained`, `referenced`, `bundled`).
+    pub aggregation: Vec<String>,
 }
 
 /// `ElementDefinition.slicing`.
@@ -356,6 +360,7 @@ fn type_ref(t: &Value) -> Option<TypeRef> {
     } else {
         Vec::new()
     };
+    let aggregation = list("aggregation");
     let profile_element = t
         .get("_profile")
         .and_then(Value::as_array)
@@ -375,6 +380,8 @@ fn type_ref(t: &Value) -> Option<TypeRef> {
         profile_element,
         profiles: list("profile"),
         targets,
+        target_profiles: target_urls,
+        aggregation,
     })
 }
 

@@ -170,7 +170,7 @@ impl Walk<'_> {
     }
 
     /// Run `f` and report whether it found no errors, discarding its issues.
-    fn sandbox(&mut self, f: impl FnOnce(&mut Self)) -> bool {
+    pub(crate) fn sandbox(&mut self, f: impl FnOnce(&mut Self)) -> bool {
         let saved = std::mem::take(&mut self.issues);
         let mark = self.invariant_mark();
         f(self);

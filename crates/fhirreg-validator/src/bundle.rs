@@ -1,0 +1,1484 @@
+//! Bundles and the references that resolve inside them, as the HL7 Java
+//! validator checks them:
+//!
+//! * a reference in a Bundle entry resolves against the entries' fullUrls
+//!   (relative references against the base of the entry's own fullUrl,
+//!   versioned references against `meta.versionId`); several matches, a
+//!   relative reference in an entry without fullUrl, a match of the wrong
+//!   type are errors (`getFromBundle`);
+//! * a reference in `Parameters.parameter.resource` resolves to another
+//!   parameter resource by `Type/id`;
+//! * a resolved (bundled or contained) target must be of a target type of
+//!   the element and conform to one of its non-core target profiles;
+//! * documents and messages: the first entry is the Composition /
+//!   MessageHeader, its references resolve in the bundle, and every entry is
+//!   reachable from it by following references (`resolveInBundle`,
+//!   `checkAllInterlinked`); stylesheet links resolve.
+
+use crate::{has_scheme, Walk, CORE};
+use fhirreg_element::{Element, Issue, IssueType, Severity};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+/// The key of a node in [`Tree`]: its address (the tree is not changed
+/// while it is validated).
+pub(crate) fn addr(e: &Element) -> usize {
+    e as *const Element as usize
+}
+
+/// Parent links of every node of the validated tree, built once, when a
+/// reference first needs them.
+pub(crate) struct Tree<'t> {
+    nodes: HashMap<usize, (&'t Element, Option<&'t Element>)>,
+}
+
+impl<'t> Tree<'t> {
+    pub(crate) fn build(root: &'t Element) -> Self {
+        let mut nodes = HashMap::new();
+        nodes.insert(addr(root), (root, None));
+        let mut stack = vec![root];
+        while let Some(n) = stack.pop() {
+            for c in &n.children {
+                nodes.insert(addr(c), (c, Some(n)));
+                stack.push(c);
+            }
+        }
+        Tree { nodes }
+    }
+
+    fn node(&self, e: &Element) -> Option<&'t Element> {
+        self.nodes.get(&addr(e)).map(|p| p.0)
+    }
+
+    fn parent(&self, e: &Element) -> Option<&'t Element> {
+        self.nodes.get(&addr(e)).and_then(|p| p.1)
+    }
+
+    /// A resource that is the `resource` of a Bundle entry: (entry, bundle).
+    fn entry_of(&self, res: &Element) -> Option<(&'t Element, &'t Element)> {
+        res.resource_type.as_ref()?;
+        let entry = self.parent(res).filter(|e| e.name == "entry")?;
+        let bundle = self
+            .parent(entry)
+            .filter(|b| b.resource_type.as_deref() == Some("Bundle"))?;
+        Some((entry, bundle))
+    }
+}
+
+/// A reference (or uri) found in an entry of a document or message, for
+/// the reachability check.
+pub(crate) struct BundleRef {
+    /// The Reference / uri element.
+    node: usize,
+    reference: String,
+    /// The element's path in the Java validator's element form
+    /// (`Bundle.entry[3].resource.extension[0].value[x]`).
+    path: String,
+}
+
+/// The walk path as an element path: no `/*Type/id*/` comments, choice
+/// elements as `[x]`.
+fn element_path(walk_path: &str) -> String {
+    let mut out = String::with_capacity(walk_path.len());
+    let mut rest = walk_path;
+    while let Some(i) = rest.find("/*") {
+        out.push_str(&rest[..i]);
+        match rest[i + 2..].find("*/") {
+            Some(j) => rest = &rest[i + 2 + j + 2..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    while let Some(i) = out.find(".ofType(") {
+        let end = out[i..].find(')').map(|j| i + j + 1).unwrap_or(out.len());
+        out.replace_range(i..end, "[x]");
+    }
+    out
+}
+
+/// `[A-Za-z0-9\-\.]{1,64}`
+fn is_rest_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+}
+
+/// The canonical resource types (an absolute reference to one of these
+/// need not be in the bundle).
+const CANONICAL_TYPES: &[&str] = &[
+    "ActivityDefinition",
+    "CapabilityStatement",
+    "ChargeItemDefinition",
+    "CodeSystem",
+    "CompartmentDefinition",
+    "ConceptMap",
+    "EffectEvidenceSynthesis",
+    "EventDefinition",
+    "Evidence",
+    "EvidenceVariable",
+    "ExampleScenario",
+    "GraphDefinition",
+    "ImplementationGuide",
+    "Library",
+    "Measure",
+    "MessageDefinition",
+    "NamingSystem",
+    "OperationDefinition",
+    "PlanDefinition",
+    "Questionnaire",
+    "ResearchDefinition",
+    "ResearchElementDefinition",
+    "RiskEvidenceSynthesis",
+    "SearchParameter",
+    "StructureDefinition",
+    "StructureMap",
+    "TerminologyCapabilities",
+    "TestScript",
+    "ValueSet",
+];
+
+/// The entries of a Bundle by fullUrl (also `fullUrl/_history/versionId`)
+/// and by `Type/id` (also versioned).
+pub(crate) struct EntryIndex<'t> {
+    entries: Vec<&'t Element>,
+    /// Entries without a fullUrl are under `None`.
+    by_full: HashMap<Option<String>, Vec<usize>>,
+    by_rel: HashMap<String, Vec<usize>>,
+}
+
+impl<'t> EntryIndex<'t> {
+    fn new(bundle: &'t Element) -> Self {
+        let entries: Vec<&Element> = bundle.children_named("entry").collect();
+        let mut by_full: HashMap<Option<String>, Vec<usize>> = HashMap::new();
+        let mut by_rel: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let fu = entry.child_value("fullUrl").map(str::to_string);
+            by_full.entry(fu.clone()).or_default().push(i);
+            let Some(res) = entry.child("resource") else {
+                continue;
+            };
+            let rt = res.resource_type.as_deref().unwrap_or(&res.name);
+            let rel = res.child_value("id").map(|id| format!("{rt}/{id}"));
+            if let Some(rel) = &rel {
+                by_rel.entry(rel.clone()).or_default().push(i);
+            }
+            let version = res
+                .child("meta")
+                .and_then(|m| m.child_value("versionId"))
+                .map(str::to_string);
+            if let Some(v) = version {
+                // (as the Java validator: a missing fullUrl reads as "null")
+                let fv = format!("{}/_history/{v}", fu.as_deref().unwrap_or("null"));
+                by_full.entry(Some(fv)).or_default().push(i);
+                if let Some(rel) = rel {
+                    by_rel
+                        .entry(format!("{rel}/_history/{v}"))
+                        .or_default()
+                        .push(i);
+                }
+            }
+        }
+        EntryIndex {
+            entries,
+            by_full,
+            by_rel,
+        }
+    }
+}
+
+/// Where a bundle-level finding is reported.
+struct At<'a> {
+    path: &'a str,
+    node: &'a Element,
+}
+
+/// Ids equal to `fragment` among the nodes below `e` (element and resource
+/// ids, and ids in narrative XHTML).
+fn count_fragment(e: &Element, fragment: &str) -> usize {
+    let mut n = 0;
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        if x.child_value("id") == Some(fragment) {
+            n += 1;
+        }
+        if x.name == "div" {
+            if let Some(div) = x.value.as_deref() {
+                n += xhtml_id_count(div, fragment);
+            }
+        }
+        stack.extend(x.children.iter());
+    }
+    n
+}
+
+fn xhtml_id_count(div: &str, id: &str) -> usize {
+    let mut n = 0;
+    for q in ['"', '\''] {
+        let needle = format!("id={q}{id}{q}");
+        let mut from = 0;
+        while let Some(i) = div[from..].find(&needle) {
+            let at = from + i;
+            let before = div[..at].chars().last();
+            if before.is_some_and(char::is_whitespace) {
+                n += 1;
+            }
+            from = at + needle.len();
+        }
+    }
+    n
+}
+
+impl<'v> Walk<'v> {
+    /// The entry index of a Bundle of the tree (built once per Bundle).
+    fn entry_index(&mut self, bundle: &'v Element) -> Rc<EntryIndex<'v>> {
+        if let Some(x) = self.entry_indexes.get(&addr(bundle)) {
+            return x.clone();
+        }
+        let x = Rc::new(EntryIndex::new(bundle));
+        self.entry_indexes.insert(addr(bundle), x.clone());
+        x
+    }
+
+    /// The parent links of the validated tree.
+    fn tree(&mut self) -> Rc<Tree<'v>> {
+        if let Some(t) = &self.tree {
+            return t.clone();
+        }
+        let t = Rc::new(Tree::build(self.root));
+        self.tree = Some(t.clone());
+        t
+    }
+
+    fn issue_at(
+        &mut self,
+        severity: Severity,
+        code: IssueType,
+        id: &'static str,
+        message: String,
+        at: &At<'_>,
+    ) {
+        self.issues.push(Issue::new(
+            severity,
+            code,
+            id,
+            message,
+            at.path.to_string(),
+            Some(at.node.pos),
+        ));
+    }
+
+    /// Start collecting the references of a Bundle's entries (documents and
+    /// messages need them for the reachability check).
+    pub(crate) fn enter_bundle(&mut self, node: &Element) {
+        let btype = node.child_value("type").unwrap_or("");
+        let collect = matches!(btype, "document" | "message");
+        self.bundle_refs.push(collect.then(Vec::new));
+    }
+
+    /// A Reference (or uri) met in the walk, for the enclosing document or
+    /// message.
+    pub(crate) fn collect_bundle_ref(&mut self, node: &Element, reference: &str) {
+        if self.profile_mode || reference.starts_with('#') {
+            return;
+        }
+        if let Some(Some(list)) = self.bundle_refs.last_mut() {
+            list.push(BundleRef {
+                node: addr(node),
+                reference: reference.to_string(),
+                path: element_path(&self.path),
+            });
+        }
+    }
+
+    /// Bundle rules that need the whole bundle: links, documents, messages.
+    pub(crate) fn bundle_graph(&mut self, node: &Element) {
+        let refs = self.bundle_refs.pop().flatten().unwrap_or_default();
+        let btype = node.child_value("type").unwrap_or("").to_string();
+        let tree = self.tree();
+        let Some(bundle) = tree.node(node) else {
+            return;
+        };
+        let base = self.path.clone();
+        let index = self.entry_index(bundle);
+        self.bundle_links(bundle, &btype, &index, &base);
+        if btype != "document" && btype != "message" {
+            return;
+        }
+        let Some(first) = index.entries.first().copied() else {
+            self.issue_at(
+                Severity::Error,
+                IssueType::Invalid,
+                "BUNDLE_BUNDLE_ENTRY_NOFIRST",
+                "Documents or Messages must contain at least one entry".into(),
+                &At {
+                    path: &base,
+                    node: bundle,
+                },
+            );
+            return;
+        };
+        let Some(res) = first.child("resource") else {
+            let p = format!("{base}.entry[0]");
+            self.issue_at(
+                Severity::Error,
+                IssueType::Invalid,
+                "BUNDLE_BUNDLE_ENTRY_NOFIRSTRESOURCE",
+                "No resource on first entry".into(),
+                &At {
+                    path: &p,
+                    node: first,
+                },
+            );
+            return;
+        };
+        let rpath = format!("{base}.entry[0].resource");
+        let full_url = first.child_value("fullUrl");
+        let id = res.child_value("id");
+        let rt = res.resource_type.as_deref().unwrap_or("");
+        let at = At {
+            path: &rpath,
+            node: res,
+        };
+        if btype == "document" {
+            if rt != "Composition" {
+                self.issue_at(
+                    Severity::Error,
+                    IssueType::Invalid,
+                    "BUNDLE_BUNDLE_ENTRY_DOCUMENT",
+                    "The first entry in a document must be a composition".into(),
+                    &at,
+                );
+            } else {
+                let d = DocCtx {
+                    index: &index,
+                    full_url,
+                    ty: "Composition",
+                    id,
+                };
+                for (prop, title, many) in [
+                    ("subject", "Composition", false),
+                    ("author", "Composition", true),
+                    ("encounter", "Composition", false),
+                    ("custodian", "Composition", false),
+                ] {
+                    self.document_refs(&d, res, &rpath, prop, title, many);
+                }
+                for (parent, prop, many) in
+                    [("attester", "party", false), ("event", "detail", true)]
+                {
+                    for (i, elem) in res.children_named(parent).enumerate() {
+                        let p = format!("{rpath}.{parent}[{i}]");
+                        let title = format!("Composition.{parent}");
+                        self.document_refs(&d, elem, &p, prop, &title, many);
+                    }
+                }
+                self.sections(&d, res, &rpath);
+            }
+        } else if rt != "MessageHeader" {
+            self.issue_at(
+                Severity::Error,
+                IssueType::Invalid,
+                "VALIDATION_BUNDLE_MESSAGE",
+                "The first entry in a message must be a MessageHeader".into(),
+                &at,
+            );
+        } else {
+            let d = DocCtx {
+                index: &index,
+                full_url,
+                ty: "MessageHeader",
+                id,
+            };
+            for f in res.children_named("focus") {
+                let p = format!("{rpath}.focus");
+                self.bundle_reference(&d, f, &p, "MessageHeader Data");
+            }
+        }
+        self.interlinked(&tree, bundle, &index, &refs, &base, btype == "message");
+    }
+
+    /// Composition (or section) references named `prop`.
+    fn document_refs(
+        &mut self,
+        d: &DocCtx<'_, '_>,
+        focus: &Element,
+        path: &str,
+        prop: &str,
+        title: &str,
+        many: bool,
+    ) {
+        let name = format!("{title}.{prop}");
+        for (i, elem) in focus.children_named(prop).enumerate() {
+            let p = if many {
+                format!("{path}.{prop}[{i}]")
+            } else {
+                format!("{path}.{prop}")
+            };
+            self.bundle_reference(d, elem, &p, &name);
+            if !many {
+                break;
+            }
+        }
+    }
+
+    fn sections(&mut self, d: &DocCtx<'_, '_>, focus: &Element, path: &str) {
+        // (the Java validator reports section authors and focus at the
+        // Composition's path)
+        for (i, section) in focus.children_named("section").enumerate() {
+            let sp = format!("{path}.section[{i}]");
+            self.document_refs(d, section, path, "author", "Section", true);
+            self.document_refs(d, section, path, "focus", "Section", false);
+            for (j, e) in section.children_named("entry").enumerate() {
+                let p = format!("{sp}.entry[{j}]");
+                self.bundle_reference(d, e, &p, "Section Entry");
+            }
+            self.sections(d, section, &sp);
+        }
+    }
+
+    fn bundle_reference(&mut self, d: &DocCtx<'_, '_>, elem: &Element, path: &str, name: &str) {
+        let Some(r) = elem.child_value("reference").filter(|r| !r.is_empty()) else {
+            return;
+        };
+        if r.starts_with('#') {
+            return;
+        }
+        let at = At { path, node: elem };
+        self.resolve_in_bundle(d, r, &at, name, addr(elem), false, false);
+    }
+
+    /// Resolve `reference` among the entries by the Bundle rules
+    /// (`resolveInBundle`); problems are reported once per source element.
+    #[allow(clippy::too_many_arguments)]
+    fn resolve_in_bundle(
+        &mut self,
+        d: &DocCtx<'_, '_>,
+        reference: &str,
+        at: &At<'_>,
+        name: &str,
+        source: usize,
+        warning: bool,
+        nl_link: bool,
+    ) -> Option<usize> {
+        let (reference, fragment) = match reference.split_once('#') {
+            Some((r, f)) => (r, Some(f)),
+            None => (reference, None),
+        };
+        let fresh = !self.bundle_reported.contains(&source);
+        if has_scheme(reference) {
+            match d.index.by_full.get(&Some(reference.to_string())) {
+                None => {
+                    let known = self.v.resolve(reference).is_some()
+                        || self
+                            .restful_parts(reference)
+                            .is_some_and(|(t, _)| CANONICAL_TYPES.contains(&t.as_str()));
+                    if !known && fresh {
+                        self.bundle_reported.insert(source);
+                        let msg = format!("Can't find '{reference}' in the bundle ({name})");
+                        let sev = if warning {
+                            Severity::Information
+                        } else {
+                            Severity::Error
+                        };
+                        self.issue_at(
+                            sev,
+                            IssueType::NotFound,
+                            "BUNDLE_BUNDLE_ENTRY_NOTFOUND",
+                            msg,
+                            at,
+                        );
+                    }
+                    None
+                }
+                Some(el) if el.len() == 1 => {
+                    let i = el[0];
+                    if let (Some(f), Some(entry)) = (fragment, d.index.entries.get(i)) {
+                        let n = count_fragment(entry, f);
+                        if n == 0 {
+                            self.bundle_reported.insert(source);
+                            let sev = if nl_link {
+                                Severity::Error
+                            } else {
+                                Severity::Information
+                            };
+                            let msg = format!("Can't find '{reference}' in the bundle ({f})");
+                            self.issue_at(
+                                sev,
+                                IssueType::NotFound,
+                                "BUNDLE_BUNDLE_ENTRY_NOTFOUND_FRAGMENT",
+                                msg,
+                                at,
+                            );
+                        } else if n > 1 {
+                            self.bundle_reported.insert(source);
+                            let msg = format!("Found {n} matches for fragment {f} in resource '{reference}' in the bundle ({name})");
+                            self.issue_at(
+                                Severity::Error,
+                                IssueType::Invalid,
+                                "BUNDLE_BUNDLE_ENTRY_FOUND_MULTIPLE_FRAGMENT",
+                                msg,
+                                at,
+                            );
+                        }
+                    }
+                    Some(i)
+                }
+                Some(el) => {
+                    if fresh {
+                        self.bundle_reported.insert(source);
+                        let msg = format!(
+                            "Found {} matches for '{reference}' in the bundle ({name})",
+                            el.len()
+                        );
+                        self.issue_at(
+                            Severity::Error,
+                            IssueType::Invalid,
+                            "BUNDLE_BUNDLE_ENTRY_FOUND_MULTIPLE",
+                            msg,
+                            at,
+                        );
+                    }
+                    None
+                }
+            }
+        } else {
+            // Relative: against the base of the source's RESTful fullUrl.
+            let tail = format!("{}/{}", d.ty, d.id.unwrap_or("null"));
+            let target = d
+                .full_url
+                .filter(|fu| self.restful_parts(fu).is_some() && fu.ends_with(&tail))
+                .map(|fu| format!("{}{reference}", &fu[..fu.len() - tail.len()]));
+            match d.index.by_full.get(&target).filter(|el| !el.is_empty()) {
+                Some(el) if el.len() == 1 => return Some(el[0]),
+                Some(el) => {
+                    if fresh {
+                        self.bundle_reported.insert(source);
+                        let msg = format!(
+                            "Found {} matches for '{reference}' in the bundle ({name})",
+                            el.len()
+                        );
+                        self.issue_at(
+                            Severity::Error,
+                            IssueType::Invalid,
+                            "BUNDLE_BUNDLE_ENTRY_FOUND_MULTIPLE",
+                            msg,
+                            at,
+                        );
+                    }
+                    return None;
+                }
+                None => {}
+            }
+            let parts: Vec<&str> = reference.split('/').collect();
+            if parts.len() < 2 || !self.v.is_resource_type(parts[0]) || !fresh {
+                return None;
+            }
+            self.bundle_reported.insert(source);
+            match d.index.by_rel.get(&format!("{}/{}", parts[0], parts[1])) {
+                Some(el) => {
+                    let mut found: Vec<&str> = el
+                        .iter()
+                        .map(|&i| {
+                            d.index
+                                .entries
+                                .get(i)
+                                .and_then(|e| e.child_value("fullUrl"))
+                                .unwrap_or("<missing>")
+                        })
+                        .collect();
+                    found.sort_unstable();
+                    found.dedup();
+                    let list = found.join(",");
+                    let src = d.full_url.unwrap_or("null");
+                    let note = match (&target, el.len()) {
+                        (Some(t), 1) => format!("Note that there is a resource in the bundle with the same type and id, but it does not match because of the fullUrl based rules around matching relative references (must be '{t}', but found '{list}')"),
+                        (Some(t), n) => format!("Note that there are {n} resources in the bundle with the same type and id, but they do not match because of the fullUrl based rules around matching relative references (must be '{t}', but found these: {list})"),
+                        (None, 1) => format!("Note that there is a resource in the bundle with the same type and id, but it does not match because of the fullUrl based rules around matching relative references. Found '{list}', but it doesn't match because of the source fullUrl '{src}'"),
+                        (None, n) => format!("Note that there are {n} resources in the bundle with the same type and id, but they do not match because of the fullUrl based rules around matching relative references. Found '{list}', but none of them match because of the source fullUrl '{src}'"),
+                    };
+                    let msg = format!("Can't find '{reference}' in the bundle ({name}). {note}");
+                    self.issue_at(
+                        Severity::Error,
+                        IssueType::Invalid,
+                        "BUNDLE_BUNDLE_ENTRY_NOTFOUND_APPARENT",
+                        msg,
+                        at,
+                    );
+                }
+                None => {
+                    let msg = format!("Can't find '{reference}' in the bundle ({name})");
+                    let sev = if warning {
+                        Severity::Information
+                    } else {
+                        Severity::Error
+                    };
+                    self.issue_at(
+                        sev,
+                        IssueType::NotFound,
+                        "BUNDLE_BUNDLE_ENTRY_NOTFOUND",
+                        msg,
+                        at,
+                    );
+                }
+            }
+            None
+        }
+    }
+
+    /// `[http(s)://host/path/]Type/id[/_history/v]` (the Java validator's
+    /// RESTful URL pattern): the type and id.
+    pub(crate) fn restful_parts(&self, u: &str) -> Option<(String, String)> {
+        let rest = u
+            .strip_prefix("http://")
+            .or_else(|| u.strip_prefix("https://"));
+        let absolute = rest.is_some();
+        let parts: Vec<&str> = rest.unwrap_or(u).split('/').collect();
+        let n = parts.len();
+        let prefix_ok = |segs: &[&str]| {
+            (absolute || segs.is_empty())
+                && segs.iter().all(|s| {
+                    s.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '\\' | '.' | ':' | '%' | '$')
+                    })
+                })
+        };
+        let mut shapes = Vec::new();
+        if n >= 4 && parts[n - 2] == "_history" && is_rest_id(parts[n - 1]) {
+            shapes.push(n - 4);
+        }
+        if n >= 2 {
+            shapes.push(n - 2);
+        }
+        shapes.into_iter().find_map(|t| {
+            let (ty, id) = (parts[t], parts[t + 1]);
+            (prefix_ok(&parts[..t]) && is_rest_id(id) && self.v.is_resource_type(ty))
+                .then(|| (ty.to_string(), id.to_string()))
+        })
+    }
+
+    /// Bundle.link rules by bundle type (documents: stylesheets).
+    fn bundle_links(&mut self, bundle: &Element, btype: &str, index: &EntryIndex<'_>, base: &str) {
+        if btype != "document" {
+            return;
+        }
+        for (i, link) in bundle.children_named("link").enumerate() {
+            if link.child_value("relation") != Some("stylesheet") {
+                continue;
+            }
+            let Some(url_node) = link.child("url") else {
+                continue;
+            };
+            let Some(url) = url_node.value.as_deref() else {
+                continue;
+            };
+            let p = format!("{base}.link[{i}].url");
+            let at = At {
+                path: &p,
+                node: url_node,
+            };
+            if has_scheme(url) {
+                if url == "https://hl7.org/fhir/fhir.css" {
+                    continue;
+                }
+                self.issue_at(
+                    Severity::Warning,
+                    IssueType::BusinessRule,
+                    "BUNDLE_LINK_STYELSHEET_EXTERNAL",
+                    "External Stylesheets other than https://hl7.org/fhir/fhir.css SHOULD not be used".into(),
+                    &at,
+                );
+                if url.starts_with("http://") {
+                    self.issue_at(
+                        Severity::Warning,
+                        IssueType::BusinessRule,
+                        "BUNDLE_LINK_STYELSHEET_INSECURE",
+                        "The stylesheet reference is not secure".into(),
+                        &at,
+                    );
+                }
+            } else {
+                let found = index
+                    .entries
+                    .iter()
+                    .any(|e| entry_rel(e).as_deref() == Some(url));
+                if !found {
+                    self.issue_at(
+                        Severity::Error,
+                        IssueType::NotFound,
+                        "BUNDLE_LINK_STYELSHEET_NOT_FOUND",
+                        "The stylesheet reference could not be resolved in this bundle".into(),
+                        &at,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Every entry of a document (message) is reachable from the first by
+    /// following references, forwards or (with a warning) backwards.
+    fn interlinked(
+        &mut self,
+        tree: &Tree<'v>,
+        bundle: &'v Element,
+        index: &EntryIndex<'v>,
+        refs: &[BundleRef],
+        base: &str,
+        message: bool,
+    ) {
+        // The entries with a resource, and the references found in each.
+        let with_res: Vec<usize> = (0..index.entries.len())
+            .filter(|&i| index.entries[i].child("resource").is_some())
+            .collect();
+        let entry_pos: HashMap<usize, usize> = index
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (addr(e), i))
+            .collect();
+        let mut per_entry: HashMap<usize, Vec<&BundleRef>> = HashMap::new();
+        for r in refs {
+            // the entry of this bundle the reference is in
+            let mut cur = tree.nodes.get(&r.node).map(|p| p.0);
+            let mut guard = 0;
+            while let Some(n) = cur {
+                if let Some(&i) = entry_pos.get(&addr(n)) {
+                    let list = per_entry.entry(i).or_default();
+                    // (one check per distinct reference in an entry)
+                    if !list.iter().any(|x| x.reference == r.reference) {
+                        list.push(r);
+                    }
+                    break;
+                }
+                if std::ptr::eq(n, bundle) || guard > 10_000 {
+                    break;
+                }
+                guard += 1;
+                cur = tree.parent(n);
+            }
+        }
+        let mut targets: HashMap<usize, Vec<usize>> = HashMap::new();
+        for &i in &with_res {
+            let entry = index.entries[i];
+            let Some(res) = entry.child("resource") else {
+                continue;
+            };
+            let d = DocCtx {
+                index,
+                full_url: entry.child_value("fullUrl"),
+                ty: res.resource_type.as_deref().unwrap_or(""),
+                id: res.child_value("id"),
+            };
+            for r in per_entry.get(&i).cloned().unwrap_or_default() {
+                let nl_link = tree
+                    .nodes
+                    .get(&r.node)
+                    .and_then(|p| p.1)
+                    .is_some_and(|ext| {
+                        ext.name == "extension"
+                            && ext.child_value("url")
+                                == Some("http://hl7.org/fhir/StructureDefinition/narrativeLink")
+                    });
+                let at = At {
+                    path: base,
+                    node: bundle,
+                };
+                let name = r.path.clone();
+                // (unresolved references are hints here: the walk reports them)
+                if let Some(t) =
+                    self.resolve_in_bundle(&d, &r.reference, &at, &name, r.node, true, nl_link)
+                {
+                    if t != i && index.entries[t].child("resource").is_some() {
+                        targets.entry(i).or_default().push(t);
+                    }
+                }
+            }
+        }
+        let mut visited: HashSet<usize> = HashSet::new();
+        if let Some(&first) = with_res.first() {
+            visit(&mut visited, &targets, first);
+        }
+        for link in bundle.children_named("link") {
+            if link.child_value("relation") == Some("stylesheet") {
+                if let Some(url) = link.child_value("url") {
+                    if let Some(&i) = with_res
+                        .iter()
+                        .find(|&&i| entry_rel(index.entries[i]).as_deref() == Some(url))
+                    {
+                        visited.insert(i);
+                    }
+                }
+            }
+        }
+        let describe = |i: usize| {
+            index.entries[i]
+                .child_value("fullUrl")
+                .map(|u| format!("'{u}'"))
+                .unwrap_or_default()
+        };
+        let what = if message {
+            "MessageHeader"
+        } else {
+            "Composition"
+        };
+        loop {
+            let mut found = false;
+            for &i in &with_res {
+                if visited.contains(&i) {
+                    continue;
+                }
+                let back = targets
+                    .get(&i)
+                    .is_some_and(|ts| ts.iter().any(|t| visited.contains(t)));
+                if !back {
+                    continue;
+                }
+                let rt = index.entries[i]
+                    .child("resource")
+                    .and_then(|r| r.resource_type.as_deref())
+                    .unwrap_or("");
+                if rt != "Provenance" {
+                    let p = format!("{base}.entry[{i}]");
+                    let at = At {
+                        path: &p,
+                        node: index.entries[i],
+                    };
+                    if message {
+                        let msg = format!("Entry {} isn't reachable by traversing forwards from the MessageHeader. Check that this is meant to be included (needed to process the message)", describe(i));
+                        self.issue_at(
+                            Severity::Information,
+                            IssueType::Informational,
+                            "BUNDLE_BUNDLE_ENTRY_REVERSE_MSG",
+                            msg,
+                            &at,
+                        );
+                    } else {
+                        let msg = format!("Entry {} isn't reachable by traversing forwards from the Composition. Only Provenance is approved to be used this way (R4 section 3.3.1)", describe(i));
+                        self.issue_at(
+                            Severity::Warning,
+                            IssueType::Invalid,
+                            "BUNDLE_BUNDLE_ENTRY_REVERSE_R4",
+                            msg,
+                            &at,
+                        );
+                    }
+                }
+                found = true;
+                visit(&mut visited, &targets, i);
+            }
+            if !found {
+                break;
+            }
+        }
+        for &i in &with_res {
+            if visited.contains(&i) {
+                continue;
+            }
+            let p = format!("{base}.entry[{i}]");
+            let at = At {
+                path: &p,
+                node: index.entries[i],
+            };
+            if message {
+                let msg = format!("Entry {} isn't reachable by traversing links (forward or backward) from the MessageHeader, so its presence should be reviewed (is it needed to process the message?)", describe(i));
+                self.issue_at(
+                    Severity::Warning,
+                    IssueType::Informational,
+                    "BUNDLE_BUNDLE_ENTRY_ORPHAN_MESSAGE",
+                    msg,
+                    &at,
+                );
+            } else {
+                let msg = format!(
+                    "Entry {} isn't reachable by traversing links (forward or backward) from the {what}",
+                    describe(i)
+                );
+                self.issue_at(
+                    Severity::Error,
+                    IssueType::Informational,
+                    "BUNDLE_BUNDLE_ENTRY_ORPHAN_DOCUMENT",
+                    msg,
+                    &at,
+                );
+            }
+        }
+    }
+}
+
+/// `Type/id` of an entry's resource.
+fn entry_rel(entry: &Element) -> Option<String> {
+    let res = entry.child("resource")?;
+    Some(format!(
+        "{}/{}",
+        res.resource_type.as_deref()?,
+        res.child_value("id").unwrap_or("null")
+    ))
+}
+
+/// Mark `from` and everything reachable from it (iterative: no recursion
+/// depth limit on long chains).
+fn visit(visited: &mut HashSet<usize>, targets: &HashMap<usize, Vec<usize>>, from: usize) {
+    let mut stack = vec![from];
+    while let Some(i) = stack.pop() {
+        if visited.insert(i) {
+            if let Some(ts) = targets.get(&i) {
+                stack.extend(ts.iter().copied());
+            }
+        }
+    }
+}
+
+/// The source of a bundle resolution: the index, and the fullUrl, type and
+/// id of the resource the reference is in.
+struct DocCtx<'a, 't> {
+    index: &'a EntryIndex<'t>,
+    full_url: Option<&'a str>,
+    ty: &'a str,
+    id: Option<&'a str>,
+}
+
+/// How a reference resolved (`ReferenceDestinationType`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Destination {
+    Contained,
+    Bundled,
+}
+
+/// A `[type]?[name]=[value](&...)` search URL of a known resource type.
+fn is_search_url(walk: &Walk<'_>, r: &str) -> bool {
+    let Some((ty, query)) = r.split_once('?') else {
+        return false;
+    };
+    walk.v.is_resource_type(ty)
+        && query.split('&').all(|p| {
+            p.split_once('=').is_some_and(|(k, v)| {
+                k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !v.contains('=')
+            })
+        })
+}
+
+impl<'v> Walk<'v> {
+    /// The target of `reference` (on Reference element `node`) when it is
+    /// contained, in the enclosing Bundle or among the Parameters
+    /// resources; issues the Bundle resolution rules raise on the way.
+    pub(crate) fn resolve_local(
+        &mut self,
+        node: &Element,
+        reference: &str,
+    ) -> Option<(&'v Element, Destination)> {
+        if let Some(id) = reference.strip_prefix('#') {
+            return self
+                .resolve_contained(node, id)
+                .map(|t| (t, Destination::Contained));
+        }
+        if self.containers == 0 && !self.in_container(node) {
+            return None;
+        }
+        let tree = self.tree();
+        let mut cur = tree.node(node);
+        // The fullUrl of the nearest entry (outer None: no entry passed).
+        let mut full_url: Option<Option<&'v str>> = None;
+        let mut steps = 0;
+        while let Some(f) = cur {
+            steps += 1;
+            if steps > 100_000 {
+                return None;
+            }
+            if full_url.is_none() {
+                if let Some((entry, bundle)) = tree.entry_of(f) {
+                    let fu = entry.child_value("fullUrl");
+                    full_url = Some(fu);
+                    let btype = bundle.child_value("type").unwrap_or("");
+                    if fu.is_none() && !matches!(btype, "batch-response" | "transaction-response") {
+                        let ep = element_path(&self.path);
+                        let p = entry_path(&ep);
+                        self.issue_at(
+                            Severity::Error,
+                            IssueType::Required,
+                            "BUNDLE_BUNDLE_ENTRY_NOFULLURL",
+                            "Bundle entry missing fullUrl".into(),
+                            &At {
+                                path: &p,
+                                node: entry,
+                            },
+                        );
+                    }
+                }
+            }
+            if f.resource_type.as_deref() == Some("Bundle") {
+                return self
+                    .get_from_bundle(f, reference, full_url.flatten(), node)
+                    .map(|t| (t, Destination::Bundled));
+            }
+            if f.resource_type.is_some()
+                && tree
+                    .parent(f)
+                    .is_some_and(|p| p.name == "parameter" || p.name == "part")
+            {
+                let mut params = tree.parent(f);
+                while let Some(p) = params {
+                    if p.resource_type.as_deref() == Some("Parameters") {
+                        break;
+                    }
+                    params = tree.parent(p);
+                }
+                if let Some(t) = params.and_then(|p| find_in_params(p, reference)) {
+                    return Some((t, Destination::Bundled));
+                }
+            }
+            cur = tree.parent(f);
+        }
+        None
+    }
+
+    /// Is `node` inside a Bundle or Parameters resource (profile walks run
+    /// after the base walk left them)?
+    fn in_container(&mut self, node: &Element) -> bool {
+        if !matches!(
+            self.root.resource_type.as_deref(),
+            Some("Bundle" | "Parameters")
+        ) {
+            return false;
+        }
+        let tree = self.tree();
+        let mut cur = tree.parent(node);
+        let mut steps = 0;
+        while let Some(f) = cur {
+            steps += 1;
+            if steps > 100_000 {
+                return false;
+            }
+            if matches!(f.resource_type.as_deref(), Some("Bundle" | "Parameters")) {
+                return true;
+            }
+            cur = tree.parent(f);
+        }
+        false
+    }
+
+    /// `#id`: a contained resource of the enclosing resource (from a
+    /// contained resource: of its container); `#` alone is the container.
+    fn resolve_contained(&mut self, node: &Element, id: &str) -> Option<&'v Element> {
+        let tree = self.tree();
+        let mut cur = tree.node(node);
+        let mut was_contained = false;
+        let mut steps = 0;
+        while let Some(f) = cur {
+            steps += 1;
+            if steps > 100_000 {
+                return None;
+            }
+            if f.resource_type.is_some() {
+                let contained = f.name == "contained";
+                if id.is_empty() && !contained && was_contained {
+                    return Some(f);
+                }
+                was_contained |= contained;
+                if !id.is_empty() {
+                    if let Some(c) = f
+                        .children_named("contained")
+                        .find(|c| c.child_value("id") == Some(id))
+                    {
+                        return Some(c);
+                    }
+                }
+                // (no resolution across an entry or parameter boundary)
+                let boundary = tree
+                    .parent(f)
+                    .is_some_and(|p| matches!(p.name.as_str(), "entry" | "parameter" | "part"));
+                if boundary {
+                    return None;
+                }
+            }
+            cur = tree.parent(f);
+        }
+        None
+    }
+
+    /// A reference resolved by the Bundle's entries (`getFromBundle`).
+    fn get_from_bundle(
+        &mut self,
+        bundle: &'v Element,
+        reference: &str,
+        full_url: Option<&str>,
+        node: &Element,
+    ) -> Option<&'v Element> {
+        let btype = bundle.child_value("type").unwrap_or("");
+        let mut version: Option<&str> = None;
+        let mut rtype: Option<&str> = None;
+        let target = if reference.starts_with("http:")
+            || reference.starts_with("urn:")
+            || has_scheme(reference)
+        {
+            match reference.find("/_history/") {
+                Some(i) => {
+                    version = Some(&reference[i + 10..]);
+                    reference[..i].to_string()
+                }
+                None => reference.to_string(),
+            }
+        } else if let Some(fu) = full_url {
+            let slashes = reference.matches('/').count();
+            if slashes != 1 && slashes != 3 {
+                if matches!(btype, "transaction" | "batch") {
+                    if !is_search_url(self, reference) {
+                        let msg = format!("Relative URLs must be of the format [ResourceName]/[id], or a search URL is allowed ([type]?parameters. Encountered {reference})");
+                        self.error(IssueType::Invalid, "Reference_REF_Format1", msg, node);
+                    }
+                } else {
+                    let msg = format!(
+                        "Relative URLs must be of the format [ResourceName]/[id]. Encountered {reference}"
+                    );
+                    self.error(IssueType::Invalid, "Reference_REF_Format2", msg, node);
+                }
+                return None;
+            }
+            let base = if fu.starts_with("urn") {
+                match fu.rfind(':') {
+                    Some(i) => fu[..=i].to_string(),
+                    None => String::new(),
+                }
+            } else {
+                let mut parts: Vec<&str> = fu.split('/').collect();
+                while parts.last() == Some(&"") {
+                    parts.pop();
+                }
+                let keep = parts.len().saturating_sub(2);
+                parts[..keep].iter().map(|p| format!("{p}/")).collect()
+            };
+            if let Some(i) = reference.find("/_history/") {
+                version = Some(&reference[i + 10..]);
+                let mut it = reference[..i].split('/');
+                let ty = it.next().unwrap_or("");
+                rtype = Some(ty);
+                format!("{base}{ty}/{}", it.next().unwrap_or(""))
+            } else if base.starts_with("urn") {
+                let mut it = reference.split('/');
+                rtype = it.next();
+                format!("{base}{}", it.next().unwrap_or(""))
+            } else {
+                format!("{base}{reference}")
+            }
+        } else {
+            if !matches!(btype, "batch-response" | "transaction-response")
+                && !self.path.starts_with("Bundle.signature")
+            {
+                self.error(
+                    IssueType::Required,
+                    "BUNDLE_BUNDLE_FULLURL_MISSING",
+                    "Relative Reference appears inside Bundle whose entry is missing a fullUrl"
+                        .into(),
+                    node,
+                );
+            }
+            return None;
+        };
+        let index = self.entry_index(bundle);
+        let entries = &index.entries;
+        let candidates = index
+            .by_full
+            .get(&Some(target.clone()))
+            .cloned()
+            .unwrap_or_default();
+        let mut found: Option<Option<&'v Element>> = None;
+        for &i in &candidates {
+            let Some(e) = entries.get(i) else { continue };
+            if e.child_value("fullUrl") != Some(target.as_str()) {
+                continue;
+            }
+            let r = e.child("resource");
+            let hit = match version {
+                None => true,
+                Some(v) => match r.and_then(|r| r.child("meta")) {
+                    Some(m) => m.child_value("versionId") == Some(v),
+                    None => {
+                        let msg = format!("Entries matching fullURL {target} should declare meta/versionId because there are version-specific references");
+                        self.push(
+                            Severity::Warning,
+                            IssueType::Required,
+                            "BUNDLE_BUNDLE_FULLURL_NEEDVERSION",
+                            msg,
+                            node,
+                        );
+                        false
+                    }
+                },
+            };
+            if hit {
+                if found.is_some() {
+                    let msg = format!("Multiple matches in bundle for reference {reference}");
+                    self.error(
+                        IssueType::BusinessRule,
+                        "BUNDLE_BUNDLE_MULTIPLEMATCHES",
+                        msg,
+                        node,
+                    );
+                }
+                found = Some(r);
+            }
+        }
+        let found = found.flatten();
+        if let (Some(m), Some(rt)) = (found, rtype) {
+            if m.resource_type.as_deref() != Some(rt) {
+                let msg = format!(
+                    "Matching reference for reference {reference} has resourceType {}",
+                    m.resource_type.as_deref().unwrap_or("")
+                );
+                self.error(IssueType::Required, "REFERENCE_REF_RESOURCETYPE", msg, node);
+            }
+        }
+        if found.is_none() {
+            if reference.starts_with("urn") {
+                let msg =
+                    format!("URN reference is not locally contained within the bundle {reference}");
+                self.push(
+                    Severity::Warning,
+                    IssueType::Required,
+                    "BUNDLE_BUNDLE_NOT_LOCAL",
+                    msg,
+                    node,
+                );
+            }
+            if !has_scheme(reference) {
+                let p: Vec<&str> = reference.split('/').collect();
+                let mut ml = Vec::new();
+                if p.len() >= 2 && self.v.is_resource_type(p[0]) && is_rest_id(p[1]) {
+                    ml = index
+                        .by_rel
+                        .get(&format!("{}/{}", p[0], p[1]))
+                        .cloned()
+                        .unwrap_or_default();
+                }
+                if ml.len() > 1 {
+                    let msg = format!("The bundle contains no match for {target} by the rules of Bundle reference resolution, but it has multiple resources that match {reference} by resource type and id");
+                    self.push(
+                        Severity::Warning,
+                        IssueType::Required,
+                        "BUNDLE_POSSSIBLE_MATCHES",
+                        msg,
+                        node,
+                    );
+                }
+                for i in ml {
+                    let msg = match entries[i].child_value("fullUrl") {
+                        None => format!("Entry {i} matches the reference {reference} by type and id but it has no fullUrl"),
+                        Some(fu) => format!("Entry {i} matches the reference {reference} by type and id but its fullUrl {fu} does not match the full target URL {target} by Bundle resolution rules"),
+                    };
+                    self.push(
+                        Severity::Warning,
+                        IssueType::Required,
+                        "BUNDLE_BUNDLE_POSSIBLE_MATCH",
+                        msg,
+                        node,
+                    );
+                }
+            }
+        }
+        found
+    }
+
+    /// Checks of a Reference against its type that need the target: the
+    /// target's type and target profiles, and the aggregation modes.
+    /// Returns whether the reference resolved locally.
+    pub(crate) fn reference_target(&mut self, node: &Element, t: &crate::plan::TypeRef) -> bool {
+        let Some(r) = node.child_value("reference").filter(|r| !r.is_empty()) else {
+            return false;
+        };
+        let profiles_needed = t.target_profiles.iter().any(|p| !p.starts_with(CORE));
+        if !profiles_needed
+            && t.aggregation.is_empty()
+            && self.containers == 0
+            && !self.profile_mode
+        {
+            return false;
+        }
+        let resolved = if self.profile_mode {
+            // (the base walk reported the resolution problems)
+            let mark = self.issues.len();
+            let x = self.resolve_local(node, r);
+            self.issues.truncate(mark);
+            x
+        } else {
+            self.resolve_local(node, r)
+        };
+        let Some((target, dest)) = resolved else {
+            // (outside a Bundle the Java validator does not enforce the
+            // aggregation modes by default)
+            let in_container = self.containers > 0 || self.in_container(node);
+            if in_container
+                && !t.aggregation.is_empty()
+                && !t.aggregation.iter().any(|a| a == "referenced")
+            {
+                let msg = format!(
+                    "Bundled or contained reference not found within the bundle/resource {r}"
+                );
+                self.error(
+                    IssueType::Required,
+                    "Reference_REF_NotFound_Bundle",
+                    msg,
+                    node,
+                );
+            }
+            return false;
+        };
+        let ft = target.resource_type.clone().unwrap_or_default();
+        let any = t.target_profiles.is_empty()
+            || t.target_profiles
+                .iter()
+                .any(|p| p.split('|').next() == Some(&format!("{CORE}Resource")));
+        if !any {
+            let mut types: Vec<String> = Vec::new();
+            let mut matching: Vec<String> = Vec::new();
+            for p in &t.target_profiles {
+                let ty = match p.strip_prefix(CORE) {
+                    Some(core) => Some(core.split('|').next().unwrap_or(core).to_string()),
+                    None => self.v.plan(p).map(|pl| pl.type_name.clone()),
+                };
+                let Some(ty) = ty else { continue };
+                if ty == ft {
+                    matching.push(p.clone());
+                }
+                if !types.contains(&ty) {
+                    types.push(ty);
+                }
+            }
+            let own: Vec<&String> = matching.iter().filter(|p| !p.starts_with(CORE)).collect();
+            if !own.is_empty() && !matching.iter().any(|p| p.starts_with(CORE)) {
+                let good = own.iter().any(|p| self.conforms(target, p));
+                if !good {
+                    let mut all = t.target_profiles.clone();
+                    all.sort();
+                    let msg = format!(
+                        "Unable to find a match for profile {r} among choices: {}",
+                        all.join(", ")
+                    );
+                    self.error(
+                        IssueType::Structure,
+                        "Reference_REF_CantMatchChoice",
+                        msg,
+                        node,
+                    );
+                }
+            }
+            if !types.is_empty() && !types.contains(&ft) {
+                types.sort();
+                let msg = format!(
+                    "Invalid Resource target type. Found {ft}, but expected one of ([{}])",
+                    types.join(", ")
+                );
+                self.error(
+                    IssueType::Structure,
+                    "Reference_REF_BadTargetType",
+                    msg,
+                    node,
+                );
+            }
+        }
+        if !t.aggregation.is_empty() {
+            let ok = t.aggregation.iter().any(|a| match a.as_str() {
+                "contained" => dest == Destination::Contained,
+                "bundled" => dest == Destination::Bundled,
+                "referenced" => dest != Destination::Contained,
+                _ => false,
+            });
+            if !ok {
+                let what = match dest {
+                    Destination::Contained => "contained",
+                    Destination::Bundled => "bundled",
+                };
+                let msg = format!(
+                    "Reference is {what} which isn't supported by the specified aggregation mode(s) for the reference ({})",
+                    t.aggregation.join(",")
+                );
+                self.error(IssueType::Structure, "Reference_REF_Aggregation", msg, node);
+            }
+        }
+        true
+    }
+
+    /// Does the resource `target` conform to `profile` (its constraints,
+    /// fixed values, slices and invariants)? A (target, profile) pair met
+    /// again while being checked counts as conforming (reference cycles).
+    fn conforms(&mut self, target: &Element, profile: &str) -> bool {
+        let key = (addr(target), profile.to_string());
+        if self.target_checks.contains(&key) || self.target_checks.len() > 16 {
+            return true;
+        }
+        let Some(plan) = self.v.plan(profile) else {
+            return false;
+        };
+        if target.resource_type.as_deref() != Some(plan.type_name.as_str()) {
+            return false;
+        }
+        self.target_checks.push(key);
+        let saved_path = std::mem::replace(
+            &mut self.path,
+            target.resource_type.clone().unwrap_or_default(),
+        );
+        self.enter_resource_scope(target);
+        let ok = self.sandbox(|w| {
+            let was = w.profile_mode;
+            w.profile_mode = true;
+            w.children(target, &plan, 0);
+            w.invariants(target, &plan);
+            w.profile_mode = was;
+        });
+        self.leave_resource_scope();
+        self.path = saved_path;
+        self.target_checks.pop();
+        ok
+    }
+}
+
+/// The element path of the Bundle entry the path is in
+/// (`Bundle.entry[1].resource.subject` -> `Bundle.entry[1]`).
+fn entry_path(element_path: &str) -> String {
+    let mut best = None;
+    for (i, _) in element_path.match_indices(".resource") {
+        let head = &element_path[..i];
+        if head.ends_with(']') {
+            if let Some(j) = head.rfind(".entry[") {
+                if head[j + 7..head.len() - 1]
+                    .chars()
+                    .all(|c| c.is_ascii_digit())
+                {
+                    best = Some(i);
+                }
+            }
+        }
+    }
+    match best {
+        Some(i) => element_path[..i].to_string(),
+        None => element_path.to_string(),
+    }
+}
+
+/// A resource among the parameters (and their parts) with `Type/id` equal
+/// to `reference`.
+fn find_in_params<'t>(params: &'t Element, reference: &str) -> Option<&'t Element> {
+    let mut stack: Vec<&Element> = params.children_named("parameter").collect();
+    stack.reverse();
+    while let Some(p) = stack.pop() {
+        if let Some(res) = p.child("resource") {
+            if entry_rel_of(res).as_deref() == Some(reference) {
+                return Some(res);
+            }
+        }
+        let mut parts: Vec<&Element> = p.children_named("part").collect();
+        parts.reverse();
+        stack.extend(parts);
+    }
+    None
+}
+
+fn entry_rel_of(res: &Element) -> Option<String> {
+    Some(format!(
+        "{}/{}",
+        res.resource_type.as_deref()?,
+        res.child_value("id").unwrap_or("null")
+    ))
+}

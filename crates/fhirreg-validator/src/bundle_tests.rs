@@ -1,0 +1,186 @@
+//! Tests of Bundle reference resolution, documents and target profiles.
+
+use crate::tests::{tree, validator};
+use crate::{Registry, Validator, ValidatorOptions};
+use serde_json::{json, Value};
+
+fn errors_of(v: &Validator, doc: &Value) -> Vec<String> {
+    v.validate(&tree(doc), &[])
+        .iter()
+        .filter(|i| i.severity.is_error())
+        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .collect()
+}
+
+fn has(e: &[String], s: &str) -> bool {
+    e.iter().any(|m| m.contains(s))
+}
+
+fn composition(subject: &str) -> Value {
+    json!({"resourceType": "Composition", "id": "c1", "status": "final",
+        "type": {"text": "x"}, "date": "2024-01-01", "title": "t",
+        "author": [{"display": "me"}], "subject": {"reference": subject}})
+}
+
+fn document(entries: Vec<Value>) -> Value {
+    json!({"resourceType": "Bundle", "type": "document", "timestamp": "2024-01-01T00:00:00Z",
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"},
+        "entry": entries})
+}
+
+#[test]
+fn document_references_resolve_by_full_url_rules() {
+    let Some(v) = validator() else { return };
+    // Patient/p1 exists, but under a urn fullUrl: the relative reference
+    // from a urn-identified Composition does not match it.
+    let doc = document(vec![
+        json!({"fullUrl": "urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b01", "resource": composition("Patient/p1")}),
+        json!({"fullUrl": "urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b02",
+            "resource": {"resourceType": "Patient", "id": "p1"}}),
+    ]);
+    let e = errors_of(&v, &doc);
+    assert!(
+        has(&e, "Can't find 'Patient/p1' in the bundle (Composition.subject). Note that there is a resource in the bundle with the same type and id, but it does not match because of the fullUrl based rules around matching relative references. Found 'urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b02', but it doesn't match because of the source fullUrl 'urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b01' @ Bundle.entry[0].resource.subject"),
+        "{e:?}"
+    );
+    assert!(
+        has(&e, "Entry 'urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b02' isn't reachable by traversing links (forward or backward) from the Composition @ Bundle.entry[1]"),
+        "{e:?}"
+    );
+    // RESTful fullUrls on the same server: resolves, and is reachable.
+    let doc = document(vec![
+        json!({"fullUrl": "http://example.org/fhir/Composition/c1", "resource": composition("Patient/p1")}),
+        json!({"fullUrl": "http://example.org/fhir/Patient/p1",
+            "resource": {"resourceType": "Patient", "id": "p1"}}),
+    ]);
+    let e = errors_of(&v, &doc);
+    assert!(!has(&e, "Can't find") && !has(&e, "reachable"), "{e:?}");
+    // A reference to the wrong type of entry.
+    let mut c = composition("urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b03");
+    c["encounter"] = json!({"reference": "urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b03"});
+    let doc = document(vec![
+        json!({"fullUrl": "urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b01", "resource": c}),
+        json!({"fullUrl": "urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b03",
+            "resource": {"resourceType": "Patient", "id": "p3"}}),
+    ]);
+    let e = errors_of(&v, &doc);
+    assert!(
+        has(&e, "Invalid Resource target type. Found Patient, but expected one of ([Encounter]) @ Bundle.entry[0].resource/*Composition/c1*/.encounter"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn entry_references_multiple_matches_and_missing_full_url() {
+    let Some(v) = validator() else { return };
+    let obs = |id: &str| {
+        json!({"resourceType": "Observation", "id": id, "status": "final",
+        "code": {"text": "x"}, "subject": {"reference": "Patient/p1"}})
+    };
+    let doc = json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "http://example.org/fhir/Observation/o1", "resource": obs("o1")},
+        {"fullUrl": "http://example.org/fhir/Patient/p1", "resource": {"resourceType": "Patient", "id": "p1"}},
+        {"fullUrl": "http://example.org/fhir/Patient/p1", "resource": {"resourceType": "Patient", "id": "p1"}},
+        {"resource": obs("o2")}
+    ]});
+    let e = errors_of(&v, &doc);
+    assert!(
+        has(&e, "Multiple matches in bundle for reference Patient/p1 @ Bundle.entry[0].resource/*Observation/o1*/.subject"),
+        "{e:?}"
+    );
+    assert!(
+        has(&e, "Bundle entry missing fullUrl @ Bundle.entry[3]"),
+        "{e:?}"
+    );
+    assert!(
+        has(&e, "Relative Reference appears inside Bundle whose entry is missing a fullUrl @ Bundle.entry[3].resource/*Observation/o2*/.subject"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn message_entries_and_document_links() {
+    let Some(v) = validator() else { return };
+    let doc = json!({"resourceType": "Bundle", "type": "message", "entry": [
+        {"fullUrl": "urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b01",
+         "resource": {"resourceType": "Patient", "id": "p1"}}
+    ]});
+    let e = errors_of(&v, &doc);
+    assert!(
+        has(
+            &e,
+            "The first entry in a message must be a MessageHeader @ Bundle.entry[0].resource"
+        ),
+        "{e:?}"
+    );
+    let mut d = document(vec![
+        json!({"fullUrl": "urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b01",
+        "resource": composition("urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b01")}),
+    ]);
+    d["link"] = json!([{"relation": "stylesheet", "url": "Binary/css"}]);
+    let e = errors_of(&v, &d);
+    assert!(
+        has(
+            &e,
+            "The stylesheet reference could not be resolved in this bundle @ Bundle.link[0].url"
+        ),
+        "{e:?}"
+    );
+}
+
+fn profiles() -> Vec<(&'static str, Value)> {
+    let patient = json!({"resourceType": "StructureDefinition",
+        "url": "http://example.org/StructureDefinition/IdPatient", "name": "IdPatient",
+        "status": "active", "kind": "resource", "abstract": false, "type": "Patient",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient", "derivation": "constraint",
+        "differential": {"element": [{"id": "Patient.identifier", "path": "Patient.identifier", "min": 1}]}});
+    let obs = json!({"resourceType": "StructureDefinition",
+    "url": "http://example.org/StructureDefinition/IdObs", "name": "IdObs",
+    "status": "active", "kind": "resource", "abstract": false, "type": "Observation",
+    "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation", "derivation": "constraint",
+    "differential": {"element": [
+        {"id": "Observation.subject", "path": "Observation.subject",
+         "type": [{"code": "Reference",
+            "targetProfile": ["http://example.org/StructureDefinition/IdPatient"]}]},
+        {"id": "Observation.performer", "path": "Observation.performer",
+         "type": [{"code": "Reference",
+            "targetProfile": ["http://hl7.org/fhir/StructureDefinition/Practitioner"],
+            "aggregation": ["bundled"]}]}
+    ]}});
+    vec![("p.json", patient), ("o.json", obs)]
+}
+
+#[test]
+fn target_profiles_and_aggregation() {
+    let mut b = Registry::builder();
+    for (name, json) in profiles() {
+        b = b.add_bytes(name, json.to_string().as_bytes());
+    }
+    let Ok(reg) = b.build() else { return };
+    let v = Validator::new(reg, ValidatorOptions::default());
+    let bundle = |patient: Value| {
+        json!({"resourceType": "Bundle", "type": "collection", "entry": [
+            {"fullUrl": "http://example.org/fhir/Observation/o1", "resource": {
+                "resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "x"},
+                "meta": {"profile": ["http://example.org/StructureDefinition/IdObs"]},
+                "subject": {"reference": "Patient/p1"},
+                "performer": [{"reference": "Practitioner/gone"}]}},
+            {"fullUrl": "http://example.org/fhir/Patient/p1", "resource": patient}
+        ]})
+    };
+    let e = errors_of(&v, &bundle(json!({"resourceType": "Patient", "id": "p1"})));
+    assert!(
+        has(&e, "Unable to find a match for profile Patient/p1 among choices: http://example.org/StructureDefinition/IdPatient @ Bundle.entry[0].resource/*Observation/o1*/.subject"),
+        "{e:?}"
+    );
+    assert!(
+        has(&e, "Bundled or contained reference not found within the bundle/resource Practitioner/gone @ Bundle.entry[0].resource/*Observation/o1*/.performer[0]"),
+        "{e:?}"
+    );
+    let e = errors_of(
+        &v,
+        &bundle(json!({"resourceType": "Patient", "id": "p1",
+            "identifier": [{"system": "http://example.org/ids", "value": "1"}]})),
+    );
+    assert!(!has(&e, "Unable to find a match for profile"), "{e:?}");
+}
