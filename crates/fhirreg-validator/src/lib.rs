@@ -1814,8 +1814,8 @@ fn lower_first(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod profile_tests;
-#[cfg(test)]
 mod bundle_tests;
+#[cfg(test)]
+mod profile_tests;
 #[cfg(test)]
 mod tests;
