@@ -1283,18 +1283,20 @@ impl<'v> Walk<'v> {
 
     /// Checks of a Reference against its type that need the target: the
     /// target's type and target profiles, and the aggregation modes.
-    /// Returns whether the reference resolved locally.
-    pub(crate) fn reference_target(&mut self, node: &Element, t: &crate::plan::TypeRef) -> bool {
-        let Some(r) = node.child_value("reference").filter(|r| !r.is_empty()) else {
-            return false;
-        };
+    /// Returns the target's type when the reference resolved locally.
+    pub(crate) fn reference_target(
+        &mut self,
+        node: &Element,
+        t: &crate::plan::TypeRef,
+    ) -> Option<String> {
+        let r = node.child_value("reference").filter(|r| !r.is_empty())?;
         let profiles_needed = t.target_profiles.iter().any(|p| !p.starts_with(CORE));
         if !profiles_needed
             && t.aggregation.is_empty()
             && self.containers == 0
             && !self.profile_mode
         {
-            return false;
+            return None;
         }
         let resolved = if self.profile_mode {
             // (the base walk reported the resolution problems)
@@ -1323,7 +1325,7 @@ impl<'v> Walk<'v> {
                     node,
                 );
             }
-            return false;
+            return None;
         };
         let ft = target.resource_type.clone().unwrap_or_default();
         let any = t.target_profiles.is_empty()
@@ -1338,7 +1340,16 @@ impl<'v> Walk<'v> {
                     Some(core) => Some(core.split('|').next().unwrap_or(core).to_string()),
                     None => self.v.plan(p).map(|pl| pl.type_name.clone()),
                 };
-                let Some(ty) = ty else { continue };
+                let Some(ty) = ty else {
+                    let msg = format!("Unable to resolve the profile reference '{p}'");
+                    self.error(
+                        IssueType::Structure,
+                        "Reference_REF_CantResolveProfile",
+                        msg,
+                        node,
+                    );
+                    continue;
+                };
                 if ty == ft {
                     matching.push(p.clone());
                 }
@@ -1397,7 +1408,7 @@ impl<'v> Walk<'v> {
                 self.error(IssueType::Structure, "Reference_REF_Aggregation", msg, node);
             }
         }
-        true
+        Some(ft)
     }
 
     /// Does the resource `target` conform to `profile` (its constraints,
@@ -1481,4 +1492,79 @@ fn entry_rel_of(res: &Element) -> Option<String> {
         res.resource_type.as_deref()?,
         res.child_value("id").unwrap_or("null")
     ))
+}
+
+impl Walk<'_> {
+    /// The resource type a reference URL names (`Type/id`,
+    /// `[base]/Type/id[/_history/v]`), if it is a known type.
+    pub(crate) fn type_in_reference(&self, r: &str) -> Option<String> {
+        let parts: Vec<&str> = r.split('/').collect();
+        let n = parts.len();
+        let ty = match n {
+            0 | 1 => return None,
+            2 => parts[0],
+            _ if n >= 4 && parts[n - 2] == "_history" => parts[n - 4],
+            _ => parts[n - 2],
+        };
+        self.v.is_resource_type(ty).then(|| ty.to_string())
+    }
+
+    /// `Reference.type`: one of the element's target types, and the type of
+    /// the target (`ft`: resolved, else named by the URL).
+    pub(crate) fn reference_declared_type(
+        &mut self,
+        node: &Element,
+        t: &crate::plan::TypeRef,
+        ft: Option<&str>,
+    ) {
+        let Some(declared) = node.child_value("type") else {
+            return;
+        };
+        let tu = if has_scheme(declared) {
+            declared.to_string()
+        } else {
+            format!("{CORE}{declared}")
+        };
+        let any = t
+            .target_profiles
+            .iter()
+            .any(|p| p.split('|').next() == Some(&format!("{CORE}Resource")) || *p == tu);
+        if !any && !t.target_profiles.is_empty() {
+            let mut listed = Vec::new();
+            let mut matching = false;
+            for p in &t.target_profiles {
+                let plan = self.v.plan(p);
+                if let Some(pl) = &plan {
+                    matching |= format!("{CORE}{}", pl.type_name) == tu;
+                }
+                let pinned = match &plan {
+                    Some(pl) if !p.contains('|') && !pl.version.is_empty() => {
+                        format!("{p}|{}", pl.version)
+                    }
+                    _ => p.clone(),
+                };
+                listed.push(format!("CanonicalType[{pinned}]"));
+            }
+            if !matching {
+                let msg = format!(
+                    "The type '{declared}' is not a valid Target for this element (must be one of [{}])",
+                    listed.join(", ")
+                );
+                self.error(IssueType::Structure, "Reference_REF_WrongTarget", msg, node);
+            }
+        }
+        if let Some(ft) = ft {
+            if ft != declared {
+                let msg = format!(
+                    "Invalid Resource target type. Found {declared}, but expected one of ({ft})"
+                );
+                self.error(
+                    IssueType::Structure,
+                    "Reference_REF_BadTargetType",
+                    msg,
+                    node,
+                );
+            }
+        }
+    }
 }

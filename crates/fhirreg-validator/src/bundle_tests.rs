@@ -184,3 +184,54 @@ fn target_profiles_and_aggregation() {
     );
     assert!(!has(&e, "Unable to find a match for profile"), "{e:?}");
 }
+
+#[test]
+fn reference_type_element() {
+    let Some(v) = validator() else { return };
+    let p = json!({"resourceType": "Patient", "id": "p1",
+        "managingOrganization": {"reference": "Organization/o1", "type": "organization"}});
+    let e = errors_of(&v, &p);
+    assert!(
+        has(&e, "The type 'organization' is not a valid Target for this element (must be one of [CanonicalType[http://hl7.org/fhir/StructureDefinition/Organization|4.0.1]]) @ Patient.managingOrganization"),
+        "{e:?}"
+    );
+    assert!(
+        has(&e, "Invalid Resource target type. Found organization, but expected one of (Organization) @ Patient.managingOrganization"),
+        "{e:?}"
+    );
+    let p = json!({"resourceType": "Patient", "id": "p1",
+        "managingOrganization": {"reference": "Organization/o1", "type": "Organization"}});
+    let e = errors_of(&v, &p);
+    assert!(!has(&e, "managingOrganization"), "{e:?}");
+}
+
+#[test]
+fn unknown_target_profile_of_a_resolved_reference() {
+    let obs = json!({"resourceType": "StructureDefinition",
+        "url": "http://example.org/StructureDefinition/ObsX", "name": "ObsX",
+        "status": "active", "kind": "resource", "abstract": false, "type": "Observation",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation", "derivation": "constraint",
+        "differential": {"element": [
+            {"id": "Observation.subject", "path": "Observation.subject",
+             "type": [{"code": "Reference",
+                "targetProfile": ["http://example.org/StructureDefinition/NotLoaded"]}]}]}});
+    let Ok(reg) = Registry::builder()
+        .add_bytes("o.json", obs.to_string().as_bytes())
+        .build()
+    else {
+        return;
+    };
+    let v = Validator::new(reg, ValidatorOptions::default());
+    let doc = json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "http://example.org/fhir/Observation/o1", "resource": {
+            "resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "x"},
+            "meta": {"profile": ["http://example.org/StructureDefinition/ObsX"]},
+            "subject": {"reference": "Patient/p1"}}},
+        {"fullUrl": "http://example.org/fhir/Patient/p1", "resource": {"resourceType": "Patient", "id": "p1"}}
+    ]});
+    let e = errors_of(&v, &doc);
+    assert!(
+        has(&e, "Unable to resolve the profile reference 'http://example.org/StructureDefinition/NotLoaded' @ Bundle.entry[0].resource/*Observation/o1*/.subject"),
+        "{e:?}"
+    );
+}

@@ -1524,7 +1524,10 @@ impl Walk<'_> {
             return;
         }
         self.collect_bundle_ref(node, r);
-        if self.reference_target(node, t) || r.starts_with('#') {
+        let resolved = self.reference_target(node, t);
+        let ft = resolved.clone().or_else(|| self.type_in_reference(r));
+        self.reference_declared_type(node, t, ft.as_deref());
+        if resolved.is_some() || r.starts_with('#') {
             // (a resolved target's own type was checked)
             return;
         }
