@@ -799,6 +799,46 @@ impl Terminology {
         Ok(validate::codeable_concept(self, &vs, codings))
     }
 
+    /// `ValueSet/$validate-code` for a CodeableConcept against a value set
+    /// given as a resource (e.g. contained in a profile), compiled once and
+    /// cached under `key` (which must identify it, e.g. `container#id`).
+    pub fn validate_codeable_concept_with(
+        &self,
+        key: &str,
+        valueset: &serde_json::Value,
+        codings: &[CodingRef<'_>],
+    ) -> Result<ValidateResult, TxError> {
+        let vs = self.valueset_index_json(key, valueset)?;
+        Ok(validate::codeable_concept(self, &vs, codings))
+    }
+
+    /// `ValueSet/$validate-code` for one coding against a value set given
+    /// as a resource (see [`Self::validate_codeable_concept_with`]).
+    pub fn validate_code_with(
+        &self,
+        key: &str,
+        valueset: &serde_json::Value,
+        coding: &CodingRef<'_>,
+    ) -> Result<ValidateResult, TxError> {
+        let vs = self.valueset_index_json(key, valueset)?;
+        Ok(validate::against_valueset(self, &vs, coding))
+    }
+
+    fn valueset_index_json(
+        &self,
+        key: &str,
+        json: &serde_json::Value,
+    ) -> Result<Arc<VsIndex>, TxError> {
+        // (a separate key space from canonicals)
+        let cache_key = format!("\u{2}{key}");
+        if let Some(hit) = self.cached_valueset(&cache_key) {
+            return hit;
+        }
+        let built = valueset::build_json(self, key, json);
+        self.cache_valueset(&cache_key, built.clone());
+        built
+    }
+
     /// `ValueSet/$expand`: a ValueSet resource with an `expansion`
     /// (`total`, `offset`, `parameter`, `contains`).
     ///

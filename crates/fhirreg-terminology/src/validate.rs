@@ -326,6 +326,15 @@ pub(crate) fn against_valueset(
                     e.display.as_deref(),
                     &e.designations,
                 );
+            } else if let Some(given) = coding.display {
+                // A display the value set itself gives the concept (its
+                // expansion's display or a designation) is accepted too.
+                let g = normalize(given);
+                let in_vs = e.display.as_deref().is_some_and(|d| normalize(d) == g)
+                    || e.designations.iter().any(|d| normalize(&d.value) == g);
+                if in_vs {
+                    r.issues.retain(|i| i.kind != IssueKind::InvalidDisplay);
+                }
             }
         }
         Member::No => {

@@ -195,6 +195,23 @@ pub(crate) fn build(
     built.map(Arc::new)
 }
 
+/// Build the index of a value set given as a resource (one contained in
+/// another resource, so not in the source), known as `key`.
+pub(crate) fn build_json(
+    tx: &Terminology,
+    key: &str,
+    json: &Value,
+) -> Result<Arc<VsIndex>, TxError> {
+    let mut stack = vec![key.to_owned()];
+    let ctx = Ctx {
+        tx,
+        pins: &[],
+        limit: tx.options().max_index_size,
+        url: key.to_owned(),
+    };
+    build_from(&ctx, json, &mut stack).map(Arc::new)
+}
+
 /// Implicit value sets: `{system}?fhir_vs` (all codes of the system),
 /// `{system}?fhir_vs=isa/{code}` (the code and its descendants) and
 /// `{system}?fhir_vs=refset/{code}` (members of a reference set: only

@@ -170,6 +170,9 @@ impl Validator {
             containers: 0,
             target_checks: Vec::new(),
             entry_indexes: HashMap::new(),
+            base_bindings: HashMap::new(),
+            superseded_bindings: HashMap::new(),
+            accepted_displays: HashSet::new(),
         };
         let Some(rt) = root.resource_type.as_deref().filter(|r| !r.is_empty()) else {
             // Not a resource: the reader reports it (no resourceType).
@@ -188,6 +191,7 @@ impl Validator {
         let mut seen = HashSet::new();
         walk.issues
             .retain(|i| seen.insert((i.expression.clone(), i.message.clone())));
+        walk.drop_superseded();
         walk.issues
     }
 
@@ -258,7 +262,8 @@ impl Inner {
         let sd = self
             .resolve(canonical)
             .filter(|r| r.resource_type == "StructureDefinition")?;
-        if let Ok(p) = Plan::compile(&sd.json) {
+        if let Ok(mut p) = Plan::compile(&sd.json) {
+            p.resolve_contained_bindings(&sd.json);
             return Some(p);
         }
         // No snapshot: derive from the base definition (bounded depth
@@ -268,7 +273,9 @@ impl Inner {
             return None;
         }
         let base = self.plan_at(base_url, depth + 1)?;
-        Plan::derive(&base, &sd.json, &|t| self.type_plan(t))
+        let mut p = Plan::derive(&base, &sd.json, &|t| self.type_plan(t))?;
+        p.resolve_contained_bindings(&sd.json);
+        Some(p)
     }
 
     fn plan_at(&self, canonical: &str, depth: usize) -> Option<Arc<Plan>> {
@@ -382,6 +389,12 @@ struct Walk<'v> {
     target_checks: Vec<(usize, String)>,
     /// Entry indexes of the Bundles of the tree, by node address.
     entry_indexes: HashMap<usize, std::rc::Rc<bundle::EntryIndex<'v>>>,
+    /// The value set each binding of the base walk checked, by path.
+    base_bindings: HashMap<String, String>,
+    /// Paths whose base binding (value set) a profile's binding replaced.
+    superseded_bindings: HashMap<String, String>,
+    /// `.display` paths whose display the profile's value set accepts.
+    accepted_displays: HashSet<String>,
 }
 
 impl Walk<'_> {
@@ -1287,14 +1300,33 @@ impl Walk<'_> {
 
     /// Membership of a coded value in the value set of its binding.
     fn binding(&mut self, node: &Element, code: &str, b: &Binding) {
+        if !b.additional.is_empty() {
+            self.additional_bindings(node, code, b);
+        }
         let Some(strength) = BindingStrength::parse(&b.strength) else {
             return;
         };
-        if strength == BindingStrength::Example {
+        if strength == BindingStrength::Example || b.value_set.is_empty() {
             return;
         }
         let tx = &self.v.tx;
         let vs = b.value_set.as_str();
+        // A profile that binds the element to another value set replaces
+        // the base binding (the HL7 validator validates against the
+        // profile's snapshot only): the base walk's findings of that
+        // binding, and the displays the profile's value set accepts, go.
+        let superseded = if self.profile_mode {
+            self.base_bindings
+                .get(&self.path)
+                .filter(|base| base.as_str() != vs)
+                .cloned()
+        } else {
+            None
+        };
+        let supersedes = superseded.is_some();
+        if !self.profile_mode {
+            self.base_bindings.insert(self.path.clone(), vs.to_string());
+        }
         fn coding_of(c: &Element) -> Option<CodingRef<'_>> {
             Some(CodingRef {
                 system: c.child_value("system"),
@@ -1303,12 +1335,16 @@ impl Walk<'_> {
                 display: c.child_value("display"),
             })
         }
+        let one = |cr: &CodingRef<'_>| match &b.contained {
+            Some(json) => tx.validate_code_with(vs, json, cr),
+            None => tx.validate_code(vs, cr),
+        };
         let issues = match code {
             "code" => {
                 let Some(v) = node.value.as_deref() else {
                     return;
                 };
-                let Ok(r) = tx.validate_code(vs, &CodingRef::code(v)) else {
+                let Ok(r) = one(&CodingRef::code(v)) else {
                     return;
                 };
                 r.binding_issues(strength, BoundValue::Code(v))
@@ -1320,9 +1356,16 @@ impl Walk<'_> {
                 if code == "Quantity" {
                     cr.display = None;
                 }
-                let Ok(r) = tx.validate_code(vs, &cr) else {
+                let Ok(r) = one(&cr) else {
                     return;
                 };
+                if supersedes
+                    && !r.has(IssueKind::InvalidDisplay)
+                    && !r.has(IssueKind::NotInValueSet)
+                {
+                    self.accepted_displays
+                        .insert(format!("{}.display", self.path));
+                }
                 r.binding_issues(strength, BoundValue::Coding(cr))
                     .into_iter()
                     .filter(|i| i.kind == IssueKind::NotInValueSet)
@@ -1336,9 +1379,26 @@ impl Walk<'_> {
                 if refs.is_empty() {
                     return;
                 }
-                let Ok(r) = tx.validate_codeable_concept(vs, &refs) else {
+                let r = match &b.contained {
+                    Some(json) => tx.validate_codeable_concept_with(vs, json, &refs),
+                    None => tx.validate_codeable_concept(vs, &refs),
+                };
+                let Ok(r) = r else {
                     return;
                 };
+                if supersedes {
+                    for (n, c) in node.children_named("coding").enumerate() {
+                        let Some(cr) = coding_of(c) else { continue };
+                        if let Ok(one) = one(&cr) {
+                            if !one.has(IssueKind::InvalidDisplay)
+                                && !one.has(IssueKind::NotInValueSet)
+                            {
+                                self.accepted_displays
+                                    .insert(format!("{}.coding[{n}].display", self.path));
+                            }
+                        }
+                    }
+                }
                 r.binding_issues(strength, BoundValue::CodeableConcept(&refs))
                     .into_iter()
                     .filter(|i| i.kind == IssueKind::NotInValueSet)
@@ -1346,6 +1406,9 @@ impl Walk<'_> {
             }
             _ => return,
         };
+        if let Some(base) = superseded {
+            self.superseded_bindings.insert(self.path.clone(), base);
+        }
         for i in &issues {
             self.push_tx(i, "", node);
         }

@@ -148,13 +148,56 @@ fn constraints_of(ed: &Value) -> Vec<Constraint> {
 pub(crate) struct Binding {
     pub strength: String,
     pub value_set: String,
+    /// Additional bindings (R5 `binding.additional`, carried in R4 by an
+    /// extension): (purpose, value set canonical).
+    pub additional: Vec<(String, String)>,
+    /// The value set when `value_set` is `#id`: a ValueSet contained in the
+    /// profile (set by [`Plan::resolve_contained_bindings`]).
+    pub contained: Option<std::sync::Arc<Value>>,
+}
+
+/// The extensions that carry R5 additional bindings in R4.
+const ADDITIONAL_BINDING_URLS: [&str; 2] = [
+    "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional",
+    "http://hl7.org/fhir/tools/StructureDefinition/additional-binding",
+];
+
+fn additional_bindings(b: &Value) -> Vec<(String, String)> {
+    let sub = |ext: &Value, name: &str| -> Option<String> {
+        ext.get("extension")?
+            .as_array()?
+            .iter()
+            .find(|e| str_of(e, "url") == Some(name))
+            .and_then(|e| {
+                ["valueCode", "valueCanonical", "valueUri", "valueString"]
+                    .iter()
+                    .find_map(|k| str_of(e, k))
+            })
+            .map(str::to_string)
+    };
+    b.get("extension")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|e| str_of(e, "url").is_some_and(|u| ADDITIONAL_BINDING_URLS.contains(&u)))
+        .filter_map(|e| Some((sub(e, "purpose")?, sub(e, "valueSet")?)))
+        .collect()
 }
 
 fn binding_of(ed: &Value) -> Option<Binding> {
     let b = ed.get("binding")?;
+    let additional = additional_bindings(b);
+    // A binding with only additional bindings still binds.
+    let value_set = match str_of(b, "valueSet") {
+        Some(v) => v.to_string(),
+        None if !additional.is_empty() => String::new(),
+        None => return None,
+    };
     Some(Binding {
         strength: str_of(b, "strength")?.to_string(),
-        value_set: str_of(b, "valueSet")?.to_string(),
+        value_set,
+        additional,
+        contained: None,
     })
 }
 
@@ -393,6 +436,27 @@ fn first_with_prefix(ed: &Value, prefix: &str) -> Option<Value> {
 }
 
 impl Plan {
+    /// Bindings to `#id` name a ValueSet contained in the profile: attach it,
+    /// with the binding keyed `profile-url#id` for the terminology cache.
+    pub fn resolve_contained_bindings(&mut self, sd: &Value) {
+        let contained = sd.get("contained").and_then(Value::as_array);
+        let Some(contained) = contained else { return };
+        for e in &mut self.elements {
+            let Some(b) = e.binding.as_mut() else {
+                continue;
+            };
+            let Some(id) = b.value_set.strip_prefix('#') else {
+                continue;
+            };
+            if let Some(vs) = contained.iter().find(|r| {
+                str_of(r, "id") == Some(id) && str_of(r, "resourceType") == Some("ValueSet")
+            }) {
+                b.contained = Some(std::sync::Arc::new(vs.clone()));
+                b.value_set = format!("{}#{id}", self.url);
+            }
+        }
+    }
+
     /// Compile a StructureDefinition (FHIR JSON with a snapshot).
     pub fn compile(sd: &Value) -> Result<Plan, CompileError> {
         let url = str_of(sd, "url").unwrap_or_default().to_string();

@@ -651,3 +651,72 @@ fn valueset_compose_rules() {
         ]
     );
 }
+
+#[test]
+fn profile_bindings_additional_and_contained() {
+    let vs = serde_json::json!({
+        "resourceType": "ValueSet", "url": "http://example.org/vs/genders", "version": "1",
+        "name": "Genders", "status": "active",
+        "compose": {"include": [{"system": "http://hl7.org/fhir/administrative-gender",
+            "concept": [{"code": "male"}]}]}
+    });
+    let sd = serde_json::json!({
+        "resourceType": "StructureDefinition", "url": "http://example.org/sd/pat",
+        "name": "Pat", "status": "active", "kind": "resource", "abstract": false, "type": "Patient",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient", "derivation": "constraint",
+        "contained": [{"resourceType": "ValueSet", "id": "rel", "status": "active",
+            "expansion": {"timestamp": "2020-01-01T00:00:00Z", "contains": [
+                {"system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": "C",
+                 "designation": [{"value": "local name"}]}]}}],
+        "differential": {"element": [
+            {"id": "Patient", "path": "Patient"},
+            {"id": "Patient.contact.relationship", "path": "Patient.contact.relationship",
+             "binding": {"strength": "required", "valueSet": "#rel"}},
+            {"id": "Patient.maritalStatus", "path": "Patient.maritalStatus",
+             "binding": {"strength": "example", "valueSet": "http://hl7.org/fhir/ValueSet/marital-status",
+                "extension": [{"url": "http://hl7.org/fhir/tools/StructureDefinition/additional-binding",
+                    "extension": [{"url": "purpose", "valueCode": "required"},
+                        {"url": "valueSet", "valueCanonical": "http://example.org/vs/genders"}]}]}}
+        ]}
+    });
+    let Some(v) = validator_with(&[("vs.json", vs), ("sd.json", sd)]) else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    let pat = tree(&serde_json::json!({
+        "resourceType": "Patient",
+        "maritalStatus": {"coding": [{"system": "http://hl7.org/fhir/administrative-gender", "code": "female"}]},
+        "contact": [{"relationship": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": "C", "display": "local name"}]},
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": "N", "display": "local name"}]}
+        ]}]
+    }));
+    let base = errors(&v.validate(&pat, &[]));
+    assert!(
+        base.iter()
+            .any(|e| e.contains("@ Patient.contact[0].relationship[0].coding[0].display")),
+        "{base:?}"
+    );
+    let e = errors(&v.validate(&pat, &["http://example.org/sd/pat".to_string()]));
+    let at = |p: &str| e.iter().filter(|m| m.ends_with(&format!("@ {p}"))).count();
+    // the profile's value set gives the display: accepted there only
+    assert_eq!(
+        at("Patient.contact[0].relationship[0].coding[0].display"),
+        0,
+        "{e:?}"
+    );
+    assert_eq!(
+        at("Patient.contact[0].relationship[1].coding[0].display"),
+        1,
+        "{e:?}"
+    );
+    // N is not in the contained value set (required)
+    assert_eq!(at("Patient.contact[0].relationship[1]"), 1, "{e:?}");
+    assert_eq!(at("Patient.contact[0].relationship[0]"), 0, "{e:?}");
+    assert!(
+        e.iter()
+            .any(|m| m.contains("specified in an additional binding")
+                && m.ends_with("@ Patient.maritalStatus")),
+        "{e:?}"
+    );
+}

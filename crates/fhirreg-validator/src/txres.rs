@@ -783,6 +783,99 @@ impl Walk<'_> {
         let _ = op;
     }
 
+    // ---------------------------------------------------------------- bindings
+
+    /// Drop the base walk's findings that a profile's binding replaced: the
+    /// base binding's membership issues (they name its value set) and wrong
+    /// displays that the profile's value set accepts.
+    pub(crate) fn drop_superseded(&mut self) {
+        if self.superseded_bindings.is_empty() && self.accepted_displays.is_empty() {
+            return;
+        }
+        let (bindings, displays) = (&self.superseded_bindings, &self.accepted_displays);
+        self.issues.retain(|i| {
+            let base_binding = i.message_id == "TERMINOLOGY_TX_NOVALID"
+                && bindings.get(&i.expression).is_some_and(|vs| {
+                    let url = vs.split('|').next().unwrap_or(vs);
+                    i.message.contains(&format!("({url}|"))
+                        || i.message.contains(&format!("({url})"))
+                });
+            let display = i.message_id == "Display_Name_WS_for__should_be_one_of__instead_of"
+                && displays.contains(&i.expression);
+            !base_binding && !display
+        });
+    }
+
+    /// Additional bindings of an element (R5 `binding.additional`): a
+    /// `required`/`maximum` one must be met (error), an `extensible` one
+    /// should be (warning), a `current`/`preferred` one is recommended.
+    pub(crate) fn additional_bindings(
+        &mut self,
+        node: &Element,
+        code: &str,
+        b: &crate::plan::Binding,
+    ) {
+        fn coding_of(c: &Element) -> Option<CodingRef<'_>> {
+            Some(CodingRef {
+                system: c.child_value("system"),
+                version: c.child_value("version"),
+                code: Some(c.child_value("code")?),
+                display: None,
+            })
+        }
+        let codings: Vec<CodingRef<'_>> = match code {
+            "code" => node
+                .value
+                .as_deref()
+                .map(CodingRef::code)
+                .into_iter()
+                .collect(),
+            "Coding" => coding_of(node).into_iter().collect(),
+            "CodeableConcept" => node
+                .children_named("coding")
+                .filter_map(coding_of)
+                .collect(),
+            _ => return,
+        };
+        if codings.is_empty() {
+            return;
+        }
+        for (purpose, vs) in &b.additional {
+            let (severity, tail) = match purpose.as_str() {
+                "required" | "maximum" => (Severity::Error, "and a coding from this value set is required)"),
+                "extensible" => (Severity::Warning, "and a coding should come from this value set unless it has no suitable code (note that the validator cannot judge what is suitable)"),
+                "current" | "preferred" => (Severity::Information, "and a coding is recommended to come from this value set"),
+                _ => continue,
+            };
+            let Ok(r) = self.v.tx.validate_codeable_concept(vs, &codings) else {
+                continue;
+            };
+            // Only a definite "not in the value set" counts (codes that
+            // could not be checked are not reported here).
+            let missing = r.issues.iter().any(|i| {
+                i.kind == IssueKind::NotInValueSet
+                    && i.severity == fhirreg_terminology::Severity::Error
+            });
+            if !missing || r.unknown {
+                continue;
+            }
+            let name = r.valueset_name.clone().unwrap_or_else(|| vs.clone());
+            let versioned = r.valueset.clone().unwrap_or_else(|| vs.clone());
+            let codes: Vec<String> = codings.iter().map(CodingRef::to_token).collect();
+            let msg = format!(
+                "None of the codings provided are in the value set '{name}' ({versioned}) specified in an additional binding, {tail} (codes = {})",
+                codes.join(", ")
+            );
+            self.push(
+                severity,
+                IssueType::CodeInvalid,
+                "TERMINOLOGY_TX_NOVALID_ADDITIONAL",
+                msg,
+                node,
+            );
+        }
+    }
+
     // ---------------------------------------------------------------- ConceptMap
 
     pub(crate) fn conceptmap_rules(&mut self, cm: &Element) {
