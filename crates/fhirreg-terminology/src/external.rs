@@ -754,3 +754,25 @@ mod engine_tests {
         assert!(!r.valid);
     }
 }
+
+#[cfg(test)]
+mod v2_tests {
+    use crate::{Registry, Terminology};
+
+    #[test]
+    fn national_person_identifier_pattern() {
+        let Ok(registry) = Registry::builder().build() else {
+            return;
+        };
+        let tx = Terminology::new(registry);
+        let cs = "http://terminology.hl7.org/CodeSystem/v2-0203";
+        let ok = tx
+            .validate_code_in_system(cs, "NNFIN", None)
+            .unwrap_or_default();
+        assert!(ok.valid && !ok.unknown, "{ok:?}");
+        let bad = tx
+            .validate_code_in_system(cs, "NNXXQ", None)
+            .unwrap_or_default();
+        assert!(!bad.valid, "{bad:?}");
+    }
+}

@@ -88,6 +88,16 @@ fn finish(mut r: ValidateResult) -> ValidateResult {
     r
 }
 
+/// A code of the `NNxxx` pattern of v2 table 0203 (identifier types):
+/// `NN` and an ISO 3166 alpha-3 country code (`NNFIN`).
+fn national_person_identifier(system: &str, code: &str) -> bool {
+    system == "http://terminology.hl7.org/CodeSystem/v2-0203"
+        && code.len() == 5
+        && code.starts_with("NN")
+        && code[2..].bytes().all(|b| b.is_ascii_uppercase())
+        && crate::grammar::country(&code[2..]).is_some()
+}
+
 /// CodeSystem `$validate-code`.
 pub(crate) fn in_system(tx: &Terminology, coding: &CodingRef<'_>) -> ValidateResult {
     match coding.system {
@@ -178,6 +188,12 @@ fn in_system_def(tx: &Terminology, coding: &CodingRef<'_>, def: SystemDef) -> Va
                         c.display.as_deref(),
                         &c.designations,
                     );
+                }
+                None if national_person_identifier(system, code) => {
+                    // v2 table 0203 defines its NNxxx concept as a pattern:
+                    // NN followed by an ISO 3166 alpha-3 country code.
+                    r.code = Some(code.to_owned());
+                    r.display = cs.find("NNxxx").and_then(|(i, _)| cs.concept(i)?.display.clone());
                 }
                 None if cs.content.is_complete() => r.issues.push(issue(
                     Severity::Error,

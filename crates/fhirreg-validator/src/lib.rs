@@ -991,6 +991,10 @@ impl Walk<'_> {
                 self.narrative(node, v);
             } else if let Some(p) = primitive::check(code, v) {
                 // (an invalid value is not looked up in its value set)
+                if !p.warning && def.path == "Attachment.data" {
+                    // reported on the Attachment (see `attachment`)
+                    return;
+                }
                 let sev = if p.warning {
                     Severity::Warning
                 } else {
@@ -1191,6 +1195,27 @@ impl Walk<'_> {
 
     /// A stated Attachment.size matches the decoded data.
     fn attachment(&mut self, node: &Element) {
+        if let Some(data) = node.child_value("data") {
+            // The HL7 validator decodes the data and reports a failure on
+            // the Attachment, in the decoder's words.
+            let bad = data.bytes().find(|&b| {
+                !b.is_ascii_alphanumeric()
+                    && !matches!(b, b'+' | b'/' | b'=')
+                    && !b.is_ascii_whitespace()
+            });
+            if let Some(b) = bad {
+                let msg = format!(
+                    "The base64 content in the data element is not valid base64: Illegal base64 character {b:x}"
+                );
+                self.error(
+                    IssueType::Invalid,
+                    "TYPE_SPECIFIC_CHECKS_DT_BASE64_VALID",
+                    msg,
+                    node,
+                );
+                return;
+            }
+        }
         let (Some(data), Some(size)) = (node.child_value("data"), node.child_value("size")) else {
             return;
         };

@@ -720,3 +720,21 @@ fn profile_bindings_additional_and_contained() {
         "{e:?}"
     );
 }
+
+#[test]
+fn attachment_data_not_base64_is_reported_on_the_attachment() {
+    let Some(paths) = error_paths(serde_json::json!({
+        "resourceType": "Parameters",
+        "parameter": [{"name": "a", "valueAttachment": {"contentType": "text/plain", "data": "ab.d"}},
+                      {"name": "b", "valueBase64Binary": "ab.d"}]
+    })) else {
+        return;
+    };
+    assert_eq!(
+        paths,
+        vec![
+            "Parameters.parameter[0].value.ofType(Attachment)",
+            "Parameters.parameter[1].value.ofType(base64Binary)"
+        ]
+    );
+}
