@@ -1568,3 +1568,35 @@ impl Walk<'_> {
         }
     }
 }
+
+impl Walk<'_> {
+    /// A resource in a Resource-typed element (entry, contained, parameter)
+    /// is of the type the profile allows there: the type itself, or the
+    /// type of its single profile.
+    pub(crate) fn resource_of_type(&mut self, node: &Element, t: &crate::plan::TypeRef) {
+        let Some(rt) = node.resource_type.as_deref() else {
+            return;
+        };
+        let want = if t.code == "Resource" || t.code == "DomainResource" {
+            match t.profiles.as_slice() {
+                [p] => match self.v.plan(p) {
+                    Some(plan) if plan.kind == "resource" => plan.type_name.clone(),
+                    _ => return,
+                },
+                _ => return,
+            }
+        } else {
+            t.code.clone()
+        };
+        if want == rt {
+            return;
+        }
+        let len = self.path.len();
+        let id = node.child_value("id").unwrap_or("null");
+        self.path.push_str(&format!("/*{rt}/{id}*/"));
+        // (the Java validator's message leaves its third argument unfilled)
+        let msg = format!("The type '{rt}' is not valid - must be {want} (allowed = {{2}})");
+        self.error(IssueType::Invalid, "Bundle_BUNDLE_Entry_Type2", msg, node);
+        self.path.truncate(len);
+    }
+}

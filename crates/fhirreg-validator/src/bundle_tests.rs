@@ -235,3 +235,56 @@ fn unknown_target_profile_of_a_resolved_reference() {
         "{e:?}"
     );
 }
+
+#[test]
+fn entry_resource_types_of_profiles_and_slices_without_ids() {
+    let only_encounters = json!({"resourceType": "StructureDefinition",
+        "url": "http://example.org/StructureDefinition/EncBundle", "name": "EncBundle",
+        "status": "active", "kind": "resource", "abstract": false, "type": "Bundle",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Bundle", "derivation": "constraint",
+        "differential": {"element": [{"path": "Bundle.entry.resource",
+            "type": [{"code": "Resource", "profile": ["http://hl7.org/fhir/StructureDefinition/Encounter"]}]}]}});
+    // Slices without element ids: each `Bundle.entry.resource` belongs to
+    // the slice opened before it.
+    let sliced = json!({"resourceType": "StructureDefinition",
+    "url": "http://example.org/StructureDefinition/PatObsBundle", "name": "PatObsBundle",
+    "status": "active", "kind": "resource", "abstract": false, "type": "Bundle",
+    "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Bundle", "derivation": "constraint",
+    "differential": {"element": [
+        {"path": "Bundle.entry", "slicing": {"discriminator": [{"type": "profile", "path": "resource"}], "rules": "closed"}},
+        {"path": "Bundle.entry", "sliceName": "pat", "min": 1, "max": "1"},
+        {"path": "Bundle.entry.resource", "type": [{"code": "Resource", "profile": ["http://hl7.org/fhir/StructureDefinition/Patient"]}]},
+        {"path": "Bundle.entry", "sliceName": "obs", "min": 0, "max": "1"},
+        {"path": "Bundle.entry.resource", "type": [{"code": "Resource", "profile": ["http://hl7.org/fhir/StructureDefinition/Observation"]}]}
+    ]}});
+    let Ok(reg) = Registry::builder()
+        .add_bytes("e.json", only_encounters.to_string().as_bytes())
+        .add_bytes("s.json", sliced.to_string().as_bytes())
+        .build()
+    else {
+        return;
+    };
+    let v = Validator::new(reg, ValidatorOptions::default());
+    let errs = |doc: Value, profile: &str| -> Vec<String> {
+        v.validate(&tree(&doc), &[profile.to_string()])
+            .iter()
+            .filter(|i| i.severity.is_error())
+            .map(|i| format!("{} @ {}", i.message, i.expression))
+            .collect()
+    };
+    let doc = json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "http://example.org/fhir/Patient/p1", "resource": {"resourceType": "Patient", "id": "p1"}},
+        {"fullUrl": "http://example.org/fhir/Observation/o1", "resource": {
+            "resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "x"}}}
+    ]});
+    let e = errs(
+        doc.clone(),
+        "http://example.org/StructureDefinition/EncBundle",
+    );
+    assert!(
+        has(&e, "The type 'Patient' is not valid - must be Encounter (allowed = {2}) @ Bundle.entry[0].resource/*Patient/p1*/"),
+        "{e:?}"
+    );
+    let e = errs(doc, "http://example.org/StructureDefinition/PatObsBundle");
+    assert!(e.is_empty(), "{e:?}");
+}

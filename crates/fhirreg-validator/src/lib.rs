@@ -858,6 +858,7 @@ impl Walk<'_> {
         let code = t.code.as_str();
         if code == "Resource" || code == "DomainResource" || self.v.is_resource_type(code) {
             if self.profile_mode {
+                self.resource_of_type(node, t);
                 self.resource_type_profiles(node, t);
                 return;
             }

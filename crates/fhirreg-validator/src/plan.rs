@@ -603,14 +603,35 @@ impl Plan {
         }
         plan.url = str_of(sd, "url").unwrap_or_default().to_string();
         plan.version = str_of(sd, "version").unwrap_or_default().to_string();
+        // Differential elements without ids belong to the slice last
+        // opened on their path or a parent path (the ids a snapshot
+        // generator gives them).
+        let mut open_slices: Vec<(String, String)> = Vec::new();
         for ed in diff {
             let Some(path) = str_of(ed, "path") else {
                 continue;
             };
             let id = match (str_of(ed, "id"), str_of(ed, "sliceName")) {
                 (Some(id), _) => id.to_string(),
-                (None, Some(sn)) => format!("{path}:{sn}"),
-                (None, None) => path.to_string(),
+                (None, slice) => {
+                    // Close slices on this path or below it: a new element
+                    // (or slice) of the path starts.
+                    open_slices.retain(|(p, _)| !(p == path || p.starts_with(&format!("{path}."))));
+                    let mut id = path.to_string();
+                    // Longest open slice path that prefixes this path.
+                    if let Some((p, sid)) = open_slices
+                        .iter()
+                        .filter(|(p, _)| path.starts_with(&format!("{p}.")))
+                        .max_by_key(|(p, _)| p.len())
+                    {
+                        id = format!("{sid}{}", &path[p.len()..]);
+                    }
+                    if let Some(sn) = slice {
+                        id = format!("{id}:{sn}");
+                        open_slices.push((path.to_string(), id.clone()));
+                    }
+                    id
+                }
             };
             if id.contains("@default") {
                 continue;
