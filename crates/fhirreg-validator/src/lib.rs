@@ -1283,6 +1283,22 @@ impl Walk<'_> {
                 );
                 return;
             }
+            if self
+                .v
+                .resolve(system)
+                .is_some_and(|r| r.resource_type == "ValueSet")
+            {
+                let msg =
+                    format!("The Coding references a value set, not a code system ('{system}')");
+                self.at_child(
+                    node,
+                    "system",
+                    IssueType::Invalid,
+                    "TERMINOLOGY_TX_SYSTEM_VALUESET2",
+                    msg,
+                );
+                return;
+            }
             let supplement = self.v.resolve(system).is_some_and(|r| {
                 r.resource_type == "CodeSystem"
                     && (r.str("content") == Some("supplement")

@@ -738,3 +738,14 @@ fn attachment_data_not_base64_is_reported_on_the_attachment() {
         ]
     );
 }
+
+#[test]
+fn coding_system_that_is_a_value_set() {
+    let Some(paths) = error_paths(serde_json::json!({
+        "resourceType": "Basic",
+        "code": {"coding": [{"system": "http://hl7.org/fhir/ValueSet/administrative-gender", "code": "male"}]}
+    })) else {
+        return;
+    };
+    assert_eq!(paths, vec!["Basic.code.coding[0].system"]);
+}
