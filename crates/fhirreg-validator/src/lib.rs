@@ -36,6 +36,7 @@
 //! `Bundle.entry[0].resource/*Observation/1*/.code`).
 
 mod bundle;
+mod fixed;
 mod invariants;
 mod plan;
 mod primitive;
@@ -801,9 +802,12 @@ impl Walk<'_> {
         self.element_invariants(node, plan, idx, ti);
         let def = &plan.elements[idx];
         let content = plan.content_of(idx);
-        if let Some(fixed) = &def.fixed {
-            if self.profile_mode {
-                self.fixed(node, fixed, plan);
+        if self.profile_mode {
+            if let Some(fixed) = &def.fixed {
+                self.fixed_value(node, fixed, false, &plan.versioned_url());
+            }
+            if let Some(pattern) = &def.pattern {
+                self.fixed_value(node, pattern, true, &plan.versioned_url());
             }
         }
         if self.profile_mode {
@@ -1829,25 +1833,6 @@ impl Walk<'_> {
                         entry,
                     );
                 }
-            }
-        }
-    }
-
-    /// Profile fixed value: primitives compare the value.
-    fn fixed(&mut self, node: &Element, fixed: &serde_json::Value, plan: &Plan) {
-        let want = match fixed {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Bool(b) => b.to_string(),
-            serde_json::Value::Number(n) => n.to_string(),
-            _ => return,
-        };
-        if let Some(v) = node.value.as_deref() {
-            if v != want {
-                let msg = format!(
-                    "Value is '{v}' but is fixed to '{want}' in the profile {}",
-                    plan.versioned_url()
-                );
-                self.error(IssueType::Value, "Profile_VAL_Fixed", msg, node);
             }
         }
     }

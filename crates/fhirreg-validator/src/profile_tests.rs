@@ -87,3 +87,69 @@ fn vital_signs_component_units_are_extensible() {
         == "Observation.component[1].value.ofType(Quantity)"
         && !i.severity.is_error()));
 }
+
+fn validator_with(files: &[(&str, Value)]) -> Option<crate::Validator> {
+    let mut b = fhirreg_registry::Registry::builder();
+    for (name, json) in files {
+        b = b.add_bytes(*name, json.to_string().as_bytes());
+    }
+    Some(crate::Validator::new(
+        b.build().ok()?,
+        crate::ValidatorOptions::default(),
+    ))
+}
+
+fn profile(url: &str, ty: &str, elements: Value) -> Value {
+    json!({
+        "resourceType": "StructureDefinition", "url": url, "name": "P",
+        "status": "active", "kind": "resource", "abstract": false, "type": ty,
+        "baseDefinition": format!("http://hl7.org/fhir/StructureDefinition/{ty}"),
+        "derivation": "constraint",
+        "differential": {"element": elements}
+    })
+}
+
+#[test]
+fn complex_fixed_values_and_patterns() {
+    let sd = profile(
+        "http://example.org/sd/prac",
+        "Practitioner",
+        json!([
+            {"id": "Practitioner.telecom", "path": "Practitioner.telecom",
+             "slicing": {"discriminator": [{"type": "value", "path": "use"}], "rules": "open"}},
+            {"id": "Practitioner.telecom:home", "path": "Practitioner.telecom", "sliceName": "home",
+             "min": 1, "max": "1", "fixedContactPoint": {"use": "home"}},
+            {"id": "Practitioner.address", "path": "Practitioner.address",
+             "patternAddress": {"country": "NO", "line": ["Storgata 1"]}}
+        ]),
+    );
+    let Some(v) = validator_with(&[("p.json", sd)]) else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    let p = ["http://example.org/sd/prac".to_string()];
+    let bad = tree(&json!({
+        "resourceType": "Practitioner",
+        "telecom": [{"system": "phone", "value": "555", "use": "home"}],
+        "address": [{"line": ["Lillegata 2"], "city": "Oslo"}]
+    }));
+    let e = errors_at(&v.validate(&bad, &p));
+    let at = |x: &str| e.iter().any(|(a, _)| a == x);
+    // the slice matched through its fixed value; the other content is not allowed
+    assert!(at("Practitioner.telecom[0].system"), "{e:?}");
+    assert!(at("Practitioner.telecom[0].value"), "{e:?}");
+    assert!(
+        !e.iter().any(|(_, m)| m.contains("matching slice")),
+        "{e:?}"
+    );
+    // the pattern's country is missing and its line is not there
+    assert!(at("Practitioner.address[0].country"), "{e:?}");
+    assert!(at("Practitioner.address[0]"), "{e:?}");
+    let good = tree(&json!({
+        "resourceType": "Practitioner",
+        "telecom": [{"use": "home"}, {"system": "email", "value": "a@b.no", "use": "work"}],
+        "address": [{"line": ["Storgata 1", "3. etg"], "city": "Oslo", "country": "NO"}]
+    }));
+    let e = errors_at(&v.validate(&good, &p));
+    assert!(e.is_empty(), "{e:?}");
+}

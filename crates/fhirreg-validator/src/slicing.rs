@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::sync::Arc;
 
 /// Does the element match the value (a fixed value or a pattern)?
-fn matches_value(e: &Element, v: &Value) -> bool {
+pub(crate) fn matches_value(e: &Element, v: &Value) -> bool {
     match v {
         Value::String(s) => e.value.as_deref() == Some(s.as_str()),
         Value::Bool(b) => e.value.as_deref() == Some(if *b { "true" } else { "false" }),
@@ -122,6 +122,25 @@ fn def_at(plan: &Plan, s: usize, path: &str) -> Option<usize> {
     Some(cur)
 }
 
+/// The part of a fixed value or pattern at a discriminator path (plain
+/// element names; the first item of a list).
+fn value_at(v: &Value, path: &str) -> Option<Value> {
+    let mut cur = v;
+    for seg in split_path(path) {
+        if seg == "$this" {
+            continue;
+        }
+        if !seg.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        cur = cur.get(seg)?;
+        if let Value::Array(a) = cur {
+            cur = a.first()?;
+        }
+    }
+    Some(cur.clone())
+}
+
 /// The fixed code of a required `Observation.code.coding` slice of a core
 /// (vital-signs) profile.
 fn magic_code(plan: &Plan, s: usize) -> Option<String> {
@@ -212,6 +231,12 @@ impl Walk<'_> {
                     let expected = d.and_then(|d| {
                         let e = &plan.elements[d];
                         e.fixed.clone().or_else(|| e.pattern.clone())
+                    });
+                    let expected = expected.or_else(|| {
+                        // Inside a fixed value or pattern of the slice itself
+                        // (a fixedContactPoint sliced by `use`).
+                        let e = &plan.elements[s];
+                        value_at(e.fixed.as_ref().or(e.pattern.as_ref())?, path)
                     });
                     let expected = expected.or_else(|| {
                         let (other, idx) = self.profile_element(plan, s)?;
