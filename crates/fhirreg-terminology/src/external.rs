@@ -67,6 +67,9 @@ pub fn snomed_code_impossible(code: &str) -> bool {
 /// mod-10 check digit (`8310-5`); parts, answers and groups carry a
 /// two-letter prefix (`LP..`, `LA..`, `LG..`, `LL..`).
 pub fn loinc_code_impossible(code: &str) -> bool {
+    if code.starts_with("MTHU") {
+        return false; // legacy hierarchy part codes (MTHU000040)
+    }
     let (body, prefixed) = match code.as_bytes() {
         [b'L', p, ..] if p.is_ascii_uppercase() => (&code[2..], true),
         _ => (code, false),
@@ -693,6 +696,7 @@ mod tests {
         assert!(loinc_code_impossible("8310-4"));
         assert!(loinc_code_impossible("test"));
         assert!(loinc_code_impossible("8310"));
+        assert!(!loinc_code_impossible("MTHU000040"));
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! plus the code systems implemented in code ([`GrammarSystem`]: UCUM,
 //! BCP-47, MIME types, ISO 3166, ISO 4217). Codes from systems that are
 //! neither (SNOMED CT, LOINC, ICD-10, anything not loaded) are reported as
-//! *not checked* ([`ValidateResult::unknown`]), never as errors.
+//! *not checked* ([`ValidateResult::unknown`]), never as errors, except
+//! SNOMED CT and LOINC codes that break their identifier syntax (SCTID
+//! check digit, LOINC mod-10 check digit: see [`external`]).
 //!
 //! Each CodeSystem and ValueSet is compiled once on first use (concept
 //! index, hierarchy, membership index) and cached, so repeated

@@ -19,8 +19,11 @@
 //! * narrative XHTML (allowed elements and attributes, namespace, links),
 //! * resource ids, duplicate element ids, reference formats and target
 //!   types, canonical urls, Bundle fullUrls and searchset entries,
-//! * bindings (required/extensible/preferred) and codings in their code
-//!   systems, through `fhirreg-terminology`,
+//! * bindings (required/extensible/preferred, additional bindings, value
+//!   sets contained in a profile) and codings in their code systems,
+//!   through `fhirreg-terminology`,
+//! * the content rules of CodeSystem, ValueSet and ConceptMap resources
+//!   (see `txres.rs`),
 //! * profiles given by the caller or in `meta.profile` (with or without a
 //!   snapshot: a differential is applied to its base): cardinality, fixed
 //!   primitive values, min/max values, type profiles, slicing (value,
