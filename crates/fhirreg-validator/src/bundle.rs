@@ -1581,11 +1581,20 @@ impl Walk<'_> {
             match t.profiles.as_slice() {
                 [p] => match self.v.plan(p) {
                     Some(plan) if plan.kind == "resource" => plan.type_name.clone(),
-                    _ => return,
+                    Some(_) => return,
+                    None => {
+                        self.unknown_resource_profile(node, rt, p);
+                        return;
+                    }
                 },
                 _ => return,
             }
         } else {
+            if let [p] = t.profiles.as_slice() {
+                if t.code == rt && self.v.plan(p).is_none() {
+                    self.unknown_resource_profile(node, rt, p);
+                }
+            }
             t.code.clone()
         };
         if want == rt {
@@ -1597,6 +1606,45 @@ impl Walk<'_> {
         // (the Java validator's message leaves its third argument unfilled)
         let msg = format!("The type '{rt}' is not valid - must be {want} (allowed = {{2}})");
         self.error(IssueType::Invalid, "Bundle_BUNDLE_Entry_Type2", msg, node);
+        self.path.truncate(len);
+    }
+}
+
+impl Walk<'_> {
+    /// The single profile of a Resource-typed element is unknown: reported
+    /// on the element and on the resource (as the HL7 validator).
+    fn unknown_resource_profile(&mut self, node: &Element, rt: &str, profile: &str) {
+        let msg = format!("Unknown profile {profile}");
+        self.error(
+            IssueType::Structure,
+            "VALIDATION_VAL_UNKNOWN_PROFILE",
+            msg,
+            node,
+        );
+        // What holds the resource: entry, parameter, contained, outcome.
+        let holder = {
+            let p = self.path.as_str();
+            let head = p.rsplit_once('.').unwrap_or(("", p));
+            if head.1.starts_with("contained") {
+                "contained".to_string()
+            } else {
+                let seg = head.0.rsplit('.').next().unwrap_or("");
+                seg.split('[').next().unwrap_or(seg).to_string()
+            }
+        };
+        let len = self.path.len();
+        let id = node.child_value("id").unwrap_or("null");
+        self.path.push_str(&format!("/*{rt}/{id}*/"));
+        // (the Java validator's message repeats its first argument)
+        let msg = format!(
+            "Specified profile {profile} not found for {holder} resource of type '{holder}'"
+        );
+        self.error(
+            IssueType::Structure,
+            "Bundle_BUNDLE_Entry_NoProfile_EXPL",
+            msg,
+            node,
+        );
         self.path.truncate(len);
     }
 }

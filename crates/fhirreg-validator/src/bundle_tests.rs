@@ -288,3 +288,41 @@ fn entry_resource_types_of_profiles_and_slices_without_ids() {
     let e = errs(doc, "http://example.org/StructureDefinition/PatObsBundle");
     assert!(e.is_empty(), "{e:?}");
 }
+
+#[test]
+fn unknown_profile_of_an_entry_resource() {
+    let sd = json!({"resourceType": "StructureDefinition",
+        "url": "http://example.org/StructureDefinition/PB", "name": "PB",
+        "status": "active", "kind": "resource", "abstract": false, "type": "Bundle",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Bundle", "derivation": "constraint",
+        "differential": {"element": [{"id": "Bundle.entry.resource", "path": "Bundle.entry.resource",
+            "type": [{"code": "Patient", "profile": ["http://example.org/StructureDefinition/Missing"]}]}]}});
+    let Ok(reg) = Registry::builder()
+        .add_bytes("pb.json", sd.to_string().as_bytes())
+        .build()
+    else {
+        return;
+    };
+    let v = Validator::new(reg, ValidatorOptions::default());
+    let doc = tree(
+        &json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "http://example.org/fhir/Patient/p1", "resource": {"resourceType": "Patient", "id": "p1"}}]}),
+    );
+    let e: Vec<String> = v
+        .validate(
+            &doc,
+            &["http://example.org/StructureDefinition/PB".to_string()],
+        )
+        .iter()
+        .filter(|i| i.severity.is_error())
+        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .collect();
+    assert!(
+        has(&e, "Unknown profile http://example.org/StructureDefinition/Missing @ Bundle.entry[0].resource"),
+        "{e:?}"
+    );
+    assert!(
+        has(&e, "Specified profile http://example.org/StructureDefinition/Missing not found for entry resource of type 'entry' @ Bundle.entry[0].resource/*Patient/p1*/"),
+        "{e:?}"
+    );
+}

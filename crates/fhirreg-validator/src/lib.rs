@@ -842,11 +842,15 @@ impl Walk<'_> {
             }
             self.children(node, plan, content);
             if self.profile_mode {
-                // A Reference whose parts the profile constrains (expanded
-                // inline): its targets still apply.
+                // A Reference (or resource) whose parts the profile
+                // constrains (expanded inline): its targets (type) still apply.
                 let t = plan.elements[idx].types.first().cloned();
-                if let Some(t) = t.filter(|t| t.code == "Reference") {
-                    self.reference_target(node, &t);
+                if let Some(t) = t {
+                    if t.code == "Reference" {
+                        self.reference_target(node, &t);
+                    } else if node.resource_type.is_some() {
+                        self.resource_of_type(node, &t);
+                    }
                 }
             }
             return;
