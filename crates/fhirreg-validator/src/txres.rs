@@ -303,7 +303,7 @@ impl Walk<'_> {
                         "CODESYSTEM_CS_HL7_PRESENT_ELEMENT_SUPPL",
                         &format!("{base}.{name}"),
                         format!(
-                            "CodeSystem Supplements SHALL NOT have a value for the {name} element"
+                            "CodeSystems SHOULD NOT have a stated value for the {name} element when they are a supplement"
                         ),
                         e,
                     );
@@ -318,7 +318,7 @@ impl Walk<'_> {
                     IssueType::BusinessRule,
                     "CODESYSTEM_CS_HL7_PRESENT_ELEMENT_SUPPL_MISSING",
                     &format!("{base}.content"),
-                    "CodeSystems with a content value of 'supplement' SHALL have a supplements element identifying the code system they supplement".into(),
+                    "CodeSystem Supplements with a content value of 'supplement' SHALL have a supplements element that specifies which code system is being supplemented".into(),
                     at,
                 );
             }
