@@ -1416,6 +1416,9 @@ impl<'v> Walk<'v> {
     /// again while being checked counts as conforming (reference cycles).
     fn conforms(&mut self, target: &Element, profile: &str) -> bool {
         let key = (addr(target), profile.to_string());
+        if let Some(&known) = self.target_results.get(&key) {
+            return known;
+        }
         if self.target_checks.contains(&key) || self.target_checks.len() > 16 {
             return true;
         }
@@ -1440,7 +1443,10 @@ impl<'v> Walk<'v> {
         });
         self.leave_resource_scope();
         self.path = saved_path;
-        self.target_checks.pop();
+        if let Some(key) = self.target_checks.pop() {
+            // (a target is checked against a profile once per validation)
+            self.target_results.insert(key, ok);
+        }
         ok
     }
 }

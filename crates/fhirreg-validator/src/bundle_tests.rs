@@ -326,3 +326,42 @@ fn unknown_profile_of_an_entry_resource() {
         "{e:?}"
     );
 }
+
+#[test]
+fn target_profile_cycles_terminate() {
+    let sd = json!({"resourceType": "StructureDefinition",
+        "url": "http://example.org/StructureDefinition/Linked", "name": "Linked",
+        "status": "active", "kind": "resource", "abstract": false, "type": "Patient",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient", "derivation": "constraint",
+        "differential": {"element": [
+            {"id": "Patient.identifier", "path": "Patient.identifier", "min": 1},
+            {"id": "Patient.link.other", "path": "Patient.link.other",
+             "type": [{"code": "Reference", "targetProfile": ["http://example.org/StructureDefinition/Linked"]}]}]}});
+    let Ok(reg) = Registry::builder()
+        .add_bytes("l.json", sd.to_string().as_bytes())
+        .build()
+    else {
+        return;
+    };
+    let v = Validator::new(reg, ValidatorOptions::default());
+    let patient = |id: &str, other: &str, identified: bool| {
+        let mut p = json!({"resourceType": "Patient", "id": id,
+            "meta": {"profile": ["http://example.org/StructureDefinition/Linked"]},
+            "link": [{"other": {"reference": format!("Patient/{other}")}, "type": "seealso"}]});
+        if identified {
+            p["identifier"] = json!([{"system": "http://example.org/ids", "value": id}]);
+        }
+        json!({"fullUrl": format!("http://example.org/fhir/Patient/{id}"), "resource": p})
+    };
+    let doc = json!({"resourceType": "Bundle", "type": "collection",
+        "entry": [patient("a", "b", true), patient("b", "a", true)]});
+    let e = errors_of(&v, &doc);
+    assert!(e.is_empty(), "{e:?}");
+    let doc = json!({"resourceType": "Bundle", "type": "collection",
+        "entry": [patient("a", "b", true), patient("b", "a", false)]});
+    let e = errors_of(&v, &doc);
+    assert!(
+        has(&e, "Unable to find a match for profile Patient/b among choices: http://example.org/StructureDefinition/Linked @ Bundle.entry[0].resource/*Patient/a*/.link[0].other"),
+        "{e:?}"
+    );
+}

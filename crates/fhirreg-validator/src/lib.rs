@@ -174,6 +174,7 @@ impl Validator {
             containers: 0,
             target_checks: Vec::new(),
             entry_indexes: HashMap::new(),
+            target_results: HashMap::new(),
             base_bindings: HashMap::new(),
             superseded_bindings: HashMap::new(),
             accepted_displays: HashSet::new(),
@@ -393,6 +394,8 @@ struct Walk<'v> {
     target_checks: Vec<(usize, String)>,
     /// Entry indexes of the Bundles of the tree, by node address.
     entry_indexes: HashMap<usize, std::rc::Rc<bundle::EntryIndex<'v>>>,
+    /// Results of (target, profile) conformance checks.
+    target_results: HashMap<(usize, String), bool>,
     /// The value set each binding of the base walk checked, by path.
     base_bindings: HashMap<String, String>,
     /// Paths whose base binding (value set) a profile's binding replaced.
