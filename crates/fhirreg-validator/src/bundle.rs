@@ -1609,8 +1609,7 @@ impl Walk<'_> {
         let len = self.path.len();
         let id = node.child_value("id").unwrap_or("null");
         self.path.push_str(&format!("/*{rt}/{id}*/"));
-        // (the Java validator's message leaves its third argument unfilled)
-        let msg = format!("The type '{rt}' is not valid - must be {want} (allowed = {{2}})");
+        let msg = format!("The type '{rt}' is not valid - must be {want}");
         self.error(IssueType::Invalid, "Bundle_BUNDLE_Entry_Type2", msg, node);
         self.path.truncate(len);
     }

@@ -116,6 +116,7 @@ impl SystemInfo {
             SystemInfo::Snomed => external::snomed_filter_properties()
                 .into_iter()
                 .map(str::to_string)
+                .chain(["(the concept id of an attribute)".to_string()])
                 .collect(),
             SystemInfo::Resource(cs) => {
                 let mut names = ops(BASE_PROPERTIES);
@@ -139,6 +140,16 @@ impl SystemInfo {
                 names
             }
             SystemInfo::Unknown => ops(BASE_PROPERTIES),
+        }
+    }
+
+    fn knows_property(&self, property: &str) -> bool {
+        match self {
+            SystemInfo::Snomed => {
+                external::snomed_filter_properties().contains(&property)
+                    || external::is_snomed_attribute(property)
+            }
+            _ => self.property_names().iter().any(|n| n == property),
         }
     }
 
@@ -556,8 +567,8 @@ impl Walk<'_> {
         };
         let value_node = filter.child("value");
         let value = value_node.and_then(|v| v.value.as_deref());
-        let names = info.property_names();
-        if !names.iter().any(|n| n == property) {
+        if !info.knows_property(property) {
+            let names = info.property_names();
             let (sev, id) = match info {
                 SystemInfo::Unknown => (
                     Severity::Information,
