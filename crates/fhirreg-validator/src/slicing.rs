@@ -289,7 +289,21 @@ impl Walk<'_> {
                                         .map(crate::lower_first_if_primitive)
                                 })
                             };
-                            ty.is_some_and(|t| want.contains(&t))
+                            // `is`: a resource is a Resource (and, but for
+                            // the three that are not, a DomainResource).
+                            let resource = e.resource_type.is_some() && !resolve;
+                            ty.is_some_and(|t| {
+                                want.contains(&t)
+                                    || (resource
+                                        && want.iter().any(|w| {
+                                            w == "Resource"
+                                                || (w == "DomainResource"
+                                                    && !matches!(
+                                                        t.as_str(),
+                                                        "Bundle" | "Binary" | "Parameters"
+                                                    ))
+                                        }))
+                            })
                         })
                 }
                 "profile" => {
