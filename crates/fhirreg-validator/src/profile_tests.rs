@@ -153,3 +153,42 @@ fn complex_fixed_values_and_patterns() {
     let e = errors_at(&v.validate(&good, &p));
     assert!(e.is_empty(), "{e:?}");
 }
+
+#[test]
+fn entry_resource_must_have_the_type_of_its_profile() {
+    let sd = json!({
+        "resourceType": "StructureDefinition", "url": "http://example.org/sd/b", "name": "B",
+        "status": "active", "kind": "resource", "abstract": false, "type": "Bundle",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Bundle",
+        "derivation": "constraint",
+        "differential": {"element": [
+            {"id": "Bundle.entry.resource", "path": "Bundle.entry.resource",
+             "type": [{"code": "Resource", "profile": ["http://hl7.org/fhir/StructureDefinition/DocumentManifest"]}]}
+        ]}
+    });
+    let Some(v) = validator_with(&[("b.json", sd)]) else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    let p = ["http://example.org/sd/b".to_string()];
+    let bundle = |rt: &str| {
+        tree(&json!({
+            "resourceType": "Bundle", "type": "collection",
+            "entry": [{"fullUrl": "urn:uuid:0b1c4e3e-4f43-4d39-9c43-0c7d3c6b6f01",
+                       "resource": {"resourceType": rt, "id": "x", "status": "current",
+                                    "content": [{"reference": "Binary/1"}]}}]
+        }))
+    };
+    let e = errors_at(&v.validate(&bundle("Patient"), &p));
+    assert!(
+        e.iter()
+            .any(|(a, m)| a == "Bundle.entry[0].resource/*Patient/x*/"
+                && m.starts_with("The type 'Patient' is not valid - must be DocumentManifest")),
+        "{e:?}"
+    );
+    let e = errors_at(&v.validate(&bundle("DocumentManifest"), &p));
+    assert!(
+        !e.iter().any(|(_, m)| m.contains("is not valid - must be")),
+        "{e:?}"
+    );
+}
