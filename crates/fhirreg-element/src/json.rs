@@ -333,12 +333,19 @@ impl<'a> Parser<'a> {
                     "false" => Ok(JVal::Bool(false)),
                     "null" => Ok(JVal::Null),
                     _ => {
-                        // Like the HL7 validator: an error, read as a string.
+                        // Like the HL7 validator: an error, read as a string,
+                        // reported on the array item ('item') or on the object
+                        // that holds the property.
                         let word = word.to_string();
-                        let key = self.path.rsplit('.').next().unwrap_or_default();
-                        let key = key.split('[').next().unwrap_or_default().to_string();
+                        let (key, expr) = if self.path.ends_with(']') {
+                            ("item".to_string(), self.path.clone())
+                        } else {
+                            match self.path.rsplit_once('.') {
+                                Some((parent, key)) => (key.to_string(), parent.to_string()),
+                                None => (self.path.clone(), String::new()),
+                            }
+                        };
                         let pos = self.loc.pos(start);
-                        let expr = self.path.clone();
                         self.issue(
                             "JSON_UNQUOTED_VALUE",
                             format!("The JSON property '{key}' has no quotes around the value of the property '{word}'"),
@@ -1483,6 +1490,15 @@ mod tests {
         let name = d.root.child("name").unwrap();
         assert_eq!(name.children_named("given").count(), 2);
         assert_eq!(name.child_value("family"), Some("S"));
+        // An unquoted property value: reported on the object holding it;
+        // an unquoted array item names 'item'.
+        let d = p("{\"resourceType\":\"Patient\",\"address\":[{\"city\":Strahan}]}");
+        assert_eq!(d.issues.len(), 1);
+        assert_eq!(d.issues[0].expression, "Patient.address[0]");
+        assert!(d.issues[0].message.starts_with("The JSON property 'city' "));
+        let d = p("{\"resourceType\":\"Patient\",\"name\":[{\"given\":[Sarah]}]}");
+        assert_eq!(d.issues[0].expression, "Patient.name[0].given[0]");
+        assert!(d.issues[0].message.starts_with("The JSON property 'item' "));
         assert!(perr(b"{\"a\":1 \"b\" 2}").message.contains("':'"));
         assert!(perr(b"{\"a\":[1 }").message.contains("']'"));
     }

@@ -209,9 +209,33 @@ pub enum Format {
 
 impl Format {
     /// Guess the format from the first non-whitespace byte (after a BOM).
+    /// `//` and `/* */` comments before it are skipped: JSON with comments
+    /// is read (and the comments reported) by the JSON reader, as the HL7
+    /// validator does.
+    ///
+    /// ```
+    /// use fhirreg_element::Format;
+    /// assert_eq!(Format::sniff(b"// note\n{}"), Some(Format::Json));
+    /// assert_eq!(Format::sniff(b"/* a */ <x/>"), Some(Format::Xml));
+    /// assert_eq!(Format::sniff(b"/ {}"), None);
+    /// ```
     pub fn sniff(bytes: &[u8]) -> Option<Format> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        match bytes.iter().find(|b| !b.is_ascii_whitespace())? {
+        let mut rest = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        // Each round removes at least one byte: bounded by the input length.
+        loop {
+            let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+            rest = rest.get(start..)?;
+            if let Some(after) = rest.strip_prefix(b"//") {
+                let end = after.iter().position(|&b| b == b'\n')?;
+                rest = after.get(end..)?;
+            } else if let Some(after) = rest.strip_prefix(b"/*") {
+                let end = after.windows(2).position(|w| w == b"*/")?;
+                rest = after.get(end + 2..)?;
+            } else {
+                break;
+            }
+        }
+        match rest.first()? {
             b'{' => Some(Format::Json),
             b'<' => Some(Format::Xml),
             _ => None,

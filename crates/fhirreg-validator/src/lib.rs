@@ -41,6 +41,7 @@
 mod bundle;
 mod fixed;
 mod invariants;
+mod measure;
 mod plan;
 mod primitive;
 mod questionnaire;
@@ -491,6 +492,8 @@ impl Walk<'_> {
             "CodeSystem" => self.codesystem_rules(node),
             "ValueSet" => self.valueset_rules(node),
             "ConceptMap" => self.conceptmap_rules(node),
+            "Measure" => self.measure(node),
+            "MeasureReport" => self.measure_report(node),
             _ => {}
         }
         if !self.v.options.ignore_meta_profiles {
@@ -1136,14 +1139,12 @@ impl Walk<'_> {
     /// target type when the registry has the target.
     fn canonical(&mut self, node: &Element, t: &TypeRef, v: &str) {
         if !v.starts_with('#') && !has_scheme(v) {
-            // The HL7 Java validator reports this as an error; many R4
-            // examples (published as valid) use relative canonicals, so
-            // fhirreg warns.
+            // An error, as the HL7 Java validator reports it.
             let msg = format!(
                 "Canonical URLs must be absolute URLs if they are not fragment references ({v})"
             );
             self.push(
-                Severity::Warning,
+                Severity::Error,
                 IssueType::Invalid,
                 "TYPE_SPECIFIC_CHECKS_DT_CANONICAL_ABSOLUTE",
                 msg,

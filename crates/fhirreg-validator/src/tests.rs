@@ -749,3 +749,49 @@ fn coding_system_that_is_a_value_set() {
     };
     assert_eq!(paths, vec!["Basic.code.coding[0].system"]);
 }
+
+#[test]
+fn measure_report_against_measure() {
+    let pop = |code: &str| {
+        serde_json::json!({"code": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/measure-population", "code": code}]}})
+    };
+    let m = serde_json::json!({
+        "resourceType": "Measure", "url": "http://example.org/Measure/m", "status": "active",
+        "scoring": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/measure-scoring", "code": "cohort"}]},
+        "group": [{"population": [pop("initial-population")]}]
+    });
+    let Some(v) = validator_with(&[("m.json", m)]) else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    let mr = tree(&serde_json::json!({
+        "resourceType": "MeasureReport", "status": "complete", "type": "summary",
+        "measure": "http://example.org/Measure/m",
+        "period": {"start": "2020-01-01", "end": "2020-12-31"},
+        "group": [{"population": [pop("initial-population"), pop("numerator")],
+                   "measureScore": {"value": 1}}]
+    }));
+    let e = errors(&v.validate(&mr, &[]));
+    assert_eq!(
+        e,
+        [
+            "The code for this group population has no match in the measure definition @ MeasureReport.group[0].population[1]",
+            "No measureScore when the scoring of the message is 'cohort' @ MeasureReport.group[0].measureScore",
+        ],
+        "{e:?}"
+    );
+    // A Measure whose CQL criteria have no Library to resolve against.
+    let m = tree(&serde_json::json!({
+        "resourceType": "Measure", "url": "http://example.org/Measure/m2", "status": "active",
+        "group": [{"population": [{"code": {"text": "ip"},
+                       "criteria": {"language": "text/fhirpath", "expression": "true"}}],
+                   "stratifier": [{"criteria": {"language": "text/cql", "expression": "Lib.Strat"}}]}]
+    }));
+    let e = errors(&v.validate(&m, &[]));
+    assert_eq!(
+        e,
+        ["No CQL Libraries found on this Measure @ Measure.group[0].stratifier[0].criteria"],
+        "{e:?}"
+    );
+}
