@@ -235,6 +235,8 @@ pub(crate) struct Job {
 /// The invariant state of one walk over the tree of `root`.
 pub(crate) struct WalkInvariants<'t> {
     pub(crate) jobs: Vec<Job>,
+    /// Extension context checks that need the tree.
+    pub(crate) ext_jobs: Vec<crate::ext_context::ExtJob>,
     root: &'t Element,
     /// Built on first evaluation.
     index: Option<Index<'t>>,
@@ -244,18 +246,20 @@ impl<'t> WalkInvariants<'t> {
     pub(crate) fn new(root: &'t Element) -> Self {
         WalkInvariants {
             jobs: Vec::new(),
+            ext_jobs: Vec::new(),
             root,
             index: None,
         }
     }
 }
 
-/// Every node of the tree with the nearest resource above it, and each
-/// resource with its `%rootResource` (the container of a contained
-/// resource, else the resource itself: Bundle entries are their own root).
-struct Index<'t> {
-    nodes: HashMap<usize, (&'t Element, &'t Element)>,
-    roots: HashMap<usize, &'t Element>,
+/// Every node of the tree with the nearest resource above it and its
+/// parent, and each resource with its `%rootResource` (the container of a
+/// contained resource, else the resource itself: Bundle entries are their
+/// own root).
+pub(crate) struct Index<'t> {
+    pub(crate) nodes: HashMap<usize, (&'t Element, &'t Element, &'t Element)>,
+    pub(crate) roots: HashMap<usize, &'t Element>,
 }
 
 /// A resource in the tree: the root, or the value of a Resource-typed
@@ -269,12 +273,12 @@ fn is_resource(e: &Element, root: &Element) -> bool {
 
 impl<'t> Index<'t> {
     fn build(root: &'t Element) -> Self {
-        let mut nodes: HashMap<usize, (&Element, &Element)> = HashMap::new();
+        let mut nodes: HashMap<usize, (&Element, &Element, &Element)> = HashMap::new();
         let mut roots: HashMap<usize, &Element> = HashMap::new();
         roots.insert(addr(root), root);
-        let mut stack = vec![(root, root)];
-        while let Some((e, above)) = stack.pop() {
-            nodes.insert(addr(e), (e, above));
+        let mut stack = vec![(root, root, root)];
+        while let Some((e, above, parent)) = stack.pop() {
+            nodes.insert(addr(e), (e, above, parent));
             let here = if std::ptr::eq(e, root) {
                 root
             } else if is_resource(e, root) {
@@ -289,7 +293,7 @@ impl<'t> Index<'t> {
             } else {
                 above
             };
-            stack.extend(e.children.iter().map(|c| (c, here)));
+            stack.extend(e.children.iter().map(|c| (c, here, e)));
         }
         Index { nodes, roots }
     }
@@ -301,7 +305,7 @@ impl<'t> Index<'t> {
 /// ...)`) stays below 10^8 steps on hostile input; a larger collection
 /// makes the evaluation fail, which is reported as information, never as a
 /// failed constraint.
-fn invariant_limits() -> Limits {
+pub(crate) fn invariant_limits() -> Limits {
     Limits {
         max_items: MAX_ITEMS,
         ..Limits::default()
@@ -321,7 +325,7 @@ fn refers_to_container(e: &Element) -> bool {
     e.value.as_deref() == Some("#") || e.children.iter().any(refers_to_container)
 }
 
-fn addr(e: &Element) -> usize {
+pub(crate) fn addr(e: &Element) -> usize {
     e as *const Element as usize
 }
 
@@ -561,6 +565,16 @@ impl<'v> Walk<'v> {
     pub(crate) fn run_invariants(&mut self) {
         let jobs = std::mem::take(&mut self.inv.jobs);
         self.evaluate_invariants(jobs);
+        let ext_jobs = std::mem::take(&mut self.inv.ext_jobs);
+        if !ext_jobs.is_empty() {
+            let root = self.inv.root;
+            let index = match self.inv.index.take() {
+                Some(i) => i,
+                None => Index::build(root),
+            };
+            self.evaluate_ext_jobs(&ext_jobs, &index, root);
+            self.inv.index = Some(index);
+        }
     }
 
     /// Evaluate the constraints queued since `mark` now (in a sandboxed
@@ -596,7 +610,7 @@ impl<'v> Walk<'v> {
         // validator's cache is keyed by the expression text).
         let mut compiled: HashMap<*const Constraint, Option<Arc<Expression>>> = HashMap::new();
         for job in jobs {
-            let Some(&(node, above)) = nodes.get(&job.node) else {
+            let Some(&(node, above, _)) = nodes.get(&job.node) else {
                 continue;
             };
             // The resource whose definition is applied: the node itself for
@@ -745,8 +759,8 @@ impl TerminologyHook for TxHook<'_> {
 
 /// `resolve()` of references the FHIRPath engine does not find itself (in
 /// `%resource` and `%rootResource`): entries of Bundles nested deeper.
-struct Resolver<'a> {
-    root: &'a Element,
+pub(crate) struct Resolver<'a> {
+    pub(crate) root: &'a Element,
 }
 
 impl ReferenceResolver for Resolver<'_> {

@@ -13,9 +13,10 @@
 //! * types, including choice elements (`valueQuantity`) and resources inside
 //!   `contained`, `Bundle.entry.resource` and `Parameters.parameter.resource`,
 //! * the lexical rules of the primitive types and JSON value kinds,
-//! * extensions (url present, value or children, known definition, allowed
-//!   value types, modifier use, the extension's own definition including
-//!   sub-extension slices),
+//! * extensions (url present and without a version, value or children,
+//!   known definition, allowed value types, modifier use, the contexts
+//!   where the definition allows it (see `ext_context.rs`), the extension's
+//!   own definition including sub-extension slices),
 //! * narrative XHTML (allowed elements and attributes, namespace, links),
 //! * resource ids, duplicate element ids, reference formats and target
 //!   types, canonical urls, Bundle fullUrls and searchset entries,
@@ -39,6 +40,7 @@
 //! `Bundle.entry[0].resource/*Observation/1*/.code`).
 
 mod bundle;
+mod ext_context;
 mod fixed;
 mod invariants;
 mod measure;
@@ -179,6 +181,7 @@ impl Validator {
             base_bindings: HashMap::new(),
             superseded_bindings: HashMap::new(),
             accepted_displays: HashSet::new(),
+            anchors: Vec::new(),
         };
         let Some(rt) = root.resource_type.as_deref().filter(|r| !r.is_empty()) else {
             // Not a resource: the reader reports it (no resourceType).
@@ -403,6 +406,9 @@ struct Walk<'v> {
     superseded_bindings: HashMap<String, String>,
     /// `.display` paths whose display the profile's value set accepts.
     accepted_displays: HashSet<String>,
+    /// The type boundaries above the node being visited (base walk), for
+    /// the logical paths of extension contexts.
+    anchors: Vec<ext_context::Anchor>,
 }
 
 impl Walk<'_> {
@@ -481,7 +487,9 @@ impl Walk<'_> {
         if rt == "Bundle" {
             self.enter_bundle(node);
         }
+        self.anchors.push((self.path.len(), Some(plan.clone())));
         self.children(node, &plan, 0);
+        self.anchors.pop();
         self.invariants(node, &plan);
         match rt {
             "Bundle" => {
@@ -846,8 +854,8 @@ impl Walk<'_> {
                     node,
                 );
             }
-            self.children(node, plan, content);
             if self.profile_mode {
+                self.children(node, plan, content);
                 // A Reference (or resource) whose parts the profile
                 // constrains (expanded inline): its targets (type) still apply.
                 let t = plan.elements[idx].types.first().cloned();
@@ -858,6 +866,10 @@ impl Walk<'_> {
                         self.resource_of_type(node, &t);
                     }
                 }
+            } else {
+                self.anchors.push((self.path.len(), None));
+                self.children(node, plan, content);
+                self.anchors.pop();
             }
             return;
         }
@@ -970,7 +982,9 @@ impl Walk<'_> {
         let Some(tp) = self.v.type_plan(code) else {
             return;
         };
+        self.anchors.push((self.path.len(), Some(tp.clone())));
         self.children(node, &tp, 0);
+        self.anchors.pop();
         self.element_invariants(node, &tp, 0, None);
         match code {
             "Extension" => self.extension(node),
@@ -1077,7 +1091,9 @@ impl Walk<'_> {
         }
         if !node.children.is_empty() {
             if let Some(tp) = self.v.type_plan(code) {
+                self.anchors.push((self.path.len(), Some(tp.clone())));
                 self.children(node, &tp, 0);
+                self.anchors.pop();
             }
         }
     }
@@ -1506,7 +1522,8 @@ impl Walk<'_> {
         if !url.contains(':') {
             return; // a sub-extension of a complex extension
         }
-        let Some(ext) = self.v.plan(url) else {
+        let ext = self.extension_definition(node, url);
+        let Some(ext) = ext else {
             if self.v.resolve(url).is_none() && !self.unknown_extension_allowed(url) {
                 let msg = format!("The extension {url} could not be found so is not allowed here");
                 self.error(
@@ -1524,13 +1541,14 @@ impl Walk<'_> {
             let msg = format!(
                 "The Extension '{url}' must not be used as an extension (it's a modifierExtension)"
             );
-            self.error(IssueType::Structure, "Extension_EXT_Modifier_N", msg, node);
+            self.error_at_url(url, "Extension_EXT_Modifier_N", msg, node);
         } else if !is_modifier && modifier_slot {
             let msg = format!(
                 "The Extension '{url}' must not be used as a modifierExtension (it's a regular extension)"
             );
-            self.error(IssueType::Structure, "Extension_EXT_Modifier_Y", msg, node);
+            self.error_at_url(url, "Extension_EXT_Modifier_Y", msg, node);
         }
+        self.extension_context(node, &ext, modifier_slot);
         // The extension's own definition: cardinality, fixed values and
         // slices (sub-extensions) of complex extensions.
         let was = self.profile_mode;
@@ -1566,6 +1584,67 @@ impl Walk<'_> {
                 self.error(IssueType::Structure, "Extension_EXT_Type", msg, node);
             }
         }
+    }
+
+    /// The definition of an extension url. A version in the url
+    /// (`url|version`) is an error: the definition without it is used, as
+    /// the HL7 Java validator does.
+    fn extension_definition(&mut self, node: &Element, url: &str) -> Option<Arc<Plan>> {
+        let Some((base, _)) = url.split_once('|') else {
+            return self.v.plan(url);
+        };
+        match self.v.plan(base) {
+            Some(ext) => {
+                let (id, msg) = if url == ext.versioned_url() {
+                    (
+                        "EXT_VER_URL_NOT_ALLOWED",
+                        "The extension URL must not contain a version".to_string(),
+                    )
+                } else {
+                    (
+                        "EXT_VER_URL_REVERSION",
+                        format!(
+                            "The extension URL must not contain a version. The extension was validated against version {} of the extension",
+                            ext.version
+                        ),
+                    )
+                };
+                self.error_at_url(url, id, msg, node);
+                Some(ext)
+            }
+            None => {
+                let ext = self.v.plan(url);
+                let len = self.path.len();
+                self.path.push_str(&format!("[url='{url}']"));
+                if ext.is_some() {
+                    self.error(
+                        IssueType::Invalid,
+                        "EXT_VER_URL_IGNORE",
+                        "The extension URL must not contain a version. The extension was validated against the version in the URL".to_string(),
+                        node,
+                    );
+                } else {
+                    self.push(
+                        Severity::Warning,
+                        IssueType::Invalid,
+                        "EXT_VER_URL_NO_MATCH",
+                        "The extension URL must not contain a version, and no definition was found for it with or without the version".to_string(),
+                        node,
+                    );
+                }
+                self.path.truncate(len);
+                ext
+            }
+        }
+    }
+
+    /// An error about an extension at `path[url='URL']` (as the HL7 Java
+    /// validator locates the issues about an extension's url).
+    fn error_at_url(&mut self, url: &str, id: &'static str, msg: String, node: &Element) {
+        let len = self.path.len();
+        self.path.push_str(&format!("[url='{url}']"));
+        self.error(IssueType::Structure, id, msg, node);
+        self.path.truncate(len);
     }
 
     /// Sub-extensions (relative urls) must be slices the definition names.
@@ -1607,7 +1686,7 @@ impl Walk<'_> {
             if u.contains(':') || names.contains(&u) {
                 continue;
             }
-            self.path.push_str(&format!(".extension[{i}]"));
+            self.path.push_str(&format!(".extension[{i}][url='{u}']"));
             let msg = format!(
                 "Sub-extension url '{u}' is not defined by the Extension {}",
                 ext.versioned_url()

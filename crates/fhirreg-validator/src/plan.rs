@@ -327,6 +327,50 @@ pub(crate) struct Plan {
     pub elements: Vec<ElemDef>,
     /// Child lookup: (parent index, child name without `[x]`) -> child index.
     by_name: HashMap<(usize, String), usize>,
+    /// `baseDefinition` (empty for the roots of the type hierarchy).
+    pub base: String,
+    /// Where an extension definition may be used (`context` and
+    /// `contextInvariant`); `None` for other definitions.
+    pub ext_context: Option<Arc<ExtContext>>,
+}
+
+/// The use contexts of an extension definition.
+#[derive(Debug, Default)]
+pub(crate) struct ExtContext {
+    /// `context`: (type `element` / `extension` / `fhirpath`, expression).
+    pub contexts: Vec<(String, String)>,
+    /// `contextInvariant` expressions.
+    pub invariants: Vec<String>,
+}
+
+/// Read `context` and `contextInvariant` of an Extension definition.
+fn ext_context_of(sd: &Value) -> Option<Arc<ExtContext>> {
+    if str_of(sd, "type") != Some("Extension") {
+        return None;
+    }
+    let contexts = sd
+        .get("context")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            Some((
+                str_of(c, "type")?.to_string(),
+                str_of(c, "expression")?.to_string(),
+            ))
+        })
+        .collect();
+    let invariants = sd
+        .get("contextInvariant")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
+    Some(Arc::new(ExtContext {
+        contexts,
+        invariants,
+    }))
 }
 
 /// Errors compiling a definition.
@@ -532,6 +576,8 @@ impl Plan {
             kind,
             elements,
             by_name,
+            base: str_of(sd, "baseDefinition").unwrap_or_default().to_string(),
+            ext_context: ext_context_of(sd),
         };
         plan.load_fixes(sd);
         Ok(plan)
@@ -603,6 +649,8 @@ impl Plan {
         }
         plan.url = str_of(sd, "url").unwrap_or_default().to_string();
         plan.version = str_of(sd, "version").unwrap_or_default().to_string();
+        plan.base = str_of(sd, "baseDefinition").unwrap_or_default().to_string();
+        plan.ext_context = ext_context_of(sd);
         // Differential elements without ids belong to the slice last
         // opened on their path or a parent path (the ids a snapshot
         // generator gives them).
