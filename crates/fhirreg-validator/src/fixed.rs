@@ -247,3 +247,58 @@ fn pattern_not_found(key: &str, w: &Value, source: &str) -> String {
         )
     }
 }
+
+impl Walk<'_> {
+    /// A primitive without a value: `mustHaveValue` forbids it, and
+    /// `valueAlternatives` names the extensions that must stand in for it.
+    pub(crate) fn value_controls(
+        &mut self,
+        node: &Element,
+        plan: &crate::plan::Plan,
+        def: &crate::plan::ElemDef,
+        ti: Option<usize>,
+    ) {
+        if !def.must_have_value && def.value_alternatives.is_empty() {
+            return;
+        }
+        let primitive = ti
+            .and_then(|i| def.types.get(i))
+            .or(def.types.first())
+            .is_some_and(|t| crate::is_primitive_code(&t.code));
+        if !primitive {
+            return;
+        }
+        if def.must_have_value {
+            let msg = format!(
+                "The element definition ``{}`` in the profile '{}' requires that a value be present in this element",
+                def.path, plan.url
+            );
+            self.error(
+                IssueType::Value,
+                "PRIMITIVE_MUSTHAVEVALUE_MESSAGE",
+                msg,
+                node,
+            );
+        } else {
+            let present = node.children_named("extension").any(|e| {
+                e.child_value("url")
+                    .is_some_and(|u| def.value_alternatives.iter().any(|a| a == u))
+            });
+            if !present {
+                // (the HL7 Java validator's parameters, in its order)
+                let msg = format!(
+                    "The element definition ``{}`` in the profile '{}' requires that if a value is not present, the extension '{}' must be present",
+                    def.value_alternatives.len(),
+                    def.path,
+                    plan.url
+                );
+                self.error(
+                    IssueType::Value,
+                    "PRIMITIVE_VALUE_ALTERNATIVES_MESSAGE",
+                    msg,
+                    node,
+                );
+            }
+        }
+    }
+}

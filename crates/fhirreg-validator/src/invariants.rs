@@ -346,9 +346,6 @@ impl<'v> Walk<'v> {
         let Some(rt) = node.resource_type.as_deref() else {
             return;
         };
-        if !self.resource_fits_profiles(node, rt, t) {
-            return;
-        }
         let profiles: Vec<&String> = t.profiles.iter().filter(|p| !p.starts_with(CORE)).collect();
         if profiles.is_empty() {
             return;
@@ -388,51 +385,6 @@ impl<'v> Walk<'v> {
         }
         self.profile_mode = was;
         self.path.truncate(len);
-    }
-
-    /// A resource in an element typed `Resource` with profiles must be of
-    /// the type of one of them (the HL7 Java validator's
-    /// `isValidResourceType`); reports it otherwise.
-    fn resource_fits_profiles(&mut self, node: &Element, rt: &str, t: &TypeRef) -> bool {
-        if t.code != "Resource" && t.code != "DomainResource" {
-            return true;
-        }
-        let mut types: Vec<String> = Vec::new();
-        for p in &t.profiles {
-            if let Some(plan) = self.v.plan(p) {
-                if !types.contains(&plan.type_name) {
-                    types.push(plan.type_name.clone());
-                }
-            }
-        }
-        let fits = |ty: &str| {
-            ty == rt
-                || ty == "Resource"
-                || (ty == "DomainResource" && !matches!(rt, "Bundle" | "Binary" | "Parameters"))
-        };
-        if types.is_empty() || types.iter().any(|ty| fits(ty)) {
-            return true;
-        }
-        let len = self.path.len();
-        let id = node.child_value("id").unwrap_or("null");
-        self.path.push_str(&format!("/*{rt}/{id}*/"));
-        // (the Java validator's message has an unfilled third parameter)
-        let msg = if let [ty] = types.as_slice() {
-            format!("The type '{rt}' is not valid - must be {ty} (allowed = {{2}})")
-        } else {
-            format!(
-                "The type '{rt}' is not valid - must be one of {} (allowed = {{2}})",
-                types.join(", ")
-            )
-        };
-        self.error(
-            IssueType::Invalid,
-            "VALIDATION_VAL_PROFILE_WRONGTYPE2",
-            msg,
-            node,
-        );
-        self.path.truncate(len);
-        false
     }
 
     /// dom-3, checked directly (like the HL7 Java validator does, with its

@@ -826,6 +826,9 @@ impl Walk<'_> {
             if let Some(pattern) = &def.pattern {
                 self.fixed_value(node, pattern, true, &plan.versioned_url());
             }
+            if node.value.is_none() {
+                self.value_controls(node, plan, def, ti);
+            }
         }
         if self.profile_mode {
             if let (Some(v), Some(t)) = (node.value.as_deref(), def.types.first()) {

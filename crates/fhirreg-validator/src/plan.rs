@@ -103,6 +103,37 @@ pub(crate) struct ElemDef {
     pub min_value: Option<Value>,
     /// `maxValue[x]`, if any.
     pub max_value: Option<Value>,
+    /// R5 `mustHaveValue` (R4: its cross-version extension): a primitive
+    /// here needs a value, extensions alone do not do.
+    pub must_have_value: bool,
+    /// R5 `valueAlternatives` (R4: its cross-version extension): the
+    /// extensions that may stand in for an absent primitive value.
+    pub value_alternatives: Vec<String>,
+}
+
+const MUST_HAVE_VALUE: &str =
+    "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.mustHaveValue";
+const VALUE_ALTERNATIVES: &str =
+    "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.valueAlternatives";
+
+fn extensions_of<'a>(ed: &'a Value, url: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+    ed.get("extension")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(move |e| str_of(e, "url") == Some(url))
+}
+
+fn must_have_value_of(ed: &Value) -> Option<bool> {
+    extensions_of(ed, MUST_HAVE_VALUE)
+        .find_map(|e| e.get("valueBoolean").and_then(Value::as_bool))
+        .or_else(|| ed.get("mustHaveValue").and_then(Value::as_bool))
+}
+
+fn value_alternatives_of(ed: &Value) -> Vec<String> {
+    extensions_of(ed, VALUE_ALTERNATIVES)
+        .filter_map(|e| str_of(e, "valueCanonical").map(String::from))
+        .collect()
 }
 
 /// An ElementDefinition.constraint (invariant).
@@ -257,6 +288,8 @@ impl ElemDef {
             constraints: constraints_of(ed),
             min_value: first_with_prefix(ed, "minValue"),
             max_value: first_with_prefix(ed, "maxValue"),
+            must_have_value: must_have_value_of(ed).unwrap_or(false),
+            value_alternatives: value_alternatives_of(ed),
         }
     }
 
@@ -300,6 +333,13 @@ impl ElemDef {
         }
         if let Some(sl) = slicing_of(ed) {
             self.slicing = Some(sl);
+        }
+        if let Some(m) = must_have_value_of(ed) {
+            self.must_have_value = m;
+        }
+        let alternatives = value_alternatives_of(ed);
+        if !alternatives.is_empty() {
+            self.value_alternatives = alternatives;
         }
         for c in constraints_of(ed) {
             if !self.constraints.iter().any(|x| x.key == c.key) {

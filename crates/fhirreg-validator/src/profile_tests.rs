@@ -192,3 +192,50 @@ fn entry_resource_must_have_the_type_of_its_profile() {
         "{e:?}"
     );
 }
+
+#[test]
+fn must_have_value_and_value_alternatives() {
+    let xver = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.";
+    let present = profile(
+        "http://example.org/sd/present",
+        "Patient",
+        json!([{"id": "Patient.active", "path": "Patient.active",
+                "extension": [{"url": format!("{xver}mustHaveValue"), "valueBoolean": true}]}]),
+    );
+    let alternative = profile(
+        "http://example.org/sd/alt",
+        "Patient",
+        json!([{"id": "Patient.active", "path": "Patient.active",
+                "extension": [{"url": format!("{xver}valueAlternatives"),
+                               "valueCanonical": "http://hl7.org/fhir/StructureDefinition/data-absent-reason"}]}]),
+    );
+    let Some(v) = validator_with(&[("a.json", present), ("b.json", alternative)]) else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    let with_ext = |url: &str| {
+        tree(
+            &json!({"resourceType": "Patient", "_active": {"extension": [
+            {"url": url, "valueCode": "unknown"}]}}),
+        )
+    };
+    let dar = with_ext("http://hl7.org/fhir/StructureDefinition/data-absent-reason");
+    let nf = with_ext("http://hl7.org/fhir/StructureDefinition/iso21090-nullFlavor");
+    let run = |p: &str, e: &fhirreg_element::Element| errors_at(&v.validate(e, &[p.to_string()]));
+    let e = run("http://example.org/sd/present", &dar);
+    assert!(
+        e.iter()
+            .any(|(a, m)| a == "Patient.active" && m.contains("requires that a value be present")),
+        "{e:?}"
+    );
+    let e = run("http://example.org/sd/alt", &dar);
+    assert!(e.is_empty(), "{e:?}");
+    let e = run("http://example.org/sd/alt", &nf);
+    assert!(
+        e.iter()
+            .any(|(a, m)| a == "Patient.active" && m.contains("if a value is not present")),
+        "{e:?}"
+    );
+    let valued = tree(&json!({"resourceType": "Patient", "active": true}));
+    assert!(run("http://example.org/sd/present", &valued).is_empty());
+}
