@@ -47,6 +47,7 @@ mod measure;
 mod plan;
 mod primitive;
 mod questionnaire;
+mod search_param;
 mod slicing;
 mod txres;
 mod vitals;
@@ -502,6 +503,7 @@ impl Walk<'_> {
             "ConceptMap" => self.conceptmap_rules(node),
             "Measure" => self.measure(node),
             "MeasureReport" => self.measure_report(node),
+            "SearchParameter" => self.search_parameter(node),
             _ => {}
         }
         if !self.v.options.ignore_meta_profiles {

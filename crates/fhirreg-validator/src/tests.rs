@@ -795,3 +795,24 @@ fn measure_report_against_measure() {
         "{e:?}"
     );
 }
+
+#[test]
+fn search_parameter_rules() {
+    let Some(issues) = run(serde_json::json!({
+        "resourceType": "SearchParameter", "url": "http://example.org/SearchParameter/x",
+        "name": "X", "status": "active", "description": "x", "code": "x",
+        "base": ["Patient"], "type": "composite",
+        "expression": "Patient.name | Organization.alias"
+    })) else {
+        return;
+    };
+    let e = errors(&issues);
+    assert_eq!(
+        e,
+        [
+            "When the SearchParameter has a type of 'composite', then the SearchParameter must define two or more components @ SearchParameter",
+            "Error in search expression 'Patient.name | Organization.alias': Error evaluating FHIRPath expression: The name 'Organization' is not valid for any of the possible types: [http://hl7.org/fhir/StructureDefinition/Patient] (@char 16) @ SearchParameter.expression",
+        ],
+        "{e:?}"
+    );
+}
