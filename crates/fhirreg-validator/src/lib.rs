@@ -47,6 +47,7 @@ mod measure;
 mod plan;
 mod primitive;
 mod questionnaire;
+mod sdef;
 mod search_param;
 mod slicing;
 mod txres;
@@ -498,6 +499,7 @@ impl Walk<'_> {
                 self.bundle_graph(node);
             }
             "QuestionnaireResponse" => self.questionnaire_response(node),
+            "StructureDefinition" => self.structure_definition(node),
             "CodeSystem" => self.codesystem_rules(node),
             "ValueSet" => self.valueset_rules(node),
             "ConceptMap" => self.conceptmap_rules(node),

@@ -1,0 +1,142 @@
+//! Rules on StructureDefinition resources that the HL7 Java validator
+//! finds when it generates the snapshot of a constraint from its base:
+//! no slicing on the root element, and fixed values the base fixes
+//! cannot be changed.
+
+use crate::Walk;
+use fhirreg_element::{Element, IssueType};
+
+impl Walk<'_> {
+    /// Check the differential of a constraint StructureDefinition `node`
+    /// (at `self.path`) against its base.
+    pub(crate) fn structure_definition(&mut self, node: &Element) {
+        if node.child_value("type") == Some("Extension") {
+            self.extension_context_review(node);
+        }
+        if node.child_value("derivation") != Some("constraint") {
+            return;
+        }
+        let Some(diff) = node.child("differential") else {
+            return;
+        };
+        let base = node
+            .child_value("baseDefinition")
+            .and_then(|b| self.v.plan(b));
+        let len = self.path.len();
+        for (i, ed) in diff.children_named("element").enumerate() {
+            let Some(path) = ed.child_value("path") else {
+                continue;
+            };
+            if !path.contains('.') && ed.child("slicing").is_some() {
+                self.path.push_str(&format!(".differential.element[{i}]"));
+                self.error(
+                    IssueType::BusinessRule,
+                    "SD_NO_SLICING_ON_ROOT",
+                    "Slicing is not allowed at the root of a profile".to_string(),
+                    ed,
+                );
+                self.path.truncate(len);
+                if base.is_some() && node.child("snapshot").is_none() {
+                    // The snapshot cannot be generated.
+                    let msg = format!(
+                        "Error generating Snapshot: Error: The profile has slicing at the root ('{path}'), which is illegal (this usually arises from a problem in the differential)"
+                    );
+                    self.error(IssueType::Exception, "ERROR_GENERATING_SNAPSHOT", msg, node);
+                }
+            }
+            // A primitive value fixed by the base cannot change (reported,
+            // as the snapshot generator does, at the element's path).
+            let Some(base) = &base else { continue };
+            let Some(fixed) = ed
+                .children
+                .iter()
+                .find(|c| c.name.starts_with("fixed") && c.name.len() > "fixed".len())
+            else {
+                continue;
+            };
+            let Some(value) = fixed.value.as_deref() else {
+                continue;
+            };
+            let id = ed.child_value("id").unwrap_or(path);
+            let Some(bdef) = base.element_by_id(id).and_then(|b| base.elements.get(b)) else {
+                continue;
+            };
+            let want = match &bdef.fixed {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Bool(b)) => b.to_string(),
+                Some(serde_json::Value::Number(n)) => n.to_string(),
+                _ => continue,
+            };
+            if want != value {
+                let msg = format!(
+                    "Value is '{value}' but is fixed to '{want}' in the profile , because the value must match the fixed value define in '{}'",
+                    base.url
+                );
+                let saved = std::mem::replace(&mut self.path, path.to_string());
+                self.error(IssueType::Value, "PROFILE_VAL_FIXED_BASE", msg, fixed);
+                self.path = saved;
+            }
+        }
+    }
+
+    /// An extension usable on any element is rarely intended: a warning.
+    fn extension_context_review(&mut self, node: &Element) {
+        let id = node.child_value("id").unwrap_or_default().to_string();
+        let len = self.path.len();
+        for (i, c) in node.children_named("context").enumerate() {
+            if c.child_value("type") == Some("element")
+                && c.child_value("expression") == Some("Element")
+            {
+                self.path.push_str(&format!(".context[{i}]"));
+                let msg = format!("Review the extension type for {id}: extensions should not have a context of Element unless it's really intended that they can be used anywhere");
+                self.push(
+                    fhirreg_element::Severity::Warning,
+                    IssueType::BusinessRule,
+                    "SD_CONTEXT_SHOULD_NOT_BE_ELEMENT",
+                    msg,
+                    c,
+                );
+                self.path.truncate(len);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tests::{tree, validator};
+
+    #[test]
+    fn root_slicing_and_changed_fixed_values() {
+        let Some(v) = validator() else {
+            eprintln!("skipped: the registry could not be built");
+            return;
+        };
+        let sd = tree(&serde_json::json!({
+            "resourceType": "StructureDefinition", "id": "x", "url": "http://example.org/sd/x",
+            "name": "X", "status": "draft", "kind": "complex-type", "abstract": false,
+            "context": [{"type": "element", "expression": "Element"}],
+            "type": "Extension", "derivation": "constraint",
+            "baseDefinition": "http://hl7.org/fhir/StructureDefinition/patient-animal",
+            "differential": {"element": [
+                {"id": "Extension", "path": "Extension",
+                 "slicing": {"discriminator": [{"type": "value", "path": "url"}], "rules": "open"}},
+                {"id": "Extension.url", "path": "Extension.url", "fixedUri": "http://example.org/sd/x"}
+            ]}
+        }));
+        let issues = v.validate(&sd, &[]);
+        let has = |sev: bool, s: &str| {
+            issues.iter().any(|i| {
+                i.severity.is_error() == sev
+                    && format!("{} @ {}", i.message, i.expression).contains(s)
+            })
+        };
+        assert!(has(true, "Slicing is not allowed at the root of a profile @ StructureDefinition.differential.element[0]"), "{issues:?}");
+        assert!(
+            has(true, "The profile has slicing at the root ('Extension')"),
+            "{issues:?}"
+        );
+        assert!(has(true, "Value is 'http://example.org/sd/x' but is fixed to 'http://hl7.org/fhir/StructureDefinition/patient-animal' in the profile , because the value must match the fixed value define in 'http://hl7.org/fhir/StructureDefinition/patient-animal' @ Extension.url"), "{issues:?}");
+        assert!(has(false, "Review the extension type for x"), "{issues:?}");
+    }
+}
