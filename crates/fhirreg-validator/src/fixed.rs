@@ -302,3 +302,49 @@ impl Walk<'_> {
         }
     }
 }
+
+impl Walk<'_> {
+    /// A choice element (`valueString`) whose type the profile's choice
+    /// (`value[x]`) does not allow, reported as the HL7 Java validator
+    /// does: with one allowed type, on the element; with several, the type
+    /// cannot be determined (on the parent).
+    pub(crate) fn profile_choice_type(
+        &mut self,
+        plan: &crate::plan::Plan,
+        ci: usize,
+        child: &Element,
+    ) {
+        if plan.type_name == "Extension" {
+            return; // extension values: reported by the extension checks
+        }
+        let def = &plan.elements[ci];
+        let suffix = child.name.get(def.name.len()..).unwrap_or_default();
+        if let [t] = def.types.as_slice() {
+            let found = crate::lower_first_if_primitive(suffix);
+            let len = self.path.len();
+            self.path.push('.');
+            self.path.push_str(&def.name);
+            self.path.push_str(&format!(".ofType({found})"));
+            let msg = format!(
+                "The Profile '{}' definition allows for the type {} but found type {found}",
+                plan.versioned_url(),
+                t.code
+            );
+            self.error(
+                IssueType::Structure,
+                "VALIDATION_VAL_PROFILE_WRONGTYPE",
+                msg,
+                child,
+            );
+            self.path.truncate(len);
+        } else {
+            let types: Vec<&str> = def.types.iter().map(|t| t.code.as_str()).collect();
+            let msg = format!(
+                "The type of element {} is not known - it could not be determined from the information available. Valid types at this point are {}",
+                child.name,
+                types.join(", ")
+            );
+            self.error(IssueType::Structure, "UNKNOWN_TYPE", msg, child);
+        }
+    }
+}

@@ -673,6 +673,14 @@ impl Walk<'_> {
             let Some((ci, ti)) = found else {
                 if !self.profile_mode {
                     self.unknown_property(node, plan, content, child);
+                } else if let Some(ci) = plan.is_bad_choice(content, &child.name) {
+                    // A choice type the profile does not allow: the
+                    // element still counts as the choice element.
+                    if let Some(slot) = parent.children.iter().position(|&c| c == ci) {
+                        counts[slot] += 1;
+                        first[slot].get_or_insert(child);
+                    }
+                    self.profile_choice_type(plan, ci, child);
                 }
                 continue;
             };

@@ -239,3 +239,37 @@ fn must_have_value_and_value_alternatives() {
     let valued = tree(&json!({"resourceType": "Patient", "active": true}));
     assert!(run("http://example.org/sd/present", &valued).is_empty());
 }
+
+#[test]
+fn choice_types_a_profile_does_not_allow() {
+    let one = profile(
+        "http://example.org/sd/q",
+        "Observation",
+        json!([{"id": "Observation.value[x]", "path": "Observation.value[x]", "min": 1,
+                "type": [{"code": "Quantity"}]}]),
+    );
+    let two = profile(
+        "http://example.org/sd/qc",
+        "Observation",
+        json!([{"id": "Observation.value[x]", "path": "Observation.value[x]", "min": 1,
+                "type": [{"code": "Quantity"}, {"code": "CodeableConcept"}]}]),
+    );
+    let Some(v) = validator_with(&[("a.json", one), ("b.json", two)]) else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    let obs = tree(&json!({"resourceType": "Observation", "status": "final",
+        "code": {"text": "age"}, "valueString": "12"}));
+    let e = errors_at(&v.validate(&obs, &["http://example.org/sd/q".to_string()]));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].0, "Observation.value.ofType(string)");
+    assert!(e[0]
+        .1
+        .contains("allows for the type Quantity but found type string"));
+    let e = errors_at(&v.validate(&obs, &["http://example.org/sd/qc".to_string()]));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].0, "Observation");
+    assert!(e[0]
+        .1
+        .contains("Valid types at this point are Quantity, CodeableConcept"));
+}
