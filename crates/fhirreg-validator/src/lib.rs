@@ -500,6 +500,7 @@ impl Walk<'_> {
             }
             "QuestionnaireResponse" => self.questionnaire_response(node),
             "StructureDefinition" => self.structure_definition(node),
+            "Questionnaire" => self.questionnaire(node),
             "CodeSystem" => self.codesystem_rules(node),
             "ValueSet" => self.valueset_rules(node),
             "ConceptMap" => self.conceptmap_rules(node),

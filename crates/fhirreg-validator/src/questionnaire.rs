@@ -483,6 +483,8 @@ impl Walk<'_> {
                             a,
                         );
                     }
+                } else if let Some(vs) = s(qi, "answerValueSet") {
+                    self.qr_coding_in_value_set(v, a, vs, ty, len);
                 }
             }
             ("Attachment", _) => {
@@ -702,5 +704,148 @@ impl Walk<'_> {
                 v,
             );
         }
+    }
+}
+
+/// An item of a Questionnaire in document order: its node, expression and
+/// the index of the item after its last descendant.
+struct QItem<'e> {
+    node: &'e Element,
+    path: String,
+    end: usize,
+}
+
+fn collect_items<'e>(parent: &'e Element, path: &str, out: &mut Vec<QItem<'e>>, depth: usize) {
+    // (bounded by the document's nesting, which the reader limits)
+    for (i, it) in parent.children_named("item").enumerate() {
+        let p = format!("{path}.item[{i}]");
+        let at = out.len();
+        out.push(QItem {
+            node: it,
+            path: p.clone(),
+            end: at + 1,
+        });
+        if depth < 256 {
+            collect_items(it, &p, out, depth + 1);
+        }
+        let end = out.len();
+        if let Some(q) = out.get_mut(at) {
+            q.end = end;
+        }
+    }
+}
+
+impl Walk<'_> {
+    /// Questionnaire rules: enableWhen refers to an existing question that
+    /// is not the item itself nor inside it (and comes before it).
+    pub(crate) fn questionnaire(&mut self, q: &Element) {
+        let mut all = Vec::new();
+        collect_items(q, "", &mut all, 0);
+        let len = self.path.len();
+        for (k, item) in all.iter().enumerate() {
+            for ew in item.node.children_named("enableWhen") {
+                self.path.truncate(len);
+                self.path.push_str(&item.path);
+                let Some(ql) = ew.child_value("question") else {
+                    self.error(
+                        IssueType::BusinessRule,
+                        "QUESTIONNAIRE_Q_ENABLEWHEN_NOLINK",
+                        "Questions with an enableWhen must have a value for the question link"
+                            .into(),
+                        item.node,
+                    );
+                    continue;
+                };
+                let link = item.node.child_value("linkId").unwrap_or("");
+                let Some(t) = all
+                    .iter()
+                    .position(|x| x.node.child_value("linkId") == Some(ql))
+                else {
+                    let msg = format!("Unable to find an item with the linkId '{ql}' which is referenced in the enableWhen for '{link}'");
+                    self.error(
+                        IssueType::BusinessRule,
+                        "QUESTIONNAIRE_Q_ENABLEWHEN_NOTARGET",
+                        msg,
+                        item.node,
+                    );
+                    continue;
+                };
+                if t == k || ql == link {
+                    self.error(
+                        IssueType::BusinessRule,
+                        "QUESTIONNAIRE_Q_ENABLEWHEN_SELF",
+                        "Target for this question enableWhen can't reference itself".into(),
+                        item.node,
+                    );
+                } else if t > k && t < item.end {
+                    self.error(
+                        IssueType::BusinessRule,
+                        "QUESTIONNAIRE_Q_ENABLEWHEN_ISINNER",
+                        "Questions with an enableWhen cannot refer to an inner question for its enableWhen condition".into(),
+                        item.node,
+                    );
+                } else if t > k {
+                    let msg = format!(
+                        "The target of this enableWhen rule ({ql}) comes after the question itself"
+                    );
+                    self.push(
+                        fhirreg_element::Severity::Warning,
+                        IssueType::BusinessRule,
+                        "QUESTIONNAIRE_Q_ENABLEWHEN_AFTER",
+                        msg,
+                        item.node,
+                    );
+                }
+            }
+        }
+        self.path.truncate(len);
+    }
+}
+
+impl Walk<'_> {
+    /// A Coding answer is in the item's answerValueSet (an error the value
+    /// set validation reports, such as a wrong display, counts), as the HL7
+    /// validator checks it; open-choice items allow other codes.
+    fn qr_coding_in_value_set(&mut self, v: &Element, a: &Element, vs: &str, ty: &str, len: usize) {
+        if ty == "open-choice" {
+            return;
+        }
+        let coding = fhirreg_terminology::CodingRef {
+            system: v.child_value("system"),
+            version: v.child_value("version"),
+            code: v.child_value("code"),
+            display: v.child_value("display"),
+        };
+        let (Some(system), Some(code)) = (coding.system, coding.code) else {
+            return;
+        };
+        let Ok(r) = self.v.tx.validate_code(vs, &coding) else {
+            return;
+        };
+        let errors: Vec<&str> = r
+            .issues
+            .iter()
+            .filter(|i| i.severity == fhirreg_terminology::Severity::Error)
+            .map(|i| i.message.as_str())
+            .collect();
+        if r.unknown || (r.valid && errors.is_empty()) {
+            return;
+        }
+        let name = self
+            .v
+            .resolve(vs)
+            .and_then(|x| x.str("name").map(String::from))
+            .unwrap_or_else(|| vs.to_string());
+        let msg = format!(
+            "The code '{code}' in the system '{system}' is not in the options value set ({name}) specified by the questionnaire. Terminology Error: {}",
+            errors.join("; ")
+        );
+        self.path.truncate(len);
+        self.error(
+            IssueType::CodeInvalid,
+            "QUESTIONNAIRE_QR_ITEM_NOTINVS_CODE",
+            msg,
+            a,
+        );
     }
 }

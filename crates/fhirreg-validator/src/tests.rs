@@ -816,3 +816,31 @@ fn search_parameter_rules() {
         "{e:?}"
     );
 }
+
+#[test]
+fn questionnaire_enable_when_targets() {
+    let Some(issues) = run(serde_json::json!({
+        "resourceType": "Questionnaire", "url": "http://example.org/Questionnaire/ew",
+        "status": "draft",
+        "item": [
+            {"linkId": "g", "type": "group",
+             "enableWhen": [{"question": "c", "operator": "=", "answerBoolean": true}],
+             "item": [{"linkId": "c", "type": "boolean"}]},
+            {"linkId": "d", "type": "boolean",
+             "enableWhen": [{"question": "nowhere", "operator": "exists", "answerBoolean": true}]},
+            {"linkId": "e", "type": "boolean",
+             "enableWhen": [{"question": "c", "operator": "=", "answerBoolean": true}]}
+        ]
+    })) else {
+        return;
+    };
+    let e = errors(&issues);
+    assert_eq!(
+        e,
+        [
+            "Questions with an enableWhen cannot refer to an inner question for its enableWhen condition @ Questionnaire.item[0]",
+            "Unable to find an item with the linkId 'nowhere' which is referenced in the enableWhen for 'd' @ Questionnaire.item[1]",
+        ],
+        "{e:?}"
+    );
+}
