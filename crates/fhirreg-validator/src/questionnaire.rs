@@ -236,8 +236,9 @@ impl Walk<'_> {
         for qi in qitems {
             let required = qi.get("required").and_then(Value::as_bool) == Some(true);
             let link = s(qi, "linkId").unwrap_or("");
+            // A required item with enableWhen is required while enabled.
             if required
-                && qi.get("enableWhen").is_none()
+                && enabled(qi, scope)
                 && !parent
                     .children_named("item")
                     .any(|it| it.child_value("linkId") == Some(link))

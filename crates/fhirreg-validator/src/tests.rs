@@ -481,7 +481,7 @@ fn questionnaire_response_enable_when() {
         "resourceType": "Questionnaire", "url": "http://example.org/Questionnaire/ew", "status": "active",
         "item": [{"linkId": "g", "type": "group", "repeats": true, "item": [
             {"linkId": "smoker", "type": "boolean"},
-            {"linkId": "packs", "type": "integer",
+            {"linkId": "packs", "type": "integer", "required": true,
              "enableWhen": [{"question": "smoker", "operator": "=", "answerBoolean": true}]}
         ]}]
     });
@@ -505,6 +505,21 @@ fn questionnaire_response_enable_when() {
     let e = errors(&v.validate(&qr, &[]));
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(e[0].contains("Item has answer, even though it is not enabled (item id = 'packs') @ QuestionnaireResponse.item[1].item[1]"), "{e:?}");
+    // A required item is missing only where it is enabled.
+    let qr = tree(&serde_json::json!({
+        "resourceType": "QuestionnaireResponse", "status": "completed",
+        "questionnaire": "http://example.org/Questionnaire/ew",
+        "item": [
+            {"linkId": "g", "item": [{"linkId": "smoker", "answer": [{"valueBoolean": true}]}]},
+            {"linkId": "g", "item": [{"linkId": "smoker", "answer": [{"valueBoolean": false}]}]}
+        ]
+    }));
+    let e = errors(&v.validate(&qr, &[]));
+    assert_eq!(
+        e,
+        ["No response answer found for required item 'packs' @ QuestionnaireResponse.item[0]"],
+        "{e:?}"
+    );
 }
 
 #[test]
