@@ -116,6 +116,9 @@ struct Inner {
     expressions: RwLock<HashMap<String, Option<Arc<fhirreg_fhirpath::Expression>>>>,
     /// Compiled plans by canonical (`url` or `url|version`).
     plans: RwLock<HashMap<String, Option<Arc<Plan>>>>,
+    /// `ImplementationGuide.global` of the loaded guides: (resource type,
+    /// profile, guide url), read on first use.
+    globals: std::sync::OnceLock<Vec<(String, String, String)>>,
 }
 
 const CORE: &str = "http://hl7.org/fhir/StructureDefinition/";
@@ -138,6 +141,7 @@ impl Validator {
                 registry,
                 options,
                 plans: RwLock::new(HashMap::new()),
+                globals: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -524,6 +528,7 @@ impl Walk<'_> {
             if rt == "Observation" {
                 self.vital_signs(node, &metas);
             }
+            self.global_profiles(node, rt, &metas);
         } else if rt == "Observation" {
             self.vital_signs(node, &[]);
         }

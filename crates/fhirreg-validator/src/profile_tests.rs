@@ -273,3 +273,30 @@ fn choice_types_a_profile_does_not_allow() {
         .1
         .contains("Valid types at this point are Quantity, CodeableConcept"));
 }
+
+#[test]
+fn global_profiles_of_loaded_guides_apply() {
+    let sd = profile(
+        "http://example.org/sd/named",
+        "Patient",
+        json!([{"id": "Patient.name", "path": "Patient.name", "min": 1}]),
+    );
+    let ig = json!({
+        "resourceType": "ImplementationGuide", "url": "http://example.org/ig", "name": "IG",
+        "status": "active", "packageId": "example.ig", "fhirVersion": ["4.0.1"],
+        "global": [{"type": "Patient", "profile": "http://example.org/sd/named"}]
+    });
+    let Some(v) = validator_with(&[("sd.json", sd), ("ig.json", ig)]) else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    let p = tree(&json!({"resourceType": "Patient", "active": true}));
+    let e = errors_at(&v.validate(&p, &[]));
+    assert!(
+        e.iter()
+            .any(|(a, m)| a == "Patient" && m.starts_with("Patient.name: minimum required = 1")),
+        "{e:?}"
+    );
+    let o = tree(&json!({"resourceType": "Organization", "name": "Org"}));
+    assert!(errors_at(&v.validate(&o, &[])).is_empty());
+}

@@ -246,3 +246,67 @@ impl Walk<'_> {
         }
     }
 }
+
+impl crate::Inner {
+    /// The global profiles (`ImplementationGuide.global`) of the loaded
+    /// implementation guides (the embedded core's example guides are not
+    /// guides in use).
+    fn globals(&self) -> &[(String, String, String)] {
+        self.globals.get_or_init(|| {
+            let mut out = Vec::new();
+            for s in self.registry.resources_of_type("ImplementationGuide") {
+                if s.is_core() {
+                    continue;
+                }
+                let Some(ig) = s.canonical().and_then(|c| self.registry.resolve(&c)) else {
+                    continue;
+                };
+                let url = ig.str("url").unwrap_or_default().to_string();
+                for g in ig
+                    .json
+                    .get("global")
+                    .and_then(serde_json::Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let ty = g.get("type").and_then(serde_json::Value::as_str);
+                    let p = g.get("profile").and_then(serde_json::Value::as_str);
+                    if let (Some(ty), Some(p)) = (ty, p) {
+                        out.push((ty.to_string(), p.to_string(), url.clone()));
+                    }
+                }
+            }
+            out
+        })
+    }
+}
+
+impl Walk<'_> {
+    /// A resource is validated against the global profiles the loaded
+    /// implementation guides set for its type (as the HL7 Java validator).
+    pub(crate) fn global_profiles(&mut self, node: &Element, rt: &str, claimed: &[String]) {
+        let globals: Vec<(String, String)> = self
+            .v
+            .globals()
+            .iter()
+            .filter(|(ty, p, _)| {
+                ty == rt
+                    && !claimed
+                        .iter()
+                        .any(|c| c.split('|').next() == Some(p.as_str()))
+            })
+            .map(|(_, p, ig)| (p.clone(), ig.clone()))
+            .collect();
+        for (p, ig) in globals {
+            let msg = format!("Validate resource against profile {p} - a global profile in {ig}");
+            self.push(
+                Severity::Information,
+                IssueType::Informational,
+                "VALIDATION_VAL_GLOBAL_PROFILE",
+                msg,
+                node,
+            );
+            self.profile(node, &p, false);
+        }
+    }
+}
