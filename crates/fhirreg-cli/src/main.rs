@@ -50,6 +50,10 @@ enum Command {
         /// Also validate against this profile (canonical URL[|version]).
         #[arg(long, value_name = "CANONICAL")]
         profile: Vec<String>,
+        /// Accept extensions without a definition whose url starts with
+        /// this prefix (`any`: all unknown extensions).
+        #[arg(long, value_name = "URL-PREFIX|any")]
+        extension: Vec<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         output_format: OutputFormat,
@@ -207,7 +211,17 @@ fn main() -> ExitCode {
 }
 
 fn build_validator(definitions: &DefinitionArgs, profiles: &[String]) -> Result<Validator, String> {
-    let mut builder = Validator::builder().fhir_version(definitions.fhir_version.clone());
+    build_validator_with(definitions, profiles, fhirreg::ValidatorOptions::default())
+}
+
+fn build_validator_with(
+    definitions: &DefinitionArgs,
+    profiles: &[String],
+    options: fhirreg::ValidatorOptions,
+) -> Result<Validator, String> {
+    let mut builder = Validator::builder()
+        .fhir_version(definitions.fhir_version.clone())
+        .options(options);
     for path in &definitions.load {
         builder = builder.load_path(path);
     }
@@ -226,12 +240,18 @@ fn run(command: Command) -> Result<ExitCode, String> {
             inputs,
             definitions,
             profile,
+            extension,
             output_format,
         } => {
             let files = expand_inputs(&inputs)?;
+            let options = fhirreg::ValidatorOptions {
+                any_extensions_allowed: extension.iter().any(|e| e == "any"),
+                extension_domains: extension.into_iter().filter(|e| e != "any").collect(),
+                ..Default::default()
+            };
             // Without a validator every input still gets an outcome (fatal),
             // so machine readers always receive one.
-            let results = match build_validator(&definitions, &profile) {
+            let results = match build_validator_with(&definitions, &profile, options) {
                 Ok(validator) => validate_all(&validator, &files),
                 Err(error) => files
                     .iter()

@@ -460,3 +460,24 @@ fn serve_answers_metadata_on_loopback() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("CapabilityStatement"), "{response}");
 }
+
+#[test]
+fn extension_domains_accept_unknown_extensions() {
+    let path = std::env::temp_dir().join(format!("fhirreg-ext-domain-{}.json", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"{"resourceType": "Patient", "extension": [{"url": "http://acme.org/x", "valueString": "a"}]}"#,
+    )
+    .expect("write temp file");
+    let file = path.to_string_lossy().into_owned();
+    let code = |extra: &[&str]| {
+        let mut args = vec!["validate", file.as_str()];
+        args.extend_from_slice(extra);
+        fhirreg(&args).status.code()
+    };
+    assert_eq!(code(&[]), Some(1), "an unknown extension is an error");
+    assert_eq!(code(&["--extension", "http://acme.org/"]), Some(0));
+    assert_eq!(code(&["--extension", "any"]), Some(0));
+    assert_eq!(code(&["--extension", "http://other.org/"]), Some(1));
+    let _ = std::fs::remove_file(&path);
+}
