@@ -43,6 +43,7 @@ mod bundle;
 mod ext_context;
 mod fixed;
 mod invariants;
+mod logical;
 mod measure;
 mod plan;
 mod primitive;
@@ -503,7 +504,10 @@ impl Walk<'_> {
                 self.bundle_graph(node);
             }
             "QuestionnaireResponse" => self.questionnaire_response(node),
-            "StructureDefinition" => self.structure_definition(node),
+            "StructureDefinition" => {
+                self.structure_definition(node);
+                self.structure_type_rules(node);
+            }
             "Questionnaire" => self.questionnaire(node),
             "CodeSystem" => self.codesystem_rules(node),
             "ValueSet" => self.valueset_rules(node),

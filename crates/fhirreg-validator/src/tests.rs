@@ -859,3 +859,26 @@ fn questionnaire_enable_when_targets() {
         "{e:?}"
     );
 }
+
+#[test]
+fn logical_model_types_and_paths() {
+    let Some(issues) = run(serde_json::json!({
+        "resourceType": "StructureDefinition", "url": "http://example.org/StructureDefinition/Boo",
+        "name": "Boo", "status": "draft", "kind": "logical", "abstract": false, "type": "Boo",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Base",
+        "derivation": "specialization",
+        "differential": {"element": [{"id": "Boo", "path": "Boo"}, {"id": "Foo.a", "path": "Foo.a"}]}
+    })) else {
+        return;
+    };
+    let e = errors(&issues);
+    assert_eq!(
+        e,
+        [
+            "The type Boo is not legal because it is not defined in the FHIR specification. Other types must have a namespace on them @ StructureDefinition.type",
+            "The path Foo.a must start with the type of the structure Boo @ StructureDefinition.differential.element[1]",
+            "Constraint failed: sdf-8a: 'In any differential, all the elements must start with the StructureDefinition's specified type for non-logical models, or with the same type name for logical models' @ StructureDefinition.differential",
+        ],
+        "{e:?}"
+    );
+}

@@ -1,0 +1,75 @@
+//! StructureDefinition rules about the type a structure defines, as the
+//! HL7 Java validator's `StructureDefinitionValidator` checks them: a
+//! logical model's type is a FHIR type or namespaced (a URL); a
+//! specialization defines a type other than its base's; element paths
+//! start with the structure's type.
+
+use crate::Walk;
+use fhirreg_element::{Element, IssueType};
+
+impl Walk<'_> {
+    pub(crate) fn structure_type_rules(&mut self, sd: &Element) {
+        let Some(ty) = sd.child_value("type").filter(|t| !t.is_empty()) else {
+            return;
+        };
+        let specialization = sd.child_value("derivation") == Some("specialization");
+        if sd.child_value("kind") == Some("logical")
+            && specialization
+            && !ty.contains(':')
+            && self.v.type_plan(ty).is_none()
+        {
+            let len = self.path.len();
+            self.path.push_str(".type");
+            let at = sd.child("type").unwrap_or(sd);
+            self.error(
+                IssueType::Invalid,
+                "SD_TYPE_NOT_LEGAL",
+                format!("The type {ty} is not legal because it is not defined in the FHIR specification. Other types must have a namespace on them"),
+                at,
+            );
+            self.path.truncate(len);
+        }
+        if specialization {
+            if let Some(base) = sd.child_value("baseDefinition") {
+                let base_type = self
+                    .v
+                    .resolve(base)
+                    .filter(|r| r.resource_type == "StructureDefinition")
+                    .and_then(|r| r.str("type").map(String::from));
+                if base_type.as_deref() == Some(ty) {
+                    self.error(
+                        IssueType::Invalid,
+                        "SD_SPECIALIZED_TYPE_MATCHES",
+                        format!("The type {ty} must not be the same as the type in the base structure {base} that is being specialised"),
+                        sd,
+                    );
+                }
+            }
+        }
+        // The name paths start with: the type, or the tail of its URL.
+        let name = ty.rsplit('/').next().unwrap_or(ty);
+        for part in ["differential", "snapshot"] {
+            let Some(list) = sd.child(part) else { continue };
+            for (i, ed) in list.children_named("element").enumerate() {
+                let Some(path) = ed.child_value("path") else {
+                    continue;
+                };
+                let ok = path == name
+                    || path
+                        .strip_prefix(name)
+                        .is_some_and(|rest| rest.starts_with('.'));
+                if !ok {
+                    let len = self.path.len();
+                    self.path.push_str(&format!(".{part}.element[{i}]"));
+                    self.error(
+                        IssueType::Invalid,
+                        "SD_PATH_TYPE_MISMATCH",
+                        format!("The path {path} must start with the type of the structure {name}"),
+                        ed,
+                    );
+                    self.path.truncate(len);
+                }
+            }
+        }
+    }
+}
