@@ -967,12 +967,35 @@ impl Walk<'_> {
                 let saved = std::mem::take(&mut self.issues);
                 let mark = self.invariant_mark();
                 let mut ok = false;
+                // Without a match, the HL7 Java validator also reports each
+                // profile's errors, tagged with the profile (the same error
+                // from several profiles once, with all their tags).
+                let mut found: Vec<(Issue, String)> = Vec::new();
                 for p in &plans {
                     self.children(node, p, 0);
                     self.element_invariants(node, p, 0, None);
                     self.flush_invariants(mark);
-                    ok |= !self.issues.iter().any(|i| i.severity.is_error());
-                    self.issues.clear();
+                    let errs: Vec<Issue> = self
+                        .issues
+                        .drain(..)
+                        .filter(|i| i.severity.is_error())
+                        .collect();
+                    ok |= errs.is_empty();
+                    let tag = format!(" (validating against {})", p.versioned_url());
+                    for i in errs {
+                        match found
+                            .iter_mut()
+                            .find(|(f, base)| f.expression == i.expression && *base == i.message)
+                        {
+                            Some((f, _)) => f.message.push_str(&tag),
+                            None => {
+                                let base = i.message.clone();
+                                let mut i = i;
+                                i.message.push_str(&tag);
+                                found.push((i, base));
+                            }
+                        }
+                    }
                 }
                 self.issues = saved;
                 self.invariant_rollback(mark);
@@ -988,6 +1011,7 @@ impl Walk<'_> {
                         msg,
                         node,
                     );
+                    self.issues.extend(found.into_iter().map(|(i, _)| i));
                 }
             }
             return;

@@ -300,3 +300,48 @@ fn global_profiles_of_loaded_guides_apply() {
     let o = tree(&json!({"resourceType": "Organization", "name": "Org"}));
     assert!(errors_at(&v.validate(&o, &[])).is_empty());
 }
+
+#[test]
+fn no_matching_type_profile_reports_each_profiles_errors() {
+    let name_profile = |url: &str, key: &str| {
+        json!({
+            "resourceType": "StructureDefinition", "url": url, "name": "N", "version": "1",
+            "status": "active", "kind": "complex-type", "abstract": false, "type": "HumanName",
+            "baseDefinition": "http://hl7.org/fhir/StructureDefinition/HumanName",
+            "derivation": "constraint",
+            "differential": {"element": [{"id": "HumanName.given", "path": "HumanName.given",
+                "constraint": [{"key": key, "severity": "error", "human": "Always fail",
+                                "expression": "false"}]}]}
+        })
+    };
+    let patient = profile(
+        "http://example.org/sd/pn",
+        "Patient",
+        json!([{"id": "Patient.name", "path": "Patient.name", "type": [{"code": "HumanName",
+            "profile": ["http://example.org/sd/n1", "http://example.org/sd/n2"]}]}]),
+    );
+    let Some(v) = validator_with(&[
+        ("n1.json", name_profile("http://example.org/sd/n1", "t1")),
+        ("n2.json", name_profile("http://example.org/sd/n2", "t1")),
+        ("p.json", patient),
+    ]) else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    let p = tree(&json!({"resourceType": "Patient", "name": [{"given": ["A"]}]}));
+    let e = errors_at(&v.validate(&p, &["http://example.org/sd/pn".to_string()]));
+    assert!(
+        e.iter()
+            .any(|(a, m)| a == "Patient.name[0]" && m.starts_with("Unable to find a match")),
+        "{e:?}"
+    );
+    let inv: Vec<_> = e
+        .iter()
+        .filter(|(a, _)| a == "Patient.name[0].given[0]")
+        .collect();
+    assert_eq!(inv.len(), 1, "{e:?}");
+    assert!(
+        inv[0].1.contains("sd/n1|1") && inv[0].1.contains("sd/n2|1"),
+        "{e:?}"
+    );
+}
