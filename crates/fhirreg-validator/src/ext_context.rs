@@ -22,8 +22,11 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// A type boundary of the walk: where (a length of the literal path) an
-/// element of a type starts, and the type's plan (`None`: a backbone element).
-pub(crate) type Anchor = (usize, Option<Arc<Plan>>);
+/// element of a type starts, the type's plan (`None`: a backbone element),
+/// and for a backbone element defined by a `contentReference` the path of
+/// the element it reuses (nested `PlanDefinition.action`s are all
+/// `PlanDefinition.action`, as the definition's path says).
+pub(crate) type Anchor = (usize, Option<Arc<Plan>>, Option<String>);
 
 /// A context check that needs the tree: decided after the walk.
 pub(crate) struct ExtJob {
@@ -191,7 +194,7 @@ impl Walk<'_> {
     fn logical_paths(&self, cut: usize) -> Vec<String> {
         let mut set = BTreeSet::new();
         set.insert(strip_indexes(&self.path[..cut]));
-        for (start, plan) in &self.anchors {
+        for (start, plan, reused) in &self.anchors {
             let Some(rest) = self.path.get(*start..cut) else {
                 continue;
             };
@@ -199,6 +202,7 @@ impl Walk<'_> {
                 .as_ref()
                 .map_or("BackboneElement", |p| p.type_name.as_str());
             let mut variants = vec![name.to_string()];
+            variants.extend(reused.iter().cloned());
             for (step, chosen) in steps(&strip_indexes(rest)) {
                 let mut next = Vec::with_capacity(variants.len() * 3);
                 for v in &variants {
@@ -283,7 +287,7 @@ impl Walk<'_> {
             return;
         }
         let plist = self.logical_paths(cut);
-        let container_is_resource = self.anchors.last().is_some_and(|(start, plan)| {
+        let container_is_resource = self.anchors.last().is_some_and(|(start, plan, _)| {
             *start == cut && plan.as_ref().is_some_and(|p| p.kind == "resource")
         });
         let ok = anywhere
@@ -623,6 +627,50 @@ mod tests {
         let e = errors(&v.validate(&obs, &[]));
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(e[0].ends_with("@ Observation"), "{e:?}");
+    }
+
+    /// An element defined by a `contentReference` (nested
+    /// `Questionnaire.item`) has the path of the element it reuses, so a
+    /// context on that element allows the extension at every depth.
+    #[test]
+    fn context_on_an_element_reused_by_content_reference() {
+        let ext = serde_json::json!({
+            "resourceType": "StructureDefinition", "url": "http://example.org/sd/item-ext",
+            "name": "ItemExt", "status": "active", "kind": "complex-type", "abstract": false,
+            "type": "Extension", "context": [{"type": "element", "expression": "Questionnaire.item"}],
+            "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension",
+            "derivation": "constraint",
+            "differential": {"element": [
+                {"id": "Extension.extension", "path": "Extension.extension", "max": "0"},
+                {"id": "Extension.url", "path": "Extension.url", "fixedUri": "http://example.org/sd/item-ext"},
+                {"id": "Extension.value[x]", "path": "Extension.value[x]", "min": 1, "type": [{"code": "boolean"}]}
+            ]}
+        });
+        let Some(v) = validator_with(&[("item-ext.json", ext)]) else {
+            eprintln!("skipped: the registry could not be built");
+            return;
+        };
+        let flag =
+            serde_json::json!([{"url": "http://example.org/sd/item-ext", "valueBoolean": true}]);
+        let q = tree(&serde_json::json!({
+            "resourceType": "Questionnaire", "status": "active",
+            "item": [{"linkId": "1", "type": "group", "extension": flag,
+                "item": [{"linkId": "1.1", "type": "group", "extension": flag,
+                    "item": [{"linkId": "1.1.1", "type": "boolean", "extension": flag}]}]}]
+        }));
+        let e = errors(&v.validate(&q, &[]));
+        assert!(e.is_empty(), "{e:?}");
+        let misplaced = tree(&serde_json::json!({
+            "resourceType": "Questionnaire", "status": "active",
+            "item": [{"linkId": "1", "type": "group",
+                "item": [{"linkId": "1.1", "type": "boolean", "code": [{"code": "x", "extension": flag}]}]}]
+        }));
+        let e = errors(&v.validate(&misplaced, &[]));
+        assert!(
+            e.iter()
+                .any(|m| m.contains("is not allowed to be used at this point")),
+            "{e:?}"
+        );
     }
 
     #[test]

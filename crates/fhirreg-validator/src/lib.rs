@@ -494,7 +494,8 @@ impl Walk<'_> {
         if rt == "Bundle" {
             self.enter_bundle(node);
         }
-        self.anchors.push((self.path.len(), Some(plan.clone())));
+        self.anchors
+            .push((self.path.len(), Some(plan.clone()), None));
         self.children(node, &plan, 0);
         self.anchors.pop();
         self.invariants(node, &plan);
@@ -892,7 +893,8 @@ impl Walk<'_> {
                     }
                 }
             } else {
-                self.anchors.push((self.path.len(), None));
+                let reused = (content != idx).then(|| plan.elements[content].path.clone());
+                self.anchors.push((self.path.len(), None, reused));
                 self.children(node, plan, content);
                 self.anchors.pop();
             }
@@ -1031,7 +1033,7 @@ impl Walk<'_> {
         let Some(tp) = self.v.type_plan(code) else {
             return;
         };
-        self.anchors.push((self.path.len(), Some(tp.clone())));
+        self.anchors.push((self.path.len(), Some(tp.clone()), None));
         self.children(node, &tp, 0);
         self.anchors.pop();
         self.element_invariants(node, &tp, 0, None);
@@ -1140,7 +1142,7 @@ impl Walk<'_> {
         }
         if !node.children.is_empty() {
             if let Some(tp) = self.v.type_plan(code) {
-                self.anchors.push((self.path.len(), Some(tp.clone())));
+                self.anchors.push((self.path.len(), Some(tp.clone()), None));
                 self.children(node, &tp, 0);
                 self.anchors.pop();
             }
