@@ -724,7 +724,7 @@ impl Plan {
             if id.contains("@default") {
                 continue;
             }
-            if let Some(idx) = plan.locate(&id, type_plan) {
+            if let Some(idx) = plan.locate(&id, base, type_plan) {
                 plan.elements[idx].constrain(ed);
             }
         }
@@ -732,8 +732,15 @@ impl Plan {
     }
 
     /// Find (expanding datatypes as needed, creating slices named in the
-    /// id) the element of an id (`Observation.component:sys.code`).
-    fn locate(&mut self, id: &str, type_plan: &dyn Fn(&str) -> Option<Arc<Plan>>) -> Option<usize> {
+    /// id) the element of an id (`Observation.component:sys.code`). `base`
+    /// is the plan the profile derives from: a new slice starts from its
+    /// element, not from the sliced element as this profile constrains it.
+    fn locate(
+        &mut self,
+        id: &str,
+        base: &Plan,
+        type_plan: &dyn Fn(&str) -> Option<Arc<Plan>>,
+    ) -> Option<usize> {
         let mut segs = id.split('.');
         let root = segs.next()?;
         if self.elements.first()?.path != root {
@@ -763,7 +770,7 @@ impl Plan {
             };
             cur = match slice {
                 None => child,
-                Some(sn) => self.slice_of(child, sn, cur),
+                Some(sn) => self.slice_of(child, sn, cur, base),
             };
         }
         Some(cur)
@@ -783,8 +790,12 @@ impl Plan {
     }
 
     /// The slice `name` of element `base`, created (as a copy of the base
-    /// element) when the profile introduces it.
-    fn slice_of(&mut self, base: usize, name: &str, parent: usize) -> usize {
+    /// element) when the profile introduces it. As in the HL7 snapshot
+    /// generator, a new slice has the cardinality the element had in the
+    /// base profile (`original`), not the one this profile gives the
+    /// sliced element: `identifier` 1..* with an optional slice `dnr` keeps
+    /// `dnr` 0..*.
+    fn slice_of(&mut self, base: usize, name: &str, parent: usize, original: &Plan) -> usize {
         if let Some(&s) = self.elements[base]
             .slices
             .iter()
@@ -798,6 +809,10 @@ impl Plan {
             self.elements[parent].id,
             self.elements[base].name_in_path()
         );
+        if let Some(before) = original.elements.get(base) {
+            def.min = before.min;
+            def.max = before.max;
+        }
         def.slice_name = Some(name.to_string());
         def.slicing = None;
         def.slices = Vec::new();

@@ -954,3 +954,41 @@ fn logical_model_types_and_paths() {
         "{e:?}"
     );
 }
+
+/// A new slice starts from the base profile's cardinality of the sliced
+/// element, not from this profile's (`identifier` 1..* does not make each
+/// slice required), as in the HL7 snapshot generator.
+#[test]
+fn new_slices_keep_the_base_cardinality() {
+    let sd = serde_json::json!({
+        "resourceType": "StructureDefinition", "url": "http://example.org/sd/ids", "name": "Ids",
+        "status": "active", "kind": "resource", "abstract": false, "type": "Patient",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient", "derivation": "constraint",
+        "differential": {"element": [
+            {"id": "Patient.identifier", "path": "Patient.identifier", "min": 1,
+             "slicing": {"discriminator": [{"type": "value", "path": "system"}], "rules": "open"}},
+            {"id": "Patient.identifier:a", "path": "Patient.identifier", "sliceName": "a", "max": "1"},
+            {"id": "Patient.identifier:a.system", "path": "Patient.identifier.system", "min": 1,
+             "fixedUri": "http://example.org/a"},
+            {"id": "Patient.identifier:b", "path": "Patient.identifier", "sliceName": "b", "max": "1"},
+            {"id": "Patient.identifier:b.system", "path": "Patient.identifier.system", "min": 1,
+             "fixedUri": "http://example.org/b"}
+        ]}
+    });
+    let Some(v) = validator_with(&[("ids.json", sd)]) else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    let p = ["http://example.org/sd/ids".to_string()];
+    let only_a = tree(&serde_json::json!({"resourceType": "Patient",
+        "identifier": [{"system": "http://example.org/a", "value": "1"}]}));
+    let e = errors(&v.validate(&only_a, &p));
+    assert!(e.is_empty(), "{e:?}");
+    let none = tree(&serde_json::json!({"resourceType": "Patient", "active": true}));
+    let e = errors(&v.validate(&none, &p));
+    assert!(
+        e.iter()
+            .any(|m| m.contains("Patient.identifier: minimum required = 1")),
+        "{e:?}"
+    );
+}
