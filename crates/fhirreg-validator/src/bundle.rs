@@ -106,40 +106,6 @@ fn is_rest_id(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }
 
-/// The canonical resource types (an absolute reference to one of these
-/// need not be in the bundle).
-const CANONICAL_TYPES: &[&str] = &[
-    "ActivityDefinition",
-    "CapabilityStatement",
-    "ChargeItemDefinition",
-    "CodeSystem",
-    "CompartmentDefinition",
-    "ConceptMap",
-    "EffectEvidenceSynthesis",
-    "EventDefinition",
-    "Evidence",
-    "EvidenceVariable",
-    "ExampleScenario",
-    "GraphDefinition",
-    "ImplementationGuide",
-    "Library",
-    "Measure",
-    "MessageDefinition",
-    "NamingSystem",
-    "OperationDefinition",
-    "PlanDefinition",
-    "Questionnaire",
-    "ResearchDefinition",
-    "ResearchElementDefinition",
-    "RiskEvidenceSynthesis",
-    "SearchParameter",
-    "StructureDefinition",
-    "StructureMap",
-    "TerminologyCapabilities",
-    "TestScript",
-    "ValueSet",
-];
-
 /// The entries of a Bundle by fullUrl (also `fullUrl/_history/versionId`)
 /// and by `Type/id` (also versioned).
 pub(crate) struct EntryIndex<'t> {
@@ -474,7 +440,7 @@ impl<'v> Walk<'v> {
                     let known = self.v.resolve(reference).is_some()
                         || self
                             .restful_parts(reference)
-                            .is_some_and(|(t, _)| CANONICAL_TYPES.contains(&t.as_str()));
+                            .is_some_and(|(t, _)| crate::CANONICAL_RESOURCES.contains(&t.as_str()));
                     if !known && fresh {
                         self.bundle_reported.insert(source);
                         let msg = format!("Can't find '{reference}' in the bundle ({name})");

@@ -80,39 +80,6 @@ fn fix_contexts(url: &str, list: &[(String, String)]) -> Vec<(String, String)> {
     list
 }
 
-/// The R4 canonical resources (the `CanonicalResource` context).
-const CANONICAL_RESOURCES: &[&str] = &[
-    "ActivityDefinition",
-    "CapabilityStatement",
-    "ChargeItemDefinition",
-    "CodeSystem",
-    "CompartmentDefinition",
-    "ConceptMap",
-    "EffectEvidenceSynthesis",
-    "EventDefinition",
-    "Evidence",
-    "EvidenceVariable",
-    "ExampleScenario",
-    "GraphDefinition",
-    "ImplementationGuide",
-    "Library",
-    "Measure",
-    "MessageDefinition",
-    "NamingSystem",
-    "OperationDefinition",
-    "PlanDefinition",
-    "Questionnaire",
-    "ResearchDefinition",
-    "ResearchElementDefinition",
-    "RiskEvidenceSynthesis",
-    "SearchParameter",
-    "StructureDefinition",
-    "StructureMap",
-    "TerminologyCapabilities",
-    "TestScript",
-    "ValueSet",
-];
-
 /// A literal path without `[n]` indices and `/*Type/id*/` comments.
 fn strip_indexes(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
@@ -235,7 +202,7 @@ impl Walk<'_> {
         if en == "CanonicalResource"
             && plist
                 .iter()
-                .any(|p| CANONICAL_RESOURCES.contains(&p.as_str()))
+                .any(|p| crate::CANONICAL_RESOURCES.contains(&p.as_str()))
         {
             return true;
         }

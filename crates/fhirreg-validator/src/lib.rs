@@ -64,6 +64,41 @@ use std::sync::{Arc, RwLock};
 
 pub use invariants::BestPracticeLevel;
 
+/// The R4 canonical resources: those with a canonical `url` (the
+/// `CanonicalResource` extension context; an absolute reference to one need
+/// not be in its Bundle).
+pub(crate) const CANONICAL_RESOURCES: &[&str] = &[
+    "ActivityDefinition",
+    "CapabilityStatement",
+    "ChargeItemDefinition",
+    "CodeSystem",
+    "CompartmentDefinition",
+    "ConceptMap",
+    "EffectEvidenceSynthesis",
+    "EventDefinition",
+    "Evidence",
+    "EvidenceVariable",
+    "ExampleScenario",
+    "GraphDefinition",
+    "ImplementationGuide",
+    "Library",
+    "Measure",
+    "MessageDefinition",
+    "NamingSystem",
+    "OperationDefinition",
+    "PlanDefinition",
+    "Questionnaire",
+    "ResearchDefinition",
+    "ResearchElementDefinition",
+    "RiskEvidenceSynthesis",
+    "SearchParameter",
+    "StructureDefinition",
+    "StructureMap",
+    "TerminologyCapabilities",
+    "TestScript",
+    "ValueSet",
+];
+
 /// Switches for a [`Validator`].
 #[derive(Clone, Debug, Default)]
 pub struct ValidatorOptions {
