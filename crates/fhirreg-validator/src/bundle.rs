@@ -218,6 +218,24 @@ impl<'v> Walk<'v> {
         t
     }
 
+    /// `reference` names no entry of the bundle (`warning`: reported as
+    /// information only).
+    fn entry_not_found(&mut self, reference: &str, name: &str, warning: bool, at: &At<'_>) {
+        let msg = format!("Can't find '{reference}' in the bundle ({name})");
+        let severity = if warning {
+            Severity::Information
+        } else {
+            Severity::Error
+        };
+        self.issue_at(
+            severity,
+            IssueType::NotFound,
+            "BUNDLE_BUNDLE_ENTRY_NOTFOUND",
+            msg,
+            at,
+        );
+    }
+
     fn issue_at(
         &mut self,
         severity: Severity,
@@ -443,19 +461,7 @@ impl<'v> Walk<'v> {
                             .is_some_and(|(t, _)| crate::CANONICAL_RESOURCES.contains(&t.as_str()));
                     if !known && fresh {
                         self.bundle_reported.insert(source);
-                        let msg = format!("Can't find '{reference}' in the bundle ({name})");
-                        let sev = if warning {
-                            Severity::Information
-                        } else {
-                            Severity::Error
-                        };
-                        self.issue_at(
-                            sev,
-                            IssueType::NotFound,
-                            "BUNDLE_BUNDLE_ENTRY_NOTFOUND",
-                            msg,
-                            at,
-                        );
+                        self.entry_not_found(reference, name, warning, at);
                     }
                     None
                 }
@@ -574,21 +580,7 @@ impl<'v> Walk<'v> {
                         at,
                     );
                 }
-                None => {
-                    let msg = format!("Can't find '{reference}' in the bundle ({name})");
-                    let sev = if warning {
-                        Severity::Information
-                    } else {
-                        Severity::Error
-                    };
-                    self.issue_at(
-                        sev,
-                        IssueType::NotFound,
-                        "BUNDLE_BUNDLE_ENTRY_NOTFOUND",
-                        msg,
-                        at,
-                    );
-                }
+                None => self.entry_not_found(reference, name, warning, at),
             }
             None
         }
