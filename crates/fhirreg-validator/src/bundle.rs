@@ -236,6 +236,18 @@ impl<'v> Walk<'v> {
         );
     }
 
+    /// `reference` matches `count` entries of the bundle.
+    fn multiple_entries(&mut self, reference: &str, name: &str, count: usize, at: &At<'_>) {
+        let msg = format!("Found {count} matches for '{reference}' in the bundle ({name})");
+        self.issue_at(
+            Severity::Error,
+            IssueType::Invalid,
+            "BUNDLE_BUNDLE_ENTRY_FOUND_MULTIPLE",
+            msg,
+            at,
+        );
+    }
+
     fn issue_at(
         &mut self,
         severity: Severity,
@@ -501,17 +513,7 @@ impl<'v> Walk<'v> {
                 Some(el) => {
                     if fresh {
                         self.bundle_reported.insert(source);
-                        let msg = format!(
-                            "Found {} matches for '{reference}' in the bundle ({name})",
-                            el.len()
-                        );
-                        self.issue_at(
-                            Severity::Error,
-                            IssueType::Invalid,
-                            "BUNDLE_BUNDLE_ENTRY_FOUND_MULTIPLE",
-                            msg,
-                            at,
-                        );
+                        self.multiple_entries(reference, name, el.len(), at);
                     }
                     None
                 }
@@ -528,17 +530,7 @@ impl<'v> Walk<'v> {
                 Some(el) => {
                     if fresh {
                         self.bundle_reported.insert(source);
-                        let msg = format!(
-                            "Found {} matches for '{reference}' in the bundle ({name})",
-                            el.len()
-                        );
-                        self.issue_at(
-                            Severity::Error,
-                            IssueType::Invalid,
-                            "BUNDLE_BUNDLE_ENTRY_FOUND_MULTIPLE",
-                            msg,
-                            at,
-                        );
+                        self.multiple_entries(reference, name, el.len(), at);
                     }
                     return None;
                 }

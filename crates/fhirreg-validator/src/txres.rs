@@ -400,13 +400,7 @@ impl Walk<'_> {
             let Some(code) = concept.child_value("code") else {
                 continue;
             };
-            let r = self.v.tx.validate_coding_in_system(&CodingRef {
-                system: Some(system),
-                version,
-                code: Some(code),
-                display: None,
-            });
-            if is_unknown_code(&r) {
+            if self.unknown_code(system, version, code).is_some() {
                 self.report(
                     Severity::Error,
                     IssueType::BusinessRule,
@@ -517,13 +511,7 @@ impl Walk<'_> {
                 let Some(code) = concept.child_value("code") else {
                     continue;
                 };
-                let r = self.v.tx.validate_coding_in_system(&CodingRef {
-                    system: Some(system),
-                    version,
-                    code: Some(code),
-                    display: None,
-                });
-                if is_unknown_code(&r) {
+                if let Some(r) = self.unknown_code(system, version, code) {
                     let detail = r.message().unwrap_or_default();
                     self.report(
                         Severity::Error,
@@ -745,13 +733,7 @@ impl Walk<'_> {
                 if code_rule == CodeRule::None {
                     return;
                 }
-                let r = self.v.tx.validate_coding_in_system(&CodingRef {
-                    system: Some(system),
-                    version,
-                    code: Some(value),
-                    display: None,
-                });
-                if is_unknown_code(&r) {
+                if let Some(r) = self.unknown_code(system, version, value) {
                     let detail = r.message().unwrap_or_default();
                     let sev = if code_rule == CodeRule::Error {
                         Severity::Error
@@ -1019,6 +1001,25 @@ impl Walk<'_> {
 }
 
 /// The code is definitely not in its code system.
+impl Walk<'_> {
+    /// The result of looking `code` up in `system`, when the system is
+    /// known and says the code is not in it (`None`: valid, or not checked).
+    fn unknown_code(
+        &self,
+        system: &str,
+        version: Option<&str>,
+        code: &str,
+    ) -> Option<ValidateResult> {
+        let r = self.v.tx.validate_coding_in_system(&CodingRef {
+            system: Some(system),
+            version,
+            code: Some(code),
+            display: None,
+        });
+        is_unknown_code(&r).then_some(r)
+    }
+}
+
 fn is_unknown_code(r: &ValidateResult) -> bool {
     !r.unknown
         && r.issues.iter().any(|i| {
