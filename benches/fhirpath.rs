@@ -35,7 +35,8 @@ use std::time::{Duration, Instant};
 use criterion::{black_box, Criterion};
 use fhirreg::registry::DEFINITION_RESOURCE_TYPES as DEFINITION_TYPES;
 use fhirreg_element::Element;
-use fhirreg_fhirpath::{EvalContext, Expression, SdModel, Value};
+use fhirreg_fhirpath::{EvalContext, Expression, Value};
+use fhirreg_registry::model::FhirPathModel;
 use fhirreg_registry::Registry;
 use serde_json::{json, Value as Json};
 
@@ -196,7 +197,7 @@ fn build_workload(registry: &Registry) -> Workload {
 }
 
 struct Engine {
-    model: SdModel,
+    model: FhirPathModel,
     compiled: Vec<Option<Expression>>,
     compile_errors: Vec<(usize, String)>,
     expr_a: Expression,
@@ -217,7 +218,7 @@ fn compile_all(registry: &Registry, w: &Workload) -> Engine {
         })
         .collect();
     Engine {
-        model: SdModel::from_registry(registry.clone()),
+        model: FhirPathModel::new(registry.clone()),
         compiled,
         compile_errors,
         expr_a: Expression::compile(EXPRESSION_A).expect("expression (a)"),

@@ -3,7 +3,8 @@
 
 use std::borrow::Cow;
 
-use fhirreg::fhirpath::{EvalContext, Expression, SdModel, Value};
+use fhirreg::fhirpath::{EvalContext, Expression, Value};
+use fhirreg::registry::model::FhirPathModel;
 use fhirreg::{Element, Format, ParseOptions, Registry};
 use serde_json::json;
 
@@ -26,7 +27,7 @@ pub fn run(
             return Ok(false);
         }
     };
-    let model = SdModel::from_registry(registry.clone());
+    let model = FhirPathModel::new(registry.clone());
     let mut all_ok = true;
     for file in files {
         let line = match evaluate_file(registry, &compiled, &model, file, vars) {
@@ -44,7 +45,7 @@ pub fn run(
 fn evaluate_file(
     registry: &Registry,
     compiled: &Expression,
-    model: &SdModel,
+    model: &FhirPathModel,
     file: &str,
     vars: &[(String, String)],
 ) -> Result<String, String> {

@@ -3,7 +3,8 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use fhirreg_element::{json, ParseOptions};
-use fhirreg_fhirpath::{EvalContext, Expression, SdModel};
+use fhirreg_fhirpath::{EvalContext, Expression};
+use fhirreg_registry::model::FhirPathModel;
 
 const PATIENT: &str = r#"{
   "resourceType": "Patient",
@@ -33,8 +34,7 @@ fn bench(c: &mut Criterion) {
             expr.evaluate(&ctx).map(|v| v.len())
         })
     });
-    let model =
-        SdModel::from_registry(fhirreg_registry::Registry::builder().build().expect("core"));
+    let model = FhirPathModel::new(fhirreg_registry::Registry::builder().build().expect("core"));
     c.bench_function("evaluate (typed)", |b| {
         b.iter(|| {
             let ctx = EvalContext::new(black_box(&patient)).with_model(&model);

@@ -5,7 +5,7 @@
 //! many times, on any thread, against any resource. Evaluation never clones
 //! the tree: element values borrow from it ([`Value::Node`]). Type
 //! information (FHIR types of properties, choice types, subtypes) comes from
-//! a [`ModelInfo`], normally [`SdModel`] over the registry's
+//! a [`ModelInfo`], normally the registry's `FhirPathModel` over its
 //! StructureDefinitions. Terminology (`memberOf`), reference resolution
 //! (`resolve()`) and profile checks (`conformsTo`) are hooks on the
 //! [`EvalContext`].
@@ -41,7 +41,7 @@ pub use ast::TypeSpec;
 pub use context::{
     ConformanceHook, EvalContext, Limits, ReferenceResolver, TerminologyHook, TraceHook,
 };
-pub use model::{ElementType, ModelInfo, PackageDirSource, SdModel, SdSource};
+pub use model::{ElementType, ModelInfo};
 pub use value::{Literal, Node, PartialDateTime, Precision, Quantity, TypeInfo, Value};
 
 /// An expression that cannot be compiled: a syntax error, an unknown
@@ -189,6 +189,5 @@ mod send_sync {
     fn expression_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<super::Expression>();
-        check::<super::SdModel>();
     }
 }

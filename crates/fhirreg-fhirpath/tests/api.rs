@@ -4,8 +4,9 @@ use std::sync::{Arc, OnceLock};
 
 use fhirreg_element::{json, Element, ParseOptions};
 use fhirreg_fhirpath::{
-    EvalContext, Expression, Limits, ReferenceResolver, SdModel, TerminologyHook, Value,
+    EvalContext, Expression, Limits, ReferenceResolver, TerminologyHook, Value,
 };
+use fhirreg_registry::model::FhirPathModel;
 
 fn parse(src: &str) -> Element {
     json::parse(src.as_bytes(), &ParseOptions::default())
@@ -13,10 +14,10 @@ fn parse(src: &str) -> Element {
         .root
 }
 
-fn model() -> &'static SdModel {
-    static M: OnceLock<SdModel> = OnceLock::new();
+fn model() -> &'static FhirPathModel {
+    static M: OnceLock<FhirPathModel> = OnceLock::new();
     M.get_or_init(|| {
-        SdModel::from_registry(fhirreg_registry::Registry::builder().build().expect("core"))
+        FhirPathModel::new(fhirreg_registry::Registry::builder().build().expect("core"))
     })
 }
 

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use fhirreg_element::{Element, ParseOptions};
-use fhirreg_fhirpath::{EvalContext, Expression, SdModel};
+use fhirreg_fhirpath::{EvalContext, Expression};
+use fhirreg_registry::model::FhirPathModel;
 use fhirreg_registry::{Registry, Resource};
 
 /// (SD type, element path, key, expression) of every core invariant.
@@ -78,7 +79,7 @@ fn core_invariants_evaluate_on_r4_examples() {
         return;
     };
     let registry = Registry::builder().build().expect("embedded core");
-    let model = SdModel::from_registry(registry.clone());
+    let model = FhirPathModel::new(registry.clone());
     let mut by_type: BTreeMap<String, Vec<(String, String, Expression)>> = BTreeMap::new();
     for (ty, path, key, expr) in core_invariants(&registry) {
         if ty.starts_with(|c: char| c.is_ascii_uppercase()) {

@@ -4,13 +4,14 @@
 use std::sync::OnceLock;
 
 use fhirreg_element::{Element, Position, ValueKind};
-use fhirreg_fhirpath::{EvalContext, Expression, Limits, SdModel};
+use fhirreg_fhirpath::{EvalContext, Expression, Limits};
+use fhirreg_registry::model::FhirPathModel;
 use proptest::prelude::*;
 
-fn model() -> &'static SdModel {
-    static M: OnceLock<SdModel> = OnceLock::new();
+fn model() -> &'static FhirPathModel {
+    static M: OnceLock<FhirPathModel> = OnceLock::new();
     M.get_or_init(|| {
-        SdModel::from_registry(fhirreg_registry::Registry::builder().build().expect("core"))
+        FhirPathModel::new(fhirreg_registry::Registry::builder().build().expect("core"))
     })
 }
 

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use fhirreg_element::{Element, ParseOptions};
-use fhirreg_fhirpath::{EvalContext, Expression, ModelInfo, SdModel, Value};
+use fhirreg_fhirpath::{EvalContext, Expression, ModelInfo, Value};
+use fhirreg_registry::model::FhirPathModel;
 use quick_xml::events::Event;
 
 #[derive(Debug, Default, Clone)]
@@ -255,11 +256,11 @@ fn load_input(dir: &Path, name: &str) -> Option<Element> {
     }
 }
 
-fn model() -> SdModel {
+fn model() -> FhirPathModel {
     let registry = fhirreg_registry::Registry::builder()
         .build()
         .expect("embedded core");
-    SdModel::from_registry(registry)
+    FhirPathModel::new(registry)
 }
 
 #[test]

@@ -57,6 +57,7 @@
 mod builder;
 mod cache;
 mod embedded;
+pub mod model;
 mod snapshot;
 mod typing;
 mod version;
@@ -315,6 +316,8 @@ struct Entry {
     cell: OnceLock<Option<Arc<Resource>>>,
     /// The StructureDefinition with a generated snapshot, on first use.
     snapshot: OnceLock<Option<Arc<Resource>>>,
+    /// The compiled definition model of a StructureDefinition, on first use.
+    model: OnceLock<Option<Arc<model::StructureDef>>>,
 }
 
 impl Entry {
@@ -428,6 +431,7 @@ impl Registry {
                 data: Data::Embedded(layer, offset, length),
                 cell: OnceLock::new(),
                 snapshot: OnceLock::new(),
+                model: OnceLock::new(),
             }));
         }
         entries.extend(loaded.into_iter().map(|(summary, data)| Entry {
@@ -436,6 +440,7 @@ impl Registry {
             data,
             cell: OnceLock::new(),
             snapshot: OnceLock::new(),
+            model: OnceLock::new(),
         }));
         for e in &mut entries {
             e.summary.split_versioned_url();
@@ -563,6 +568,86 @@ impl Registry {
     /// The summary of [`Registry::type_definition`] without decoding it.
     pub fn type_summary(&self, type_name: &str) -> Option<&Summary> {
         Some(&self.inner.entries.get(self.find_type(type_name)?)?.summary)
+    }
+
+    /// The compiled definition model of the StructureDefinition `canonical`
+    /// (`url` or `url|version`), compiled on first use and cached. A
+    /// profile without a snapshot is compiled from its base with its
+    /// differential applied. `None` when not found, not a
+    /// StructureDefinition, or not compilable.
+    ///
+    /// ```
+    /// let registry = fhirreg_registry::Registry::builder().build().unwrap();
+    /// let bp = registry.structure("http://hl7.org/fhir/StructureDefinition/bp").unwrap();
+    /// assert_eq!(bp.type_name, "Observation");
+    /// assert!(bp.elements.iter().any(|e| e.slice_name.as_deref() == Some("SystolicBP")));
+    /// ```
+    pub fn structure(&self, canonical: &str) -> Option<Arc<model::StructureDef>> {
+        self.structure_at(self.find(canonical)?, 0)
+    }
+
+    /// The compiled model of the core definition of a type by name
+    /// (`Patient`, `HumanName`, `string`), or of a definition by URL when
+    /// the name contains `:`.
+    pub fn type_structure(&self, type_name: &str) -> Option<Arc<model::StructureDef>> {
+        self.type_structure_at(type_name, 0)
+    }
+
+    /// The compiled model of a type by name as [`Registry::type_definition`]
+    /// finds it (core types, then types defined by loaded
+    /// StructureDefinitions; a URL for logical models).
+    pub fn type_structure_by_name(&self, type_name: &str) -> Option<Arc<model::StructureDef>> {
+        self.structure_at(self.find_type(type_name)?, 0)
+    }
+
+    fn type_structure_at(&self, type_name: &str, depth: usize) -> Option<Arc<model::StructureDef>> {
+        let i = if type_name.contains(':') {
+            self.find(type_name)?
+        } else {
+            let mut url = String::with_capacity(CORE_SD_PREFIX.len() + type_name.len());
+            url.push_str(CORE_SD_PREFIX);
+            url.push_str(type_name);
+            self.find(&url)?
+        };
+        self.structure_at(i, depth)
+    }
+
+    /// Bound on the chains of definitions compiled for one (bases,
+    /// datatypes, content references): also stops cycles.
+    const MAX_MODEL_DEPTH: usize = 16;
+
+    fn structure_at(&self, i: usize, depth: usize) -> Option<Arc<model::StructureDef>> {
+        let entry = self.inner.entries.get(i)?;
+        if let Some(done) = entry.model.get() {
+            return done.clone();
+        }
+        if depth > Self::MAX_MODEL_DEPTH || entry.summary.resource_type() != "StructureDefinition" {
+            return None;
+        }
+        // Compiled outside the cell: compiling may need other definitions
+        // (and, through a cycle, this one: it then gets `None` at the depth bound).
+        let built = self.compile_structure(entry, depth);
+        entry.model.get_or_init(|| built).clone()
+    }
+
+    fn compile_structure(&self, entry: &Entry, depth: usize) -> Option<Arc<model::StructureDef>> {
+        let resource = entry.resource()?;
+        let external = |url: &str| self.find(url).and_then(|j| self.structure_at(j, depth + 1));
+        match model::StructureDef::from_json(&resource.json, &external) {
+            Ok(def) => Some(Arc::new(def)),
+            Err(model::ModelError::NoSnapshot(url)) => {
+                let base_url = resource.str("baseDefinition")?;
+                if base_url == url {
+                    return None;
+                }
+                let base = self
+                    .find(base_url)
+                    .and_then(|j| self.structure_at(j, depth + 1))?;
+                let type_def = |t: &str| self.type_structure_at(t, depth + 1);
+                model::StructureDef::derive(&base, &resource.json, &type_def).map(Arc::new)
+            }
+            Err(_) => None,
+        }
     }
 
     fn find_type(&self, type_name: &str) -> Option<usize> {

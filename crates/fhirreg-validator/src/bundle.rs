@@ -1536,7 +1536,9 @@ impl Walk<'_> {
         let want = if t.code == "Resource" || t.code == "DomainResource" {
             match t.profiles.as_slice() {
                 [p] => match self.v.plan(p) {
-                    Some(plan) if plan.kind == "resource" => plan.type_name.clone(),
+                    Some(plan) if plan.kind == crate::plan::Kind::Resource => {
+                        plan.type_name.clone()
+                    }
                     Some(_) => return,
                     None => {
                         self.unknown_resource_profile(node, rt, p);

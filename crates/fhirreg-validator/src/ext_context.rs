@@ -255,7 +255,10 @@ impl Walk<'_> {
         }
         let plist = self.logical_paths(cut);
         let container_is_resource = self.anchors.last().is_some_and(|(start, plan, _)| {
-            *start == cut && plan.as_ref().is_some_and(|p| p.kind == "resource")
+            *start == cut
+                && plan
+                    .as_ref()
+                    .is_some_and(|p| p.kind == crate::plan::Kind::Resource)
         });
         let ok = anywhere
             || contexts.iter().any(|(t, e)| {

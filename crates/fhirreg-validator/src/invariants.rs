@@ -26,7 +26,6 @@ use fhirreg_fhirpath::{
     Value as FpValue,
 };
 use fhirreg_terminology::{CodingRef, Terminology};
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -54,51 +53,6 @@ fn evaluated(c: &Constraint) -> bool {
     !HAND_CHECKED.contains(&c.key.as_str())
 }
 
-/// Published R4 expressions that are wrong, corrected before use (as the
-/// HL7 Java validator does).
-fn fix_expression<'e>(key: &str, expr: &'e str) -> Cow<'e, str> {
-    if key == "que-12" && expr == "enableWhen.count() > 2 implies enableBehavior.exists()" {
-        // "more than one enableWhen" (R4 says > 2)
-        return Cow::Borrowed("enableWhen.count() > 1 implies enableBehavior.exists()");
-    }
-    if key == "que-7" && expr == "operator = 'exists' implies (answer is Boolean)" {
-        // The answer is a FHIR boolean, not a System.Boolean.
-        return Cow::Borrowed("operator = 'exists' implies (answer is boolean)");
-    }
-    let mut out = Cow::Borrowed(expr);
-    if out.contains("descendants().as(") {
-        // dom-3: as() is for single items; ofType() filters a collection.
-        out = Cow::Owned(out.replace("descendants().as(", "descendants().ofType("));
-    }
-    if out.contains("matches(") {
-        out = Cow::Owned(anchor_matches(&out));
-    }
-    out
-}
-
-/// Invariants are written for whole-string `matches()` (as the HL7 Java
-/// validator evaluates them: `sdf-0` requires the whole name to be
-/// `[A-Z]([A-Za-z0-9_]){0,254}`): `matches(` becomes `matchesFull(`.
-fn anchor_matches(expr: &str) -> String {
-    let mut out = String::with_capacity(expr.len() + 8);
-    let mut rest = expr;
-    while let Some(i) = rest.find("matches(") {
-        let word_before = rest[..i]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_');
-        out.push_str(&rest[..i]);
-        out.push_str(if word_before {
-            "matches("
-        } else {
-            "matchesFull("
-        });
-        rest = &rest[i + "matches(".len()..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// `prop.matches('regex')` (the `xxx-0` name rules, `eld-19`, `eld-20`),
 /// evaluated directly with a regular expression compiled once: the
 /// FHIRPath engine compiles the pattern at each call, and these bounded
@@ -124,7 +78,11 @@ fn fast_match(expr: &str) -> Option<Arc<FastMatch>> {
 }
 
 fn parse_fast_match(expr: &str) -> Option<FastMatch> {
-    let (prop, rest) = expr.split_once(".matches(")?;
+    // Constraints come with whole-string matching (`matchesFull`, see
+    // `fhirreg_registry::model::fix_expression`).
+    let (prop, rest) = expr
+        .split_once(".matchesFull(")
+        .or_else(|| expr.split_once(".matches("))?;
     if !prop.starts_with(|c: char| c.is_ascii_lowercase())
         || !prop.chars().all(|c| c.is_ascii_alphanumeric())
     {
@@ -179,9 +137,7 @@ impl Inner {
                 return e.clone();
             }
         }
-        let e = Expression::compile(&fix_expression(&c.key, &c.expression))
-            .ok()
-            .map(Arc::new);
+        let e = Expression::compile(&c.expression).ok().map(Arc::new);
         if let Ok(mut map) = self.expressions.write() {
             map.entry(c.expression.clone()).or_insert_with(|| e.clone());
         }

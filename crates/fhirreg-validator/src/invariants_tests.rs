@@ -377,15 +377,6 @@ fn matches_is_a_whole_string_match() {
 }
 
 #[test]
-fn anchoring_matches() {
-    use super::anchor_matches;
-    assert_eq!(
-        anchor_matches("name.matches('a') and x.all(matches('b')) and replaceMatches('c', 'd').matchesFull('e')"),
-        "name.matchesFull('a') and x.all(matchesFull('b')) and replaceMatches('c', 'd').matchesFull('e')"
-    );
-}
-
-#[test]
 fn profiles_on_resource_typed_elements_apply_with_their_invariants() {
     let org = json!({"resourceType": "StructureDefinition",
         "url": "http://example.org/StructureDefinition/org-named", "name": "OrgNamed",

@@ -58,7 +58,7 @@ mod xhtml;
 use fhirreg_element::{Element, Issue, IssueType, Severity, ValueKind};
 use fhirreg_registry::{Registry, Resource};
 use fhirreg_terminology::{BindingStrength, BoundValue, CodingRef, IssueKind, Terminology};
-use plan::{Binding, ElemDef, Plan, TypeRef};
+use plan::{Binding, ElemDef, Kind, Plan, TypeRef};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
@@ -147,11 +147,9 @@ struct Inner {
     tx: Terminology,
     options: ValidatorOptions,
     /// FHIRPath type model over the registry (for invariants).
-    model: fhirreg_fhirpath::SdModel,
+    model: fhirreg_registry::model::FhirPathModel,
     /// Compiled invariant expressions by source text.
     expressions: RwLock<HashMap<String, Option<Arc<fhirreg_fhirpath::Expression>>>>,
-    /// Compiled plans by canonical (`url` or `url|version`).
-    plans: RwLock<HashMap<String, Option<Arc<Plan>>>>,
     /// `ImplementationGuide.global` of the loaded guides: (resource type,
     /// profile, guide url), read on first use.
     globals: std::sync::OnceLock<Vec<(String, String, String)>>,
@@ -172,11 +170,10 @@ impl Validator {
                         ..Default::default()
                     },
                 ),
-                model: fhirreg_fhirpath::SdModel::from_registry(registry.clone()),
+                model: fhirreg_registry::model::FhirPathModel::new(registry.clone()),
                 expressions: RwLock::new(HashMap::new()),
                 registry,
                 options,
-                plans: RwLock::new(HashMap::new()),
                 globals: std::sync::OnceLock::new(),
             }),
         }
@@ -294,73 +291,21 @@ impl Inner {
         self.registry.resolve(canonical)
     }
 
-    /// The compiled plan of a canonical, compiled on first use.
+    /// The compiled definition of a canonical (compiled once, by the
+    /// registry).
     fn plan(&self, canonical: &str) -> Option<Arc<Plan>> {
-        if let Ok(map) = self.plans.read() {
-            if let Some(p) = map.get(canonical) {
-                return p.clone();
-            }
-        }
-        let compiled = self.compile(canonical, 0).map(Arc::new);
-        if let Ok(mut map) = self.plans.write() {
-            map.entry(canonical.to_string())
-                .or_insert_with(|| compiled.clone());
-        }
-        compiled
-    }
-
-    fn compile(&self, canonical: &str, depth: usize) -> Option<Plan> {
-        let sd = self
-            .resolve(canonical)
-            .filter(|r| r.resource_type == "StructureDefinition")?;
-        if let Ok(mut p) = Plan::compile(&sd.json) {
-            p.resolve_contained_bindings(&sd.json);
-            return Some(p);
-        }
-        // No snapshot: derive from the base definition (bounded depth
-        // guards against cycles of baseDefinitions).
-        let base_url = sd.str("baseDefinition")?;
-        if depth > 16 || base_url == canonical {
-            return None;
-        }
-        let base = self.plan_at(base_url, depth + 1)?;
-        let mut p = Plan::derive(&base, &sd.json, &|t| self.type_plan(t))?;
-        p.resolve_contained_bindings(&sd.json);
-        Some(p)
-    }
-
-    fn plan_at(&self, canonical: &str, depth: usize) -> Option<Arc<Plan>> {
-        if depth == 0 {
-            return self.plan(canonical);
-        }
-        if let Ok(map) = self.plans.read() {
-            if let Some(p) = map.get(canonical) {
-                return p.clone();
-            }
-        }
-        let compiled = self.compile(canonical, depth).map(Arc::new);
-        if let Ok(mut map) = self.plans.write() {
-            map.entry(canonical.to_string())
-                .or_insert_with(|| compiled.clone());
-        }
-        compiled
+        self.registry.structure(canonical)
     }
 
     fn type_plan(&self, type_name: &str) -> Option<Arc<Plan>> {
-        if type_name.contains(':') {
-            return self.plan(type_name);
-        }
-        let mut url = String::with_capacity(CORE.len() + type_name.len());
-        url.push_str(CORE);
-        url.push_str(type_name);
-        self.plan(&url)
+        self.registry.type_structure(type_name)
     }
 
     fn is_resource_type(&self, name: &str) -> bool {
         name.starts_with(|c: char| c.is_ascii_uppercase())
             && self
                 .type_plan(name)
-                .is_some_and(|p| p.kind == "resource" && p.type_name == name)
+                .is_some_and(|p| p.kind == Kind::Resource && p.type_name == name)
     }
 
     fn annotate(&self, node: &mut Element, plan: &Arc<Plan>, idx: usize) {
@@ -480,7 +425,7 @@ impl Walk<'_> {
     fn resource(&mut self, node: &Element, top: bool) {
         let rt = node.resource_type.as_deref().unwrap_or(&node.name);
         let plan = match self.v.type_plan(rt) {
-            Some(p) if p.kind == "resource" && !rt.is_empty() => p,
+            Some(p) if p.kind == Kind::Resource && !rt.is_empty() => p,
             _ => {
                 let msg = if top {
                     format!("This does not appear to be a FHIR resource (unknown name '{rt}')")
@@ -1462,7 +1407,7 @@ impl Walk<'_> {
         if !b.additional.is_empty() {
             self.additional_bindings(node, code, b);
         }
-        let Some(strength) = BindingStrength::parse(&b.strength) else {
+        let Some(strength) = BindingStrength::parse(b.strength.code()) else {
             return;
         };
         if strength == BindingStrength::Example || b.value_set.is_empty() {
