@@ -19,12 +19,32 @@ pub(crate) struct Layer {
     blob: &'static [u8],
     /// The index (see `scripts/gen-r4-core.py`).
     index: &'static str,
+    /// The StructureDefinitions compiled at build time (see `build.rs`):
+    /// the model blob and its table by JSON offset.
+    model: Option<Precompiled>,
+}
+
+/// Definitions compiled at build time: the model blob, and a table of
+/// (offset in the JSON blob, offset in the model blob, length) sorted by
+/// JSON offset.
+#[derive(Debug)]
+struct Precompiled {
+    blob: &'static [u8],
+    table: &'static [(u32, u32, u32)],
+}
+
+mod r4_core_model {
+    include!(concat!(env!("OUT_DIR"), "/r4_core_model.rs"));
 }
 
 /// The FHIR R4 core (`hl7.fhir.r4.examples#4.0.1`, conformance resources).
 pub(crate) static R4_CORE: Layer = Layer {
     blob: include_bytes!("../../../profiles/r4-core/core.bin"),
     index: include_str!("../../../profiles/r4-core/index.tsv"),
+    model: Some(Precompiled {
+        blob: include_bytes!(concat!(env!("OUT_DIR"), "/r4-core-model.bin")),
+        table: r4_core_model::R4_CORE_MODEL_TABLE,
+    }),
 };
 
 /// HL7 Terminology (`hl7.terminology.r4`: ValueSets, CodeSystems,
@@ -32,6 +52,7 @@ pub(crate) static R4_CORE: Layer = Layer {
 pub(crate) static HL7_TERMINOLOGY: Layer = Layer {
     blob: include_bytes!("../../../profiles/hl7-terminology/resources.bin"),
     index: include_str!("../../../profiles/hl7-terminology/index.tsv"),
+    model: None,
 };
 
 /// Inflated size limit of one embedded resource (the largest is ~2 MB).
@@ -99,6 +120,19 @@ impl Layer {
             embedded: Some(package),
         };
         Some((summary, offset, length))
+    }
+
+    /// The StructureDefinition at `offset` in the JSON blob, from its
+    /// compiled form (no JSON read); `None` when it was not precompiled.
+    pub(crate) fn precompiled(&self, offset: usize) -> Option<fhirreg_model::StructureDef> {
+        let Precompiled { blob, table } = self.model.as_ref()?;
+        let offset = u32::try_from(offset).ok()?;
+        let i = table
+            .binary_search_by_key(&offset, |&(json, _, _)| json)
+            .ok()?;
+        let &(_, at, len) = table.get(i)?;
+        let (at, len) = (at as usize, len as usize);
+        fhirreg_model::StructureDef::from_bytes(blob.get(at..at.checked_add(len)?)?).ok()
     }
 
     /// Inflate and parse one embedded resource.

@@ -57,7 +57,7 @@
 mod builder;
 mod cache;
 mod embedded;
-pub mod model;
+mod fhirpath_model;
 mod snapshot;
 mod typing;
 mod version;
@@ -72,6 +72,13 @@ pub use cache::{
 };
 pub use snapshot::{GeneratedSnapshot, SnapshotError};
 pub use version::{compare_versions, version_matches};
+
+/// The definition model (see the `fhirreg-model` crate), and FHIRPath's
+/// type information over it.
+pub mod model {
+    pub use crate::fhirpath_model::FhirPathModel;
+    pub use fhirreg_model::*;
+}
 
 /// The canonical URL prefix of the core FHIR StructureDefinitions.
 pub const CORE_SD_PREFIX: &str = "http://hl7.org/fhir/StructureDefinition/";
@@ -631,6 +638,11 @@ impl Registry {
     }
 
     fn compile_structure(&self, entry: &Entry, depth: usize) -> Option<Arc<model::StructureDef>> {
+        if let Data::Embedded(layer, offset, _) = &entry.data {
+            if let Some(def) = layer.precompiled(*offset) {
+                return Some(Arc::new(def));
+            }
+        }
         let resource = entry.resource()?;
         let external = |url: &str| self.find(url).and_then(|j| self.structure_at(j, depth + 1));
         match model::StructureDef::from_json(&resource.json, &external) {

@@ -1,9 +1,9 @@
 //! FHIRPath's type information ([`ModelInfo`]) read from the definition
 //! model: which FHIR type each property of a type has.
 
-use super::StructureDef;
 use crate::Registry;
 use fhirreg_fhirpath::{ElementType, ModelInfo};
+use fhirreg_model::{StructureDef, TypeRef};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
@@ -89,7 +89,7 @@ fn upper_first(s: &str) -> String {
 
 /// The name FHIRPath uses for a type code (`System.String`, `HumanName`;
 /// the last segment of a URL).
-fn fhirpath_code(t: &super::TypeRef) -> String {
+fn fhirpath_code(t: &TypeRef) -> String {
     match &t.system_type {
         Some(s) => s.clone(),
         None => t.code.rsplit('/').next().unwrap_or(&t.code).to_string(),

@@ -16,6 +16,8 @@ pub enum ModelError {
     NoSnapshot(String),
     #[error("StructureDefinition {0} has no valid kind")]
     NoKind(String),
+    #[error("compiled definition cannot be encoded or decoded: {0}")]
+    Encoding(String),
 }
 
 const CORE_PREFIX: &str = "http://hl7.org/fhir/StructureDefinition/";

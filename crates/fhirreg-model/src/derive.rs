@@ -12,7 +12,7 @@ impl StructureDef {
     /// inside datatypes are expanded from the datatype's model
     /// (`type_def`) when the differential constrains them; slices the
     /// differential names are created.
-    pub(crate) fn derive(
+    pub fn derive(
         base: &StructureDef,
         sd: &Value,
         type_def: &dyn Fn(&str) -> Option<Arc<StructureDef>>,

@@ -10,22 +10,36 @@
 //! the extension contexts. Documentation (definitions, comments, mappings)
 //! is not kept.
 //!
-//! Get one from the registry: [`crate::Registry::structure`] (by canonical)
-//! or [`crate::Registry::type_structure`] (by type name). The registry
-//! compiles each definition on first use and caches it; the embedded R4
-//! core is compiled at build time.
+//! Get one from the registry (`fhirreg_registry::Registry::structure` by
+//! canonical, `type_structure` by type name), which compiles each
+//! definition on first use and caches it; the embedded R4 core is compiled
+//! at build time. This crate is the only reader of StructureDefinition
+//! elements: [`StructureDef::from_json`] for snapshots,
+//! [`StructureDef::derive`] for differentials.
 //!
 //! ```
-//! let registry = fhirreg_registry::Registry::builder().build().unwrap();
-//! let patient = registry.type_structure("Patient").unwrap();
-//! let (gender, _) = patient.find_child(0, "gender").unwrap();
-//! let binding = patient.elements[gender].binding.as_ref().unwrap();
-//! assert_eq!(binding.strength, fhirreg_registry::model::BindingStrength::Required);
+//! use fhirreg_model::{BindingStrength, StructureDef};
+//! let sd = serde_json::json!({
+//!     "resourceType": "StructureDefinition", "url": "http://example.org/sd/Thing",
+//!     "type": "Thing", "kind": "logical", "abstract": false,
+//!     "snapshot": {"element": [
+//!         {"id": "Thing", "path": "Thing", "min": 0, "max": "*"},
+//!         {"id": "Thing.status", "path": "Thing.status", "min": 1, "max": "1",
+//!          "type": [{"code": "code"}],
+//!          "binding": {"strength": "required", "valueSet": "http://example.org/vs"}}
+//!     ]}
+//! });
+//! let def = StructureDef::from_json(&sd, &|_| None).unwrap();
+//! let (status, _) = def.find_child(0, "status").unwrap();
+//! assert_eq!(def.elements[status].min, 1);
+//! assert_eq!(def.elements[status].binding.as_ref().unwrap().strength, BindingStrength::Required);
+//! // The compact binary form the embedded core is stored in:
+//! let back = StructureDef::from_bytes(&def.to_bytes().unwrap()).unwrap();
+//! assert_eq!(back.find_child(0, "status"), Some((status, None)));
 //! ```
 
 mod compile;
 mod derive;
-mod fhirpath;
 mod serde_json_text;
 
 use serde::{Deserialize, Serialize};
@@ -33,7 +47,6 @@ use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
 pub use compile::ModelError;
-pub use fhirpath::FhirPathModel;
 
 /// Upper bound of a cardinality (`*` is `None`).
 pub type Max = Option<u32>;
@@ -329,6 +342,19 @@ impl ChildIndex {
 }
 
 impl StructureDef {
+    /// The compact binary form (postcard) of this definition.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        postcard::to_allocvec(self).map_err(|e| ModelError::Encoding(e.to_string()))
+    }
+
+    /// A definition from its binary form ([`StructureDef::to_bytes`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<StructureDef, ModelError> {
+        let mut def: StructureDef =
+            postcard::from_bytes(bytes).map_err(|e| ModelError::Encoding(e.to_string()))?;
+        def.reindex();
+        Ok(def)
+    }
+
     /// `url|version` as messages print it.
     pub fn versioned_url(&self) -> String {
         if self.version.is_empty() {
@@ -413,7 +439,7 @@ impl StructureDef {
     }
 
     /// Rebuild the child index from the element tree (after loading).
-    pub(crate) fn reindex(&mut self) {
+    pub fn reindex(&mut self) {
         let mut index = ChildIndex::default();
         for (p, e) in self.elements.iter().enumerate() {
             for &c in &e.children {
