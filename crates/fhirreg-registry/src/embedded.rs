@@ -3,146 +3,124 @@
 //! `scripts/gen-hl7-terminology.py`), in one format.
 //!
 //! A layer is a blob holding every resource as minified JSON compressed on
-//! its own (raw deflate) and an index with one tab-separated line per
-//! resource: its summary and its `offset`/`length` in the blob. The first
-//! line names the package. Parsing the index only slices the embedded text:
-//! no allocation per field.
+//! its own (raw deflate) and an index with one line per resource: its
+//! summary and its `offset`/`length` in the blob. The build step
+//! (`build.rs`) turns each index into a static table (nothing is parsed at
+//! start-up) and compiles the R4 core's StructureDefinitions into the
+//! definition model, which the table points into.
 
 use std::borrow::Cow;
 
 use crate::{Origin, Summary};
 
+/// One resource of an embedded layer, as the build step wrote it.
+#[derive(Debug)]
+pub(crate) struct IndexLine {
+    pub resource_type: &'static str,
+    pub id: &'static str,
+    /// `url` without a `|version` suffix (split by the build step).
+    pub url: &'static str,
+    pub version: &'static str,
+    pub name: &'static str,
+    pub type_name: &'static str,
+    pub kind: &'static str,
+    pub derivation: &'static str,
+    pub base_definition: &'static str,
+    pub is_abstract: bool,
+    /// Offset and length of the compressed JSON in the blob.
+    pub offset: u32,
+    pub length: u32,
+    /// Offset and length of the compiled definition in the model blob.
+    pub model: Option<(u32, u32)>,
+}
+
+mod generated {
+    use super::IndexLine;
+    include!(concat!(env!("OUT_DIR"), "/embedded_index.rs"));
+}
+
 /// One embedded package.
 #[derive(Debug)]
 pub(crate) struct Layer {
+    /// The package id (`name#version`).
+    package: &'static str,
     /// The compressed resources.
     blob: &'static [u8],
-    /// The index (see `scripts/gen-r4-core.py`).
-    index: &'static str,
-    /// The StructureDefinitions compiled at build time (see `build.rs`):
-    /// the model blob and its table by JSON offset.
-    model: Option<Precompiled>,
-}
-
-/// Definitions compiled at build time: the model blob, and a table of
-/// (offset in the JSON blob, offset in the model blob, length) sorted by
-/// JSON offset.
-#[derive(Debug)]
-struct Precompiled {
-    blob: &'static [u8],
-    table: &'static [(u32, u32, u32)],
-}
-
-mod r4_core_model {
-    include!(concat!(env!("OUT_DIR"), "/r4_core_model.rs"));
+    /// One line per resource.
+    index: &'static [IndexLine],
+    /// The StructureDefinitions compiled at build time.
+    model: &'static [u8],
 }
 
 /// The FHIR R4 core (`hl7.fhir.r4.examples#4.0.1`, conformance resources).
 pub(crate) static R4_CORE: Layer = Layer {
+    package: generated::R4_CORE_PACKAGE,
     blob: include_bytes!("../../../profiles/r4-core/core.bin"),
-    index: include_str!("../../../profiles/r4-core/index.tsv"),
-    model: Some(Precompiled {
-        blob: include_bytes!(concat!(env!("OUT_DIR"), "/r4-core-model.bin")),
-        table: r4_core_model::R4_CORE_MODEL_TABLE,
-    }),
+    index: generated::R4_CORE_INDEX,
+    model: include_bytes!(concat!(env!("OUT_DIR"), "/r4-core-model.bin")),
 };
 
 /// HL7 Terminology (`hl7.terminology.r4`: ValueSets, CodeSystems,
 /// NamingSystems).
 pub(crate) static HL7_TERMINOLOGY: Layer = Layer {
+    package: generated::HL7_TERMINOLOGY_PACKAGE,
     blob: include_bytes!("../../../profiles/hl7-terminology/resources.bin"),
-    index: include_str!("../../../profiles/hl7-terminology/index.tsv"),
-    model: None,
+    index: generated::HL7_TERMINOLOGY_INDEX,
+    model: &[],
 };
 
 /// Inflated size limit of one embedded resource (the largest is ~2 MB).
 const MAX_INFLATED: usize = 64 * 1024 * 1024;
 
+fn opt(s: &'static str) -> Option<Cow<'static, str>> {
+    (!s.is_empty()).then_some(Cow::Borrowed(s))
+}
+
 impl Layer {
     /// The package the layer was generated from (`name#version`).
     pub(crate) fn package_id(&self) -> &'static str {
-        self.index
-            .lines()
-            .next()
-            .and_then(|l| l.split('\t').nth(2))
-            .unwrap_or("")
+        self.package
     }
 
-    /// Number of resources (index lines), for capacity hints.
-    pub(crate) fn len_hint(&self) -> usize {
-        self.index.len() / 100
+    /// Number of resources.
+    pub(crate) fn len(&self) -> usize {
+        self.index.len()
     }
 
-    /// Parse the index: `(summary, offset, length)` per well-formed line.
-    /// Malformed lines (none in a generated index) are skipped.
-    pub(crate) fn entries(&'static self) -> impl Iterator<Item = (Summary, usize, usize)> {
-        let package = self.package_id();
-        self.index
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-            .filter_map(move |l| self.parse_line(l, package))
+    /// `(summary, line)` per resource.
+    pub(crate) fn entries(&'static self) -> impl Iterator<Item = (Summary, &'static IndexLine)> {
+        self.index.iter().map(move |l| {
+            let summary = Summary {
+                resource_type: Cow::Borrowed(l.resource_type),
+                id: opt(l.id),
+                url: opt(l.url),
+                version: opt(l.version),
+                name: opt(l.name),
+                type_name: opt(l.type_name),
+                kind: opt(l.kind),
+                derivation: opt(l.derivation),
+                base_definition: opt(l.base_definition),
+                is_abstract: l.is_abstract,
+                origin: Origin::Core,
+                embedded: Some(self.package),
+            };
+            (summary, l)
+        })
     }
 
-    fn parse_line(
-        &self,
-        line: &'static str,
-        package: &'static str,
-    ) -> Option<(Summary, usize, usize)> {
-        let mut f = line.split('\t');
-        let mut next = || f.next();
-        let resource_type = next()?;
-        let id = next()?;
-        let url = next()?;
-        let version = next()?;
-        let name = next()?;
-        let type_name = next()?;
-        let kind = next()?;
-        let derivation = next()?;
-        let base_definition = next()?;
-        let is_abstract = next()? == "true";
-        let offset: usize = next()?.parse().ok()?;
-        let length: usize = next()?.parse().ok()?;
-        if resource_type.is_empty() || offset.checked_add(length)? > self.blob.len() {
-            return None;
-        }
-        let summary = Summary {
-            resource_type: Cow::Borrowed(resource_type),
-            id: opt(id),
-            url: opt(url),
-            version: opt(version),
-            name: opt(name),
-            type_name: opt(type_name),
-            kind: opt(kind),
-            derivation: opt(derivation),
-            base_definition: opt(base_definition),
-            is_abstract,
-            origin: Origin::Core,
-            embedded: Some(package),
-        };
-        Some((summary, offset, length))
-    }
-
-    /// The StructureDefinition at `offset` in the JSON blob, from its
-    /// compiled form (no JSON read); `None` when it was not precompiled.
-    pub(crate) fn precompiled(&self, offset: usize) -> Option<fhirreg_model::StructureDef> {
-        let Precompiled { blob, table } = self.model.as_ref()?;
-        let offset = u32::try_from(offset).ok()?;
-        let i = table
-            .binary_search_by_key(&offset, |&(json, _, _)| json)
-            .ok()?;
-        let &(_, at, len) = table.get(i)?;
+    /// The StructureDefinition of `line` from its compiled form (no JSON
+    /// read); `None` when it was not precompiled.
+    pub(crate) fn precompiled(&self, line: &IndexLine) -> Option<fhirreg_model::StructureDef> {
+        let (at, len) = line.model?;
         let (at, len) = (at as usize, len as usize);
-        fhirreg_model::StructureDef::from_bytes(blob.get(at..at.checked_add(len)?)?).ok()
+        fhirreg_model::StructureDef::from_bytes(self.model.get(at..at.checked_add(len)?)?).ok()
     }
 
-    /// Inflate and parse one embedded resource.
-    pub(crate) fn decode(&self, offset: usize, length: usize) -> Option<serde_json::Value> {
+    /// Inflate and parse the resource of `line`.
+    pub(crate) fn decode(&self, line: &IndexLine) -> Option<serde_json::Value> {
+        let (offset, length) = (line.offset as usize, line.length as usize);
         let data = self.blob.get(offset..offset.checked_add(length)?)?;
         let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(data, MAX_INFLATED).ok()?;
         serde_json::from_slice(&raw).ok()
     }
-}
-
-fn opt(s: &'static str) -> Option<Cow<'static, str>> {
-    (!s.is_empty()).then_some(Cow::Borrowed(s))
 }

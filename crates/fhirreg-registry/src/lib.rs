@@ -64,6 +64,10 @@ mod version;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+
+/// Maps keyed by canonical URLs and ids (trusted definition content): a
+/// fast non-cryptographic hasher.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 use std::sync::{Arc, OnceLock};
 
 pub use builder::{PackageInfo, RegistryBuilder, DEFAULT_MAX_PACKAGE_SIZE};
@@ -299,8 +303,8 @@ impl Summary {
 }
 
 enum Data {
-    /// Offset and length in the blob of an embedded layer.
-    Embedded(&'static embedded::Layer, usize, usize),
+    /// A resource of an embedded layer.
+    Embedded(&'static embedded::Layer, &'static embedded::IndexLine),
     /// Already parsed.
     Ready(Arc<Resource>),
     /// JSON text checked to be well formed, parsed on first use.
@@ -336,7 +340,7 @@ impl Entry {
         }
         match &self.data {
             Data::Ready(r) => Some(f(&r.json)),
-            Data::Embedded(layer, offset, length) => layer.decode(*offset, *length).map(|v| f(&v)),
+            Data::Embedded(layer, line) => layer.decode(line).map(|v| f(&v)),
             Data::Json(bytes) => serde_json::from_slice(bytes).ok().map(|v| f(&v)),
         }
     }
@@ -344,11 +348,11 @@ impl Entry {
     fn resource(&self) -> Option<Arc<Resource>> {
         match &self.data {
             Data::Ready(r) => Some(Arc::clone(r)),
-            Data::Embedded(layer, offset, length) => self
+            Data::Embedded(layer, line) => self
                 .cell
                 .get_or_init(|| {
                     layer
-                        .decode(*offset, *length)
+                        .decode(line)
                         .and_then(Resource::from_json)
                         .map(Arc::new)
                 })
@@ -379,7 +383,7 @@ pub struct Registry {
 struct Inner {
     entries: Vec<Entry>,
     /// url -> entry indices, in load order (core first).
-    by_url: HashMap<Str, Vec<usize>>,
+    by_url: FastMap<Str, Vec<usize>>,
     /// "Type/id" -> entry indices, built on first use.
     by_id: OnceLock<HashMap<String, Vec<usize>>>,
     /// StructureDefinition.type -> defining (non-constraint) SDs, on first use.
@@ -429,13 +433,13 @@ impl Registry {
         if terminology {
             layers.push(&embedded::HL7_TERMINOLOGY);
         }
-        let capacity = layers.iter().map(|l| l.len_hint()).sum::<usize>() + loaded.len();
+        let capacity = layers.iter().map(|l| l.len()).sum::<usize>() + loaded.len();
         let mut entries = Vec::with_capacity(capacity);
         for &layer in &layers {
-            entries.extend(layer.entries().map(|(summary, offset, length)| Entry {
+            entries.extend(layer.entries().map(|(summary, line)| Entry {
                 summary,
                 rank: Rank::Embedded,
-                data: Data::Embedded(layer, offset, length),
+                data: Data::Embedded(layer, line),
                 cell: OnceLock::new(),
                 snapshot: OnceLock::new(),
                 model: OnceLock::new(),
@@ -449,10 +453,12 @@ impl Registry {
             snapshot: OnceLock::new(),
             model: OnceLock::new(),
         }));
-        for e in &mut entries {
+        // (The build step split the embedded ones.)
+        for e in entries.iter_mut().filter(|e| e.rank == Rank::Loaded) {
             e.summary.split_versioned_url();
         }
-        let mut by_url: HashMap<Str, Vec<usize>> = HashMap::with_capacity(entries.len());
+        let mut by_url: FastMap<Str, Vec<usize>> =
+            FastMap::with_capacity_and_hasher(entries.len(), Default::default());
         for (i, e) in entries.iter().enumerate() {
             if let Some(url) = &e.summary.url {
                 by_url.entry(url.clone()).or_default().push(i);
@@ -638,8 +644,8 @@ impl Registry {
     }
 
     fn compile_structure(&self, entry: &Entry, depth: usize) -> Option<Arc<model::StructureDef>> {
-        if let Data::Embedded(layer, offset, _) = &entry.data {
-            if let Some(def) = layer.precompiled(*offset) {
+        if let Data::Embedded(layer, line) = &entry.data {
+            if let Some(def) = layer.precompiled(line) {
                 return Some(Arc::new(def));
             }
         }
@@ -780,8 +786,14 @@ impl Registry {
         &'a self,
         resource_type: &'a str,
     ) -> impl Iterator<Item = &'a Summary> + 'a {
-        self.summaries()
-            .filter(move |s| s.resource_type() == resource_type)
+        // The type first: the shadow check is a lookup per entry.
+        self.inner
+            .entries
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| e.summary.resource_type() == resource_type)
+            .filter(|(i, _)| !self.is_shadowed(*i))
+            .map(|(_, e)| &e.summary)
     }
 
     /// Summaries of every resource held (core first, then in load order).
@@ -875,7 +887,7 @@ impl Registry {
 /// Rank the R4 core's copies of resources the HL7 terminology layer also
 /// defines below the terminology layer's (the HL7 validator drops them:
 /// "special case logic for UTG support prior to version 5").
-fn demote_core_copies(entries: &mut [Entry], by_url: &HashMap<Str, Vec<usize>>) {
+fn demote_core_copies(entries: &mut [Entry], by_url: &FastMap<Str, Vec<usize>>) {
     let terminology = embedded::HL7_TERMINOLOGY.package_id();
     let core = embedded::R4_CORE.package_id();
     for candidates in by_url.values() {
