@@ -1,99 +1,19 @@
 //! The typing pass: sets [`Element::in_array`], [`Element::value_kind`] and
-//! [`Element::primitive`] from the StructureDefinitions, so that a tree read
+//! [`Element::primitive`] from the definition model, so that a tree read
 //! from XML can be written as correct FHIR JSON (arrays where `max` > 1,
 //! JSON numbers and booleans where the FHIR type says so, `_name` for a
 //! primitive with only `id`/`extension`).
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use fhirreg_element::{Element, ValueKind};
-use serde_json::Value;
+use fhirreg_model::StructureDef;
 
 use crate::Registry;
-
-/// What the typing pass needs of one element definition.
-#[derive(Debug)]
-pub(crate) struct ElementInfo {
-    many: bool,
-    types: Vec<String>,
-    /// `contentReference` target path (without `#` and url).
-    content_ref: Option<String>,
-}
-
-/// Element definitions of one type's snapshot by path.
-#[derive(Debug)]
-pub(crate) struct ElementIndex {
-    /// The path of the root element (the type name; for logical models
-    /// given by URL, the name used in the snapshot paths).
-    root: Option<String>,
-    map: HashMap<String, ElementInfo>,
-}
-
-impl ElementIndex {
-    fn get(&self, path: &str) -> Option<&ElementInfo> {
-        self.map.get(path)
-    }
-}
-
-fn index_of(sd: &Value) -> ElementIndex {
-    let mut index = HashMap::new();
-    let mut root = None;
-    let elements = sd
-        .get("snapshot")
-        .and_then(|s| s.get("element"))
-        .and_then(Value::as_array);
-    for e in elements.into_iter().flatten() {
-        let Some(path) = e.get("path").and_then(Value::as_str) else {
-            continue;
-        };
-        if root.is_none() && !path.contains('.') {
-            root = Some(path.to_owned());
-        }
-        // Slices repeat the path of the sliced element: keep the first.
-        if index.contains_key(path) {
-            continue;
-        }
-        let max = e.get("max").and_then(Value::as_str).unwrap_or("1");
-        let types = e
-            .get("type")
-            .and_then(Value::as_array)
-            .map(|ts| {
-                ts.iter()
-                    .filter_map(|t| t.get("code").and_then(Value::as_str).map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let content_ref = e
-            .get("contentReference")
-            .and_then(Value::as_str)
-            .and_then(|r| r.rsplit_once('#'))
-            .map(|(_, p)| p.to_owned());
-        index.insert(
-            path.to_owned(),
-            ElementInfo {
-                many: max != "1" && max != "0",
-                types,
-                content_ref,
-            },
-        );
-    }
-    ElementIndex { root, map: index }
-}
 
 fn kind_of(type_code: &str) -> ValueKind {
     match type_code {
         "boolean" => ValueKind::Boolean,
         "integer" | "decimal" | "positiveInt" | "unsignedInt" | "integer64" => ValueKind::Number,
         _ => ValueKind::String,
-    }
-}
-
-fn upper_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }
 
@@ -106,9 +26,8 @@ impl Registry {
     /// `in_array` on every element whose definition allows more than one,
     /// `primitive` on every element of a FHIR primitive type (with or
     /// without a value) and `value_kind` on every boolean and numeric
-    /// primitive, using the
-    /// StructureDefinitions of the resource types (core or loaded). Elements
-    /// without a definition are left as they are.
+    /// primitive, using the definitions of the resource types (core or
+    /// loaded). Elements without a definition are left as they are.
     ///
     /// ```
     /// use fhirreg_element::{Element, Position, ValueKind};
@@ -124,119 +43,62 @@ impl Registry {
     /// assert!(patient.children[1].in_array);
     /// ```
     pub fn annotate_types(&self, root: &mut Element) {
-        let mut cache: HashMap<String, Option<Arc<ElementIndex>>> = HashMap::new();
         if let Some(rt) = root.resource_type.clone() {
-            self.walk_type(root, &rt, &mut cache, 0);
+            if let Some(sd) = self.type_structure_by_name(&rt) {
+                self.type_children(root, &sd, 0, 0);
+            }
         }
     }
 
-    fn element_index(
-        &self,
-        type_name: &str,
-        cache: &mut HashMap<String, Option<Arc<ElementIndex>>>,
-    ) -> Option<Arc<ElementIndex>> {
-        if let Some(hit) = cache.get(type_name) {
-            return hit.clone();
-        }
-        let index = self
-            .type_definition(type_name)
-            .map(|sd| Arc::new(index_of(&sd.json)));
-        cache.insert(type_name.to_owned(), index.clone());
-        index
-    }
-
-    /// Type the children of `node`, an instance of `type_name`.
-    fn walk_type(
-        &self,
-        node: &mut Element,
-        type_name: &str,
-        cache: &mut HashMap<String, Option<Arc<ElementIndex>>>,
-        depth: usize,
-    ) {
-        let Some(index) = self.element_index(type_name, cache) else {
-            return;
-        };
-        // The root path of a type is its name as written in the snapshot
-        // (for logical models given by URL: the last path segment).
-        let root = index.root.as_deref().unwrap_or(type_name);
-        self.walk(node, &index, root, cache, depth);
-    }
-
-    fn walk(
-        &self,
-        node: &mut Element,
-        index: &ElementIndex,
-        path: &str,
-        cache: &mut HashMap<String, Option<Arc<ElementIndex>>>,
-        depth: usize,
-    ) {
+    /// Type the children of `node`, an instance of element `idx` of `sd`.
+    fn type_children(&self, node: &mut Element, sd: &StructureDef, idx: usize, depth: usize) {
         if depth > MAX_DEPTH {
             return;
         }
+        let content = sd.content_of(idx);
         for child in &mut node.children {
-            let direct = format!("{path}.{}", child.name);
-            let (info, type_code, child_path) = match index.get(&direct) {
-                Some(info) => (info, info.types.first().cloned(), direct),
-                None => match choice(index, path, &child.name) {
-                    Some((info, t, p)) => (info, Some(t), p),
-                    None => continue,
-                },
+            let Some((ci, ti)) = sd.find_child(content, &child.name) else {
+                continue;
             };
-            child.in_array = info.many;
-            // A contentReference reuses another element's children.
-            let (child_path, type_code) = match &info.content_ref {
-                Some(target) => (
-                    target.clone(),
-                    index.get(target).and_then(|i| i.types.first().cloned()),
-                ),
-                None => (child_path, type_code),
+            let Some(def) = sd.elements.get(ci) else {
+                continue;
             };
+            child.in_array = !matches!(def.max, Some(0) | Some(1));
             if let Some(rt) = child.resource_type.clone() {
-                self.walk_type(child, &rt, cache, depth + 1);
+                if let Some(tp) = self.type_structure_by_name(&rt) {
+                    self.type_children(child, &tp, 0, depth + 1);
+                }
                 continue;
             }
-            let Some(code) = type_code else { continue };
-            if code.starts_with("http://hl7.org/fhirpath/System.") {
+            let cc = sd.content_of(ci);
+            let Some(content_def) = sd.elements.get(cc) else {
+                continue;
+            };
+            if !content_def.children.is_empty() {
+                // A backbone element (or a reused one): children inline.
+                self.type_children(child, sd, cc, depth + 1);
                 continue;
             }
-            if code == "BackboneElement" || code == "Element" {
-                self.walk(child, index, &child_path, cache, depth + 1);
+            let t = match ti {
+                Some(i) => def.types.get(i),
+                None => content_def.types.first(),
+            };
+            let Some(t) = t else { continue };
+            if t.system_type.is_some() {
                 continue;
             }
-            // FHIR primitive type names start in lower case (`string`,
-            // `dateTime`, `xhtml`), complex types in upper case.
-            let primitive = code.starts_with(|c: char| c.is_ascii_lowercase());
+            let primitive = t.is_primitive();
             child.primitive |= primitive;
             if child.value.is_some() || primitive {
-                child.value_kind = kind_of(&code);
+                child.value_kind = kind_of(&t.code);
             }
             if !child.children.is_empty() {
-                self.walk_type(child, &code, cache, depth + 1);
+                if let Some(tp) = self.type_structure_by_name(&t.code) {
+                    self.type_children(child, &tp, 0, depth + 1);
+                }
             }
         }
     }
-}
-
-/// Match `name` (`valueQuantity`) against a choice element `path.value[x]`;
-/// gives its definition, the chosen type and the definition's path.
-fn choice<'a>(
-    index: &'a ElementIndex,
-    path: &str,
-    name: &str,
-) -> Option<(&'a ElementInfo, String, String)> {
-    // The type suffix starts at an upper-case letter; try every split.
-    for (i, c) in name.char_indices().skip(1) {
-        if !c.is_ascii_uppercase() {
-            continue;
-        }
-        let (base, suffix) = name.split_at(i);
-        let p = format!("{path}.{base}[x]");
-        if let Some(info) = index.get(&p) {
-            let t = info.types.iter().find(|t| upper_first(t) == suffix)?;
-            return Some((info, t.clone(), p));
-        }
-    }
-    None
 }
 
 #[cfg(test)]

@@ -242,30 +242,6 @@ impl Validator {
         walk.drop_superseded();
         walk.issues
     }
-
-    /// Typing pass for format conversion: set `in_array` (the definition's
-    /// max is not 1) and `value_kind` (boolean: Boolean; integer, decimal,
-    /// positiveInt, unsignedInt: Number; else String) on every node from the
-    /// definitions, so trees read from XML write correct JSON.
-    ///
-    /// ```
-    /// use fhirreg_validator::{Validator, ValidatorOptions};
-    /// use fhirreg_element::Element;
-    /// let v = Validator::new(fhirreg_registry::Registry::default(), ValidatorOptions::default());
-    /// let mut root = Element::new("Patient", Default::default());
-    /// root.resource_type = Some("Patient".into());
-    /// v.annotate_types(&mut root); // unknown definitions leave the tree as it is
-    /// assert!(!root.in_array);
-    /// ```
-    pub fn annotate_types(&self, root: &mut Element) {
-        let rt = root
-            .resource_type
-            .clone()
-            .unwrap_or_else(|| root.name.clone());
-        if let Some(plan) = self.inner.type_plan(&rt) {
-            self.inner.annotate(root, &plan, 0);
-        }
-    }
 }
 
 /// A JSON-read tree marks arrays and non-string values; an XML-read tree
@@ -306,46 +282,6 @@ impl Inner {
             && self
                 .type_plan(name)
                 .is_some_and(|p| p.kind == Kind::Resource && p.type_name == name)
-    }
-
-    fn annotate(&self, node: &mut Element, plan: &Arc<Plan>, idx: usize) {
-        let content = plan.content_of(idx);
-        for child in &mut node.children {
-            if let Some(rt) = child.resource_type.clone() {
-                // A contained resource: its own definition.
-                if let Some(def) = plan.find_child(content, &child.name).map(|(c, _)| c) {
-                    child.in_array = plan.elements[def].repeats();
-                }
-                if let Some(p) = self.type_plan(&rt) {
-                    self.annotate(child, &p, 0);
-                }
-                continue;
-            }
-            let Some((ci, ti)) = plan.find_child(content, &child.name) else {
-                continue;
-            };
-            let def = &plan.elements[ci];
-            child.in_array = def.repeats();
-            let cc = plan.content_of(ci);
-            if !plan.elements[cc].children.is_empty() {
-                self.annotate(child, plan, cc);
-                continue;
-            }
-            let t = match ti {
-                Some(i) => def.types.get(i),
-                None => def.types.first(),
-            };
-            if let Some(t) = t {
-                if is_primitive_code(&t.code) {
-                    child.value_kind = json_kind(&t.code);
-                }
-                if !child.children.is_empty() {
-                    if let Some(tp) = self.type_plan(&t.code) {
-                        self.annotate(child, &tp, 0);
-                    }
-                }
-            }
-        }
     }
 }
 

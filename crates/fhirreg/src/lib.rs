@@ -203,7 +203,7 @@ impl Validator {
     pub fn convert(&self, bytes: &[u8], to: Format, pretty: bool) -> Result<String, Error> {
         let format = Format::sniff(bytes).ok_or(Error::UnknownFormat)?;
         let mut document = fhirreg_element::parse(bytes, format, &self.parse_options)?;
-        self.inner.annotate_types(&mut document.root);
+        self.registry.annotate_types(&mut document.root);
         Ok(match to {
             Format::Json => fhirreg_element::json::write(&document.root, pretty),
             Format::Xml => fhirreg_element::xml::write(&document.root, pretty),
