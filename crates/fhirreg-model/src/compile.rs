@@ -256,59 +256,6 @@ impl ElementDef {
             value_alternatives: value_alternatives_of(ed),
         }
     }
-
-    /// Apply the constraints a differential element states.
-    pub(crate) fn constrain(&mut self, ed: &Value) {
-        if let Some(m) = ed.get("min").and_then(Value::as_u64) {
-            self.min = u32::try_from(m).unwrap_or(u32::MAX);
-        }
-        match str_of(ed, "max") {
-            Some("*") => self.max = None,
-            Some(m) => {
-                if let Ok(m) = m.parse::<u32>() {
-                    self.max = Some(m);
-                }
-            }
-            None => {}
-        }
-        let types: Vec<TypeRef> = array(ed, "type").filter_map(type_ref).collect();
-        if !types.is_empty() {
-            self.types = types;
-        }
-        if let Some(f) = first_with_prefix(ed, "fixed") {
-            self.fixed = Some(f);
-        }
-        if let Some(p) = first_with_prefix(ed, "pattern") {
-            self.pattern = Some(p);
-        }
-        if let Some(l) = ed.get("maxLength").and_then(Value::as_u64) {
-            self.max_length = Some(l);
-        }
-        if let Some(b) = binding_of(ed) {
-            self.binding = Some(b);
-        }
-        if let Some(v) = first_with_prefix(ed, "minValue") {
-            self.min_value = Some(v);
-        }
-        if let Some(v) = first_with_prefix(ed, "maxValue") {
-            self.max_value = Some(v);
-        }
-        if let Some(sl) = slicing_of(ed) {
-            self.slicing = Some(sl);
-        }
-        if let Some(m) = must_have_value_of(ed) {
-            self.must_have_value = m;
-        }
-        let alternatives = value_alternatives_of(ed);
-        if !alternatives.is_empty() {
-            self.value_alternatives = alternatives;
-        }
-        for c in constraints_of(ed) {
-            if !self.constraints.iter().any(|x| x.key == c.key) {
-                self.constraints.push(c);
-            }
-        }
-    }
 }
 
 /// Read `context` and `contextInvariant` of an Extension definition.
@@ -450,7 +397,8 @@ impl StructureDef {
                 }
                 copy
             };
-            if let Some(e) = def.elements.get_mut(idx) {
+            // An element whose children the snapshot spells out uses them.
+            if let Some(e) = def.elements.get_mut(idx).filter(|e| e.children.is_empty()) {
                 e.content_ref = resolved;
             }
         }

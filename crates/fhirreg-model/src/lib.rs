@@ -14,8 +14,9 @@
 //! canonical, `type_structure` by type name), which compiles each
 //! definition on first use and caches it; the embedded R4 core is compiled
 //! at build time. This crate is the only reader of StructureDefinition
-//! elements: [`StructureDef::from_json`] for snapshots,
-//! [`StructureDef::derive`] for differentials.
+//! elements ([`StructureDef::from_json`]); a profile that has only a
+//! differential gets its snapshot from the registry's snapshot generator
+//! first.
 //!
 //! ```
 //! use fhirreg_model::{BindingStrength, StructureDef};
@@ -39,7 +40,6 @@
 //! ```
 
 mod compile;
-mod derive;
 mod serde_json_text;
 
 use serde::{Deserialize, Serialize};

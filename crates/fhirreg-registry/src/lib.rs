@@ -651,21 +651,23 @@ impl Registry {
         }
         let resource = entry.resource()?;
         let external = |url: &str| self.find(url).and_then(|j| self.structure_at(j, depth + 1));
-        match model::StructureDef::from_json(&resource.json, &external) {
-            Ok(def) => Some(Arc::new(def)),
-            Err(model::ModelError::NoSnapshot(url)) => {
-                let base_url = resource.str("baseDefinition")?;
-                if base_url == url {
-                    return None;
-                }
-                let base = self
-                    .find(base_url)
-                    .and_then(|j| self.structure_at(j, depth + 1))?;
-                let type_def = |t: &str| self.type_structure_at(t, depth + 1);
-                model::StructureDef::derive(&base, &resource.json, &type_def).map(Arc::new)
+        let mut def = match model::StructureDef::from_json(&resource.json, &external) {
+            Ok(def) => def,
+            Err(model::ModelError::NoSnapshot(_)) => {
+                // The one snapshot generator (see `snapshot.rs`).
+                let generated = self.generate_at(&resource.json, depth).ok()?;
+                model::StructureDef::from_json(&generated.structure_definition, &external).ok()?
             }
-            Err(_) => None,
+            Err(_) => return None,
+        };
+        if def.derivation == Some(model::Derivation::Constraint) {
+            // A constraint cannot change what kind of thing its type is
+            // (some profiles in the wild say `complex-type` for a resource).
+            if let Some(base) = external(&def.base) {
+                def.kind = base.kind;
+            }
         }
+        Some(Arc::new(def))
     }
 
     fn find_type(&self, type_name: &str) -> Option<usize> {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::{Registry, Resource};
+use crate::{Registry, Resource, Summary};
 
 type El = Map<String, Value>;
 
@@ -179,7 +179,11 @@ impl Registry {
             .ok_or_else(|| format!("no snapshot for {url}"))
     }
 
-    fn generate_at(&self, sd: &Value, depth: usize) -> Result<GeneratedSnapshot, String> {
+    pub(crate) fn generate_at(
+        &self,
+        sd: &Value,
+        depth: usize,
+    ) -> Result<GeneratedSnapshot, String> {
         let base_url = sd
             .get("baseDefinition")
             .and_then(Value::as_str)
@@ -227,6 +231,20 @@ impl Registry {
                 }
             }
         }
+        // As the HL7 snapshot generator writes them: a profile's content
+        // references name the element of the type's own definition, so
+        // that what the profile says of the target does not apply at each
+        // level of the recursion (Parameters.parameter.part).
+        let type_url = sd
+            .get("type")
+            .and_then(Value::as_str)
+            .and_then(|t| self.type_summary(t))
+            .and_then(Summary::url)
+            .filter(|_| !specialization)
+            .map(str::to_owned);
+        if let Some(type_url) = &type_url {
+            absolute_content_references(&mut els, type_url);
+        }
         let mut gen = Gen {
             registry: self,
             els,
@@ -263,6 +281,10 @@ impl Registry {
                 }
             }
         }
+        if let Some(type_url) = &type_url {
+            // Copies made while expanding carry their definition's own.
+            absolute_content_references(&mut gen.els, type_url);
+        }
         let mut out = sd.clone();
         if let Some(obj) = out.as_object_mut() {
             let list = gen.els.into_iter().map(Value::Object).collect();
@@ -274,6 +296,18 @@ impl Registry {
             structure_definition: out,
             warnings: gen.warnings,
         })
+    }
+}
+
+/// `#path` content references become `type_url#path`.
+fn absolute_content_references(els: &mut [El], type_url: &str) {
+    for e in els {
+        if let Some(cr) = e.get("contentReference").and_then(Value::as_str) {
+            if cr.starts_with('#') {
+                let absolute = format!("{type_url}{cr}");
+                e.insert("contentReference".into(), Value::String(absolute));
+            }
+        }
     }
 }
 
@@ -350,7 +384,10 @@ fn narrow_to_extension_max(registry: &Registry, e: &mut El, depth: usize) {
 fn merge(target: &mut El, d: &El) {
     for (k, v) in d {
         match k.as_str() {
-            "id" | "path" => {}
+            // Slices are made by `locate` (named by the id); a sliceName on
+            // an element whose id names no slice is a mistake of the
+            // differential, not a reason to turn the element into a slice.
+            "id" | "path" | "sliceName" => {}
             "constraint" | "mapping" | "condition" | "alias" => {
                 let list = target
                     .entry(k.clone())
@@ -482,19 +519,32 @@ impl Gen<'_> {
                 return Ok(());
             }
         }
-        if let Some(target) = e.get("contentReference").and_then(Value::as_str) {
-            let target = target
-                .rsplit_once('#')
-                .map_or(target, |(_, t)| t)
-                .to_owned();
+        if let Some(reference) = e.get("contentReference").and_then(Value::as_str) {
+            let (url, target) = reference.rsplit_once('#').unwrap_or(("", reference));
+            let target = target.to_owned();
             let prefix = format!("{target}.");
-            let copies: Vec<El> = self
-                .els
+            // A reference with a url takes the target's children from that
+            // definition (unconstrained), a local one from this snapshot.
+            let source = if url.is_empty() {
+                None
+            } else {
+                Some(self.registry.snapshot_elements(url, self.depth + 1)?)
+            };
+            let copies: Vec<El> = source
+                .as_ref()
+                .unwrap_or(&self.els)
                 .iter()
                 .filter(|c| id_of(c).starts_with(&prefix) && !id_of(c).contains(':'))
                 .map(|c| rebase(c, &target, &pid, &target, &ppath))
                 .collect();
             self.els.splice(i + 1..i + 1, copies);
+            // Expanded: the element now has its own children (and the type
+            // of the element it reused), as the HL7 generator writes it.
+            if let Some(e) = self.els.get_mut(i) {
+                e.remove("contentReference");
+                e.entry("type")
+                    .or_insert_with(|| serde_json::json!([{"code": "BackboneElement"}]));
+            }
             return Ok(());
         }
         let types: Vec<&Value> = e

@@ -474,3 +474,81 @@ fn broken_profiles_give_errors_or_warnings() {
     let no_base = serde_json::json!({"resourceType": "StructureDefinition", "differential": {}});
     assert!(r.generate_snapshot(&no_base).is_err());
 }
+
+#[test]
+fn recursive_elements_stray_slice_names_and_kinds() {
+    // A profile that constrains Parameters.parameter and slices its
+    // recursive `part` (as Da Vinci PDex does): the constraints do not
+    // reach the recursion.
+    let params = profile(
+        "http://x/sd/params",
+        "http://hl7.org/fhir/StructureDefinition/Parameters",
+        "Parameters",
+        serde_json::json!([
+            {"id": "Parameters.parameter.name", "path": "Parameters.parameter.name",
+             "patternString": "Outer"},
+            {"id": "Parameters.parameter.part", "path": "Parameters.parameter.part", "min": 1,
+             "slicing": {"discriminator": [{"type": "value", "path": "name"}], "rules": "open"}},
+            {"id": "Parameters.parameter.part:p", "path": "Parameters.parameter.part",
+             "sliceName": "p", "min": 1, "max": "1"},
+            {"id": "Parameters.parameter.part:p.name", "path": "Parameters.parameter.part.name",
+             "fixedString": "Inner"}
+        ]),
+    );
+    // The id names no slice while a sliceName is given: the element stays
+    // the (unsliced) element it names.
+    let stray = serde_json::json!({
+        "resourceType": "StructureDefinition", "url": "http://x/sd/stray", "name": "Stray",
+        "status": "draft", "kind": "complex-type", "abstract": false, "type": "Encounter",
+        "derivation": "constraint",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Encounter",
+        "differential": {"element": [
+            {"id": "Encounter.participant", "path": "Encounter.participant", "sliceName": "x", "min": 1}
+        ]}
+    });
+    let r = registry_with(&[params, stray]);
+    let sd = r.resolve_with_snapshot("http://x/sd/params").unwrap();
+    let j = &sd.json;
+    let part = element(j, "Parameters.parameter.part").unwrap();
+    assert_eq!(
+        part["contentReference"],
+        "http://hl7.org/fhir/StructureDefinition/Parameters#Parameters.parameter"
+    );
+    // The slice is expanded from Parameters' own definition: its children
+    // are spelled out (no content reference), without the profile's
+    // pattern on parameter.name.
+    let slice = element(j, "Parameters.parameter.part:p").unwrap();
+    assert!(slice.get("contentReference").is_none(), "{slice}");
+    let inner_name = element(j, "Parameters.parameter.part:p.name").unwrap();
+    assert_eq!(inner_name["fixedString"], "Inner");
+    assert!(inner_name.get("patternString").is_none(), "{inner_name}");
+    // The recursion inside the slice names the type's definition too.
+    let inner_part = element(j, "Parameters.parameter.part:p.part").unwrap();
+    assert!(inner_part["contentReference"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://hl7.org/fhir/StructureDefinition/Parameters#"));
+
+    // In the compiled model the recursion is the unconstrained element.
+    let model = r.structure("http://x/sd/params").unwrap();
+    let (parameter, _) = model.find_child(0, "parameter").unwrap();
+    let (part, _) = model.find_child(parameter, "part").unwrap();
+    let content = model.content_of(part);
+    assert_ne!(content, parameter);
+    let (name, _) = model.find_child(content, "name").unwrap();
+    assert_eq!(model.elements[name].pattern, None);
+    assert_eq!(
+        model.elements[model.find_child(parameter, "name").unwrap().0].pattern,
+        Some(serde_json::json!("Outer"))
+    );
+
+    let stray = r.resolve_with_snapshot("http://x/sd/stray").unwrap();
+    let participant = element(&stray.json, "Encounter.participant").unwrap();
+    assert!(participant.get("sliceName").is_none(), "{participant}");
+    assert_eq!(participant["min"], 1);
+    // A constraint on a resource is a resource, whatever its kind says.
+    let model = r.structure("http://x/sd/stray").unwrap();
+    assert_eq!(model.kind, fhirreg_registry::model::Kind::Resource);
+    let (participant, _) = model.find_child(0, "participant").unwrap();
+    assert_eq!(model.elements[participant].min, 1);
+}

@@ -871,12 +871,20 @@ impl Walk<'_> {
             }
             // Datatype profiles on the element are validated; the core
             // datatypes were checked by the base walk.
-            let plans: Vec<Arc<Plan>> = t
-                .profiles
-                .iter()
-                .filter(|p| !p.starts_with(CORE))
-                .filter_map(|p| self.v.plan(p))
-                .collect();
+            let mut plans: Vec<Arc<Plan>> = Vec::new();
+            for p in t.profiles.iter().filter(|p| !p.starts_with(CORE)) {
+                match self.v.plan(p) {
+                    Some(plan) => plans.push(plan),
+                    // A datatype profile that cannot be found cannot be
+                    // checked: the element is not known to conform.
+                    None => self.error(
+                        IssueType::Processing,
+                        "VALIDATION_VAL_UNKNOWN_PROFILE",
+                        format!("Unknown profile {p}"),
+                        node,
+                    ),
+                }
+            }
             if plans.len() == 1 {
                 self.children(node, &plans[0], 0);
                 self.element_invariants(node, &plans[0], 0, None);

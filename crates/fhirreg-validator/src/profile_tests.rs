@@ -345,3 +345,33 @@ fn no_matching_type_profile_reports_each_profiles_errors() {
         "{e:?}"
     );
 }
+
+#[test]
+fn unknown_datatype_profiles_are_errors_on_the_element() {
+    let sd = profile(
+        "http://example.org/sd/org",
+        "Organization",
+        json!([
+            {"id": "Organization.identifier", "path": "Organization.identifier",
+             "type": [{"code": "Identifier", "profile": ["http://example.org/sd/missing-identifier"]}]}
+        ]),
+    );
+    let Some(v) = validator_with(&[("p.json", sd)]) else {
+        eprintln!("skipped: the registry could not be built");
+        return;
+    };
+    let p = ["http://example.org/sd/org".to_string()];
+    let with = tree(&json!({"resourceType": "Organization", "identifier": [{"value": "1"}]}));
+    let e = errors_at(&v.validate(&with, &p));
+    assert_eq!(
+        e,
+        vec![(
+            "Organization.identifier[0]".to_string(),
+            "Unknown profile http://example.org/sd/missing-identifier".to_string()
+        )],
+        "{e:?}"
+    );
+    // Nothing to report where the element is absent.
+    let without = tree(&json!({"resourceType": "Organization", "name": "x"}));
+    assert!(errors_at(&v.validate(&without, &p)).is_empty());
+}
