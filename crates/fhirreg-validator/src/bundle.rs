@@ -256,7 +256,7 @@ impl<'v> Walk<'v> {
         message: String,
         at: &At<'_>,
     ) {
-        self.issues.push(Issue::new(
+        self.issues.push(Issue::legacy(
             severity,
             code,
             id,

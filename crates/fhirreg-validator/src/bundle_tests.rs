@@ -8,7 +8,7 @@ fn errors_of(v: &Validator, doc: &Value) -> Vec<String> {
     v.validate(&tree(doc), &[])
         .iter()
         .filter(|i| i.severity.is_error())
-        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .map(|i| format!("{} @ {}", i.message(), i.expression))
         .collect()
 }
 
@@ -269,7 +269,7 @@ fn entry_resource_types_of_profiles_and_slices_without_ids() {
         v.validate(&tree(&doc), &[profile.to_string()])
             .iter()
             .filter(|i| i.severity.is_error())
-            .map(|i| format!("{} @ {}", i.message, i.expression))
+            .map(|i| format!("{} @ {}", i.message(), i.expression))
             .collect()
     };
     let doc = json!({"resourceType": "Bundle", "type": "collection", "entry": [
@@ -315,7 +315,7 @@ fn unknown_profile_of_an_entry_resource() {
         )
         .iter()
         .filter(|i| i.severity.is_error())
-        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .map(|i| format!("{} @ {}", i.message(), i.expression))
         .collect();
     assert!(
         has(&e, "Unknown profile http://example.org/StructureDefinition/Missing @ Bundle.entry[0].resource"),

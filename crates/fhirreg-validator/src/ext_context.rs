@@ -388,7 +388,7 @@ impl Walk<'_> {
                     ),
                 )
             };
-            self.issues.push(Issue::new(
+            self.issues.push(Issue::legacy(
                 Severity::Error,
                 IssueType::Structure,
                 id,
@@ -461,7 +461,7 @@ mod tests {
         issues
             .iter()
             .filter(|i| i.severity.is_error())
-            .map(|i| format!("{} @ {}", i.message, i.expression))
+            .map(|i| format!("{} @ {}", i.message(), i.expression))
             .collect()
     }
 

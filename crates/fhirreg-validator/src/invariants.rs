@@ -632,7 +632,7 @@ impl<'v> Walk<'v> {
                                 msg.push_str(&format!(" (defined in {src})"));
                             }
                         }
-                        self.issues.push(Issue::new(
+                        self.issues.push(Issue::legacy(
                             severity,
                             IssueType::Invariant,
                             "INV_FAILED",
@@ -654,7 +654,7 @@ impl<'v> Walk<'v> {
             "Problem evaluating constraint {}: '{}' ({from}): {why}",
             c.key, c.expression
         );
-        self.issues.push(Issue::new(
+        self.issues.push(Issue::legacy(
             Severity::Information,
             IssueType::Processing,
             "INV_EVALUATION_PROBLEM",

@@ -15,7 +15,7 @@ fn failures(issues: &[Issue], severity: Severity) -> Vec<String> {
     issues
         .iter()
         .filter(|i| i.code == IssueType::Invariant && i.severity == severity)
-        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .map(|i| format!("{} @ {}", i.message(), i.expression))
         .collect()
 }
 
@@ -126,8 +126,8 @@ fn contained_resources_dom_3_4_5() {
     // dom-3 is checked directly, with the HL7 Java validator's message.
     let dom3: Vec<String> = issues
         .iter()
-        .filter(|i| i.severity == Severity::Error && i.message.contains("(dom-3)"))
-        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .filter(|i| i.severity == Severity::Error && i.message().contains("(dom-3)"))
+        .map(|i| format!("{} @ {}", i.message(), i.expression))
         .collect();
     assert_eq!(dom3, vec!["The contained resource 'o1' is not referenced to from elsewhere in the containing resource nor does it refer to the containing resource (dom-3) @ Patient.contained[0]"]);
     // A contained resource that refers to its container is fine.
@@ -229,7 +229,7 @@ fn best_practice_is_a_warning_by_default_and_can_be_ignored() {
         let issues = run(&v, patient.clone(), &[]);
         let dom: Vec<&Issue> = issues
             .iter()
-            .filter(|i| i.message.contains("dom-6"))
+            .filter(|i| i.message().contains("dom-6"))
             .collect();
         match severity {
             None => assert!(dom.is_empty(), "{level:?}: {dom:?}"),
@@ -283,16 +283,16 @@ fn profile_invariants_and_expression_problems() {
     // Expressions that cannot be evaluated or compiled: information only.
     let problems: Vec<&Issue> = issues
         .iter()
-        .filter(|i| i.message.starts_with("Problem evaluating constraint"))
+        .filter(|i| i.message().starts_with("Problem evaluating constraint"))
         .collect();
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems.iter().all(|i| i.severity == Severity::Information));
     assert!(!issues
         .iter()
-        .any(|i| i.severity.is_error() && i.message.contains("tst-2")));
+        .any(|i| i.severity.is_error() && i.message().contains("tst-2")));
     assert!(!issues
         .iter()
-        .any(|i| i.severity.is_error() && i.message.contains("tst-3")));
+        .any(|i| i.severity.is_error() && i.message().contains("tst-3")));
 }
 
 #[test]
@@ -486,7 +486,7 @@ fn invariants_decide_between_type_profiles() {
         issues
             .iter()
             .filter(|i| i.severity.is_error())
-            .map(|i| format!("{} @ {}", i.message, i.expression))
+            .map(|i| format!("{} @ {}", i.message(), i.expression))
             .collect()
     };
     // Matches the second profile only: fine.
@@ -527,7 +527,7 @@ fn ele_1_on_a_primitive_with_only_an_id() {
     let errors: Vec<String> = issues
         .iter()
         .filter(|i| i.severity.is_error())
-        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .map(|i| format!("{} @ {}", i.message(), i.expression))
         .collect();
     assert_eq!(
         errors,
@@ -560,12 +560,12 @@ fn huge_collections_stop_an_evaluation_without_a_failure() {
     let issues = run(&v, sd, &[]);
     assert!(
         issues.iter().any(|i| i.severity == Severity::Information
-            && i.message
+            && i.message()
                 .starts_with("Problem evaluating constraint sdf-8:")),
         "{:?}",
-        issues.iter().map(|i| &i.message).collect::<Vec<_>>()
+        issues.iter().map(|i| i.message()).collect::<Vec<_>>()
     );
     assert!(!issues
         .iter()
-        .any(|i| i.message.contains("sdf-8:") && i.severity.is_error()));
+        .any(|i| i.message().contains("sdf-8:") && i.severity.is_error()));
 }

@@ -241,7 +241,7 @@ impl Validator {
         // reported once.
         let mut seen = HashSet::new();
         walk.issues
-            .retain(|i| seen.insert((i.expression.clone(), i.message.clone())));
+            .retain(|i| seen.insert((i.expression.clone(), i.message())));
         walk.drop_superseded();
         walk.issues
     }
@@ -462,7 +462,7 @@ impl Walk<'_> {
         message: String,
         node: &Element,
     ) {
-        self.issues.push(Issue::new(
+        self.issues.push(Issue::legacy(
             severity,
             code,
             id,
@@ -1020,15 +1020,18 @@ impl Walk<'_> {
                     ok |= errs.is_empty();
                     let tag = format!(" (validating against {})", p.versioned_url());
                     for i in errs {
+                        let base = i.message();
                         match found
                             .iter_mut()
-                            .find(|(f, base)| f.expression == i.expression && *base == i.message)
+                            .find(|(f, b)| f.expression == i.expression && *b == base)
                         {
-                            Some((f, _)) => f.message.push_str(&tag),
+                            Some((f, _)) => {
+                                let text = f.message() + &tag;
+                                f.args = fhirreg_element::args![text];
+                            }
                             None => {
-                                let base = i.message.clone();
                                 let mut i = i;
-                                i.message.push_str(&tag);
+                                i.args = fhirreg_element::args![base.clone() + &tag];
                                 found.push((i, base));
                             }
                         }

@@ -17,7 +17,7 @@ fn errors_at(issues: &[Issue]) -> Vec<(String, String)> {
     issues
         .iter()
         .filter(|i| i.severity.is_error())
-        .map(|i| (i.expression.clone(), i.message.clone()))
+        .map(|i| (i.expression.clone(), i.message().clone()))
         .collect()
 }
 
@@ -44,7 +44,7 @@ fn vital_sign_code_implies_its_core_profile() {
     );
     assert!(issues
         .iter()
-        .any(|i| i.message.contains("Body temperature profile")));
+        .any(|i| i.message().contains("Body temperature profile")));
     // With the LOINC code as well, the profile is met.
     let mut ok = obs;
     if let Some(a) = ok["code"]["coding"].as_array_mut() {

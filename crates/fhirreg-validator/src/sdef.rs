@@ -128,7 +128,7 @@ mod tests {
         let has = |sev: bool, s: &str| {
             issues.iter().any(|i| {
                 i.severity.is_error() == sev
-                    && format!("{} @ {}", i.message, i.expression).contains(s)
+                    && format!("{} @ {}", i.message(), i.expression).contains(s)
             })
         };
         assert!(has(true, "Slicing is not allowed at the root of a profile @ StructureDefinition.differential.element[0]"), "{issues:?}");

@@ -38,7 +38,7 @@ fn errors(issues: &[Issue]) -> Vec<String> {
     issues
         .iter()
         .filter(|i| i.severity.is_error())
-        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .map(|i| format!("{} @ {}", i.message(), i.expression))
         .collect()
 }
 
@@ -245,7 +245,7 @@ fn r4_examples() {
             let kinds: Vec<&str> = issues
                 .iter()
                 .filter(|i| i.severity.is_error())
-                .map(|i| i.message_id)
+                .map(|i| i.message_id())
                 .collect();
             flagged.push((name.clone(), errs, kinds));
         }

@@ -787,13 +787,13 @@ impl Walk<'_> {
         }
         let (bindings, displays) = (&self.superseded_bindings, &self.accepted_displays);
         self.issues.retain(|i| {
-            let base_binding = i.message_id == "TERMINOLOGY_TX_NOVALID"
+            let base_binding = i.message_id() == "TERMINOLOGY_TX_NOVALID"
                 && bindings.get(&i.expression).is_some_and(|vs| {
                     let url = vs.split('|').next().unwrap_or(vs);
-                    i.message.contains(&format!("({url}|"))
-                        || i.message.contains(&format!("({url})"))
+                    i.message().contains(&format!("({url}|"))
+                        || i.message().contains(&format!("({url})"))
                 });
-            let display = i.message_id == "Display_Name_WS_for__should_be_one_of__instead_of"
+            let display = i.message_id() == "Display_Name_WS_for__should_be_one_of__instead_of"
                 && displays.contains(&i.expression);
             !base_binding && !display
         });
