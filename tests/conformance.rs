@@ -277,10 +277,8 @@ fn score(cases: &Path, run: &Run) -> Score {
 fn fatal(message: String) -> fhirreg::Outcome {
     fhirreg::Outcome {
         issues: vec![fhirreg::Issue::new(
-            fhirreg::Severity::Fatal,
-            fhirreg::IssueType::Exception,
-            "RUN_FAILED",
-            message,
+            fhirreg::Msg::InputUnreadable,
+            fhirreg::args![message],
             "",
             None,
         )],

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use fhirreg::{Issue, Severity};
+use fhirreg::{args, Issue, Msg, Severity};
 use serde_json::{json, Value};
 
 use crate::{FileResult, OutputFormat};
@@ -47,10 +47,8 @@ fn issues_of(result: &FileResult) -> Vec<Issue> {
     match (&result.outcome, &result.error) {
         (Some(outcome), _) => outcome.issues.clone(),
         (None, error) => vec![Issue::new(
-            Severity::Fatal,
-            fhirreg::IssueType::Exception,
-            "INPUT_UNREADABLE",
-            error.clone().unwrap_or_else(|| "unreadable input".into()),
+            Msg::InputUnreadable,
+            args![error.as_deref().unwrap_or("unreadable input")],
             "",
             None,
         )],
@@ -78,7 +76,7 @@ fn write_text(out: &mut impl Write, results: &[FileResult]) -> io::Result<()> {
                 line,
                 col,
                 issue.severity.code(),
-                issue.message
+                issue.message()
             )?;
             if !issue.expression.is_empty() {
                 write!(out, " [{}]", issue.expression)?;
@@ -119,9 +117,9 @@ fn sarif(results: &[FileResult]) -> Value {
                 location["logicalLocations"] = json!([{"fullyQualifiedName": issue.expression}]);
             }
             sarif_results.push(json!({
-                "ruleId": issue.message_id,
+                "ruleId": issue.message_id(),
                 "level": level,
-                "message": {"text": issue.message},
+                "message": {"text": issue.message()},
                 "locations": [location],
             }));
         }
@@ -183,7 +181,7 @@ fn write_junit(out: &mut impl Write, results: &[FileResult]) -> io::Result<()> {
             .iter()
             .map(|i| {
                 let pos = i.pos.map(|p| p.to_string()).unwrap_or_default();
-                format!("{pos} {} [{}]", i.message, i.expression)
+                format!("{pos} {} [{}]", i.message(), i.expression)
             })
             .collect();
         writeln!(

@@ -43,10 +43,10 @@ fn main() {
                     println!(
                         "ISSUE {} {} {} {:?} {}",
                         f.display(),
-                        i.message_id,
+                        i.message_id(),
                         i.expression,
                         i.pos,
-                        i.message
+                        i.message()
                     );
                 }
             }

@@ -1,6 +1,7 @@
 //! Issues: what readers and validators report, shaped like an
 //! OperationOutcome.issue so every layer speaks the same vocabulary.
 
+use crate::message::{Args, Lang, Message, Msg};
 use crate::Position;
 
 /// OperationOutcome.issue.severity.
@@ -81,28 +82,65 @@ impl IssueType {
     }
 }
 
-/// One finding about a document.
-#[derive(Clone, Debug, PartialEq)]
+/// One finding about a document: a message of the catalogue with its
+/// arguments, where it is, and how serious it is. The text is rendered on
+/// demand ([`Issue::message`], [`Issue::message_in`]).
+///
+/// ```
+/// use fhirreg_element::message::{Lang, Msg};
+/// use fhirreg_element::{args, Issue, Position, Severity};
+/// let issue = Issue::new(
+///     Msg::JsonDuplicateProperty,
+///     args!["active"],
+///     "Patient.active",
+///     Some(Position::new(1, 30)),
+/// );
+/// assert_eq!(issue.severity, Severity::Error);
+/// assert_eq!(issue.message_id(), "json-duplicate-property");
+/// assert_eq!(issue.java_key(), None);
+/// assert_eq!(issue.arg("name"), Some("active"));
+/// assert_eq!(issue.message(), issue.message_in(Lang::En));
+/// assert!(issue.message().contains("'active'"));
+/// // A report may change the default severity:
+/// let warning = issue.clone().with_severity(Severity::Warning);
+/// assert!(!warning.severity.is_error());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Issue {
     pub severity: Severity,
     pub code: IssueType,
-    /// A stable identifier of the message kind (e.g. `UNKNOWN_ELEMENT`),
-    /// used for translation and filtering.
-    pub message_id: &'static str,
-    /// The human-readable message (English).
-    pub message: String,
+    /// What the issue says.
+    pub msg: Msg,
+    /// The arguments of [`Self::msg`], in the order of its placeholders.
+    pub args: Args,
     /// FHIRPath-like location as the HL7 Java validator writes it:
     /// `Patient.identifier[0].value`. Empty when it is about the whole document.
     pub expression: String,
     /// Where in the source, when known.
     pub pos: Option<Position>,
+    /// Transitional: the key of a message not yet in the catalogue.
+    pub legacy_key: Option<&'static str>,
 }
 
 impl Issue {
-    pub fn new(
+    /// An issue with the message's default severity and issue type.
+    pub fn new(msg: Msg, args: Args, expression: impl Into<String>, pos: Option<Position>) -> Self {
+        Issue {
+            severity: msg.severity(),
+            code: msg.issue_type(),
+            msg,
+            args,
+            expression: expression.into(),
+            pos,
+            legacy_key: None,
+        }
+    }
+
+    /// Transitional: an issue whose message is not yet in the catalogue.
+    pub fn legacy(
         severity: Severity,
         code: IssueType,
-        message_id: &'static str,
+        key: &'static str,
         message: impl Into<String>,
         expression: impl Into<String>,
         pos: Option<Position>,
@@ -110,21 +148,64 @@ impl Issue {
         Issue {
             severity,
             code,
-            message_id,
-            message: message.into(),
+            msg: Msg::Legacy,
+            args: crate::args![message.into()],
             expression: expression.into(),
             pos,
+            legacy_key: Some(key),
         }
     }
 
-    /// An error.
-    pub fn error(
+    /// Transitional: an error whose message is not yet in the catalogue.
+    pub fn legacy_error(
         code: IssueType,
-        message_id: &'static str,
+        key: &'static str,
         message: impl Into<String>,
         expression: impl Into<String>,
         pos: Option<Position>,
     ) -> Self {
-        Issue::new(Severity::Error, code, message_id, message, expression, pos)
+        Issue::legacy(Severity::Error, code, key, message, expression, pos)
+    }
+
+    /// The same issue with another severity.
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// The same issue with another issue type.
+    pub fn with_code(mut self, code: IssueType) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// The text, in English.
+    pub fn message(&self) -> String {
+        self.msg.render(Lang::En, &self.args)
+    }
+
+    /// The text in `lang`.
+    pub fn message_in(&self, lang: Lang) -> String {
+        self.msg.render(lang, &self.args)
+    }
+
+    /// Our stable id of the message (`unknown-property`).
+    pub fn message_id(&self) -> &'static str {
+        self.legacy_key.unwrap_or(self.msg.id())
+    }
+
+    /// The HL7 Java validator's key for the message, when it has one.
+    pub fn java_key(&self) -> Option<&'static str> {
+        self.legacy_key.or(self.msg.java_key())
+    }
+
+    /// The value of the argument `name` (a placeholder of the message).
+    pub fn arg(&self, name: &str) -> Option<&str> {
+        self.msg.arg(&self.args, name)
+    }
+
+    /// The message and its arguments (to quote inside another message).
+    pub fn to_message(&self) -> Message {
+        Message::new(self.msg, self.args.clone())
     }
 }

@@ -20,13 +20,13 @@
 //! missing comma between items, unquoted property names and unquoted values
 //! (read as strings).
 //!
-//! Issue `message_id`s (severity error; `JSON_NO_RESOURCE_TYPE` is fatal,
-//! at expression `$`, and then only the syntax findings are kept):
-//! `JSON_NO_RESOURCE_TYPE`, `JSON_RESOURCE_TYPE_INVALID`, `JSON_DUPLICATE_PROPERTY`,
-//! `JSON_EMPTY_STRING`, `JSON_EMPTY_OBJECT`, `JSON_EMPTY_ARRAY`, `JSON_NULL`,
-//! `JSON_NESTED_ARRAY`, `JSON_ARRAY_ALIGNMENT`, `JSON_UNDERSCORE_SHAPE`,
-//! `JSON_UNDERSCORE_COMPLEX`, `JSON_COMMENT`, `JSON_EXTRA_COMMA`,
-//! `JSON_MISSING_COMMA`, `JSON_UNQUOTED_NAME`, `JSON_UNQUOTED_VALUE`.
+//! Issue messages (the `Json*` messages of [`Msg`], severity error;
+//! [`Msg::JsonNoResourceType`] is fatal, at expression `$`, and then only
+//! the syntax findings are kept): no or an invalid `resourceType`,
+//! duplicate properties, empty strings, objects and arrays, `null`s,
+//! nested arrays, `_name` arrays out of line with `name`, `_name` of the
+//! wrong shape or next to a complex property, and the lenient syntax
+//! (comments, extra and missing commas, unquoted names and values).
 //! Their `expression` is syntactic (`Patient.name[0].given[1]`: an index
 //! only for array items) and `pos` is the offending key or value.
 //!
@@ -53,9 +53,8 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use crate::locate::Locator;
-use crate::{
-    Document, Element, Issue, IssueType, ParseError, ParseOptions, Position, Severity, ValueKind,
-};
+use crate::message::{Args, Msg};
+use crate::{args, Document, Element, Issue, ParseError, ParseOptions, Position, ValueKind};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -184,15 +183,8 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
         // Not a FHIR resource: the FHIR JSON rules (empty arrays, nulls,
         // `_name` shapes) do not apply to it, only the syntax findings do.
         // One fatal issue at `$`, as the HL7 validator reports it.
-        issues.retain(|i| SYNTAX_ISSUES.contains(&i.message_id));
-        let mut fatal = Issue::error(
-            IssueType::Structure,
-            "JSON_NO_RESOURCE_TYPE",
-            "Unable to find resourceType property: the root object is not a FHIR resource",
-            "$",
-            Some(root_pos),
-        );
-        fatal.severity = Severity::Fatal;
+        issues.retain(|i| SYNTAX_ISSUES.contains(&i.msg));
+        let fatal = Issue::new(Msg::JsonNoResourceType, args![], "$", Some(root_pos));
         issues.insert(0, fatal);
     }
     if !root.name.is_empty() {
@@ -209,13 +201,14 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
 
 /// Findings about the JSON syntax itself (read anyway, like the HL7
 /// validator), as opposed to the FHIR rules for resources.
-const SYNTAX_ISSUES: &[&str] = &[
-    "JSON_DUPLICATE_PROPERTY",
-    "JSON_COMMENT",
-    "JSON_EXTRA_COMMA",
-    "JSON_MISSING_COMMA",
-    "JSON_UNQUOTED_NAME",
-    "JSON_UNQUOTED_VALUE",
+const SYNTAX_ISSUES: &[Msg] = &[
+    Msg::JsonDuplicateProperty,
+    Msg::JsonComment,
+    Msg::JsonExtraCommaArray,
+    Msg::JsonExtraCommaObject,
+    Msg::JsonMissingComma,
+    Msg::JsonUnquotedName,
+    Msg::JsonUnquotedValue,
 ];
 
 impl<'a> Parser<'a> {
@@ -234,9 +227,8 @@ impl<'a> Parser<'a> {
     }
 
     #[inline(never)]
-    fn issue(&mut self, id: &'static str, msg: String, expr: String, pos: Position) {
-        self.issues
-            .push(Issue::error(IssueType::Structure, id, msg, expr, Some(pos)));
+    fn issue(&mut self, msg: Msg, args: Args, expr: String, pos: Position) {
+        self.issues.push(Issue::new(msg, args, expr, Some(pos)));
     }
 
     #[inline]
@@ -271,13 +263,8 @@ impl<'a> Parser<'a> {
             self.comment_reported = true;
             let pos = self.loc.pos(start);
             let expr = self.path.clone();
-            self.issues.push(Issue::error(
-                IssueType::Invalid,
-                "JSON_COMMENT",
-                "Comments are not allowed in JSON",
-                expr,
-                Some(pos),
-            ));
+            self.issues
+                .push(Issue::new(Msg::JsonComment, args![], expr, Some(pos)));
         }
         self.i = end;
         true
@@ -346,12 +333,7 @@ impl<'a> Parser<'a> {
                             }
                         };
                         let pos = self.loc.pos(start);
-                        self.issue(
-                            "JSON_UNQUOTED_VALUE",
-                            format!("The JSON property '{key}' has no quotes around the value of the property '{word}'"),
-                            expr,
-                            pos,
-                        );
+                        self.issue(Msg::JsonUnquotedValue, args![key, &word], expr, pos);
                         Ok(JVal::Str(word))
                     }
                 }
@@ -378,11 +360,10 @@ impl<'a> Parser<'a> {
     /// Report a lenient-syntax problem (extra or missing comma) at the
     /// current byte; the reader goes on, like the HL7 validator.
     #[inline(never)]
-    fn syntax_issue(&mut self, id: &'static str, msg: &str) {
+    fn syntax_issue(&mut self, msg: Msg) {
         let pos = self.here();
         let expr = self.path.clone();
-        self.issues
-            .push(Issue::error(IssueType::Invalid, id, msg, expr, Some(pos)));
+        self.issues.push(Issue::new(msg, args![], expr, Some(pos)));
     }
 
     #[inline(never)]
@@ -555,10 +536,7 @@ impl<'a> Parser<'a> {
             loop {
                 self.skip_ws();
                 if self.peek() == Some(b']') {
-                    self.syntax_issue(
-                        "JSON_EXTRA_COMMA",
-                        "There is an extra comma at the end of the Array in the JSON",
-                    );
+                    self.syntax_issue(Msg::JsonExtraCommaArray);
                     self.i += 1;
                     break;
                 }
@@ -576,10 +554,10 @@ impl<'a> Parser<'a> {
                         break;
                     }
                     Some(b'"' | b'{' | b'[' | b'-' | b'0'..=b'9') => {
-                        self.syntax_issue("JSON_MISSING_COMMA", "A Comma is missing in the JSON");
+                        self.syntax_issue(Msg::JsonMissingComma);
                     }
                     Some(c) if c.is_ascii_alphabetic() => {
-                        self.syntax_issue("JSON_MISSING_COMMA", "A Comma is missing in the JSON");
+                        self.syntax_issue(Msg::JsonMissingComma);
                     }
                     _ => return self.unexpected("',' or ']'"),
                 }
@@ -608,22 +586,14 @@ impl<'a> Parser<'a> {
                 let key = match self.peek() {
                     Some(b'"') => self.parse_string()?,
                     Some(b'}') if any_key => {
-                        self.syntax_issue(
-                            "JSON_EXTRA_COMMA",
-                            "There is an extra comma at the end of the Object in the JSON",
-                        );
+                        self.syntax_issue(Msg::JsonExtraCommaObject);
                         self.i += 1;
                         break;
                     }
                     Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
                         let word = self.bare_word().to_string();
                         let expr = self.path.clone();
-                        self.issue(
-                            "JSON_UNQUOTED_NAME",
-                            format!("The JSON property '{word}' has no quotes around the name of the property"),
-                            expr,
-                            key_pos,
-                        );
+                        self.issue(Msg::JsonUnquotedName, args![&word], expr, key_pos);
                         word
                     }
                     _ => return self.unexpected("a property name in double quotes"),
@@ -655,23 +625,13 @@ impl<'a> Parser<'a> {
                 };
                 if dup {
                     let expr = self.path.clone();
-                    self.issue(
-                        "JSON_DUPLICATE_PROPERTY",
-                        format!("Duplicated property name: {key} (this occurrence is ignored)"),
-                        expr,
-                        key_pos,
-                    );
+                    self.issue(Msg::JsonDuplicateProperty, args![&key], expr, key_pos);
                 } else if key == "resourceType" {
                     match val {
                         JVal::Str(s) if !s.is_empty() => resource_type = Some(s),
                         _ => {
                             let expr = self.path.clone();
-                            self.issue(
-                                "JSON_RESOURCE_TYPE_INVALID",
-                                "resourceType must be a non-empty string".into(),
-                                expr,
-                                val_pos,
-                            );
+                            self.issue(Msg::JsonResourceTypeInvalid, args![], expr, val_pos);
                         }
                     }
                 } else if key != "fhir_comments" {
@@ -691,7 +651,7 @@ impl<'a> Parser<'a> {
                         break;
                     }
                     Some(b'"') => {
-                        self.syntax_issue("JSON_MISSING_COMMA", "A Comma is missing in the JSON");
+                        self.syntax_issue(Msg::JsonMissingComma);
                     }
                     _ => return self.unexpected("',' or '}'"),
                 }
@@ -700,12 +660,7 @@ impl<'a> Parser<'a> {
         self.depth -= 1;
         if !any_key {
             let expr = self.path.clone();
-            self.issue(
-                "JSON_EMPTY_OBJECT",
-                "Object must have some content (empty objects are not allowed in FHIR JSON)".into(),
-                expr,
-                open_pos,
-            );
+            self.issue(Msg::JsonEmptyObject, args![], expr, open_pos);
         }
         let children = self.build_children(props);
         Ok(Obj {
@@ -814,9 +769,9 @@ impl<'a> Parser<'a> {
     }
 
     #[inline(never)]
-    fn issue_at(&mut self, id: &'static str, msg: String, l: Loc, pos: Position) {
+    fn issue_at(&mut self, msg: Msg, args: Args, l: Loc, pos: Position) {
         let expr = self.at(l);
-        self.issue(id, msg, expr, pos);
+        self.issue(msg, args, expr, pos);
     }
 
     #[inline(never)]
@@ -834,19 +789,15 @@ impl<'a> Parser<'a> {
         match prim {
             Slot::Present(val_pos, JVal::Arr(items)) => {
                 if items.is_empty() {
-                    self.issue_at("JSON_EMPTY_ARRAY", EMPTY_ARRAY.into(), base, val_pos);
+                    self.issue_at(Msg::JsonEmptyArray, args![], base, val_pos);
                 }
                 let under_items = match under {
                     None => Vec::new(),
                     Some((under_key_pos, _, JVal::Arr(u))) => {
                         if u.len() != items.len() {
                             self.issue_at(
-                                "JSON_ARRAY_ALIGNMENT",
-                                format!(
-                                    "The arrays {key} ({} items) and _{key} ({} items) must have the same length",
-                                    items.len(),
-                                    u.len()
-                                ),
+                                Msg::JsonArrayAlignment,
+                                args![key, items.len(), u.len()],
                                 ubase,
                                 under_key_pos,
                             );
@@ -855,8 +806,8 @@ impl<'a> Parser<'a> {
                     }
                     Some((_, under_val_pos, _)) => {
                         self.issue_at(
-                            "JSON_UNDERSCORE_SHAPE",
-                            format!("_{key} must be an array because {key} is an array"),
+                            Msg::JsonUnderscoreNotArray,
+                            args![key],
                             ubase,
                             under_val_pos,
                         );
@@ -868,7 +819,7 @@ impl<'a> Parser<'a> {
             Slot::Absent => match under {
                 Some((_, under_val_pos, JVal::Arr(u))) => {
                     if u.is_empty() {
-                        self.issue_at("JSON_EMPTY_ARRAY", EMPTY_ARRAY.into(), ubase, under_val_pos);
+                        self.issue_at(Msg::JsonEmptyArray, args![], ubase, under_val_pos);
                     }
                     self.emit_items(out, key, Vec::new(), u);
                 }
@@ -885,12 +836,7 @@ impl<'a> Parser<'a> {
                 let keep = self.fill(&mut el, v, base, val_pos, false);
                 if let Some((under_key_pos, under_val_pos, uv)) = under {
                     if complex {
-                        self.issue_at(
-                            "JSON_UNDERSCORE_COMPLEX",
-                            format!("_{key} is only allowed for primitive properties"),
-                            ubase,
-                            under_key_pos,
-                        );
+                        self.issue_at(Msg::JsonUnderscoreComplex, args![key], ubase, under_key_pos);
                     } else {
                         self.merge_under(&mut el, uv, ubase, under_val_pos);
                     }
@@ -937,12 +883,7 @@ impl<'a> Parser<'a> {
                     has_under = true;
                     let uhere = Loc::new(key, true, Some(i));
                     if complex {
-                        self.issue_at(
-                            "JSON_UNDERSCORE_COMPLEX",
-                            format!("_{key} is only allowed for primitive properties"),
-                            uhere,
-                            p,
-                        );
+                        self.issue_at(Msg::JsonUnderscoreComplex, args![key], uhere, p);
                         has_under = false;
                     } else {
                         self.merge_under(&mut el, v, uhere, p);
@@ -950,12 +891,7 @@ impl<'a> Parser<'a> {
                 }
             }
             if !has_prim && !has_under && el.children.is_empty() {
-                self.issue_at(
-                    "JSON_NULL",
-                    "A null array item is only allowed when the matching _ item has a value (it is ignored)".into(),
-                    here,
-                    pos,
-                );
+                self.issue_at(Msg::JsonNullItem, args![], here, pos);
                 continue;
             }
             out.push(el);
@@ -968,12 +904,7 @@ impl<'a> Parser<'a> {
         match v {
             JVal::Str(s) => {
                 if s.is_empty() {
-                    self.issue_at(
-                        "JSON_EMPTY_STRING",
-                        "Empty string values are not allowed: a property with no value must be omitted".into(),
-                        l,
-                        pos,
-                    );
+                    self.issue_at(Msg::JsonEmptyString, args![], l, pos);
                 }
                 el.value = Some(s);
                 el.primitive = true;
@@ -998,18 +929,12 @@ impl<'a> Parser<'a> {
             }
             JVal::Null => {
                 if !in_array {
-                    self.issue_at("JSON_NULL", NULL_MSG.into(), l, pos);
+                    self.issue_at(Msg::JsonNull, args![], l, pos);
                 }
                 false
             }
             JVal::Arr(_) => {
-                self.issue_at(
-                    "JSON_NESTED_ARRAY",
-                    "An array cannot contain an array in FHIR JSON (the nested array is ignored)"
-                        .into(),
-                    l,
-                    pos,
-                );
+                self.issue_at(Msg::JsonNestedArray, args![], l, pos);
                 false
             }
         }
@@ -1023,14 +948,8 @@ impl<'a> Parser<'a> {
                 el.primitive = true;
                 el.children.extend(o.children)
             }
-            JVal::Null => self.issue_at("JSON_NULL", NULL_MSG.into(), l, pos),
-            _ => self.issue_at(
-                "JSON_UNDERSCORE_SHAPE",
-                "A _ property must be an object (with id/extension), or an array of objects and nulls"
-                    .into(),
-                l,
-                pos,
-            ),
+            JVal::Null => self.issue_at(Msg::JsonNull, args![], l, pos),
+            _ => self.issue_at(Msg::JsonUnderscoreShape, args![], l, pos),
         }
     }
 }
@@ -1049,15 +968,10 @@ impl<'k> Loc<'k> {
     }
 }
 
-const NULL_MSG: &str = "null is not allowed here: a property with no value must be omitted";
-
 enum Slot {
     Absent,
     Present(Position, JVal),
 }
-
-const EMPTY_ARRAY: &str =
-    "Array cannot be empty - the property should not be present if it has no values";
 
 // ---------------------------------------------------------------- writer
 
@@ -1386,39 +1300,42 @@ mod tests {
         let ids: Vec<_> = d
             .issues
             .iter()
-            .map(|i| (i.message_id, i.expression.as_str()))
+            .map(|i| (i.msg, i.expression.as_str()))
             .collect();
         assert!(
-            ids.contains(&("JSON_DUPLICATE_PROPERTY", "Patient.active")),
+            ids.contains(&(Msg::JsonDuplicateProperty, "Patient.active")),
             "{ids:?}"
         );
         assert!(
-            ids.contains(&("JSON_EMPTY_STRING", "Patient.id")),
+            ids.contains(&(Msg::JsonEmptyString, "Patient.id")),
             "{ids:?}"
         );
         assert!(
-            ids.contains(&("JSON_EMPTY_ARRAY", "Patient.name")),
+            ids.contains(&(Msg::JsonEmptyArray, "Patient.name")),
             "{ids:?}"
         );
         assert!(
-            ids.contains(&("JSON_EMPTY_OBJECT", "Patient.text")),
+            ids.contains(&(Msg::JsonEmptyObject, "Patient.text")),
             "{ids:?}"
         );
-        assert!(ids.contains(&("JSON_NULL", "Patient.gender")), "{ids:?}");
+        assert!(ids.contains(&(Msg::JsonNull, "Patient.gender")), "{ids:?}");
         assert!(
-            ids.contains(&("JSON_NESTED_ARRAY", "Patient.x[1]")),
+            ids.contains(&(Msg::JsonNestedArray, "Patient.x[1]")),
             "{ids:?}"
         );
         assert!(
-            ids.contains(&("JSON_ARRAY_ALIGNMENT", "Patient._given")),
+            ids.contains(&(Msg::JsonArrayAlignment, "Patient._given")),
             "{ids:?}"
         );
-        assert!(ids.contains(&("JSON_NULL", "Patient.given[1]")), "{ids:?}");
+        assert!(
+            ids.contains(&(Msg::JsonNullItem, "Patient.given[1]")),
+            "{ids:?}"
+        );
         assert_eq!(d.root.child_value("active"), Some("true"));
         let dup = d
             .issues
             .iter()
-            .find(|i| i.message_id == "JSON_DUPLICATE_PROPERTY")
+            .find(|i| i.msg == Msg::JsonDuplicateProperty)
             .unwrap();
         assert_eq!(dup.pos, Some(Position::new(1, 41)));
     }
@@ -1445,9 +1362,9 @@ mod tests {
     fn bom_missing_resource_type_and_limits() {
         let d = parse(b"\xEF\xBB\xBF{\"a\":1}", &ParseOptions::default()).unwrap();
         assert_eq!(d.issues.len(), 1);
-        assert_eq!(d.issues[0].message_id, "JSON_NO_RESOURCE_TYPE");
+        assert_eq!(d.issues[0].msg, Msg::JsonNoResourceType);
         assert_eq!(d.issues[0].pos, Some(Position::new(1, 1)));
-        assert_eq!(d.issues[0].severity, Severity::Fatal);
+        assert_eq!(d.issues[0].severity, crate::Severity::Fatal);
         assert_eq!(d.issues[0].expression, "$");
         // The FHIR rules are not applied to a document that is no resource;
         // syntax findings still are.
@@ -1456,8 +1373,8 @@ mod tests {
             &ParseOptions::default(),
         )
         .unwrap();
-        let ids: Vec<&str> = d.issues.iter().map(|i| i.message_id).collect();
-        assert_eq!(ids, ["JSON_NO_RESOURCE_TYPE", "JSON_DUPLICATE_PROPERTY"]);
+        let ids: Vec<Msg> = d.issues.iter().map(|i| i.msg).collect();
+        assert_eq!(ids, [Msg::JsonNoResourceType, Msg::JsonDuplicateProperty]);
         let opts = ParseOptions {
             max_depth: 3,
             max_size: 100,
@@ -1475,16 +1392,16 @@ mod tests {
         let got: Vec<_> = d
             .issues
             .iter()
-            .map(|i| (i.message_id, i.expression.as_str(), i.pos.map(|p| p.col)))
+            .map(|i| (i.msg, i.expression.as_str(), i.pos.map(|p| p.col)))
             .collect();
         assert_eq!(
             got,
             [
-                ("JSON_UNQUOTED_NAME", "Patient", Some(2)),
-                ("JSON_UNQUOTED_VALUE", "Patient.name[0].given[0]", Some(43)),
-                ("JSON_EXTRA_COMMA", "Patient.name[0].given", Some(53)),
-                ("JSON_MISSING_COMMA", "Patient.name[0]", Some(54)),
-                ("JSON_EXTRA_COMMA", "Patient.name[0]", Some(67)),
+                (Msg::JsonUnquotedName, "Patient", Some(2)),
+                (Msg::JsonUnquotedValue, "Patient.name[0].given[0]", Some(43)),
+                (Msg::JsonExtraCommaArray, "Patient.name[0].given", Some(53)),
+                (Msg::JsonMissingComma, "Patient.name[0]", Some(54)),
+                (Msg::JsonExtraCommaObject, "Patient.name[0]", Some(67)),
             ]
         );
         let name = d.root.child("name").unwrap();
@@ -1495,10 +1412,13 @@ mod tests {
         let d = p("{\"resourceType\":\"Patient\",\"address\":[{\"city\":Strahan}]}");
         assert_eq!(d.issues.len(), 1);
         assert_eq!(d.issues[0].expression, "Patient.address[0]");
-        assert!(d.issues[0].message.starts_with("The JSON property 'city' "));
+        assert_eq!(d.issues[0].msg, Msg::JsonUnquotedValue);
+        assert_eq!(d.issues[0].arg("name"), Some("city"));
+        assert_eq!(d.issues[0].arg("value"), Some("Strahan"));
+        assert!(d.issues[0].message().contains("'city'"));
         let d = p("{\"resourceType\":\"Patient\",\"name\":[{\"given\":[Sarah]}]}");
         assert_eq!(d.issues[0].expression, "Patient.name[0].given[0]");
-        assert!(d.issues[0].message.starts_with("The JSON property 'item' "));
+        assert_eq!(d.issues[0].arg("name"), Some("item"));
         assert!(perr(b"{\"a\":1 \"b\" 2}").message.contains("':'"));
         assert!(perr(b"{\"a\":[1 }").message.contains("']'"));
     }
@@ -1509,7 +1429,7 @@ mod tests {
         let d = p(src);
         assert_eq!(d.root.child_value("active"), Some("true"));
         assert_eq!(d.issues.len(), 1, "{:?}", d.issues);
-        assert_eq!(d.issues[0].message_id, "JSON_COMMENT");
+        assert_eq!(d.issues[0].msg, Msg::JsonComment);
         assert_eq!(d.issues[0].expression, "Patient");
         assert_eq!(d.issues[0].pos, Some(Position::new(1, 1)));
         let opts = ParseOptions {

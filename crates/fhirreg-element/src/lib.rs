@@ -6,7 +6,8 @@
 //! serialise a tree back. The readers enforce the FHIR
 //! serialisation rules (JSON: `_name` primitive siblings, no duplicate keys,
 //! no empty values, decimals kept as written; XML: FHIR namespace, `value`
-//! attributes, no DOCTYPE or entities) and report violations as [`Issue`]s.
+//! attributes, no DOCTYPE or entities) and report violations as [`Issue`]s,
+//! whose messages come from one catalogue ([`message`]).
 //! Malformed input gives a [`ParseError`] with a position; it never panics.
 //! Limits against hostile input: [`ParseOptions`], [`DEFAULT_MAX_DEPTH`],
 //! [`DEFAULT_MAX_SIZE`].
@@ -21,9 +22,11 @@
 pub mod issue;
 pub mod json;
 mod locate;
+pub mod message;
 pub mod xml;
 
 pub use issue::{Issue, IssueType, Severity};
+pub use message::{Lang, Msg};
 
 /// A 1-based line and column in the source document (columns count
 /// Unicode scalar values, as editors do).
@@ -162,7 +165,7 @@ pub struct ParseOptions {
     pub max_size: usize,
     /// JSON: accept `//` and `/* */` comments silently. When false (the
     /// default) comments are still skipped, and reported once as an error
-    /// issue `JSON_COMMENT` ("Comments are not allowed in JSON").
+    /// issue [`Msg::JsonComment`].
     pub allow_json_comments: bool,
 }
 

@@ -23,9 +23,10 @@
 //!
 //! Issue expressions are paths of element names (`Patient.name.given`):
 //! XML cannot tell which elements repeat, so they carry no indexes.
-//! Issue `message_id`s (all severity error): `XML_WRONG_NAMESPACE`,
-//! `XML_UNKNOWN_ATTRIBUTE`, `XML_EMPTY_VALUE`, `XML_TEXT`,
-//! `XML_EMPTY_ELEMENT`, `XML_UNEXPECTED_RESOURCE`.
+//! Issue messages (the `Xml*` messages of [`Msg`], all severity error):
+//! elements outside the FHIR namespace, unknown attributes, empty `value`
+//! attributes, text and CDATA content, empty elements, resource elements
+//! that are not the only content of their parent.
 //!
 //! ```
 //! use fhirreg_element::{xml, ParseOptions, Position};
@@ -45,7 +46,8 @@ use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
 use crate::locate::Locator;
-use crate::{Document, Element, Issue, IssueType, ParseError, ParseOptions, Position};
+use crate::message::{Args, Msg};
+use crate::{args, Document, Element, Issue, ParseError, ParseOptions, Position};
 
 /// The FHIR XML namespace.
 pub const FHIR_NS: &str = "http://hl7.org/fhir";
@@ -221,12 +223,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
                     if rd.stack.is_empty() {
                         return Err(ParseError::new("text outside the root element", pos));
                     }
-                    rd.issue(
-                        "XML_TEXT",
-                        "Text content is not allowed in FHIR elements (values go in the value attribute)"
-                            .into(),
-                        pos,
-                    );
+                    rd.issue(Msg::XmlText, args![], pos);
                 }
             }
             Event::CData(_) => {
@@ -234,11 +231,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
                 if rd.stack.is_empty() {
                     return Err(ParseError::new("CDATA outside the root element", pos));
                 }
-                rd.issue(
-                    "XML_TEXT",
-                    "CDATA is not allowed in FHIR elements".into(),
-                    pos,
-                );
+                rd.issue(Msg::XmlCdata, args![], pos);
             }
             Event::DocType(_) => {
                 let pos = rd.loc.pos(start);
@@ -309,10 +302,9 @@ impl<'a> Reader<'a> {
         p
     }
 
-    fn issue(&mut self, id: &'static str, msg: String, pos: Position) {
+    fn issue(&mut self, msg: Msg, args: Args, pos: Position) {
         let expr = self.path();
-        self.issues
-            .push(Issue::error(IssueType::Structure, id, msg, expr, Some(pos)));
+        self.issues.push(Issue::new(msg, args, expr, Some(pos)));
     }
 
     /// The element that receives children: the top `Elem` (below a `Fold`).
@@ -355,31 +347,19 @@ impl<'a> Reader<'a> {
             if !in_fhir {
                 self.root_ns = Some(ns.map(<[u8]>::to_vec));
                 let got = ns.map(|n| String::from_utf8_lossy(n).into_owned());
-                self.issues.push(Issue::error(
-                    IssueType::Invalid,
-                    "XML_WRONG_NAMESPACE",
-                    match got {
-                        Some(n) => format!(
-                            "The root element must be in the FHIR namespace {FHIR_NS} (found {n})"
-                        ),
-                        None => format!(
-                            "The root element must be in the FHIR namespace {FHIR_NS} (no namespace found)"
-                        ),
-                    },
-                    local.clone(),
-                    Some(pos),
-                ));
+                let (msg, args) = match got {
+                    Some(n) => (Msg::XmlRootNamespace, args![FHIR_NS, n]),
+                    None => (Msg::XmlRootNoNamespace, args![FHIR_NS]),
+                };
+                self.issues
+                    .push(Issue::new(msg, args, local.clone(), Some(pos)));
             }
         } else if !in_fhir && self.root_ns.as_ref().map(|r| r.as_deref()) != Some(ns) {
-            let msg = format!(
-                "Element {local} is not in the FHIR namespace {FHIR_NS}{}",
-                if local == "div" {
-                    " (the narrative div must be in the XHTML namespace)"
-                } else {
-                    ""
-                }
-            );
-            self.issue("XML_WRONG_NAMESPACE", msg, pos);
+            if local == "div" {
+                self.issue(Msg::XmlDivNamespace, args![FHIR_NS], pos);
+            } else {
+                self.issue(Msg::XmlElementNamespace, args![&local, FHIR_NS], pos);
+            }
         }
         let resource = is_upper_start(&local);
         let mut el = Element::new(local.clone(), pos);
@@ -411,35 +391,20 @@ impl<'a> Reader<'a> {
                 });
                 if !xsi {
                     let name = String::from_utf8_lossy(key.as_ref()).into_owned();
-                    self.issue_at_child(
-                        &local,
-                        "XML_UNKNOWN_ATTRIBUTE",
-                        format!("Unknown attribute {name}"),
-                        pos,
-                    );
+                    self.issue_at_child(&local, Msg::XmlUnknownAttribute, args![name], pos);
                 }
                 continue;
             }
             let name = key.as_ref();
             if resource {
                 let name = String::from_utf8_lossy(name).into_owned();
-                self.issue_at_child(
-                    &local,
-                    "XML_UNKNOWN_ATTRIBUTE",
-                    format!("Attribute {name} is not allowed on a resource element"),
-                    pos,
-                );
+                self.issue_at_child(&local, Msg::XmlResourceAttribute, args![name], pos);
                 continue;
             }
             match name {
                 b"value" => {
                     if value.is_empty() {
-                        self.issue_at_child(
-                            &local,
-                            "XML_EMPTY_VALUE",
-                            "@value cannot be empty".into(),
-                            pos,
-                        );
+                        self.issue_at_child(&local, Msg::XmlEmptyValue, args![], pos);
                     }
                     el.value = Some(value);
                     el.primitive = true;
@@ -453,26 +418,23 @@ impl<'a> Reader<'a> {
                 }
                 _ => {
                     let name = String::from_utf8_lossy(name).into_owned();
-                    self.issue_at_child(
-                        &local,
-                        "XML_UNKNOWN_ATTRIBUTE",
-                        format!("Unknown attribute {name}"),
-                        pos,
-                    );
+                    self.issue_at_child(&local, Msg::XmlUnknownAttribute, args![name], pos);
                 }
             }
         }
         if resource && !is_root {
             // Fold into the wrapper (`<contained><Patient>`).
-            let mut problem = None;
+            let mut problem = false;
             match self.stack.last_mut() {
-                Some(Frame::Elem { el: w, .. }) if w.resource_type.is_none() && w.children.is_empty() && w.value.is_none() => {
+                Some(Frame::Elem { el: w, .. })
+                    if w.resource_type.is_none() && w.children.is_empty() && w.value.is_none() =>
+                {
                     w.resource_type = Some(local.clone());
                 }
-                _ => problem = Some(format!("Unexpected resource element {local}: a resource must be the only content of its parent element")),
+                _ => problem = true,
             }
-            if let Some(msg) = problem {
-                self.issue("XML_UNEXPECTED_RESOURCE", msg, pos);
+            if problem {
+                self.issue(Msg::XmlUnexpectedResource, args![&local], pos);
                 // Keep it as an ordinary element so nothing is lost.
                 el.resource_type = Some(local);
                 self.stack.push(Frame::Elem { el });
@@ -488,14 +450,13 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn issue_at_child(&mut self, local: &str, id: &'static str, msg: String, pos: Position) {
+    fn issue_at_child(&mut self, local: &str, msg: Msg, args: Args, pos: Position) {
         let mut expr = self.path();
         if !expr.is_empty() {
             expr.push('.');
         }
         expr.push_str(local);
-        self.issues
-            .push(Issue::error(IssueType::Structure, id, msg, expr, Some(pos)));
+        self.issues.push(Issue::new(msg, args, expr, Some(pos)));
     }
 
     /// Close the top frame; returns the root when it was closed.
@@ -506,8 +467,8 @@ impl<'a> Reader<'a> {
         };
         if el.value.is_none() && el.children.is_empty() && el.resource_type.is_none() {
             let pos = el.pos;
-            let msg = format!("Element {} has no value and no content", el.name);
-            self.issue_at_child(&el.name.clone(), "XML_EMPTY_ELEMENT", msg, pos);
+            let name = el.name.clone();
+            self.issue_at_child(&name, Msg::XmlEmptyElement, args![&name], pos);
         }
         match self.current() {
             Some(parent) => {
@@ -815,13 +776,21 @@ mod tests {
         let wrong_ns: Vec<_> = d
             .issues
             .iter()
-            .filter(|i| i.message_id == "XML_WRONG_NAMESPACE")
+            .filter(|i| {
+                matches!(
+                    i.msg,
+                    Msg::XmlRootNamespace
+                        | Msg::XmlRootNoNamespace
+                        | Msg::XmlElementNamespace
+                        | Msg::XmlDivNamespace
+                )
+            })
             .collect();
         assert_eq!(wrong_ns.len(), 1, "reported at the root only: {wrong_ns:?}");
-        let ids: Vec<_> = d.issues.iter().map(|i| i.message_id).collect();
-        assert!(ids.contains(&"XML_WRONG_NAMESPACE"), "{ids:?}");
-        assert!(ids.contains(&"XML_EMPTY_VALUE"), "{ids:?}");
-        assert!(ids.contains(&"XML_TEXT"), "{ids:?}");
+        let ids: Vec<_> = d.issues.iter().map(|i| i.msg).collect();
+        assert!(ids.contains(&Msg::XmlRootNoNamespace), "{ids:?}");
+        assert!(ids.contains(&Msg::XmlEmptyValue), "{ids:?}");
+        assert!(ids.contains(&Msg::XmlText), "{ids:?}");
         let opts = ParseOptions {
             max_depth: 2,
             max_size: 1000,

@@ -2,15 +2,15 @@
 //! generated pathological documents must give a `ParseError` or an issue
 //! with a position — never a panic, never a long run.
 
-use fhirreg_element::{json, xml, Format, ParseError, ParseOptions, Position};
+use fhirreg_element::{json, xml, Format, Msg, ParseError, ParseOptions, Position};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 enum Expect {
     /// A ParseError at this line:col whose message contains the text.
     Error(u32, u32, &'static str),
-    /// Read, with an issue of this id at this line:col.
-    Issue(&'static str, u32, u32),
+    /// Read, with an issue of this message at this line:col.
+    Issue(Msg, u32, u32),
 }
 use Expect::*;
 
@@ -19,29 +19,29 @@ const CASES: &[(&str, Expect)] = &[
     ("invalid-utf8.json", Error(1, 48, "invalid UTF-8")),
     (
         "duplicate-keys.json",
-        Issue("JSON_DUPLICATE_PROPERTY", 4, 3),
+        Issue(Msg::JsonDuplicateProperty, 4, 3),
     ),
     ("array-root.json", Error(1, 1, "must be an object")),
-    ("not-fhir.json", Issue("JSON_NO_RESOURCE_TYPE", 1, 1)),
+    ("not-fhir.json", Issue(Msg::JsonNoResourceType, 1, 1)),
     ("bom-only.json", Error(1, 1, "empty document")),
     ("empty.json", Error(1, 1, "empty document")),
     ("trailing-garbage.json", Error(1, 28, "after the end")),
     ("invalid-escape.json", Error(1, 34, "invalid escape")),
     ("lone-surrogate.json", Error(1, 33, "surrogate")),
     ("control-char.json", Error(1, 34, "control character")),
-    ("bad-literal.json", Issue("JSON_UNQUOTED_VALUE", 1, 36)),
+    ("bad-literal.json", Issue(Msg::JsonUnquotedValue, 1, 36)),
     ("bad-char.json", Error(1, 36, "unexpected character '@'")),
     ("leading-zero.json", Error(1, 56, "invalid number")),
-    ("empty-values.json", Issue("JSON_EMPTY_STRING", 1, 32)),
-    ("empty-values.json", Issue("JSON_EMPTY_ARRAY", 1, 42)),
-    ("empty-values.json", Issue("JSON_EMPTY_OBJECT", 1, 52)),
-    ("empty-values.json", Issue("JSON_NULL", 1, 64)),
+    ("empty-values.json", Issue(Msg::JsonEmptyString, 1, 32)),
+    ("empty-values.json", Issue(Msg::JsonEmptyArray, 1, 42)),
+    ("empty-values.json", Issue(Msg::JsonEmptyObject, 1, 52)),
+    ("empty-values.json", Issue(Msg::JsonNull, 1, 64)),
     ("empty.xml", Error(1, 1, "no root element")),
     ("xxe.xml", Error(2, 1, "DOCTYPE is not allowed")),
     ("billion-laughs.xml", Error(2, 1, "DOCTYPE is not allowed")),
     ("unknown-entity.xml", Error(2, 9, "entit")),
-    ("wrong-namespace.xml", Issue("XML_WRONG_NAMESPACE", 1, 1)),
-    ("no-namespace.xml", Issue("XML_WRONG_NAMESPACE", 1, 1)),
+    ("wrong-namespace.xml", Issue(Msg::XmlRootNamespace, 1, 1)),
+    ("no-namespace.xml", Issue(Msg::XmlRootNoNamespace, 1, 1)),
     ("unclosed.xml", Error(4, 1, "")),
     ("two-roots.xml", Error(1, 70, "after the root")),
     ("invalid-utf8.xml", Error(1, 50, "invalid UTF-8")),
@@ -83,11 +83,7 @@ fn corpus_files() {
             }
             (Issue(id, line, col), Ok(doc)) => {
                 let want = Some(Position::new(*line, *col));
-                if !doc
-                    .issues
-                    .iter()
-                    .any(|i| i.message_id == *id && i.pos == want)
-                {
+                if !doc.issues.iter().any(|i| i.msg == *id && i.pos == want) {
                     failures.push(format!("{name}: issues {:?}", doc.issues));
                 }
             }

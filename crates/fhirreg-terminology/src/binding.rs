@@ -1,7 +1,9 @@
-//! Turning a value set validation into the binding issue the HL7 Java
-//! validator reports, worded by binding strength and element kind.
+//! Turning a value set validation into the binding issue a validator
+//! reports: a message by binding strength and element kind.
 
 use crate::{CodingRef, IssueKind, Severity, TxIssue, ValidateResult};
+use fhirreg_element::args;
+use fhirreg_element::message::{Message, Msg};
 
 /// `ElementDefinition.binding.strength`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,7 +54,7 @@ pub enum BoundValue<'a> {
 
 impl ValidateResult {
     /// The issues a validator reports for a binding: when the value is not
-    /// in the value set, one issue worded as the HL7 Java validator words it
+    /// in the value set, one issue whose message quotes the errors found
     /// (severity by strength: required error, extensible warning, preferred
     /// information, example nothing), followed by this result's warnings
     /// and information (wrong display, system not available ...).
@@ -66,7 +68,9 @@ impl ValidateResult {
     /// let r = tx.validate_code("http://x/vs", &CodingRef::code("b"))?;
     /// let issues = r.binding_issues(BindingStrength::Required, BoundValue::Code("b"));
     /// assert_eq!(issues[0].severity, Severity::Error);
-    /// assert!(issues[0].message.starts_with("The value provided ('b') was not found in the value set 'X' (http://x/vs|1), and a code is required from this value set  (error message = "));
+    /// assert_eq!(issues[0].message.msg, fhirreg_element::Msg::TxBindingCodeRequired);
+    /// assert_eq!(issues[0].message.arg("valueset"), Some("http://x/vs|1"));
+    /// assert!(issues[0].message.to_string().starts_with("The code 'b' is not in the value set 'X' (http://x/vs|1), and the binding requires a code from it ("));
     /// # Ok::<(), fhirreg_terminology::TxError>(())
     /// ```
     pub fn binding_issues(&self, strength: BindingStrength, value: BoundValue<'_>) -> Vec<TxIssue> {
@@ -102,49 +106,50 @@ impl ValidateResult {
         out
     }
 
-    fn binding_message(&self, strength: BindingStrength, value: BoundValue<'_>) -> String {
+    fn binding_message(&self, strength: BindingStrength, value: BoundValue<'_>) -> Message {
         let name = self
             .valueset_name
             .clone()
             .or_else(|| self.valueset.clone())
             .unwrap_or_default();
         let vs = self.valueset.clone().unwrap_or_default();
-        let inner = self
+        let inner: Vec<Message> = self
             .issues
             .iter()
             .filter(|i| i.severity == Severity::Error)
-            .map(|i| i.message.as_str())
-            .collect::<Vec<_>>()
-            .join("; ");
-        match value {
+            .map(|i| i.message.clone())
+            .collect();
+        let (msg, args) = match value {
             BoundValue::Code(code) => {
-                let clause = match strength {
-                    BindingStrength::Required => "a code is required from this value set  (error message = ",
-                    BindingStrength::Extensible => "a code should come from this value set unless it has no suitable code (note that the validator cannot judge what is suitable)  (error message = ",
-                    _ => "a code is recommended to come from this value set (error message = ",
+                let msg = match strength {
+                    BindingStrength::Required => Msg::TxBindingCodeRequired,
+                    BindingStrength::Extensible => Msg::TxBindingCodeExtensible,
+                    _ => Msg::TxBindingCodePreferred,
                 };
-                format!("The value provided ('{code}') was not found in the value set '{name}' ({vs}), and {clause}{inner})")
+                (msg, args![code, name, vs, inner])
             }
             BoundValue::Coding(c) => {
                 let token = c.to_token();
                 match strength {
-                    BindingStrength::Required => format!("The code provided ({token}) was not found in the value set '{name}' ({vs}), and a code from this value set is required: {inner}"),
-                    BindingStrength::Extensible => format!("The code provided ({token}) is not in the value set '{name}' ({vs}), and a code should come from this value set unless it has no suitable code (the validator cannot judge what is suitable)"),
-                    _ => format!("The code provided ({token}) is not in the value set '{name}' ({vs}), and a code is recommended to come from this value set"),
+                    BindingStrength::Required => {
+                        (Msg::TxBindingCodingRequired, args![token, name, vs, inner])
+                    }
+                    BindingStrength::Extensible => {
+                        (Msg::TxBindingCodingExtensible, args![token, name, vs])
+                    }
+                    _ => (Msg::TxBindingCodingPreferred, args![token, name, vs]),
                 }
             }
             BoundValue::CodeableConcept(codings) => {
                 let codes: Vec<String> = codings.iter().map(CodingRef::to_token).collect();
-                let clause = match strength {
-                    BindingStrength::Required => "a coding from this value set is required)",
-                    BindingStrength::Extensible => "a coding should come from this value set unless it has no suitable code (note that the validator cannot judge what is suitable)",
-                    _ => "a coding is recommended to come from this value set",
+                let msg = match strength {
+                    BindingStrength::Required => Msg::TxBindingConceptRequired,
+                    BindingStrength::Extensible => Msg::TxBindingConceptExtensible,
+                    _ => Msg::TxBindingConceptPreferred,
                 };
-                format!(
-                    "None of the codings provided are in the value set '{name}' ({vs}), and {clause} (codes = {})",
-                    codes.join(", ")
-                )
+                (msg, args![name, vs, codes.join(", ")])
             }
-        }
+        };
+        Message::new(msg, args)
     }
 }

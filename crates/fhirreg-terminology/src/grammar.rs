@@ -80,7 +80,7 @@ impl GrammarSystem {
         match self {
             GrammarSystem::Ucum => match ucum::parse(code) {
                 Ok(_) => Ok(ucum::display(code).unwrap_or_else(|| code.to_owned())),
-                Err(e) => Err(format!("Error processing unit '{code}': {e}")),
+                Err(e) => Err(e.to_string()),
             },
             GrammarSystem::Bcp47 => check_bcp47(code),
             GrammarSystem::Mime => check_mime(code),

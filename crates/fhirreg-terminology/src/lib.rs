@@ -25,8 +25,9 @@
 //!   `child-of`, `regex`, `in`, `not-in`, `exists`), cycle-safe imports,
 //!   stored expansions, `$expand` with text filter, paging, designations,
 //!   `system-version` pins and a size limit ([`TxError::TooCostly`]).
-//! - Messages in the HL7 Java validator's wording; [`ValidateResult::binding_issues`]
-//!   words a binding failure by strength and element kind.
+//! - Findings are messages of the shared catalogue
+//!   ([`fhirreg_element::message`]); [`ValidateResult::binding_issues`]
+//!   reports a binding failure by strength and element kind.
 //! - Code systems in code: [`ucum`] (a real parser with canonical units),
 //!   BCP-47, MIME types, ISO 3166, ISO 4217 ([`grammar`]).
 //!
@@ -45,11 +46,14 @@
 //! assert!(ok.valid);
 //! let bad = tx.validate_code("http://example.org/vs", &CodingRef::code("z"))?;
 //! assert!(!bad.valid);
-//! assert_eq!(bad.message().as_deref(), Some("The System URI could not be determined for the code 'z' in the ValueSet 'http://example.org/vs|1'; The provided code '#z' was not found in the value set 'http://example.org/vs|1'"));
+//! assert_eq!(bad.message().as_deref(), Some("The value set 'http://example.org/vs|1' does not tell which code system the code 'z' is from; The code '#z' is not in the value set 'http://example.org/vs|1'"));
+//! assert_eq!(bad.issues[0].message.msg, fhirreg_element::Msg::TxSystemUndetermined);
 //! # Ok::<(), fhirreg_terminology::TxError>(())
 //! ```
 
 #![warn(missing_docs)]
+
+use fhirreg_element::message::{Lang, Message};
 
 mod binding;
 mod codesystem;
@@ -258,8 +262,9 @@ pub struct TxIssue {
     pub severity: Severity,
     /// What about.
     pub kind: IssueKind,
-    /// The message, in the HL7 Java validator's wording where it has one.
-    pub message: String,
+    /// What it says: a message of the catalogue
+    /// ([`fhirreg_element::message`]) with its arguments.
+    pub message: Message,
 }
 
 /// The outcome of `$validate-code`.
@@ -288,18 +293,34 @@ pub struct ValidateResult {
 }
 
 impl ValidateResult {
-    /// The error messages joined with `"; "`, or else the first message.
-    pub fn message(&self) -> Option<String> {
-        let errors: Vec<&str> = self
+    /// The messages that sum the result up: those of the errors, or else
+    /// the first message (none when there is no issue).
+    pub fn messages(&self) -> Vec<Message> {
+        let errors: Vec<Message> = self
             .issues
             .iter()
             .filter(|i| i.severity == Severity::Error)
-            .map(|i| i.message.as_str())
+            .map(|i| i.message.clone())
             .collect();
         if !errors.is_empty() {
-            return Some(errors.join("; "));
+            return errors;
         }
-        self.issues.first().map(|i| i.message.clone())
+        self.issues
+            .iter()
+            .take(1)
+            .map(|i| i.message.clone())
+            .collect()
+    }
+
+    /// [`Self::messages`] as English text, joined with `"; "`.
+    pub fn message(&self) -> Option<String> {
+        self.message_in(Lang::En)
+    }
+
+    /// [`Self::messages`] as text in `lang`, joined with `"; "`.
+    pub fn message_in(&self, lang: Lang) -> Option<String> {
+        let texts: Vec<String> = self.messages().iter().map(|m| m.render(lang)).collect();
+        (!texts.is_empty()).then(|| texts.join("; "))
     }
 
     /// The most serious severity among the issues.

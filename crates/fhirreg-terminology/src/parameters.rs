@@ -144,10 +144,22 @@ pub fn validate_code(result: &ValidateResult) -> Value {
             .issues
             .iter()
             .map(|issue| {
+                let msg = issue.message.msg;
+                let mut details = json!({"text": issue.message.to_string()});
+                if let Some(key) = msg.java_key() {
+                    details["coding"] = json!([{
+                        "system": "http://hl7.org/fhir/java-core-messageId",
+                        "code": key,
+                    }]);
+                }
                 json!({
+                    "extension": [{
+                        "url": "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id",
+                        "valueCode": msg.id(),
+                    }],
                     "severity": issue.severity.code(),
                     "code": if issue.severity == crate::Severity::Information { "informational" } else { "code-invalid" },
-                    "details": {"text": issue.message},
+                    "details": details,
                 })
             })
             .collect();
@@ -206,13 +218,25 @@ mod tests {
             issues: vec![crate::TxIssue {
                 severity: crate::Severity::Error,
                 kind: crate::IssueKind::UnknownCode,
-                message: "Unknown code 'x'".into(),
+                message: fhirreg_element::message::Message::new(
+                    fhirreg_element::Msg::TxUnknownCode,
+                    fhirreg_element::args!["x", "http://x/cs"],
+                ),
             }],
             ..Default::default()
         };
         let p = validate_code(&result);
         assert_eq!(p["parameter"][0]["valueBoolean"], false);
-        assert_eq!(p["parameter"][1]["valueString"], "Unknown code 'x'");
+        assert_eq!(
+            p["parameter"][1]["valueString"],
+            "The code 'x' is not defined in the code system 'http://x/cs'"
+        );
+        let issue = &p["parameter"][2]["resource"]["issue"][0];
+        assert_eq!(issue["extension"][0]["valueCode"], "tx-unknown-code");
+        assert_eq!(
+            issue["details"]["coding"][0]["code"],
+            "UNKNOWN_CODE_IN_CODESYSTEM"
+        );
         assert_eq!(
             p["parameter"][2]["resource"]["issue"][0]["severity"],
             "error"

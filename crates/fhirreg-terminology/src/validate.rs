@@ -6,8 +6,18 @@ use crate::valueset::{unavailable_message, Member, VsIndex};
 use crate::{
     CodingRef, Designation, IssueKind, Severity, SystemDef, Terminology, TxIssue, ValidateResult,
 };
+use fhirreg_element::args;
+use fhirreg_element::message::{Args, Message, Msg};
 
-fn issue(severity: Severity, kind: IssueKind, message: String) -> TxIssue {
+fn issue(severity: Severity, kind: IssueKind, msg: Msg, args: Args) -> TxIssue {
+    TxIssue {
+        severity,
+        kind,
+        message: Message::new(msg, args),
+    }
+}
+
+fn issue_of(severity: Severity, kind: IssueKind, message: Message) -> TxIssue {
     TxIssue {
         severity,
         kind,
@@ -57,8 +67,11 @@ fn check_display(
     if choices.is_empty() {
         return;
     }
-    let valid = if let [(only, _)] = choices.as_slice() {
-        format!("'{only}'")
+    let (msg, args) = if let [(only, _)] = choices.as_slice() {
+        (
+            Msg::TxWrongDisplay,
+            args![given, system, code, format!("'{only}'"), lang],
+        )
     } else {
         let items: Vec<String> = choices
             .iter()
@@ -67,18 +80,16 @@ fn check_display(
                 None => format!("'{v}'"),
             })
             .collect();
-        format!(
-            "one of {} choices: {}",
-            items.len(),
-            crate::valueset::join_or(&items, "or")
+        (
+            Msg::TxWrongDisplayChoices,
+            args![given, system, code, items.len(), items.join(", "), lang],
         )
     };
     r.issues.push(issue(
         tx.options().display_mismatch,
         IssueKind::InvalidDisplay,
-        format!(
-            "Wrong Display Name '{given}' for {system}#{code}. Valid display is {valid} (for the language(s) '{lang}')"
-        ),
+        msg,
+        args,
     ));
 }
 
@@ -113,7 +124,8 @@ fn in_system_def(tx: &Terminology, coding: &CodingRef<'_>, def: SystemDef) -> Va
         r.issues.push(issue(
             Severity::Error,
             IssueKind::NoCode,
-            "No code provided, and a code is required".into(),
+            Msg::TxNoCode,
+            args![],
         ));
         return finish(r);
     };
@@ -121,8 +133,8 @@ fn in_system_def(tx: &Terminology, coding: &CodingRef<'_>, def: SystemDef) -> Va
         r.issues.push(issue(
             Severity::Error,
             IssueKind::NoSystem,
-            "Coding has no system. A code with no system has no defined meaning, and it cannot be validated"
-                .into(),
+            Msg::TxNoSystem,
+            args![],
         ));
         return finish(r);
     };
@@ -131,26 +143,23 @@ fn in_system_def(tx: &Terminology, coding: &CodingRef<'_>, def: SystemDef) -> Va
     match def {
         SystemDef::Resource(cs) => {
             r.version = cs.version.clone();
-            let version_text = cs
-                .version
-                .as_deref()
-                .map(|v| format!(" version '{v}'"))
-                .unwrap_or_default();
+            let unknown_code = || match cs.version.as_deref() {
+                Some(v) => (Msg::TxUnknownCodeVersion, args![code, system, v]),
+                None => (Msg::TxUnknownCode, args![code, system]),
+            };
             if cs.content == Content::NotPresent
                 && crate::external::external_code_impossible(system, code)
             {
                 // The content is not here, but the code breaks the system's
                 // identifier syntax, so it is not one of its codes.
-                r.issues.push(issue(
-                    Severity::Error,
-                    IssueKind::UnknownCode,
-                    format!("Unknown code '{code}' in the CodeSystem '{system}'{version_text}"),
-                ));
+                let (msg, args) = unknown_code();
+                r.issues
+                    .push(issue(Severity::Error, IssueKind::UnknownCode, msg, args));
                 return finish(r);
             }
             if cs.content == Content::NotPresent {
                 r.unknown = true;
-                r.issues.push(issue(
+                r.issues.push(issue_of(
                     if is_unshippable(system) {
                         Severity::Information
                     } else {
@@ -161,7 +170,10 @@ fn in_system_def(tx: &Terminology, coding: &CodingRef<'_>, def: SystemDef) -> Va
                 ));
                 return finish(r);
             }
-            match cs.find(code).and_then(|(i, case)| Some((cs.concept(i)?, case))) {
+            match cs
+                .find(code)
+                .and_then(|(i, case)| Some((cs.concept(i)?, case)))
+            {
                 Some((c, case_differs)) => {
                     r.code = Some(c.code.clone());
                     r.display = c.display.clone();
@@ -169,14 +181,16 @@ fn in_system_def(tx: &Terminology, coding: &CodingRef<'_>, def: SystemDef) -> Va
                         r.issues.push(issue(
                             Severity::Warning,
                             IssueKind::Inactive,
-                            format!("The concept '{}' has a status of inactive and its use should be reviewed", c.code),
+                            Msg::TxInactive,
+                            args![&c.code],
                         ));
                     }
                     if case_differs {
                         r.issues.push(issue(
                             Severity::Information,
                             IssueKind::CaseDifference,
-                            format!("The code '{code}' differs from the correct code '{}' by case. Although the code system '{system}' is case insensitive, implementers are strongly encouraged to use the correct case", c.code),
+                            Msg::TxCaseDifference,
+                            args![code, &c.code, system],
                         ));
                     }
                     check_display(
@@ -193,22 +207,27 @@ fn in_system_def(tx: &Terminology, coding: &CodingRef<'_>, def: SystemDef) -> Va
                     // v2 table 0203 defines its NNxxx concept as a pattern:
                     // NN followed by an ISO 3166 alpha-3 country code.
                     r.code = Some(code.to_owned());
-                    r.display = cs.find("NNxxx").and_then(|(i, _)| cs.concept(i)?.display.clone());
+                    r.display = cs
+                        .find("NNxxx")
+                        .and_then(|(i, _)| cs.concept(i)?.display.clone());
                 }
-                None if cs.content.is_complete() => r.issues.push(issue(
-                    Severity::Error,
-                    IssueKind::UnknownCode,
-                    format!("Unknown code '{code}' in the CodeSystem '{system}'{version_text}"),
-                )),
-                None => r.issues.push(issue(
-                    Severity::Warning,
-                    IssueKind::UnknownCode,
-                    format!(
-                        "Unknown Code '{code}' in the CodeSystem '{system}'{version_text} - note that the code system is labeled as a {}, so the code may be valid in some other {}",
-                        cs.content.code(),
-                        cs.content.code()
-                    ),
-                )),
+                None if cs.content.is_complete() => {
+                    let (msg, args) = unknown_code();
+                    r.issues
+                        .push(issue(Severity::Error, IssueKind::UnknownCode, msg, args));
+                }
+                None => {
+                    let content = cs.content.code();
+                    let (msg, args) = match cs.version.as_deref() {
+                        Some(v) => (
+                            Msg::TxUnknownCodePartialVersion,
+                            args![code, system, v, content],
+                        ),
+                        None => (Msg::TxUnknownCodePartial, args![code, system, content]),
+                    };
+                    r.issues
+                        .push(issue(Severity::Warning, IssueKind::UnknownCode, msg, args));
+                }
             }
         }
         SystemDef::Grammar(g) => match g.check(code) {
@@ -234,14 +253,14 @@ fn in_system_def(tx: &Terminology, coding: &CodingRef<'_>, def: SystemDef) -> Va
                     }
                 }
             }
-            Err(reason) => r.issues.push(issue(
-                Severity::Error,
-                IssueKind::UnknownCode,
-                match g {
-                    GrammarSystem::Ucum => reason,
-                    _ => format!("Unknown code '{code}' in the CodeSystem '{system}'"),
-                },
-            )),
+            Err(reason) => {
+                let (msg, args) = match g {
+                    GrammarSystem::Ucum => (Msg::TxUcumInvalid, args![code, reason]),
+                    _ => (Msg::TxUnknownCode, args![code, system]),
+                };
+                r.issues
+                    .push(issue(Severity::Error, IssueKind::UnknownCode, msg, args));
+            }
         },
         SystemDef::Missing if crate::external::external_code_impossible(system, code) => {
             // Not shipped, but the code breaks the system's identifier
@@ -249,7 +268,8 @@ fn in_system_def(tx: &Terminology, coding: &CodingRef<'_>, def: SystemDef) -> Va
             r.issues.push(issue(
                 Severity::Error,
                 IssueKind::UnknownCode,
-                format!("Unknown code '{code}' in the CodeSystem '{system}'"),
+                Msg::TxUnknownCode,
+                args![code, system],
             ));
         }
         def => {
@@ -264,7 +284,7 @@ fn in_system_def(tx: &Terminology, coding: &CodingRef<'_>, def: SystemDef) -> Va
             } else {
                 Severity::Warning
             };
-            r.issues.push(issue(
+            r.issues.push(issue_of(
                 severity,
                 kind,
                 unavailable_message(system, coding.version, &def),
@@ -291,7 +311,8 @@ pub(crate) fn against_valueset(
         r.issues.push(issue(
             Severity::Error,
             IssueKind::NoCode,
-            "No code provided, and a code is required".into(),
+            Msg::TxNoCode,
+            args![],
         ));
         return finish(r);
     };
@@ -315,9 +336,8 @@ pub(crate) fn against_valueset(
         issue(
             Severity::Error,
             IssueKind::NotInValueSet,
-            format!(
-                "The provided code '{system}#{code}' was not found in the value set '{vs_text}'"
-            ),
+            Msg::TxNotInValueSet,
+            args![system, code, vs_text],
         )
     };
     match vs.member(system, code, case_insensitive) {
@@ -366,10 +386,8 @@ pub(crate) fn against_valueset(
                 r.issues.push(issue(
                     Severity::Information,
                     IssueKind::NotChecked,
-                    format!(
-                        "The code '{system}#{code}' could not be checked against the value set '{vs_text}': {}",
-                        o.reason
-                    ),
+                    Msg::TxNotChecked,
+                    args![system, code, vs_text, o.reason.clone()],
                 ));
             }
             // otherwise a whole grammar system or a fragment: the code
@@ -419,22 +437,22 @@ fn bare_code(
         r.issues.push(issue(
             Severity::Information,
             IssueKind::NotChecked,
-            format!(
-                "The code '{code}' could not be checked against the value set '{vs_text}': {}",
-                o.reason
-            ),
+            Msg::TxBareCodeNotChecked,
+            args![code, vs_text, o.reason.clone()],
         ));
         return finish(r);
     }
     r.issues.push(issue(
         Severity::Error,
         IssueKind::NoSystem,
-        format!("The System URI could not be determined for the code '{code}' in the ValueSet '{vs_text}'"),
+        Msg::TxSystemUndetermined,
+        args![code, vs_text],
     ));
     r.issues.push(issue(
         Severity::Error,
         IssueKind::NotInValueSet,
-        format!("The provided code '#{code}' was not found in the value set '{vs_text}'"),
+        Msg::TxNotInValueSet,
+        args!["", code, vs_text],
     ));
     finish(r)
 }
@@ -465,11 +483,12 @@ pub(crate) fn codeable_concept(
     r.issues.push(issue(
         Severity::Error,
         IssueKind::NotInValueSet,
-        format!(
-            "None of the codings provided are in the value set '{}' ({vs_text}) (codes = {})",
+        Msg::TxNoCodingInValueSet,
+        args![
             vs.name.as_deref().unwrap_or(&vs.url),
+            vs_text,
             codes.join(", ")
-        ),
+        ],
     ));
     for res in results {
         r.issues.extend(

@@ -8,6 +8,8 @@ use serde_json::{json, Map, Value};
 
 use crate::codesystem::{parse_designations, CompiledCodeSystem};
 use crate::{Designation, ExpandParams, GrammarSystem, SystemDef, Terminology, TxError};
+use fhirreg_element::args;
+use fhirreg_element::message::{Message, Msg};
 
 /// One concept of an expansion.
 #[derive(Debug, Clone)]
@@ -30,8 +32,8 @@ pub(crate) struct OpenInclude {
     pub grammar: Option<GrammarSystem>,
     /// Filters apply that cannot be evaluated here.
     pub filtered: bool,
-    /// Why the include is open, in the HL7 validator's words.
-    pub reason: String,
+    /// Why the include is open.
+    pub reason: Message,
 }
 
 /// A value set compiled for membership tests and expansion.
@@ -136,27 +138,14 @@ fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
-pub(crate) fn unavailable_message(system: &str, version: Option<&str>, def: &SystemDef) -> String {
+pub(crate) fn unavailable_message(system: &str, version: Option<&str>, def: &SystemDef) -> Message {
     match (version, def) {
-        (Some(v), SystemDef::WrongVersion(valid)) if !valid.is_empty() => format!(
-            "A definition for CodeSystem '{system}' version '{v}' could not be found, so the code cannot be validated. Valid versions: {}",
-            join_or(valid, "and")
+        (Some(v), SystemDef::WrongVersion(valid)) if !valid.is_empty() => Message::new(
+            Msg::TxSystemVersionUnavailableKnown,
+            args![system, v, valid.join(", ")],
         ),
-        (Some(v), _) => format!(
-            "A definition for CodeSystem '{system}' version '{v}' could not be found, so the code cannot be validated"
-        ),
-        (None, _) => format!(
-            "A definition for CodeSystem '{system}' could not be found, so the code cannot be validated"
-        ),
-    }
-}
-
-/// `a, b and c`.
-pub(crate) fn join_or(items: &[String], word: &str) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} {word} {last}", rest.join(", ")),
+        (Some(v), _) => Message::new(Msg::TxSystemVersionUnavailable, args![system, v]),
+        (None, _) => Message::new(Msg::TxSystemUnavailable, args![system]),
     }
 }
 
@@ -383,7 +372,7 @@ fn include_part(ctx: &Ctx<'_>, inc: &Value, stack: &mut Vec<String>) -> Result<P
                             system: String::new(),
                             grammar: None,
                             filtered: true,
-                            reason: format!("Unable to resolve the value set '{missing}'"),
+                            reason: Message::new(Msg::TxReasonValueSetMissing, args![missing]),
                         }],
                     });
                 }
@@ -472,33 +461,31 @@ fn include_part(ctx: &Ctx<'_>, inc: &Value, stack: &mut Vec<String>) -> Result<P
                         system: system.clone(),
                         grammar: None,
                         filtered: !filters.is_empty(),
-                        reason: format!(
-                            "The CodeSystem '{system}' is a {}, so codes not listed in it cannot be checked",
-                            cs.content.code()
+                        reason: Message::new(
+                            Msg::TxReasonPartialSystem,
+                            args![&system, cs.content.code()],
                         ),
                     });
                 }
             }
             SystemDef::Grammar(g) => match g.enumerate() {
                 Some(all) if filters.is_empty() => {
-                    part.entries.extend(all.into_iter().map(|(code, display)| Entry {
-                        system: system.clone(),
-                        version: None,
-                        code,
-                        display: Some(display),
-                        designations: Vec::new(),
-                        abstract_: false,
-                        inactive: false,
-                    }));
+                    part.entries
+                        .extend(all.into_iter().map(|(code, display)| Entry {
+                            system: system.clone(),
+                            version: None,
+                            code,
+                            display: Some(display),
+                            designations: Vec::new(),
+                            abstract_: false,
+                            inactive: false,
+                        }));
                 }
                 _ => part.open.push(OpenInclude {
                     system: system.clone(),
                     grammar: Some(*g),
                     filtered: !filters.is_empty(),
-                    reason: format!(
-                        "The value set '{}' includes codes from '{system}' by a rule that cannot be evaluated locally",
-                        ctx.url
-                    ),
+                    reason: Message::new(Msg::TxReasonRuleNotLocal, args![&ctx.url, &system]),
                 }),
             },
             other => part.open.push(OpenInclude {
@@ -655,7 +642,7 @@ pub(crate) fn expand(
     if let Some(o) = vs.open.first() {
         return Err(TxError::NotExpandable {
             valueset: vs.versioned().to_owned(),
-            reason: o.reason.clone(),
+            reason: o.reason.to_string(),
         });
     }
     let limit = params.max_size.unwrap_or(tx.options().max_expansion_size);

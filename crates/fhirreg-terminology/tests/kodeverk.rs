@@ -32,7 +32,7 @@ fn volven_code_systems() {
     assert!(!r.valid);
     assert_eq!(
         r.message().unwrap(),
-        "Unknown code 'XYZ' in the CodeSystem 'http://helsedir.no/fhir/CodeSystem/no-kodeverk-8116' version '0.6.0'"
+        "The code 'XYZ' is not defined in version '0.6.0' of the code system 'http://helsedir.no/fhir/CodeSystem/no-kodeverk-8116'"
     );
     let r = tx
         .validate_code_in_system(cs, "FNR", Some("Personnummer"))

@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use fhirreg_element::Msg;
 use fhirreg_registry::Registry;
 use fhirreg_terminology::{
     CodingRef, ExpandParams, IssueKind, Severity, Subsumption, Terminology, TxError,
@@ -44,10 +45,12 @@ fn administrative_gender_bare_codes() {
         .validate_code(GENDER, &CodingRef::code("invalid"))
         .unwrap();
     assert!(!bad.valid && !bad.unknown);
-    // the inner message of the HL7 validator, verbatim
+    // no system for the bare code, and not in the value set
+    let msgs: Vec<Msg> = bad.issues.iter().map(|i| i.message.msg).collect();
+    assert_eq!(msgs, [Msg::TxSystemUndetermined, Msg::TxNotInValueSet]);
     assert_eq!(
         bad.message().unwrap(),
-        "The System URI could not be determined for the code 'invalid' in the ValueSet 'http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1'; The provided code '#invalid' was not found in the value set 'http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1'"
+        "The value set 'http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1' does not tell which code system the code 'invalid' is from; The code '#invalid' is not in the value set 'http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1'"
     );
     // case sensitive
     assert!(
@@ -75,7 +78,7 @@ fn coding_with_system_and_display() {
     assert_eq!(wrong.severity(), Some(Severity::Warning));
     assert_eq!(
         wrong.message().unwrap(),
-        "Wrong Display Name 'Woman' for http://hl7.org/fhir/administrative-gender#female. Valid display is 'Female' (for the language(s) 'en-US')"
+        "The display 'Woman' is not right for http://hl7.org/fhir/administrative-gender#female: it should be 'Female' (language: en-US)"
     );
     let unknown = tx()
         .validate_code(GENDER, &CodingRef::new(sys, "nope"))
@@ -83,7 +86,7 @@ fn coding_with_system_and_display() {
     assert!(!unknown.valid);
     assert_eq!(
         unknown.message().unwrap(),
-        "The provided code 'http://hl7.org/fhir/administrative-gender#nope' was not found in the value set 'http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1'; Unknown code 'nope' in the CodeSystem 'http://hl7.org/fhir/administrative-gender' version '4.0.1'"
+        "The code 'http://hl7.org/fhir/administrative-gender#nope' is not in the value set 'http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1'; The code 'nope' is not defined in version '4.0.1' of the code system 'http://hl7.org/fhir/administrative-gender'"
     );
     let other_system = tx()
         .validate_code(GENDER, &CodingRef::new("http://example.org/x", "male"))
@@ -116,7 +119,7 @@ fn observation_status_and_code_system_validation() {
     assert!(!r.valid);
     assert_eq!(
         r.message().unwrap(),
-        "Unknown code 'x' in the CodeSystem 'http://hl7.org/fhir/observation-status' version '4.0.1'"
+        "The code 'x' is not defined in version '4.0.1' of the code system 'http://hl7.org/fhir/observation-status'"
     );
 }
 
@@ -133,7 +136,7 @@ fn unknown_and_unshippable_systems_are_not_checked() {
     assert!(r.valid && r.unknown);
     assert_eq!(
         r.message().unwrap(),
-        "A definition for CodeSystem 'http://example.org/unknown' could not be found, so the code cannot be validated"
+        "The code system 'http://example.org/unknown' is not available here, so the code was not checked"
     );
     // a SNOMED is-a value set: not checked, not an error
     let r = tx()
@@ -166,7 +169,7 @@ fn unknown_and_unshippable_systems_are_not_checked() {
     assert_eq!(r.severity(), Some(Severity::Warning));
     assert_eq!(
         r.message().unwrap(),
-        "A definition for CodeSystem 'http://hl7.org/fhir/administrative-gender' version '9.9' could not be found, so the code cannot be validated. Valid versions: 4.0.1"
+        "Version '9.9' of the code system 'http://hl7.org/fhir/administrative-gender' is not available here, so the code was not checked (versions available: 4.0.1)"
     );
     let r = tx()
         .validate_code_in_system("http://hl7.org/fhir/administrative-gender", "male", None)
@@ -202,7 +205,7 @@ fn hierarchy_is_a_filters_and_subsumes() {
     assert!(!r.valid);
     assert_eq!(
         r.message().unwrap(),
-        "The provided code 'http://terminology.hl7.org/CodeSystem/v3-ActCode#_ActCoverageTypeCode' was not found in the value set 'http://terminology.hl7.org/ValueSet/v3-ActEncounterCode|3.0.0'"
+        "The code 'http://terminology.hl7.org/CodeSystem/v3-ActCode#_ActCoverageTypeCode' is not in the value set 'http://terminology.hl7.org/ValueSet/v3-ActEncounterCode|3.0.0'"
     );
     let exp = tx().expand(vs, &ExpandParams::default()).unwrap();
     let codes: Vec<&str> = exp["expansion"]["contains"]
@@ -260,7 +263,7 @@ fn ucum_value_sets() {
     assert!(r.has(IssueKind::UnknownCode));
     assert_eq!(
         r.message().unwrap(),
-        "The provided code 'http://unitsofmeasure.org#mgg' was not found in the value set 'http://hl7.org/fhir/ValueSet/ucum-units|4.0.1'; Error processing unit 'mgg': The unit 'mgg' is unknown at character 1"
+        "The code 'http://unitsofmeasure.org#mgg' is not in the value set 'http://hl7.org/fhir/ValueSet/ucum-units|4.0.1'; The unit 'mgg' is not valid UCUM: The unit 'mgg' is unknown at character 1"
     );
     // an enumerated UCUM value set
     let vitals = "http://hl7.org/fhir/ValueSet/ucum-vitals-common";
@@ -278,7 +281,7 @@ fn ucum_value_sets() {
     assert!(!r.valid);
     assert_eq!(
         r.message().unwrap(),
-        "The provided code 'http://unitsofmeasure.org#L/min' was not found in the value set 'http://hl7.org/fhir/ValueSet/ucum-vitals-common|4.0.1'"
+        "The code 'http://unitsofmeasure.org#L/min' is not in the value set 'http://hl7.org/fhir/ValueSet/ucum-vitals-common|4.0.1'"
     );
     assert!(matches!(
         tx().expand(all, &ExpandParams::default()),
@@ -364,7 +367,7 @@ fn languages_mime_and_countries() {
     assert!(!r.valid);
     assert_eq!(
         r.message().unwrap(),
-        "The System URI could not be determined for the code 'D' in the ValueSet 'http://hl7.org/fhir/ValueSet/iso3166-1-2|4.0.1'; The provided code '#D' was not found in the value set 'http://hl7.org/fhir/ValueSet/iso3166-1-2|4.0.1'"
+        "The value set 'http://hl7.org/fhir/ValueSet/iso3166-1-2|4.0.1' does not tell which code system the code 'D' is from; The code '#D' is not in the value set 'http://hl7.org/fhir/ValueSet/iso3166-1-2|4.0.1'"
     );
     let r = tx()
         .validate_code(
@@ -375,7 +378,7 @@ fn languages_mime_and_countries() {
     assert!(r.valid);
     assert_eq!(
         r.message().unwrap(),
-        "Wrong Display Name 'Australia' for urn:iso:std:iso:3166#BD. Valid display is 'Bangladesh' (for the language(s) 'en-US')"
+        "The display 'Australia' is not right for urn:iso:std:iso:3166#BD: it should be 'Bangladesh' (language: en-US)"
     );
     let us = CodingRef::new("urn:iso:std:iso:3166", "US").with_display("United States of America");
     assert!(tx()
@@ -408,7 +411,7 @@ fn codeable_concepts() {
         .unwrap();
     assert!(!r.valid);
     assert!(r.message().unwrap().starts_with(
-        "None of the codings provided are in the value set 'Observation Category Codes' (http://hl7.org/fhir/ValueSet/observation-category|4.0.1) (codes = http://terminology.hl7.org/CodeSystem/observation-category#nope)"
+        "None of the codings (http://terminology.hl7.org/CodeSystem/observation-category#nope) is in the value set 'Observation Category Codes' (http://hl7.org/fhir/ValueSet/observation-category|4.0.1)"
     ), "{:?}", r.message());
     let r = tx()
         .validate_codeable_concept(vs, &[CodingRef::new("http://snomed.info/sct", "123")])
@@ -555,7 +558,7 @@ fn hand_built_resources_through_the_registry() {
         .unwrap();
     assert_eq!(
         r.message().unwrap(),
-        "Wrong Display Name 'Cat' for http://example.org/fhir/CodeSystem/animals#dog. Valid display is 'Dog' (for the language(s) 'en-US')"
+        "The display 'Cat' is not right for http://example.org/fhir/CodeSystem/animals#dog: it should be 'Dog' (language: en-US)"
     );
     // a fragment code system: unknown codes are warnings
     let r = tx()
@@ -642,16 +645,21 @@ fn binding_issues_in_java_wording() {
     assert_eq!(issues.len(), 1, "{issues:?}");
     assert_eq!(issues[0].severity, Severity::Error);
     assert_eq!(
-        issues[0].message,
-        "The value provided ('invalid') was not found in the value set 'AdministrativeGender' (http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1), and a code is required from this value set  (error message = The System URI could not be determined for the code 'invalid' in the ValueSet 'http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1'; The provided code '#invalid' was not found in the value set 'http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1')"
+        issues[0].message.to_string(),
+        "The code 'invalid' is not in the value set 'AdministrativeGender' (http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1), and the binding requires a code from it (The value set 'http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1' does not tell which code system the code 'invalid' is from; The code '#invalid' is not in the value set 'http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1')"
+    );
+    assert_eq!(issues[0].message.msg, Msg::TxBindingCodeRequired);
+    assert_eq!(
+        issues[0].message.arg("valueset"),
+        Some("http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1")
     );
     let age = "http://hl7.org/fhir/ValueSet/age-units";
     let m = CodingRef::new("http://unitsofmeasure.org", "m");
     let r = tx().validate_code(age, &m).unwrap();
     let issues = r.binding_issues(BindingStrength::Required, BoundValue::Coding(m));
     assert_eq!(
-        issues[0].message,
-        "The code provided (http://unitsofmeasure.org#m) was not found in the value set 'Common UCUM Codes for Age' (http://hl7.org/fhir/ValueSet/age-units|4.0.1), and a code from this value set is required: The provided code 'http://unitsofmeasure.org#m' was not found in the value set 'http://hl7.org/fhir/ValueSet/age-units|4.0.1'"
+        issues[0].message.to_string(),
+        "The coding http://unitsofmeasure.org#m is not in the value set 'Common UCUM Codes for Age' (http://hl7.org/fhir/ValueSet/age-units|4.0.1), and the binding requires a code from it: The code 'http://unitsofmeasure.org#m' is not in the value set 'http://hl7.org/fhir/ValueSet/age-units|4.0.1'"
     );
     let vitals = "http://hl7.org/fhir/ValueSet/ucum-vitals-common";
     let lmin = CodingRef::new("http://unitsofmeasure.org", "L/min");
@@ -660,8 +668,8 @@ fn binding_issues_in_java_wording() {
     assert_eq!(issues.len(), 1);
     assert_eq!(issues[0].severity, Severity::Warning);
     assert_eq!(
-        issues[0].message,
-        "The code provided (http://unitsofmeasure.org#L/min) is not in the value set 'Vital Signs Units' (http://hl7.org/fhir/ValueSet/ucum-vitals-common|4.0.1), and a code should come from this value set unless it has no suitable code (the validator cannot judge what is suitable)"
+        issues[0].message.to_string(),
+        "The coding http://unitsofmeasure.org#L/min is not in the value set 'Vital Signs Units' (http://hl7.org/fhir/ValueSet/ucum-vitals-common|4.0.1); the binding is extensible, so a code from it should be used unless none fits"
     );
     let cc = [CodingRef::new("urn:iso:std:iso:11073:10101", "150588")];
     let r = tx().validate_codeable_concept(vitals, &cc).unwrap();
@@ -670,8 +678,8 @@ fn binding_issues_in_java_wording() {
         BoundValue::CodeableConcept(&cc),
     );
     assert_eq!(
-        issues[0].message,
-        "None of the codings provided are in the value set 'Vital Signs Units' (http://hl7.org/fhir/ValueSet/ucum-vitals-common|4.0.1), and a coding should come from this value set unless it has no suitable code (note that the validator cannot judge what is suitable) (codes = urn:iso:std:iso:11073:10101#150588)"
+        issues[0].message.to_string(),
+        "None of the codings (urn:iso:std:iso:11073:10101#150588) is in the value set 'Vital Signs Units' (http://hl7.org/fhir/ValueSet/ucum-vitals-common|4.0.1); the binding is extensible, so one from it should be used unless none fits"
     );
     // valid: nothing to report
     let ok = tx()
@@ -711,7 +719,7 @@ fn supplements_and_inactive_concepts() {
     assert!(r.has(IssueKind::Inactive), "{r:?}");
     assert_eq!(
         r.message().unwrap(),
-        "The concept 'FFS' has a status of inactive and its use should be reviewed"
+        "The concept 'FFS' is inactive; its use should be reviewed"
     );
 }
 

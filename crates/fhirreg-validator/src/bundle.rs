@@ -16,7 +16,8 @@
 //!   `checkAllInterlinked`); stylesheet links resolve.
 
 use crate::{has_scheme, Walk, CORE};
-use fhirreg_element::{Element, Issue, IssueType, Severity};
+use fhirreg_element::message::{Args, Msg};
+use fhirreg_element::{args, Element, Issue, IssueType, Severity};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -221,49 +222,24 @@ impl<'v> Walk<'v> {
     /// `reference` names no entry of the bundle (`warning`: reported as
     /// information only).
     fn entry_not_found(&mut self, reference: &str, name: &str, warning: bool, at: &At<'_>) {
-        let msg = format!("Can't find '{reference}' in the bundle ({name})");
         let severity = if warning {
             Severity::Information
         } else {
             Severity::Error
         };
-        self.issue_at(
-            severity,
-            IssueType::NotFound,
-            "BUNDLE_BUNDLE_ENTRY_NOTFOUND",
-            msg,
-            at,
-        );
+        let args = args![reference, name];
+        self.issue_at(severity, Msg::BundleEntryNotFound, args, at);
     }
 
     /// `reference` matches `count` entries of the bundle.
     fn multiple_entries(&mut self, reference: &str, name: &str, count: usize, at: &At<'_>) {
-        let msg = format!("Found {count} matches for '{reference}' in the bundle ({name})");
-        self.issue_at(
-            Severity::Error,
-            IssueType::Invalid,
-            "BUNDLE_BUNDLE_ENTRY_FOUND_MULTIPLE",
-            msg,
-            at,
-        );
+        let args = args![reference, name, count];
+        self.issue_at(Severity::Error, Msg::BundleEntryFoundMultiple, args, at);
     }
 
-    fn issue_at(
-        &mut self,
-        severity: Severity,
-        code: IssueType,
-        id: &'static str,
-        message: String,
-        at: &At<'_>,
-    ) {
-        self.issues.push(Issue::new(
-            severity,
-            code,
-            id,
-            message,
-            at.path.to_string(),
-            Some(at.node.pos),
-        ));
+    fn issue_at(&mut self, severity: Severity, msg: Msg, args: Args, at: &At<'_>) {
+        let issue = Issue::new(msg, args, at.path.to_string(), Some(at.node.pos));
+        self.issues.push(issue.with_severity(severity));
     }
 
     /// Start collecting the references of a Bundle's entries (documents and
@@ -306,9 +282,8 @@ impl<'v> Walk<'v> {
         let Some(first) = index.entries.first().copied() else {
             self.issue_at(
                 Severity::Error,
-                IssueType::Invalid,
-                "BUNDLE_BUNDLE_ENTRY_NOFIRST",
-                "Documents or Messages must contain at least one entry".into(),
+                Msg::DocumentEmpty,
+                args![],
                 &At {
                     path: &base,
                     node: bundle,
@@ -320,9 +295,8 @@ impl<'v> Walk<'v> {
             let p = format!("{base}.entry[0]");
             self.issue_at(
                 Severity::Error,
-                IssueType::Invalid,
-                "BUNDLE_BUNDLE_ENTRY_NOFIRSTRESOURCE",
-                "No resource on first entry".into(),
+                Msg::DocumentFirstNoResource,
+                args![],
                 &At {
                     path: &p,
                     node: first,
@@ -342,9 +316,8 @@ impl<'v> Walk<'v> {
             if rt != "Composition" {
                 self.issue_at(
                     Severity::Error,
-                    IssueType::Invalid,
-                    "BUNDLE_BUNDLE_ENTRY_DOCUMENT",
-                    "The first entry in a document must be a composition".into(),
+                    Msg::DocumentFirstNotComposition,
+                    args![],
                     &at,
                 );
             } else {
@@ -374,13 +347,7 @@ impl<'v> Walk<'v> {
                 self.sections(&d, res, &rpath);
             }
         } else if rt != "MessageHeader" {
-            self.issue_at(
-                Severity::Error,
-                IssueType::Invalid,
-                "VALIDATION_BUNDLE_MESSAGE",
-                "The first entry in a message must be a MessageHeader".into(),
-                &at,
-            );
+            self.issue_at(Severity::Error, Msg::MessageFirstNotHeader, args![], &at);
         } else {
             let d = DocCtx {
                 index: &index,
@@ -488,24 +455,12 @@ impl<'v> Walk<'v> {
                             } else {
                                 Severity::Information
                             };
-                            let msg = format!("Can't find '{reference}' in the bundle ({f})");
-                            self.issue_at(
-                                sev,
-                                IssueType::NotFound,
-                                "BUNDLE_BUNDLE_ENTRY_NOTFOUND_FRAGMENT",
-                                msg,
-                                at,
-                            );
+                            let args = args![reference, f];
+                            self.issue_at(sev, Msg::BundleFragmentNotFound, args, at);
                         } else if n > 1 {
                             self.bundle_reported.insert(source);
-                            let msg = format!("Found {n} matches for fragment {f} in resource '{reference}' in the bundle ({name})");
-                            self.issue_at(
-                                Severity::Error,
-                                IssueType::Invalid,
-                                "BUNDLE_BUNDLE_ENTRY_FOUND_MULTIPLE_FRAGMENT",
-                                msg,
-                                at,
-                            );
+                            let args = args![f, reference, name, n];
+                            self.issue_at(Severity::Error, Msg::BundleFragmentMultiple, args, at);
                         }
                     }
                     Some(i)
@@ -555,22 +510,26 @@ impl<'v> Walk<'v> {
                         .collect();
                     found.sort_unstable();
                     found.dedup();
-                    let list = found.join(",");
+                    let list = found.join(", ");
                     let src = d.full_url.unwrap_or("null");
-                    let note = match (&target, el.len()) {
-                        (Some(t), 1) => format!("Note that there is a resource in the bundle with the same type and id, but it does not match because of the fullUrl based rules around matching relative references (must be '{t}', but found '{list}')"),
-                        (Some(t), n) => format!("Note that there are {n} resources in the bundle with the same type and id, but they do not match because of the fullUrl based rules around matching relative references (must be '{t}', but found these: {list})"),
-                        (None, 1) => format!("Note that there is a resource in the bundle with the same type and id, but it does not match because of the fullUrl based rules around matching relative references. Found '{list}', but it doesn't match because of the source fullUrl '{src}'"),
-                        (None, n) => format!("Note that there are {n} resources in the bundle with the same type and id, but they do not match because of the fullUrl based rules around matching relative references. Found '{list}', but none of them match because of the source fullUrl '{src}'"),
+                    let (msg, args) = match (&target, el.len()) {
+                        (Some(t), 1) => {
+                            (Msg::BundleEntrySameIdOther, args![reference, name, t, list])
+                        }
+                        (Some(t), n) => (
+                            Msg::BundleEntrySameIdOthers,
+                            args![reference, name, n, t, list],
+                        ),
+                        (None, 1) => (
+                            Msg::BundleEntrySameIdNoBase,
+                            args![reference, name, list, src],
+                        ),
+                        (None, n) => (
+                            Msg::BundleEntrySameIdsNoBase,
+                            args![reference, name, n, list, src],
+                        ),
                     };
-                    let msg = format!("Can't find '{reference}' in the bundle ({name}). {note}");
-                    self.issue_at(
-                        Severity::Error,
-                        IssueType::Invalid,
-                        "BUNDLE_BUNDLE_ENTRY_NOTFOUND_APPARENT",
-                        msg,
-                        at,
-                    );
+                    self.issue_at(Severity::Error, msg, args, at);
                 }
                 None => self.entry_not_found(reference, name, warning, at),
             }
@@ -633,21 +592,9 @@ impl<'v> Walk<'v> {
                 if url == "https://hl7.org/fhir/fhir.css" {
                     continue;
                 }
-                self.issue_at(
-                    Severity::Warning,
-                    IssueType::BusinessRule,
-                    "BUNDLE_LINK_STYELSHEET_EXTERNAL",
-                    "External Stylesheets other than https://hl7.org/fhir/fhir.css SHOULD not be used".into(),
-                    &at,
-                );
+                self.issue_at(Severity::Warning, Msg::StylesheetExternal, args![], &at);
                 if url.starts_with("http://") {
-                    self.issue_at(
-                        Severity::Warning,
-                        IssueType::BusinessRule,
-                        "BUNDLE_LINK_STYELSHEET_INSECURE",
-                        "The stylesheet reference is not secure".into(),
-                        &at,
-                    );
+                    self.issue_at(Severity::Warning, Msg::StylesheetInsecure, args![], &at);
                 }
             } else {
                 let found = index
@@ -655,13 +602,7 @@ impl<'v> Walk<'v> {
                     .iter()
                     .any(|e| entry_rel(e).as_deref() == Some(url));
                 if !found {
-                    self.issue_at(
-                        Severity::Error,
-                        IssueType::NotFound,
-                        "BUNDLE_LINK_STYELSHEET_NOT_FOUND",
-                        "The stylesheet reference could not be resolved in this bundle".into(),
-                        &at,
-                    );
+                    self.issue_at(Severity::Error, Msg::StylesheetNotFound, args![], &at);
                 }
             }
         }
@@ -768,11 +709,6 @@ impl<'v> Walk<'v> {
                 .map(|u| format!("'{u}'"))
                 .unwrap_or_default()
         };
-        let what = if message {
-            "MessageHeader"
-        } else {
-            "Composition"
-        };
         loop {
             let mut found = false;
             for &i in &with_res {
@@ -795,25 +731,12 @@ impl<'v> Walk<'v> {
                         path: &p,
                         node: index.entries[i],
                     };
-                    if message {
-                        let msg = format!("Entry {} isn't reachable by traversing forwards from the MessageHeader. Check that this is meant to be included (needed to process the message)", describe(i));
-                        self.issue_at(
-                            Severity::Information,
-                            IssueType::Informational,
-                            "BUNDLE_BUNDLE_ENTRY_REVERSE_MSG",
-                            msg,
-                            &at,
-                        );
+                    let (sev, msg) = if message {
+                        (Severity::Information, Msg::MessageEntryBackward)
                     } else {
-                        let msg = format!("Entry {} isn't reachable by traversing forwards from the Composition. Only Provenance is approved to be used this way (R4 section 3.3.1)", describe(i));
-                        self.issue_at(
-                            Severity::Warning,
-                            IssueType::Invalid,
-                            "BUNDLE_BUNDLE_ENTRY_REVERSE_R4",
-                            msg,
-                            &at,
-                        );
-                    }
+                        (Severity::Warning, Msg::DocumentEntryBackward)
+                    };
+                    self.issue_at(sev, msg, args![describe(i)], &at);
                 }
                 found = true;
                 visit(&mut visited, &targets, i);
@@ -831,28 +754,12 @@ impl<'v> Walk<'v> {
                 path: &p,
                 node: index.entries[i],
             };
-            if message {
-                let msg = format!("Entry {} isn't reachable by traversing links (forward or backward) from the MessageHeader, so its presence should be reviewed (is it needed to process the message?)", describe(i));
-                self.issue_at(
-                    Severity::Warning,
-                    IssueType::Informational,
-                    "BUNDLE_BUNDLE_ENTRY_ORPHAN_MESSAGE",
-                    msg,
-                    &at,
-                );
+            let (sev, msg) = if message {
+                (Severity::Warning, Msg::MessageEntryOrphan)
             } else {
-                let msg = format!(
-                    "Entry {} isn't reachable by traversing links (forward or backward) from the {what}",
-                    describe(i)
-                );
-                self.issue_at(
-                    Severity::Error,
-                    IssueType::Informational,
-                    "BUNDLE_BUNDLE_ENTRY_ORPHAN_DOCUMENT",
-                    msg,
-                    &at,
-                );
-            }
+                (Severity::Error, Msg::DocumentEntryOrphan)
+            };
+            self.issue_at(sev, msg, args![describe(i)], &at);
         }
     }
 }
@@ -948,9 +855,8 @@ impl<'v> Walk<'v> {
                         let p = entry_path(&ep);
                         self.issue_at(
                             Severity::Error,
-                            IssueType::Required,
-                            "BUNDLE_BUNDLE_ENTRY_NOFULLURL",
-                            "Bundle entry missing fullUrl".into(),
+                            Msg::EntryNoFullUrl,
+                            args![],
                             &At {
                                 path: &p,
                                 node: entry,
@@ -1076,14 +982,10 @@ impl<'v> Walk<'v> {
             if slashes != 1 && slashes != 3 {
                 if matches!(btype, "transaction" | "batch") {
                     if !is_search_url(self, reference) {
-                        let msg = format!("Relative URLs must be of the format [ResourceName]/[id], or a search URL is allowed ([type]?parameters. Encountered {reference})");
-                        self.error(IssueType::Invalid, "Reference_REF_Format1", msg, node);
+                        self.report(Msg::ReferenceFormatOrSearch, args![reference], node);
                     }
                 } else {
-                    let msg = format!(
-                        "Relative URLs must be of the format [ResourceName]/[id]. Encountered {reference}"
-                    );
-                    self.error(IssueType::Invalid, "Reference_REF_Format2", msg, node);
+                    self.report(Msg::ReferenceFormat, args![reference], node);
                 }
                 return None;
             }
@@ -1117,13 +1019,7 @@ impl<'v> Walk<'v> {
             if !matches!(btype, "batch-response" | "transaction-response")
                 && !self.path.starts_with("Bundle.signature")
             {
-                self.error(
-                    IssueType::Required,
-                    "BUNDLE_BUNDLE_FULLURL_MISSING",
-                    "Relative Reference appears inside Bundle whose entry is missing a fullUrl"
-                        .into(),
-                    node,
-                );
+                self.report(Msg::RelativeReferenceNoFullUrl, args![], node);
             }
             return None;
         };
@@ -1146,27 +1042,14 @@ impl<'v> Walk<'v> {
                 Some(v) => match r.and_then(|r| r.child("meta")) {
                     Some(m) => m.child_value("versionId") == Some(v),
                     None => {
-                        let msg = format!("Entries matching fullURL {target} should declare meta/versionId because there are version-specific references");
-                        self.push(
-                            Severity::Warning,
-                            IssueType::Required,
-                            "BUNDLE_BUNDLE_FULLURL_NEEDVERSION",
-                            msg,
-                            node,
-                        );
+                        self.report(Msg::EntryNeedsVersionId, args![&target], node);
                         false
                     }
                 },
             };
             if hit {
                 if found.is_some() {
-                    let msg = format!("Multiple matches in bundle for reference {reference}");
-                    self.error(
-                        IssueType::BusinessRule,
-                        "BUNDLE_BUNDLE_MULTIPLEMATCHES",
-                        msg,
-                        node,
-                    );
+                    self.report(Msg::BundleMultipleMatches, args![reference], node);
                 }
                 found = Some(r);
             }
@@ -1174,24 +1057,13 @@ impl<'v> Walk<'v> {
         let found = found.flatten();
         if let (Some(m), Some(rt)) = (found, rtype) {
             if m.resource_type.as_deref() != Some(rt) {
-                let msg = format!(
-                    "Matching reference for reference {reference} has resourceType {}",
-                    m.resource_type.as_deref().unwrap_or("")
-                );
-                self.error(IssueType::Required, "REFERENCE_REF_RESOURCETYPE", msg, node);
+                let found = m.resource_type.as_deref().unwrap_or("");
+                self.report(Msg::BundleMatchWrongType, args![reference, found], node);
             }
         }
         if found.is_none() {
             if reference.starts_with("urn") {
-                let msg =
-                    format!("URN reference is not locally contained within the bundle {reference}");
-                self.push(
-                    Severity::Warning,
-                    IssueType::Required,
-                    "BUNDLE_BUNDLE_NOT_LOCAL",
-                    msg,
-                    node,
-                );
+                self.report(Msg::UrnNotInBundle, args![reference], node);
             }
             if !has_scheme(reference) {
                 let p: Vec<&str> = reference.split('/').collect();
@@ -1204,27 +1076,17 @@ impl<'v> Walk<'v> {
                         .unwrap_or_default();
                 }
                 if ml.len() > 1 {
-                    let msg = format!("The bundle contains no match for {target} by the rules of Bundle reference resolution, but it has multiple resources that match {reference} by resource type and id");
-                    self.push(
-                        Severity::Warning,
-                        IssueType::Required,
-                        "BUNDLE_POSSSIBLE_MATCHES",
-                        msg,
-                        node,
-                    );
+                    self.report(Msg::BundlePossibleMatches, args![&target, reference], node);
                 }
                 for i in ml {
-                    let msg = match entries[i].child_value("fullUrl") {
-                        None => format!("Entry {i} matches the reference {reference} by type and id but it has no fullUrl"),
-                        Some(fu) => format!("Entry {i} matches the reference {reference} by type and id but its fullUrl {fu} does not match the full target URL {target} by Bundle resolution rules"),
+                    let (msg, args) = match entries[i].child_value("fullUrl") {
+                        None => (Msg::BundlePossibleMatchNoFullUrl, args![i, reference]),
+                        Some(fu) => (
+                            Msg::BundlePossibleMatchOtherFullUrl,
+                            args![i, reference, fu, &target],
+                        ),
                     };
-                    self.push(
-                        Severity::Warning,
-                        IssueType::Required,
-                        "BUNDLE_BUNDLE_POSSIBLE_MATCH",
-                        msg,
-                        node,
-                    );
+                    self.report(msg, args, node);
                 }
             }
         }
@@ -1265,15 +1127,7 @@ impl<'v> Walk<'v> {
                 && !t.aggregation.is_empty()
                 && !t.aggregation.iter().any(|a| a == "referenced")
             {
-                let msg = format!(
-                    "Bundled or contained reference not found within the bundle/resource {r}"
-                );
-                self.error(
-                    IssueType::Required,
-                    "Reference_REF_NotFound_Bundle",
-                    msg,
-                    node,
-                );
+                self.report(Msg::ReferenceNotLocal, args![r], node);
             }
             return None;
         };
@@ -1291,13 +1145,7 @@ impl<'v> Walk<'v> {
                     None => self.v.plan(p).map(|pl| pl.type_name.clone()),
                 };
                 let Some(ty) = ty else {
-                    let msg = format!("Unable to resolve the profile reference '{p}'");
-                    self.error(
-                        IssueType::Structure,
-                        "Reference_REF_CantResolveProfile",
-                        msg,
-                        node,
-                    );
+                    self.report(Msg::ReferenceProfileUnknown, args![p], node);
                     continue;
                 };
                 if ty == ft {
@@ -1313,30 +1161,12 @@ impl<'v> Walk<'v> {
                 if !good {
                     let mut all = t.target_profiles.clone();
                     all.sort();
-                    let msg = format!(
-                        "Unable to find a match for profile {r} among choices: {}",
-                        all.join(", ")
-                    );
-                    self.error(
-                        IssueType::Structure,
-                        "Reference_REF_CantMatchChoice",
-                        msg,
-                        node,
-                    );
+                    self.report(Msg::ReferenceNoProfileMatch, args![r, all.join(", ")], node);
                 }
             }
             if !types.is_empty() && !types.contains(&ft) {
                 types.sort();
-                let msg = format!(
-                    "Invalid Resource target type. Found {ft}, but expected one of ([{}])",
-                    types.join(", ")
-                );
-                self.error(
-                    IssueType::Structure,
-                    "Reference_REF_BadTargetType",
-                    msg,
-                    node,
-                );
+                self.report(Msg::ReferenceTargetType, args![&ft, types.join(", ")], node);
             }
         }
         if !t.aggregation.is_empty() {
@@ -1351,11 +1181,8 @@ impl<'v> Walk<'v> {
                     Destination::Contained => "contained",
                     Destination::Bundled => "bundled",
                 };
-                let msg = format!(
-                    "Reference is {what} which isn't supported by the specified aggregation mode(s) for the reference ({})",
-                    t.aggregation.join(",")
-                );
-                self.error(IssueType::Structure, "Reference_REF_Aggregation", msg, node);
+                let args = args![what, t.aggregation.join(", ")];
+                self.report(Msg::ReferenceAggregation, args, node);
             }
         }
         Some(ft)
@@ -1499,25 +1326,18 @@ impl Walk<'_> {
                     }
                     _ => p.clone(),
                 };
-                listed.push(format!("CanonicalType[{pinned}]"));
+                listed.push(pinned);
             }
             if !matching {
-                let msg = format!(
-                    "The type '{declared}' is not a valid Target for this element (must be one of [{}])",
-                    listed.join(", ")
-                );
-                self.error(IssueType::Structure, "Reference_REF_WrongTarget", msg, node);
+                let args = args![declared, listed.join(", ")];
+                self.report(Msg::ReferenceTypeNotTarget, args, node);
             }
         }
         if let Some(ft) = ft {
             if ft != declared {
-                let msg = format!(
-                    "Invalid Resource target type. Found {declared}, but expected one of ({ft})"
-                );
-                self.error(
-                    IssueType::Structure,
-                    "Reference_REF_BadTargetType",
-                    msg,
+                self.report(
+                    Msg::ReferenceDeclaredTypeMismatch,
+                    args![declared, ft],
                     node,
                 );
             }
@@ -1561,8 +1381,7 @@ impl Walk<'_> {
         let len = self.path.len();
         let id = node.child_value("id").unwrap_or("null");
         self.path.push_str(&format!("/*{rt}/{id}*/"));
-        let msg = format!("The type '{rt}' is not valid - must be {want}");
-        self.error(IssueType::Invalid, "Bundle_BUNDLE_Entry_Type2", msg, node);
+        self.report(Msg::EntryResourceType, args![rt, want], node);
         self.path.truncate(len);
     }
 }
@@ -1571,13 +1390,13 @@ impl Walk<'_> {
     /// The single profile of a Resource-typed element is unknown: reported
     /// on the element and on the resource (as the HL7 validator).
     fn unknown_resource_profile(&mut self, node: &Element, rt: &str, profile: &str) {
-        let msg = format!("Unknown profile {profile}");
-        self.error(
-            IssueType::Structure,
-            "VALIDATION_VAL_UNKNOWN_PROFILE",
-            msg,
-            node,
+        let issue = Issue::new(
+            Msg::UnknownProfile,
+            args![profile],
+            self.path.clone(),
+            Some(node.pos),
         );
+        self.issues.push(issue.with_code(IssueType::Structure));
         // What holds the resource: entry, parameter, contained, outcome.
         let holder = {
             let p = self.path.as_str();
@@ -1592,16 +1411,7 @@ impl Walk<'_> {
         let len = self.path.len();
         let id = node.child_value("id").unwrap_or("null");
         self.path.push_str(&format!("/*{rt}/{id}*/"));
-        // (the Java validator's message repeats its first argument)
-        let msg = format!(
-            "Specified profile {profile} not found for {holder} resource of type '{holder}'"
-        );
-        self.error(
-            IssueType::Structure,
-            "Bundle_BUNDLE_Entry_NoProfile_EXPL",
-            msg,
-            node,
-        );
+        self.report(Msg::EntryProfileUnknown, args![profile, holder], node);
         self.path.truncate(len);
     }
 }

@@ -8,7 +8,7 @@ fn errors_of(v: &Validator, doc: &Value) -> Vec<String> {
     v.validate(&tree(doc), &[])
         .iter()
         .filter(|i| i.severity.is_error())
-        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .map(|i| format!("{}: {} @ {}", i.message_id(), i.message(), i.expression))
         .collect()
 }
 
@@ -40,11 +40,11 @@ fn document_references_resolve_by_full_url_rules() {
     ]);
     let e = errors_of(&v, &doc);
     assert!(
-        has(&e, "Can't find 'Patient/p1' in the bundle (Composition.subject). Note that there is a resource in the bundle with the same type and id, but it does not match because of the fullUrl based rules around matching relative references. Found 'urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b02', but it doesn't match because of the source fullUrl 'urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b01' @ Bundle.entry[0].resource.subject"),
+        has(&e, "bundle-entry-same-id-no-base: 'Patient/p1' (Composition.subject) matches no entry of the bundle: an entry has the same type and id ('urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b02'), but the fullUrl 'urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b01' of the referring entry gives no base to resolve the reference against @ Bundle.entry[0].resource.subject"),
         "{e:?}"
     );
     assert!(
-        has(&e, "Entry 'urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b02' isn't reachable by traversing links (forward or backward) from the Composition @ Bundle.entry[1]"),
+        has(&e, "document-entry-orphan: Entry 'urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b02' cannot be reached from the Composition by following references either way @ Bundle.entry[1]"),
         "{e:?}"
     );
     // RESTful fullUrls on the same server: resolves, and is reachable.
@@ -54,7 +54,10 @@ fn document_references_resolve_by_full_url_rules() {
             "resource": {"resourceType": "Patient", "id": "p1"}}),
     ]);
     let e = errors_of(&v, &doc);
-    assert!(!has(&e, "Can't find") && !has(&e, "reachable"), "{e:?}");
+    assert!(
+        !has(&e, "bundle-entry-") && !has(&e, "document-entry-"),
+        "{e:?}"
+    );
     // A reference to the wrong type of entry.
     let mut c = composition("urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b03");
     c["encounter"] = json!({"reference": "urn:uuid:6b1b0ac4-3b42-4e28-9f41-8e3d6f6b1b03"});
@@ -65,7 +68,7 @@ fn document_references_resolve_by_full_url_rules() {
     ]);
     let e = errors_of(&v, &doc);
     assert!(
-        has(&e, "Invalid Resource target type. Found Patient, but expected one of ([Encounter]) @ Bundle.entry[0].resource/*Composition/c1*/.encounter"),
+        has(&e, "reference-target-type: The target is of type Patient, but only these types are allowed: Encounter @ Bundle.entry[0].resource/*Composition/c1*/.encounter"),
         "{e:?}"
     );
 }
@@ -85,15 +88,18 @@ fn entry_references_multiple_matches_and_missing_full_url() {
     ]});
     let e = errors_of(&v, &doc);
     assert!(
-        has(&e, "Multiple matches in bundle for reference Patient/p1 @ Bundle.entry[0].resource/*Observation/o1*/.subject"),
+        has(&e, "bundle-multiple-matches: More than one entry of the bundle matches the reference Patient/p1 @ Bundle.entry[0].resource/*Observation/o1*/.subject"),
         "{e:?}"
     );
     assert!(
-        has(&e, "Bundle entry missing fullUrl @ Bundle.entry[3]"),
+        has(
+            &e,
+            "entry-no-full-url: This Bundle entry has no fullUrl @ Bundle.entry[3]"
+        ),
         "{e:?}"
     );
     assert!(
-        has(&e, "Relative Reference appears inside Bundle whose entry is missing a fullUrl @ Bundle.entry[3].resource/*Observation/o2*/.subject"),
+        has(&e, "relative-reference-no-full-url: A relative reference in a Bundle entry without a fullUrl cannot be resolved @ Bundle.entry[3].resource/*Observation/o2*/.subject"),
         "{e:?}"
     );
 }
@@ -109,7 +115,7 @@ fn message_entries_and_document_links() {
     assert!(
         has(
             &e,
-            "The first entry in a message must be a MessageHeader @ Bundle.entry[0].resource"
+            "message-first-not-header: The first entry of a message has to be a MessageHeader @ Bundle.entry[0].resource"
         ),
         "{e:?}"
     );
@@ -122,7 +128,7 @@ fn message_entries_and_document_links() {
     assert!(
         has(
             &e,
-            "The stylesheet reference could not be resolved in this bundle @ Bundle.link[0].url"
+            "stylesheet-not-found: The stylesheet is not an entry of this bundle @ Bundle.link[0].url"
         ),
         "{e:?}"
     );
@@ -170,11 +176,11 @@ fn target_profiles_and_aggregation() {
     };
     let e = errors_of(&v, &bundle(json!({"resourceType": "Patient", "id": "p1"})));
     assert!(
-        has(&e, "Unable to find a match for profile Patient/p1 among choices: http://example.org/StructureDefinition/IdPatient @ Bundle.entry[0].resource/*Observation/o1*/.subject"),
+        has(&e, "reference-no-profile-match: The target of Patient/p1 conforms to none of the allowed profiles: http://example.org/StructureDefinition/IdPatient @ Bundle.entry[0].resource/*Observation/o1*/.subject"),
         "{e:?}"
     );
     assert!(
-        has(&e, "Bundled or contained reference not found within the bundle/resource Practitioner/gone @ Bundle.entry[0].resource/*Observation/o1*/.performer[0]"),
+        has(&e, "reference-not-local: The reference Practitioner/gone has to be to a bundled or contained resource, but it is neither in the bundle nor contained @ Bundle.entry[0].resource/*Observation/o1*/.performer[0]"),
         "{e:?}"
     );
     let e = errors_of(
@@ -182,7 +188,7 @@ fn target_profiles_and_aggregation() {
         &bundle(json!({"resourceType": "Patient", "id": "p1",
             "identifier": [{"system": "http://example.org/ids", "value": "1"}]})),
     );
-    assert!(!has(&e, "Unable to find a match for profile"), "{e:?}");
+    assert!(!has(&e, "reference-no-profile-match"), "{e:?}");
 }
 
 #[test]
@@ -192,11 +198,11 @@ fn reference_type_element() {
         "managingOrganization": {"reference": "Organization/o1", "type": "organization"}});
     let e = errors_of(&v, &p);
     assert!(
-        has(&e, "The type 'organization' is not a valid Target for this element (must be one of [CanonicalType[http://hl7.org/fhir/StructureDefinition/Organization|4.0.1]]) @ Patient.managingOrganization"),
+        has(&e, "reference-type-not-target: Reference.type 'organization' is not an allowed target here (allowed: http://hl7.org/fhir/StructureDefinition/Organization|4.0.1) @ Patient.managingOrganization"),
         "{e:?}"
     );
     assert!(
-        has(&e, "Invalid Resource target type. Found organization, but expected one of (Organization) @ Patient.managingOrganization"),
+        has(&e, "reference-declared-type-mismatch: Reference.type says 'organization', but the target is of type Organization @ Patient.managingOrganization"),
         "{e:?}"
     );
     let p = json!({"resourceType": "Patient", "id": "p1",
@@ -231,7 +237,7 @@ fn unknown_target_profile_of_a_resolved_reference() {
     ]});
     let e = errors_of(&v, &doc);
     assert!(
-        has(&e, "Unable to resolve the profile reference 'http://example.org/StructureDefinition/NotLoaded' @ Bundle.entry[0].resource/*Observation/o1*/.subject"),
+        has(&e, "reference-profile-unknown: The target profile 'http://example.org/StructureDefinition/NotLoaded' is not known @ Bundle.entry[0].resource/*Observation/o1*/.subject"),
         "{e:?}"
     );
 }
@@ -269,7 +275,7 @@ fn entry_resource_types_of_profiles_and_slices_without_ids() {
         v.validate(&tree(&doc), &[profile.to_string()])
             .iter()
             .filter(|i| i.severity.is_error())
-            .map(|i| format!("{} @ {}", i.message, i.expression))
+            .map(|i| format!("{}: {} @ {}", i.message_id(), i.message(), i.expression))
             .collect()
     };
     let doc = json!({"resourceType": "Bundle", "type": "collection", "entry": [
@@ -282,7 +288,7 @@ fn entry_resource_types_of_profiles_and_slices_without_ids() {
         "http://example.org/StructureDefinition/EncBundle",
     );
     assert!(
-        has(&e, "The type 'Patient' is not valid - must be Encounter @ Bundle.entry[0].resource/*Patient/p1*/"),
+        has(&e, "entry-resource-type: The resource type Patient is not allowed here: it has to be Encounter @ Bundle.entry[0].resource/*Patient/p1*/"),
         "{e:?}"
     );
     let e = errs(doc, "http://example.org/StructureDefinition/PatObsBundle");
@@ -315,14 +321,14 @@ fn unknown_profile_of_an_entry_resource() {
         )
         .iter()
         .filter(|i| i.severity.is_error())
-        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .map(|i| format!("{}: {} @ {}", i.message_id(), i.message(), i.expression))
         .collect();
     assert!(
-        has(&e, "Unknown profile http://example.org/StructureDefinition/Missing @ Bundle.entry[0].resource"),
+        has(&e, "unknown-profile: The profile http://example.org/StructureDefinition/Missing is not known, so nothing was checked against it @ Bundle.entry[0].resource"),
         "{e:?}"
     );
     assert!(
-        has(&e, "Specified profile http://example.org/StructureDefinition/Missing not found for entry resource of type 'entry' @ Bundle.entry[0].resource/*Patient/p1*/"),
+        has(&e, "entry-profile-unknown: The profile http://example.org/StructureDefinition/Missing given for the entry resource is not known @ Bundle.entry[0].resource/*Patient/p1*/"),
         "{e:?}"
     );
 }
@@ -361,7 +367,7 @@ fn target_profile_cycles_terminate() {
         "entry": [patient("a", "b", true), patient("b", "a", false)]});
     let e = errors_of(&v, &doc);
     assert!(
-        has(&e, "Unable to find a match for profile Patient/b among choices: http://example.org/StructureDefinition/Linked @ Bundle.entry[0].resource/*Patient/a*/.link[0].other"),
+        has(&e, "reference-no-profile-match: The target of Patient/b conforms to none of the allowed profiles: http://example.org/StructureDefinition/Linked @ Bundle.entry[0].resource/*Patient/a*/.link[0].other"),
         "{e:?}"
     );
 }

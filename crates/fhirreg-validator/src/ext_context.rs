@@ -16,7 +16,8 @@
 use crate::invariants::{addr, invariant_limits, Index, Resolver};
 use crate::plan::{ExtContext, Plan};
 use crate::Walk;
-use fhirreg_element::{Element, Issue, IssueType, Severity};
+use fhirreg_element::message::Msg;
+use fhirreg_element::{args, Element, Issue};
 use fhirreg_fhirpath::{EvalContext, Expression, Value as FpValue};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -339,7 +340,7 @@ impl Walk<'_> {
                     }
                 }
             }
-            let (id, msg) = if !ok {
+            let (msg, args) = if !ok {
                 let allowed: Vec<String> = job
                     .contexts
                     .iter()
@@ -352,24 +353,12 @@ impl Walk<'_> {
                         format!("{tag}:{e}")
                     })
                     .collect();
-                let what = if job.modifier {
-                    "modifier extension"
+                let msg = if job.modifier {
+                    Msg::ModifierExtensionContext
                 } else {
-                    "extension"
+                    Msg::ExtensionContext
                 };
-                (
-                    if job.modifier {
-                        "EXTENSION_EXTM_CONTEXT_WRONG"
-                    } else {
-                        "EXTENSION_EXTP_CONTEXT_WRONG"
-                    },
-                    format!(
-                        "The {what} {} is not allowed to be used at this point (this element is [{}]; allowed for this version = {})",
-                        job.shown,
-                        plist.join(", "),
-                        allowed.join(", ")
-                    ),
-                )
+                (msg, args![&job.shown, plist.join(", "), allowed.join(", ")])
             } else {
                 // The invariants, on the container; an empty result fails
                 // (Java's evaluateToBoolean), one that cannot be evaluated
@@ -383,22 +372,10 @@ impl Walk<'_> {
                     })
                 });
                 let Some(inv) = failed else { continue };
-                (
-                    "PROFILE_EXT_NOT_HERE",
-                    format!(
-                        "The extension {} is not allowed to be used at this point (based on context invariant '{inv}')",
-                        job.url
-                    ),
-                )
+                (Msg::ExtensionContextInvariant, args![&job.url, inv])
             };
-            self.issues.push(Issue::new(
-                Severity::Error,
-                IssueType::Structure,
-                id,
-                msg,
-                job.path.clone(),
-                Some(container.pos),
-            ));
+            self.issues
+                .push(Issue::new(msg, args, job.path.clone(), Some(container.pos)));
         }
     }
 }
@@ -464,7 +441,7 @@ mod tests {
         issues
             .iter()
             .filter(|i| i.severity.is_error())
-            .map(|i| format!("{} @ {}", i.message, i.expression))
+            .map(|i| format!("{}: {} @ {}", i.message_id(), i.message(), i.expression))
             .collect()
     }
 
@@ -586,9 +563,9 @@ mod tests {
         }));
         let e = errors(&v.validate(&bad, &[]));
         let has = |s: &str| e.iter().any(|m| m.contains(s));
-        assert!(has("The extension http://example.org/sd/a is not allowed to be used at this point (this element is [Address, Patient.address]; allowed for this version = e:Patient.name, e:DomainResource.text, e:Observation.value[x], x:http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired, p:Patient.address.where(use = 'home')) @ Patient.address[0]"), "{e:?}");
+        assert!(has("extension-context: The extension http://example.org/sd/a cannot be used here (this element: Address, Patient.address; allowed: e:Patient.name, e:DomainResource.text, e:Observation.value[x], x:http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired, p:Patient.address.where(use = 'home')) @ Patient.address[0]"), "{e:?}");
         assert!(has("@ Patient.telecom[0]"), "{e:?}");
-        assert!(has("The extension http://example.org/sd/b is not allowed to be used at this point (based on context invariant 'Patient.active.not()') @ Patient"), "{e:?}");
+        assert!(has("extension-context-invariant: The extension http://example.org/sd/b cannot be used here: its context invariant 'Patient.active.not()' is not met @ Patient"), "{e:?}");
         let obs = tree(&serde_json::json!({
             "resourceType": "Observation", "status": "final", "code": {"text": "x"},
             "valueQuantity": {"value": 1, "extension": a(true)},
@@ -637,8 +614,7 @@ mod tests {
         }));
         let e = errors(&v.validate(&misplaced, &[]));
         assert!(
-            e.iter()
-                .any(|m| m.contains("is not allowed to be used at this point")),
+            e.iter().any(|m| m.starts_with("extension-context: ")),
             "{e:?}"
         );
     }
@@ -654,12 +630,12 @@ mod tests {
         };
         let e = errors(&issues);
         let has = |s: &str| e.iter().any(|m| m.contains(s));
-        assert!(has("The extension URL must not contain a version. The extension was validated against version 4.0.1 of the extension @ Patient.extension[0][url='http://hl7.org/fhir/StructureDefinition/patient-congregation|4.0.0']"), "{e:?}");
+        assert!(has("extension-url-other-version: An extension url must not have a version; the extension was checked against its version 4.0.1 @ Patient.extension[0][url='http://hl7.org/fhir/StructureDefinition/patient-congregation|4.0.0']"), "{e:?}");
         assert!(
-            has("is fixed to 'http://hl7.org/fhir/StructureDefinition/patient-congregation'"),
+            has("fixes it to 'http://hl7.org/fhir/StructureDefinition/patient-congregation'"),
             "{e:?}"
         );
-        assert!(!has("could not be found"), "{e:?}");
-        assert!(has("must not be used as a modifierExtension (it's a regular extension) @ Patient.modifierExtension[0][url='http://hl7.org/fhir/StructureDefinition/patient-congregation']"), "{e:?}");
+        assert!(!has("extension-unknown"), "{e:?}");
+        assert!(has("extension-used-as-modifier: The extension 'http://hl7.org/fhir/StructureDefinition/patient-congregation' is not a modifier extension, so it cannot go in modifierExtension @ Patient.modifierExtension[0][url='http://hl7.org/fhir/StructureDefinition/patient-congregation']"), "{e:?}");
     }
 }

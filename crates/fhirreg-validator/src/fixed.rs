@@ -6,7 +6,8 @@
 
 use crate::slicing::matches_value;
 use crate::Walk;
-use fhirreg_element::{Element, IssueType};
+use fhirreg_element::message::{Args, Msg};
+use fhirreg_element::{args, Element};
 use serde_json::Value;
 
 /// Nesting bound for fixed values (they are finite JSON, this only guards
@@ -65,11 +66,8 @@ impl Walk<'_> {
         if let Some(w) = primitive_text(want) {
             let have = node.value.as_deref();
             if !have.is_some_and(|h| same_primitive(h, want)) {
-                let msg = format!(
-                    "Value is '{}' but is fixed to '{w}' in the profile {source}",
-                    have.unwrap_or("null")
-                );
-                self.error(IssueType::Value, "Profile_VAL_Fixed", msg, node);
+                let args = args![have.unwrap_or("null"), w, source];
+                self.report(Msg::FixedValueMismatch, args, node);
             }
             // (extensions on a primitive with a fixed value: checked below)
             if want.is_string() || want.is_number() || want.is_boolean() {
@@ -92,10 +90,7 @@ impl Walk<'_> {
                     let len = self.path.len();
                     self.path.push('.');
                     self.path.push_str(name);
-                    let msg = format!(
-                        "The element {name} is present in the instance but not allowed in the applicable fixed value specified in profile"
-                    );
-                    self.error(IssueType::Value, "PROFILE_VAL_NOTALLOWED", msg, child);
+                    self.report(Msg::FixedValueExtraElement, args![name], child);
                     self.path.truncate(len);
                 }
             }
@@ -118,10 +113,7 @@ impl Walk<'_> {
                 }
                 _ => match kids.first() {
                     None => {
-                        let msg = format!(
-                            "Missing element '{key}' - required by fixed value assigned in profile {source}"
-                        );
-                        self.error(IssueType::Value, "PROFILE_VAL_MISSINGELEMENT", msg, node);
+                        self.report(Msg::FixedValueMissingElement, args![key, source], node);
                     }
                     Some(k) => self.fixed_at(k, w, pattern, source, depth + 1),
                 },
@@ -154,12 +146,8 @@ impl Walk<'_> {
         let parent_len = base.saturating_sub(key.len() + 1);
         if !count_ok {
             let tail = self.path.split_off(parent_len);
-            let msg = format!(
-                "Expected {} but found {} {key} elements",
-                items.len(),
-                kids.len()
-            );
-            self.error(IssueType::Value, "TERMINOLOGY_TX_CODING_COUNT", msg, parent);
+            let args = args![items.len(), kids.len(), key];
+            self.report(Msg::FixedValueCount, args, parent);
             self.path.push_str(&tail);
             return;
         }
@@ -168,8 +156,8 @@ impl Walk<'_> {
                 // Each item of the pattern is somewhere in the instance.
                 if !kids.iter().any(|k| matches_value(k, w)) {
                     let tail = self.path.split_off(parent_len);
-                    let msg = pattern_not_found(key, w, source);
-                    self.error(IssueType::Value, "PATTERN_NOT_FOUND", msg, parent);
+                    let (msg, args) = pattern_not_found(key, w, source);
+                    self.report(msg, args, parent);
                     self.path.push_str(&tail);
                 }
             } else if let Some(k) = kids.get(i) {
@@ -197,22 +185,13 @@ impl Walk<'_> {
             .unwrap_or(&[]);
         if want.is_empty() {
             if !pattern && !have.is_empty() {
-                self.error(
-                    IssueType::Value,
-                    "EXTENSION_EXT_FIXED_BANNED",
-                    "No extensions allowed, as the specified fixed value doesn't contain any extensions".to_string(),
-                    node,
-                );
+                self.report(Msg::FixedExtensionsNotAllowed, args![], node);
             }
             return;
         }
         if !pattern && have.len() != want.len() {
-            let msg = format!(
-                "Extensions count mismatch: expected {} but found {}",
-                want.len(),
-                have.len()
-            );
-            self.error(IssueType::Value, "EXTENSION_EXT_COUNT_MISMATCH", msg, node);
+            let args = args![want.len(), have.len()];
+            self.report(Msg::FixedExtensionCount, args, node);
             return;
         }
         for w in want {
@@ -220,31 +199,24 @@ impl Walk<'_> {
                 continue;
             };
             match have.iter().find(|e| e.child_value("url") == Some(url)) {
-                None => {
-                    let msg = format!("Extension count mismatch: unable to find extension: {url}");
-                    self.error(IssueType::Value, "EXTENSION_EXT_COUNT_NOTFOUND", msg, node);
-                }
+                None => self.report(Msg::FixedExtensionMissing, args![url], node),
                 Some(e) => self.fixed_at(e, w, pattern, source, depth + 1),
             }
         }
     }
 }
 
-/// The HL7 Java validator's wording for a pattern item not found (Coding
-/// items name their system, code and display).
-fn pattern_not_found(key: &str, w: &Value, source: &str) -> String {
+/// A pattern item not found (Coding items name their system, code and
+/// display).
+fn pattern_not_found(key: &str, w: &Value, source: &str) -> (Msg, Args) {
     let s = |k: &str| w.get(k).and_then(Value::as_str).unwrap_or("");
     if key == "coding" {
-        format!(
-            "The pattern [system {}, code {}, and display '{}'] defined in the profile {source} not found. Issues: ",
-            s("system"),
-            s("code"),
-            s("display")
+        (
+            Msg::PatternCodingNotFound,
+            args![s("system"), s("code"), s("display"), source],
         )
     } else {
-        format!(
-            "The pattern for {key} defined in the profile {source} was not found in the instance"
-        )
+        (Msg::PatternNotFound, args![key, source])
     }
 }
 
@@ -269,35 +241,15 @@ impl Walk<'_> {
             return;
         }
         if def.must_have_value {
-            let msg = format!(
-                "The element definition ``{}`` in the profile '{}' requires that a value be present in this element",
-                def.path, plan.url
-            );
-            self.error(
-                IssueType::Value,
-                "PRIMITIVE_MUSTHAVEVALUE_MESSAGE",
-                msg,
-                node,
-            );
+            self.report(Msg::ValueRequired, args![&def.path, &plan.url], node);
         } else {
             let present = node.children_named("extension").any(|e| {
                 e.child_value("url")
                     .is_some_and(|u| def.value_alternatives.iter().any(|a| a == u))
             });
             if !present {
-                // (the HL7 Java validator's parameters, in its order)
-                let msg = format!(
-                    "The element definition ``{}`` in the profile '{}' requires that if a value is not present, the extension '{}' must be present",
-                    def.value_alternatives.len(),
-                    def.path,
-                    plan.url
-                );
-                self.error(
-                    IssueType::Value,
-                    "PRIMITIVE_VALUE_ALTERNATIVES_MESSAGE",
-                    msg,
-                    node,
-                );
+                let args = args![&def.path, &plan.url, def.value_alternatives.join(", ")];
+                self.report(Msg::ValueOrAlternativeRequired, args, node);
             }
         }
     }
@@ -325,26 +277,13 @@ impl Walk<'_> {
             self.path.push('.');
             self.path.push_str(&def.name);
             self.path.push_str(&format!(".ofType({found})"));
-            let msg = format!(
-                "The Profile '{}' definition allows for the type {} but found type {found}",
-                plan.versioned_url(),
-                t.code
-            );
-            self.error(
-                IssueType::Structure,
-                "VALIDATION_VAL_PROFILE_WRONGTYPE",
-                msg,
-                child,
-            );
+            let args = args![plan.versioned_url(), &t.code, found];
+            self.report(Msg::ProfileChoiceType, args, child);
             self.path.truncate(len);
         } else {
             let types: Vec<&str> = def.types.iter().map(|t| t.code.as_str()).collect();
-            let msg = format!(
-                "The type of element {} is not known - it could not be determined from the information available. Valid types at this point are {}",
-                child.name,
-                types.join(", ")
-            );
-            self.error(IssueType::Structure, "UNKNOWN_TYPE", msg, child);
+            let args = args![&child.name, types.join(", ")];
+            self.report(Msg::ChoiceTypeNotAllowed, args, child);
         }
     }
 }

@@ -20,7 +20,8 @@
 
 use crate::plan::{Constraint, Plan, TypeRef};
 use crate::{Inner, Walk, CORE};
-use fhirreg_element::{Element, Issue, IssueType, Severity};
+use fhirreg_element::message::Msg;
+use fhirreg_element::{args, Element, Issue, Severity};
 use fhirreg_fhirpath::{
     ElementType, EvalContext, Expression, Limits, ReferenceResolver, TerminologyHook,
     Value as FpValue,
@@ -327,16 +328,7 @@ impl<'v> Walk<'v> {
             self.invariant_rollback(mark);
             if !ok {
                 let list: Vec<&str> = profiles.iter().map(|p| p.as_str()).collect();
-                let msg = format!(
-                    "Unable to find a match for the specified profile among choices: {}",
-                    list.join(", ")
-                );
-                self.error(
-                    IssueType::Structure,
-                    "Validation_VAL_Profile_NoMatch",
-                    msg,
-                    node,
-                );
+                self.report(Msg::NoProfileMatches, args![list.join(", ")], node);
             }
         }
         self.profile_mode = was;
@@ -370,15 +362,7 @@ impl<'v> Walk<'v> {
                 continue;
             }
             self.path.push_str(&format!(".contained[{i}]"));
-            let msg = format!(
-                "The contained resource '{id}' is not referenced to from elsewhere in the containing resource nor does it refer to the containing resource (dom-3)"
-            );
-            self.error(
-                IssueType::Invalid,
-                "Reference_REF_ContainedNotReferenced",
-                msg,
-                c,
-            );
+            self.report(Msg::ContainedNotReferenced, args![id], c);
             self.path.truncate(len);
         }
     }
@@ -452,12 +436,13 @@ impl<'v> Walk<'v> {
         if !primitive && (self.json || node.resource_type.is_some()) {
             return;
         }
-        self.error(
-            IssueType::Invariant,
-            "ELE_1",
-            "Constraint failed: ele-1: 'All FHIR elements must have a @value or children' (defined in http://hl7.org/fhir/StructureDefinition/Element)".to_string(),
-            node,
-        );
+        // (the constraint's words are the specification's)
+        let args = args![
+            "ele-1",
+            "All FHIR elements must have a @value or children",
+            "http://hl7.org/fhir/StructureDefinition/Element"
+        ];
+        self.report(Msg::InvariantFailedFrom, args, node);
     }
 
     /// The number of queued jobs, to drop those of a sandboxed walk.
@@ -562,12 +547,7 @@ impl<'v> Walk<'v> {
                             .or_insert_with(|| inner.expression(c))
                             .clone();
                         let Some(expr) = expr else {
-                            self.invariant_problem(
-                                c,
-                                "the expression cannot be compiled",
-                                job,
-                                node,
-                            );
+                            self.invariant_problem(c, None, job, node);
                             continue;
                         };
                         let ctx = EvalContext::new(resource)
@@ -582,42 +562,38 @@ impl<'v> Walk<'v> {
                 };
                 match result {
                     Ok(Some(false)) => {
-                        let mut msg = format!("Constraint failed: {}: '{}'", c.key, c.human);
-                        if let Some(src) = &c.source {
-                            if src.split('|').next() != Some(job.plan.url.as_str()) {
-                                msg.push_str(&format!(" (defined in {src})"));
+                        let (msg, args) = match &c.source {
+                            Some(src) if src.split('|').next() != Some(job.plan.url.as_str()) => {
+                                (Msg::InvariantFailedFrom, args![&c.key, &c.human, src])
                             }
-                        }
-                        self.issues.push(Issue::new(
-                            severity,
-                            IssueType::Invariant,
-                            "INV_FAILED",
-                            msg,
-                            job.path.clone(),
-                            Some(node.pos),
-                        ));
+                            _ => (Msg::InvariantFailed, args![&c.key, &c.human]),
+                        };
+                        let issue = Issue::new(msg, args, job.path.clone(), Some(node.pos));
+                        self.issues.push(issue.with_severity(severity));
                     }
                     Ok(_) => {}
-                    Err(e) => self.invariant_problem(c, &e, job, node),
+                    Err(e) => self.invariant_problem(c, Some(&e), job, node),
                 }
             }
         }
     }
 
-    fn invariant_problem(&mut self, c: &Constraint, why: &str, job: &Job, node: &Element) {
+    /// A constraint that could not be checked: its expression does not
+    /// compile (`why` is `None`), or its evaluation failed (`why`).
+    fn invariant_problem(&mut self, c: &Constraint, why: Option<&str>, job: &Job, node: &Element) {
         let from = c.source.as_deref().unwrap_or(&job.plan.url);
-        let msg = format!(
-            "Problem evaluating constraint {}: '{}' ({from}): {why}",
-            c.key, c.expression
-        );
-        self.issues.push(Issue::new(
-            Severity::Information,
-            IssueType::Processing,
-            "INV_EVALUATION_PROBLEM",
-            msg,
-            job.path.clone(),
-            Some(node.pos),
-        ));
+        let (msg, args) = match why {
+            None => (
+                Msg::InvariantNotCompiled,
+                args![&c.key, &c.expression, from],
+            ),
+            Some(why) => (
+                Msg::InvariantNotEvaluated,
+                args![&c.key, &c.expression, from, why],
+            ),
+        };
+        let issue = Issue::new(msg, args, job.path.clone(), Some(node.pos));
+        self.issues.push(issue);
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::tests::{tree, validator};
 use crate::{BestPracticeLevel, Validator, ValidatorOptions};
-use fhirreg_element::{Issue, IssueType, Severity};
+use fhirreg_element::{Issue, IssueType, Msg, Severity};
 use fhirreg_registry::Registry;
 use serde_json::{json, Value};
 
@@ -10,12 +10,12 @@ fn run(v: &Validator, resource: Value, profiles: &[String]) -> Vec<Issue> {
     v.validate(&tree(&resource), profiles)
 }
 
-/// `message @ location` of the invariant failures with this severity.
+/// `id: message @ location` of the invariant failures with this severity.
 fn failures(issues: &[Issue], severity: Severity) -> Vec<String> {
     issues
         .iter()
         .filter(|i| i.code == IssueType::Invariant && i.severity == severity)
-        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .map(|i| format!("{}: {} @ {}", i.message_id(), i.message(), i.expression))
         .collect()
 }
 
@@ -33,7 +33,7 @@ fn patient_contact_without_details_fails_pat_1() {
     let errors = failures(&issues, Severity::Error);
     assert_eq!(
         errors,
-        vec!["Constraint failed: pat-1: 'SHALL at least contain a contact's details or a reference to an organization' @ Patient.contact[1]"],
+        vec!["invariant-failed: Constraint pat-1 is not met: SHALL at least contain a contact's details or a reference to an organization @ Patient.contact[1]"],
         "{issues:?}"
     );
 }
@@ -68,7 +68,7 @@ fn period_end_before_start_fails_per_1() {
     let errors = failures(&issues, Severity::Error);
     assert_eq!(
         errors,
-        vec!["Constraint failed: per-1: 'If present, start SHALL have a lower value than end' @ Observation.effective.ofType(Period)"],
+        vec!["invariant-failed: Constraint per-1 is not met: If present, start SHALL have a lower value than end @ Observation.effective.ofType(Period)"],
         "{issues:?}"
     );
     // In order: no failure.
@@ -95,7 +95,7 @@ fn quantity_code_without_system_fails_qty_3() {
     let errors = failures(&issues, Severity::Error);
     assert_eq!(errors.len(), 1, "{issues:?}");
     assert!(
-        errors[0].starts_with("Constraint failed: qty-3: "),
+        errors[0].starts_with("invariant-failed: Constraint qty-3 is not met: "),
         "{errors:?}"
     );
     assert!(
@@ -117,8 +117,11 @@ fn contained_resources_dom_3_4_5() {
     let errors = failures(&issues, Severity::Error);
     for key in ["dom-4", "dom-5"] {
         assert!(
-            errors.iter().any(|e| e.starts_with(&format!("Constraint failed: {key}: "))
-                && e.ends_with("(defined in http://hl7.org/fhir/StructureDefinition/DomainResource) @ Patient")),
+            errors.iter().any(|e| e.starts_with(&format!(
+                "invariant-failed-from: Constraint {key} is not met: "
+            )) && e.ends_with(
+                "(defined in http://hl7.org/fhir/StructureDefinition/DomainResource) @ Patient"
+            )),
             "{key}: {errors:?}"
         );
     }
@@ -126,10 +129,10 @@ fn contained_resources_dom_3_4_5() {
     // dom-3 is checked directly, with the HL7 Java validator's message.
     let dom3: Vec<String> = issues
         .iter()
-        .filter(|i| i.severity == Severity::Error && i.message.contains("(dom-3)"))
-        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .filter(|i| i.severity == Severity::Error && i.msg == Msg::ContainedNotReferenced)
+        .map(|i| format!("{}: {} @ {}", i.message_id(), i.message(), i.expression))
         .collect();
-    assert_eq!(dom3, vec!["The contained resource 'o1' is not referenced to from elsewhere in the containing resource nor does it refer to the containing resource (dom-3) @ Patient.contained[0]"]);
+    assert_eq!(dom3, vec!["contained-not-referenced: The contained resource 'o1' is neither referenced from the rest of the resource nor refers to it (dom-3) @ Patient.contained[0]"]);
     // A contained resource that refers to its container is fine.
     let issues = run(
         &v,
@@ -185,16 +188,17 @@ fn bundle_entries_and_root() {
     );
     let errors = failures(&issues, Severity::Error);
     assert!(
-        errors
-            .iter()
-            .any(|e| e.starts_with("Constraint failed: bdl-9: ") && e.ends_with(" @ Bundle")),
+        errors.iter().any(
+            |e| e.starts_with("invariant-failed: Constraint bdl-9 is not met: ")
+                && e.ends_with(" @ Bundle")
+        ),
         "{errors:?}"
     );
     assert!(
-        errors
-            .iter()
-            .any(|e| e.starts_with("Constraint failed: pat-1: ")
-                && e.ends_with(" @ Bundle.entry[1].resource/*Patient/null*/.contact[0]")),
+        errors.iter().any(
+            |e| e.starts_with("invariant-failed: Constraint pat-1 is not met: ")
+                && e.ends_with(" @ Bundle.entry[1].resource/*Patient/null*/.contact[0]")
+        ),
         "{errors:?}"
     );
     assert_eq!(errors.len(), 2, "{errors:?}");
@@ -204,7 +208,7 @@ fn bundle_entries_and_root() {
 fn best_practice_is_a_warning_by_default_and_can_be_ignored() {
     let Some(v) = validator() else { return };
     let patient = json!({"resourceType": "Patient", "active": true});
-    let dom6 = "Constraint failed: dom-6: 'A resource should have narrative for robust management' (defined in http://hl7.org/fhir/StructureDefinition/DomainResource) @ Patient";
+    let dom6 = "invariant-failed-from: Constraint dom-6 is not met: A resource should have narrative for robust management (defined in http://hl7.org/fhir/StructureDefinition/DomainResource) @ Patient";
     let issues = run(&v, patient.clone(), &[]);
     assert_eq!(
         failures(&issues, Severity::Warning),
@@ -229,7 +233,7 @@ fn best_practice_is_a_warning_by_default_and_can_be_ignored() {
         let issues = run(&v, patient.clone(), &[]);
         let dom: Vec<&Issue> = issues
             .iter()
-            .filter(|i| i.message.contains("dom-6"))
+            .filter(|i| i.arg("key") == Some("dom-6"))
             .collect();
         match severity {
             None => assert!(dom.is_empty(), "{level:?}: {dom:?}"),
@@ -272,27 +276,32 @@ fn profile_invariants_and_expression_problems() {
     let errors = failures(&issues, Severity::Error);
     assert_eq!(
         errors,
-        vec!["Constraint failed: tst-5: 'given or text' @ Patient.name[1]"],
+        vec!["invariant-failed: Constraint tst-5 is not met: given or text @ Patient.name[1]"],
         "{issues:?}"
     );
     assert_eq!(
         failures(&issues, Severity::Warning),
-        vec!["Constraint failed: tst-4: 'should be active' @ Patient"],
+        vec!["invariant-failed: Constraint tst-4 is not met: should be active @ Patient"],
         "{issues:?}"
     );
     // Expressions that cannot be evaluated or compiled: information only.
     let problems: Vec<&Issue> = issues
         .iter()
-        .filter(|i| i.message.starts_with("Problem evaluating constraint"))
+        .filter(|i| {
+            matches!(
+                i.msg,
+                Msg::InvariantNotEvaluated | Msg::InvariantNotCompiled
+            )
+        })
         .collect();
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems.iter().all(|i| i.severity == Severity::Information));
     assert!(!issues
         .iter()
-        .any(|i| i.severity.is_error() && i.message.contains("tst-2")));
+        .any(|i| i.severity.is_error() && i.arg("key") == Some("tst-2")));
     assert!(!issues
         .iter()
-        .any(|i| i.severity.is_error() && i.message.contains("tst-3")));
+        .any(|i| i.severity.is_error() && i.arg("key") == Some("tst-3")));
 }
 
 #[test]
@@ -316,7 +325,7 @@ fn bundle_entries_are_their_own_root_resource() {
     let issues = run(&v, entry("#q"), &[]);
     assert_eq!(
         ref1(&issues),
-        vec!["Constraint failed: ref-1: 'SHALL have a contained resource if a local reference is provided' @ Bundle.entry[0].resource/*Observation/null*/.subject"],
+        vec!["invariant-failed: Constraint ref-1 is not met: SHALL have a contained resource if a local reference is provided @ Bundle.entry[0].resource/*Observation/null*/.subject"],
         "{issues:?}"
     );
 }
@@ -348,7 +357,7 @@ fn constraint_on_an_element_holding_a_resource_has_the_outer_resource() {
     let issues = run(&v, bundle, &[url]);
     assert_eq!(
         failures(&issues, Severity::Error),
-        vec!["Constraint failed: vars-2: 'always fails on patients' @ Bundle.entry[0].resource"],
+        vec!["invariant-failed: Constraint vars-2 is not met: always fails on patients @ Bundle.entry[0].resource"],
         "{issues:?}"
     );
 }
@@ -369,7 +378,7 @@ fn matches_is_a_whole_string_match() {
     let issues = run(&v, measure("ICU Total Ventilators"), &[]);
     assert_eq!(
         mea0(&issues),
-        vec!["Constraint failed: mea-0: 'Name should be usable as an identifier for the module by machine processing applications such as code generation' @ Measure"],
+        vec!["invariant-failed: Constraint mea-0 is not met: Name should be usable as an identifier for the module by machine processing applications such as code generation @ Measure"],
         "{issues:?}"
     );
     assert!(mea0(&run(&v, measure("IcuTotalVentilators"), &[])).is_empty());
@@ -416,7 +425,7 @@ fn profiles_on_resource_typed_elements_apply_with_their_invariants() {
     let issues = run(&v, instance(None), std::slice::from_ref(&url));
     assert_eq!(
         failures(&issues, Severity::Error),
-        vec!["Constraint failed: org-named: 'an organization has a name' @ Bundle.entry[0].resource/*Organization/o1*/"],
+        vec!["invariant-failed: Constraint org-named is not met: an organization has a name @ Bundle.entry[0].resource/*Organization/o1*/"],
         "{issues:?}"
     );
     let issues = run(&v, instance(Some("Acme")), &[url]);
@@ -477,7 +486,7 @@ fn invariants_decide_between_type_profiles() {
         issues
             .iter()
             .filter(|i| i.severity.is_error())
-            .map(|i| format!("{} @ {}", i.message, i.expression))
+            .map(|i| format!("{}: {} @ {}", i.message_id(), i.message(), i.expression))
             .collect()
     };
     // Matches the second profile only: fine.
@@ -494,14 +503,14 @@ fn invariants_decide_between_type_profiles() {
     // validator reports them, tagged with the profile).
     assert_eq!(e.len(), 3, "{e:?}");
     assert!(
-        e[0].starts_with("Unable to find a match for the specified profile among choices")
-            && e[0].ends_with("@ Patient.name[0]"),
+        e[0].starts_with("no-profile-matches: ") && e[0].ends_with("@ Patient.name[0]"),
         "{e:?}"
     );
     assert!(
         e[1..]
             .iter()
-            .all(|m| m.contains("(validating against http://example.org/StructureDefinition/")),
+            .all(|m| m.starts_with("found-against-profiles: ")
+                && m.contains("(checking against http://example.org/StructureDefinition/")),
         "{e:?}"
     );
 }
@@ -518,11 +527,11 @@ fn ele_1_on_a_primitive_with_only_an_id() {
     let errors: Vec<String> = issues
         .iter()
         .filter(|i| i.severity.is_error())
-        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .map(|i| format!("{}: {} @ {}", i.message_id(), i.message(), i.expression))
         .collect();
     assert_eq!(
         errors,
-        vec!["Constraint failed: ele-1: 'All FHIR elements must have a @value or children' (defined in http://hl7.org/fhir/StructureDefinition/Element) @ Patient.birthDate"]
+        vec!["invariant-failed-from: Constraint ele-1 is not met: All FHIR elements must have a @value or children (defined in http://hl7.org/fhir/StructureDefinition/Element) @ Patient.birthDate"]
     );
     // With an extension, the element has content.
     let issues = run(
@@ -551,12 +560,12 @@ fn huge_collections_stop_an_evaluation_without_a_failure() {
     let issues = run(&v, sd, &[]);
     assert!(
         issues.iter().any(|i| i.severity == Severity::Information
-            && i.message
-                .starts_with("Problem evaluating constraint sdf-8:")),
+            && i.msg == Msg::InvariantNotEvaluated
+            && i.arg("key") == Some("sdf-8")),
         "{:?}",
-        issues.iter().map(|i| &i.message).collect::<Vec<_>>()
+        issues.iter().map(|i| i.message()).collect::<Vec<_>>()
     );
     assert!(!issues
         .iter()
-        .any(|i| i.message.contains("sdf-8:") && i.severity.is_error()));
+        .any(|i| i.arg("key") == Some("sdf-8") && i.severity.is_error()));
 }

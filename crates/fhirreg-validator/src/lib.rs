@@ -35,7 +35,10 @@
 //!   (resources, backbone elements, datatypes, profiles, extensions),
 //!   evaluated with FHIRPath (see `invariants.rs`).
 //!
-//! Issues use the HL7 Java validator's wording and FHIRPath-like locations
+//! Issues are messages of the shared catalogue
+//! ([`fhirreg_element::message`]: our own words, with the HL7 Java
+//! validator's message keys kept as cross-references) located with the
+//! FHIRPath-like expressions the HL7 Java validator uses
 //! (`Patient.identifier[0].value`, `Observation.value.ofType(Quantity)`,
 //! `Bundle.entry[0].resource/*Observation/1*/.code`).
 
@@ -55,7 +58,8 @@ mod txres;
 mod vitals;
 mod xhtml;
 
-use fhirreg_element::{Element, Issue, IssueType, Severity, ValueKind};
+use fhirreg_element::message::{Arg, Args, Msg};
+use fhirreg_element::{args, Element, Issue, IssueType, Severity, ValueKind};
 use fhirreg_registry::{Registry, Resource};
 use fhirreg_terminology::{BindingStrength, BoundValue, CodingRef, IssueKind, Terminology};
 use plan::{Binding, ElemDef, Kind, Plan, TypeRef};
@@ -238,7 +242,7 @@ impl Validator {
         // reported once.
         let mut seen = HashSet::new();
         walk.issues
-            .retain(|i| seen.insert((i.expression.clone(), i.message.clone())));
+            .retain(|i| seen.insert((i.expression.clone(), i.msg, i.args.clone())));
         walk.drop_superseded();
         walk.issues
     }
@@ -335,26 +339,17 @@ struct Walk<'v> {
 }
 
 impl Walk<'_> {
-    fn push(
-        &mut self,
-        severity: Severity,
-        code: IssueType,
-        id: &'static str,
-        message: String,
-        node: &Element,
-    ) {
-        self.issues.push(Issue::new(
-            severity,
-            code,
-            id,
-            message,
-            self.path.clone(),
-            Some(node.pos),
-        ));
+    /// Report `msg` at `node` (at the current path), with the message's
+    /// default severity and issue type.
+    fn report(&mut self, msg: Msg, args: Args, node: &Element) {
+        let issue = Issue::new(msg, args, self.path.clone(), Some(node.pos));
+        self.issues.push(issue);
     }
 
-    fn error(&mut self, code: IssueType, id: &'static str, message: String, node: &Element) {
-        self.push(Severity::Error, code, id, message, node);
+    /// [`Self::report`] with another severity.
+    fn report_as(&mut self, severity: Severity, msg: Msg, args: Args, node: &Element) {
+        let issue = Issue::new(msg, args, self.path.clone(), Some(node.pos));
+        self.issues.push(issue.with_severity(severity));
     }
 
     /// Validate a resource node; `self.path` is its expression.
@@ -364,13 +359,11 @@ impl Walk<'_> {
             Some(p) if p.kind == Kind::Resource && !rt.is_empty() => p,
             _ => {
                 let msg = if top {
-                    format!("This does not appear to be a FHIR resource (unknown name '{rt}')")
+                    Msg::UnknownResourceType
                 } else {
-                    format!(
-                        "Contained resource does not appear to be a FHIR resource (unknown name '{rt}')"
-                    )
+                    Msg::UnknownContainedResourceType
                 };
-                self.error(IssueType::Invalid, "UNKNOWN_RESOURCE_TYPE", msg, node);
+                self.report(msg, args![rt], node);
                 return;
             }
         };
@@ -381,24 +374,9 @@ impl Walk<'_> {
                 let len = self.path.len();
                 self.path.push_str(".id");
                 if v.chars().count() > 64 {
-                    let msg = format!(
-                        "Invalid Resource id: Too long ({} chars)",
-                        v.chars().count()
-                    );
-                    self.error(
-                        IssueType::Invalid,
-                        "RESOURCE_RES_ID_MALFORMED_LENGTH",
-                        msg,
-                        id,
-                    );
+                    self.report(Msg::ResourceIdTooLong, args![v.chars().count()], id);
                 } else if !primitive::is_id(v) {
-                    let msg = format!("Invalid Resource id: Invalid Characters ('{v}')");
-                    self.error(
-                        IssueType::Invalid,
-                        "RESOURCE_RES_ID_MALFORMED_CHARS",
-                        msg,
-                        id,
-                    );
+                    self.report(Msg::ResourceIdInvalid, args![v], id);
                 }
                 self.path.truncate(len);
             }
@@ -504,20 +482,13 @@ impl Walk<'_> {
             return;
         }
         let msg = if !top && node.name == "contained" {
-            format!("Canonical URLs in contained resources must be absolute URLs if present ({v})")
+            Msg::ContainedCanonicalNotAbsolute
         } else {
-            format!(
-                "Canonical URLs must be absolute URLs if they are not fragment references ({v})"
-            )
+            Msg::CanonicalNotAbsolute
         };
         let len = self.path.len();
         self.path.push_str(".url");
-        self.error(
-            IssueType::Invalid,
-            "TYPE_SPECIFIC_CHECKS_DT_CANONICAL_ABSOLUTE",
-            msg,
-            u,
-        );
+        self.report(msg, args![v], u);
         self.path.truncate(len);
     }
 
@@ -529,20 +500,9 @@ impl Walk<'_> {
         }
         let Some(plan) = self.v.plan(canonical) else {
             if explicit {
-                self.error(
-                    IssueType::Processing,
-                    "VALIDATION_VAL_UNKNOWN_PROFILE",
-                    format!("Unknown profile {canonical}"),
-                    node,
-                );
+                self.report(Msg::UnknownProfile, args![canonical], node);
             } else {
-                self.push(
-                    Severity::Warning,
-                    IssueType::Processing,
-                    "VALIDATION_VAL_PROFILE_UNKNOWN_NOT_POLICY",
-                    format!("Profile reference '{canonical}' has not been checked because it could not be found, and the validator is set to not fetch unknown profiles"),
-                    node,
-                );
+                self.report(Msg::MetaProfileUnknown, args![canonical], node);
             }
             return;
         };
@@ -591,8 +551,7 @@ impl Walk<'_> {
                         None => true,
                     };
                     if !fresh {
-                        let msg = format!("Duplicate id value '{id}'");
-                        self.error(IssueType::BusinessRule, "DUPLICATE_ID", msg, child);
+                        self.report(Msg::DuplicateElementId, args![id], child);
                     }
                 }
             }
@@ -668,36 +627,14 @@ impl Walk<'_> {
             let def = &plan.elements[ci];
             let n = counts.get(slot).copied().unwrap_or(0);
             if n < def.min {
-                let msg = format!(
-                    "{}: minimum required = {}, but only found {} (from {})",
-                    def.id,
-                    def.min,
-                    n,
-                    plan.versioned_url()
-                );
-                self.error(
-                    IssueType::Structure,
-                    "Validation_VAL_Profile_Minimum",
-                    msg,
-                    node,
-                );
+                let args = args![&def.id, def.min, n, plan.versioned_url()];
+                self.report(Msg::TooFewOccurrences, args, node);
             }
             if let Some(max) = def.max {
                 if n > max {
-                    let msg = format!(
-                        "{}: max allowed = {}, but found {} (from {})",
-                        def.id,
-                        max,
-                        n,
-                        plan.versioned_url()
-                    );
+                    let args = args![&def.id, max, n, plan.versioned_url()];
                     let at = first.get(slot).copied().flatten().unwrap_or(node);
-                    self.error(
-                        IssueType::Structure,
-                        "Validation_VAL_Profile_Maximum",
-                        msg,
-                        at,
-                    );
+                    self.report(Msg::TooManyOccurrences, args, at);
                 }
             }
         }
@@ -705,8 +642,7 @@ impl Walk<'_> {
 
     fn unknown_property(&mut self, node: &Element, plan: &Plan, content: usize, child: &Element) {
         let _ = plan.is_bad_choice(content, &child.name);
-        let msg = format!("Unrecognized property '{}'", child.name);
-        self.error(IssueType::Structure, "UNRECOGNIZED_PROPERTY", msg, child);
+        self.report(Msg::UnknownProperty, args![&child.name], child);
         let _ = node;
     }
 
@@ -714,32 +650,9 @@ impl Walk<'_> {
     fn array_form(&mut self, node: &Element, def: &ElemDef, child: &Element) {
         let parent = self.parent_path();
         if def.repeats() && !child.in_array {
-            let what = if child.value.is_some() {
-                "a Primitive property"
-            } else {
-                "an Object"
-            };
-            let msg = format!(
-                "The property {} must be a JSON Array, not {} (at {})",
-                child.name, what, parent
-            );
-            self.error(
-                IssueType::Invalid,
-                "THIS_PROPERTY_MUST_BE_AN_ARRAY",
-                msg,
-                child,
-            );
+            self.report(Msg::JsonArrayExpected, args![&child.name, parent], child);
         } else if !def.repeats() && child.in_array {
-            let msg = format!(
-                "The property {} must not be a JSON Array (at {})",
-                child.name, parent
-            );
-            self.error(
-                IssueType::Invalid,
-                "THIS_PROPERTY_MUST_NOT_BE_AN_ARRAY",
-                msg,
-                child,
-            );
+            self.report(Msg::JsonArrayUnexpected, args![&child.name, parent], child);
         }
         let _ = node;
     }
@@ -785,16 +698,7 @@ impl Walk<'_> {
         if !plan.elements[content].children.is_empty() {
             // Inline (backbone) element.
             if node.value.is_some() && !self.profile_mode {
-                let msg = format!(
-                    "The property {} must be an Object, not a primitive property",
-                    node.name
-                );
-                self.error(
-                    IssueType::Invalid,
-                    "THIS_PROPERTY_MUST_BE_AN_OBJECT",
-                    msg,
-                    node,
-                );
+                self.report(Msg::ObjectExpected, args![&node.name], node);
             }
             if self.profile_mode {
                 self.children(node, plan, content);
@@ -846,15 +750,7 @@ impl Walk<'_> {
                     self.resource(node, false);
                     self.path.truncate(len);
                 }
-                None => {
-                    let msg = "Unable to find resourceType property".to_string();
-                    self.error(
-                        IssueType::Invalid,
-                        "Unable_to_find_resourceType_property",
-                        msg,
-                        node,
-                    );
-                }
+                None => self.report(Msg::ResourceTypeMissing, args![], node),
             }
             return;
         }
@@ -894,9 +790,9 @@ impl Walk<'_> {
                 let mark = self.invariant_mark();
                 let mut ok = false;
                 // Without a match, the HL7 Java validator also reports each
-                // profile's errors, tagged with the profile (the same error
-                // from several profiles once, with all their tags).
-                let mut found: Vec<(Issue, String)> = Vec::new();
+                // profile's errors, naming the profile (the same error from
+                // several profiles once, naming them all).
+                let mut found: Vec<(Issue, Vec<String>)> = Vec::new();
                 for p in &plans {
                     self.children(node, p, 0);
                     self.element_invariants(node, p, 0, None);
@@ -907,19 +803,13 @@ impl Walk<'_> {
                         .filter(|i| i.severity.is_error())
                         .collect();
                     ok |= errs.is_empty();
-                    let tag = format!(" (validating against {})", p.versioned_url());
                     for i in errs {
-                        match found
-                            .iter_mut()
-                            .find(|(f, base)| f.expression == i.expression && *base == i.message)
-                        {
-                            Some((f, _)) => f.message.push_str(&tag),
-                            None => {
-                                let base = i.message.clone();
-                                let mut i = i;
-                                i.message.push_str(&tag);
-                                found.push((i, base));
-                            }
+                        let same = |f: &Issue| {
+                            f.expression == i.expression && f.msg == i.msg && f.args == i.args
+                        };
+                        match found.iter_mut().find(|(f, _)| same(f)) {
+                            Some((_, from)) => from.push(p.versioned_url()),
+                            None => found.push((i, vec![p.versioned_url()])),
                         }
                     }
                 }
@@ -927,32 +817,21 @@ impl Walk<'_> {
                 self.invariant_rollback(mark);
                 if !ok {
                     let list: Vec<String> = plans.iter().map(|p| p.url.clone()).collect();
-                    let msg = format!(
-                        "Unable to find a match for the specified profile among choices: {}",
-                        list.join(", ")
-                    );
-                    self.error(
-                        IssueType::Structure,
-                        "Validation_VAL_Profile_NoMatch",
-                        msg,
-                        node,
-                    );
-                    self.issues.extend(found.into_iter().map(|(i, _)| i));
+                    self.report(Msg::NoProfileMatches, args![list.join(", ")], node);
+                    self.issues.extend(found.into_iter().map(|(i, from)| {
+                        let finding = Arg::from(i.to_message());
+                        Issue {
+                            msg: Msg::FoundAgainstProfiles,
+                            args: args![finding, from.join(", ")],
+                            ..i
+                        }
+                    }));
                 }
             }
             return;
         }
         if node.value.is_some() {
-            let msg = format!(
-                "The property {} must be an Object, not a primitive property",
-                node.name
-            );
-            self.error(
-                IssueType::Invalid,
-                "THIS_PROPERTY_MUST_BE_AN_OBJECT",
-                msg,
-                node,
-            );
+            self.report(Msg::ObjectExpected, args![&node.name], node);
         }
         let Some(tp) = self.v.type_plan(code) else {
             return;
@@ -980,50 +859,27 @@ impl Walk<'_> {
             if self.json {
                 let want = json_kind(code);
                 if node.value_kind != want {
-                    let what = match want {
-                        ValueKind::Boolean => "a boolean",
-                        ValueKind::Number => "a number",
-                        ValueKind::String => "a string",
+                    let msg = match want {
+                        ValueKind::Boolean => Msg::JsonValueNotBoolean,
+                        ValueKind::Number => Msg::JsonValueNotNumber,
+                        ValueKind::String => Msg::JsonValueNotString,
                     };
-                    let msg = format!("Error parsing JSON: the primitive value must be {what}");
-                    self.error(
-                        IssueType::Invalid,
-                        "Error_parsing_JSON_the_primitive_value",
-                        msg,
-                        node,
-                    );
+                    self.report(msg, args![], node);
                 }
             }
             if code == "xhtml" {
                 self.narrative(node, v);
             } else if let Some(p) = primitive::check(code, v) {
                 // (an invalid value is not looked up in its value set)
-                if !p.warning && def.path == "Attachment.data" {
+                if p.msg.severity().is_error() && def.path == "Attachment.data" {
                     // reported on the Attachment (see `attachment`)
                     return;
                 }
-                let sev = if p.warning {
-                    Severity::Warning
-                } else {
-                    Severity::Error
-                };
-                self.push(
-                    sev,
-                    IssueType::Invalid,
-                    "TYPE_SPECIFIC_CHECKS",
-                    p.message,
-                    node,
-                );
+                self.report(p.msg, p.args, node);
             } else {
                 if let Some(max) = def.max_length {
                     if v.chars().count() as u64 > max {
-                        let msg = format!("value is longer than permitted maximum length of {max}");
-                        self.error(
-                            IssueType::Invalid,
-                            "Type_Specific_Checks_DT_Primitive_Length",
-                            msg,
-                            node,
-                        );
+                        self.report(Msg::ValueTooLong, args![max], node);
                     }
                 }
                 if let Some(b) = &def.binding {
@@ -1057,12 +913,7 @@ impl Walk<'_> {
             .any(|c| c.name == "extension" || c.name == "id")
         {
             // (with only an id, ele-1 reports it, as the HL7 Java validator does)
-            self.error(
-                IssueType::Invalid,
-                "Type_Specific_Checks_DT_Primitive_ValueExt",
-                "Primitive types must have a value or must have child extensions".to_string(),
-                node,
-            );
+            self.report(Msg::PrimitiveEmpty, args![], node);
         }
         if !node.children.is_empty() {
             if let Some(tp) = self.v.type_plan(code) {
@@ -1095,34 +946,11 @@ impl Walk<'_> {
             };
             Some((ord, l))
         };
-        let describe = |l: &str| match code {
-            "decimal" => format!("decimal value is {{}} permitted {{}} value of DecimalType[{l}]"),
-            "date" | "dateTime" | "instant" | "time" => {
-                format!("date/time value is {{}} permitted {{}} value of {l}")
-            }
-            _ => format!("value is {{}} permitted {{}} value of {l}"),
-        };
         if let Some((Ordering::Less, l)) = def.min_value.as_ref().and_then(cmp) {
-            let msg = describe(&l)
-                .replacen("{}", "less than", 1)
-                .replacen("{}", "minimum", 1);
-            self.error(
-                IssueType::Invalid,
-                "Type_Specific_Checks_DT_Decimal_LT",
-                msg,
-                node,
-            );
+            self.report(Msg::ValueBelowMinimum, args![l], node);
         }
         if let Some((Ordering::Greater, l)) = def.max_value.as_ref().and_then(cmp) {
-            let msg = describe(&l)
-                .replacen("{}", "greater than", 1)
-                .replacen("{}", "maximum", 1);
-            self.error(
-                IssueType::Invalid,
-                "Type_Specific_Checks_DT_Decimal_GT",
-                msg,
-                node,
-            );
+            self.report(Msg::ValueAboveMaximum, args![l], node);
         }
     }
 
@@ -1131,16 +959,7 @@ impl Walk<'_> {
     fn canonical(&mut self, node: &Element, t: &TypeRef, v: &str) {
         if !v.starts_with('#') && !has_scheme(v) {
             // An error, as the HL7 Java validator reports it.
-            let msg = format!(
-                "Canonical URLs must be absolute URLs if they are not fragment references ({v})"
-            );
-            self.push(
-                Severity::Error,
-                IssueType::Invalid,
-                "TYPE_SPECIFIC_CHECKS_DT_CANONICAL_ABSOLUTE",
-                msg,
-                node,
-            );
+            self.report(Msg::CanonicalNotAbsolute, args![v], node);
             return;
         }
         if t.targets.is_empty() || t.targets.iter().any(|x| x == "Resource") {
@@ -1148,17 +967,8 @@ impl Walk<'_> {
         }
         if let Some(r) = self.v.resolve(v) {
             if !t.targets.iter().any(|x| *x == r.resource_type) {
-                let msg = format!(
-                    "Canonical URL '{v}' refers to a resource that has the wrong type. Found {} expecting one of [{}]",
-                    r.resource_type,
-                    t.targets.join(", ")
-                );
-                self.error(
-                    IssueType::Invalid,
-                    "TYPE_SPECIFIC_CHECKS_DT_CANONICAL_TYPE",
-                    msg,
-                    node,
-                );
+                let args = args![v, &r.resource_type, t.targets.join(", ")];
+                self.report(Msg::CanonicalWrongType, args, node);
             }
         }
     }
@@ -1169,34 +979,26 @@ impl Walk<'_> {
             fhirreg_terminology::Severity::Warning => Severity::Warning,
             fhirreg_terminology::Severity::Information => Severity::Information,
         };
-        let (code, id) = match i.kind {
-            IssueKind::NotInValueSet => (IssueType::CodeInvalid, "TERMINOLOGY_TX_NOVALID"),
-            IssueKind::UnknownCode => (IssueType::CodeInvalid, "UNKNOWN_CODE_IN_CODESYSTEM"),
-            IssueKind::InvalidDisplay => (
-                IssueType::Invalid,
-                "Display_Name_WS_for__should_be_one_of__instead_of",
-            ),
-            _ => (IssueType::Informational, "TERMINOLOGY"),
+        let code = match i.kind {
+            IssueKind::NotInValueSet | IssueKind::UnknownCode => IssueType::CodeInvalid,
+            IssueKind::InvalidDisplay => IssueType::Invalid,
+            _ => IssueType::Informational,
         };
         let len = self.path.len();
         self.path.push_str(sub);
-        self.push(severity, code, id, i.message.clone(), node);
+        let m = &i.message;
+        let issue = Issue::new(m.msg, m.args.clone(), self.path.clone(), Some(node.pos));
+        self.issues
+            .push(issue.with_severity(severity).with_code(code));
         self.path.truncate(len);
     }
 
-    fn at_child(
-        &mut self,
-        node: &Element,
-        name: &str,
-        code: IssueType,
-        id: &'static str,
-        msg: String,
-    ) {
+    fn at_child(&mut self, node: &Element, name: &str, msg: Msg, args: Args) {
         let at = node.child(name).unwrap_or(node);
         let len = self.path.len();
         self.path.push('.');
         self.path.push_str(name);
-        self.error(code, id, msg, at);
+        self.report(msg, args, at);
         self.path.truncate(len);
     }
 
@@ -1211,15 +1013,7 @@ impl Walk<'_> {
                     && !b.is_ascii_whitespace()
             });
             if let Some(b) = bad {
-                let msg = format!(
-                    "The base64 content in the data element is not valid base64: Illegal base64 character {b:x}"
-                );
-                self.error(
-                    IssueType::Invalid,
-                    "TYPE_SPECIFIC_CHECKS_DT_BASE64_VALID",
-                    msg,
-                    node,
-                );
+                self.report(Msg::AttachmentDataNotBase64, args![format!("{b:x}")], node);
                 return;
             }
         }
@@ -1236,15 +1030,7 @@ impl Walk<'_> {
         let pad = clean.iter().rev().take_while(|&&b| b == b'=').count();
         let actual = (clean.len() / 4 * 3).saturating_sub(pad) as u64;
         if actual != stated {
-            let msg = format!(
-                "Stated Attachment Size {stated} does not match actual attachment size {actual}"
-            );
-            self.error(
-                IssueType::Structure,
-                "TYPE_SPECIFIC_CHECKS_DT_ATT_SIZE_CORRECT",
-                msg,
-                node,
-            );
+            self.report(Msg::AttachmentSizeMismatch, args![stated, actual], node);
         }
     }
 
@@ -1253,23 +1039,11 @@ impl Walk<'_> {
             return;
         };
         if !has_scheme(system) {
-            self.at_child(
-                node,
-                "system",
-                IssueType::Invalid,
-                "Type_Specific_Checks_DT_Identifier_System",
-                "Identifier.system must be an absolute reference, not a local reference".into(),
-            );
+            self.at_child(node, "system", Msg::IdentifierSystemRelative, args![]);
         } else if system == "urn:ietf:rfc:3986" {
             if let Some(v) = node.child_value("value") {
                 if !has_scheme(v) {
-                    let msg = format!("if identifier.system is 'urn:ietf:rfc:3986', then the identifier.value must be a full URI (e.g. start with a scheme), not '{v}'");
-                    self.error(
-                        IssueType::Invalid,
-                        "TYPE_SPECIFIC_CHECKS_DT_IDENTIFIER_IETF_SYSTEM_VALUE",
-                        msg,
-                        node,
-                    );
+                    self.report(Msg::IdentifierValueNotUri, args![v], node);
                 }
             }
         }
@@ -1280,13 +1054,7 @@ impl Walk<'_> {
     fn coding(&mut self, node: &Element) {
         if let Some(system) = node.child_value("system") {
             if !has_scheme(system) {
-                self.at_child(
-                    node,
-                    "system",
-                    IssueType::Invalid,
-                    "Terminology_TX_System_Relative",
-                    "Coding.system must be an absolute reference, not a local reference".into(),
-                );
+                self.at_child(node, "system", Msg::CodingSystemRelative, args![]);
                 return;
             }
             if self
@@ -1294,15 +1062,7 @@ impl Walk<'_> {
                 .resolve(system)
                 .is_some_and(|r| r.resource_type == "ValueSet")
             {
-                let msg =
-                    format!("The Coding references a value set, not a code system ('{system}')");
-                self.at_child(
-                    node,
-                    "system",
-                    IssueType::Invalid,
-                    "TERMINOLOGY_TX_SYSTEM_VALUESET2",
-                    msg,
-                );
+                self.at_child(node, "system", Msg::CodingSystemIsValueSet, args![system]);
                 return;
             }
             let supplement = self.v.resolve(system).is_some_and(|r| {
@@ -1311,16 +1071,7 @@ impl Walk<'_> {
                         || r.json.get("supplements").is_some())
             });
             if supplement {
-                let msg = format!(
-                    "CodeSystem {system} is a supplement, so can't be used as a value in Coding.system"
-                );
-                self.at_child(
-                    node,
-                    "system",
-                    IssueType::BusinessRule,
-                    "CODESYSTEM_CS_SUPP_INVALID_CODE",
-                    msg,
-                );
+                self.at_child(node, "system", Msg::CodingSystemIsSupplement, args![system]);
                 return;
             }
         }
@@ -1467,7 +1218,7 @@ impl Walk<'_> {
         let ids = self.contained_ids.last().unwrap_or(&empty);
         let problems = xhtml::check(div, ids);
         for p in problems {
-            self.error(IssueType::Invalid, p.id, p.message, node);
+            self.report(p.msg, p.args, node);
         }
     }
 
@@ -1477,21 +1228,17 @@ impl Walk<'_> {
         let value = node.children.iter().find(|c| c.name.starts_with("value"));
         let has_ext = node.children.iter().any(|c| c.name == "extension");
         if url.is_none() {
-            self.error(
-                IssueType::Invalid,
-                "Extension_EXT_Url_NotFound",
-                "Extension.url is required in order to identify, use and validate the extension"
-                    .to_string(),
-                node,
-            );
+            self.report(Msg::ExtensionUrlMissing, args![], node);
         }
         if value.is_some() == has_ext {
-            self.error(
-                IssueType::Invariant,
-                "EXT_1",
-                "Constraint failed: ext-1: 'Must have either extensions or value[x], not both' (defined in http://hl7.org/fhir/StructureDefinition/Extension)".to_string(),
-                node,
-            );
+            // ext-1, checked directly (the constraint's words are the
+            // specification's).
+            let args = args![
+                "ext-1",
+                "Must have either extensions or value[x], not both",
+                "http://hl7.org/fhir/StructureDefinition/Extension"
+            ];
+            self.report(Msg::InvariantFailedFrom, args, node);
         }
         let Some(url) = url else { return };
         if !url.contains(':') {
@@ -1500,28 +1247,16 @@ impl Walk<'_> {
         let ext = self.extension_definition(node, url);
         let Some(ext) = ext else {
             if self.v.resolve(url).is_none() && !self.unknown_extension_allowed(url) {
-                let msg = format!("The extension {url} could not be found so is not allowed here");
-                self.error(
-                    IssueType::Structure,
-                    "EXTENSION_EXT_UNKNOWN_NOTHERE",
-                    msg,
-                    node,
-                );
+                self.report(Msg::ExtensionUnknown, args![url], node);
             }
             return;
         };
         let modifier_slot = node.name == "modifierExtension";
         let is_modifier = ext.elements.first().is_some_and(|e| e.is_modifier);
         if is_modifier && !modifier_slot {
-            let msg = format!(
-                "The Extension '{url}' must not be used as an extension (it's a modifierExtension)"
-            );
-            self.error_at_url(url, "Extension_EXT_Modifier_N", msg, node);
+            self.error_at_url(url, Msg::ModifierUsedAsExtension, args![url], node);
         } else if !is_modifier && modifier_slot {
-            let msg = format!(
-                "The Extension '{url}' must not be used as a modifierExtension (it's a regular extension)"
-            );
-            self.error_at_url(url, "Extension_EXT_Modifier_Y", msg, node);
+            self.error_at_url(url, Msg::ExtensionUsedAsModifier, args![url], node);
         }
         self.extension_context(node, &ext, modifier_slot);
         // The extension's own definition: cardinality, fixed values and
@@ -1552,11 +1287,8 @@ impl Walk<'_> {
                     .type_plan(suffix)
                     .map(|p| p.type_name.clone())
                     .unwrap_or_else(|| lower_first(suffix));
-                let msg = format!(
-                    "The Extension '{url}' definition allows for the types [{}] but found type {found}",
-                    allowed.join(", ")
-                );
-                self.error(IssueType::Structure, "Extension_EXT_Type", msg, node);
+                let args = args![url, allowed.join(", "), found];
+                self.report(Msg::ExtensionValueType, args, node);
             }
         }
     }
@@ -1570,21 +1302,12 @@ impl Walk<'_> {
         };
         match self.v.plan(base) {
             Some(ext) => {
-                let (id, msg) = if url == ext.versioned_url() {
-                    (
-                        "EXT_VER_URL_NOT_ALLOWED",
-                        "The extension URL must not contain a version".to_string(),
-                    )
+                let (msg, args) = if url == ext.versioned_url() {
+                    (Msg::ExtensionUrlVersion, args![])
                 } else {
-                    (
-                        "EXT_VER_URL_REVERSION",
-                        format!(
-                            "The extension URL must not contain a version. The extension was validated against version {} of the extension",
-                            ext.version
-                        ),
-                    )
+                    (Msg::ExtensionUrlOtherVersion, args![&ext.version])
                 };
-                self.error_at_url(url, id, msg, node);
+                self.error_at_url(url, msg, args, node);
                 Some(ext)
             }
             None => {
@@ -1592,20 +1315,9 @@ impl Walk<'_> {
                 let len = self.path.len();
                 self.path.push_str(&format!("[url='{url}']"));
                 if ext.is_some() {
-                    self.error(
-                        IssueType::Invalid,
-                        "EXT_VER_URL_IGNORE",
-                        "The extension URL must not contain a version. The extension was validated against the version in the URL".to_string(),
-                        node,
-                    );
+                    self.report(Msg::ExtensionUrlVersionUsed, args![], node);
                 } else {
-                    self.push(
-                        Severity::Warning,
-                        IssueType::Invalid,
-                        "EXT_VER_URL_NO_MATCH",
-                        "The extension URL must not contain a version, and no definition was found for it with or without the version".to_string(),
-                        node,
-                    );
+                    self.report(Msg::ExtensionUrlVersionUnknown, args![], node);
                 }
                 self.path.truncate(len);
                 ext
@@ -1615,10 +1327,10 @@ impl Walk<'_> {
 
     /// An error about an extension at `path[url='URL']` (as the HL7 Java
     /// validator locates the issues about an extension's url).
-    fn error_at_url(&mut self, url: &str, id: &'static str, msg: String, node: &Element) {
+    fn error_at_url(&mut self, url: &str, msg: Msg, args: Args, node: &Element) {
         let len = self.path.len();
         self.path.push_str(&format!("[url='{url}']"));
-        self.error(IssueType::Structure, id, msg, node);
+        self.report(msg, args, node);
         self.path.truncate(len);
     }
 
@@ -1662,16 +1374,8 @@ impl Walk<'_> {
                 continue;
             }
             self.path.push_str(&format!(".extension[{i}][url='{u}']"));
-            let msg = format!(
-                "Sub-extension url '{u}' is not defined by the Extension {}",
-                ext.versioned_url()
-            );
-            self.error(
-                IssueType::Structure,
-                "Extension_EXT_SubExtension_Invalid",
-                msg,
-                sub,
-            );
+            let args = args![u, ext.versioned_url()];
+            self.report(Msg::SubExtensionUnknown, args, sub);
             self.path.truncate(len);
         }
     }
@@ -1723,10 +1427,7 @@ impl Walk<'_> {
             // Like the Java validator: a relative reference needs at least
             // `Type/id` (a search `Type?params` is allowed too).
             if parts.len() < 2 && !r.contains('?') {
-                let msg = format!(
-                    "Relative URLs must be of the format [ResourceName]/[id]. Encountered {r}"
-                );
-                self.error(IssueType::Invalid, "Reference_REF_Format2", msg, node);
+                self.report(Msg::ReferenceFormat, args![r], node);
                 return;
             }
             parts
@@ -1738,16 +1439,8 @@ impl Walk<'_> {
         if t.targets.is_empty() || t.targets.iter().any(|x| x == "Resource" || x == ty) {
             return;
         }
-        let msg = format!(
-            "The type '{ty}' implied by the reference URL {r} is not a valid Target for this element (must be one of [{}])",
-            t.targets.join(", ")
-        );
-        self.error(
-            IssueType::Structure,
-            "Reference_REF_BadTargetType2",
-            msg,
-            node,
-        );
+        let args = args![ty, r, t.targets.join(", ")];
+        self.report(Msg::ReferenceTypeNotAllowed, args, node);
     }
 
     /// Bundle rules: fullUrl present and absolute, RESTful fullUrls match
@@ -1767,13 +1460,7 @@ impl Walk<'_> {
             let resource = entry.child("resource");
             match entry.child_value("fullUrl") {
                 Some(u) if !has_scheme(u) => {
-                    let msg = format!("The fullUrl must be an absolute URL (not '{u}')");
-                    self.error(
-                        IssueType::Invalid,
-                        "BUNDLE_BUNDLE_ENTRY_FULLURL_ABSOLUTE",
-                        msg,
-                        entry,
-                    );
+                    self.report(Msg::FullUrlNotAbsolute, args![u], entry);
                 }
                 Some(u) => {
                     if let Some(res) = resource {
@@ -1792,12 +1479,7 @@ impl Walk<'_> {
                             "transaction" | "batch" | "transaction-response" | "batch-response"
                         );
                     if resource.is_some() && !exempt {
-                        self.error(
-                            IssueType::Invalid,
-                            "BUNDLE_BUNDLE_ENTRY_FULLURL_REQUIRED",
-                            "Except for transactions and batches, each entry in a Bundle must have a fullUrl which is the identity of the resource in the entry".to_string(),
-                            entry,
-                        );
+                        self.report(Msg::FullUrlMissing, args![], entry);
                     }
                 }
             }
@@ -1840,29 +1522,15 @@ impl Walk<'_> {
         self.path.push_str(".resource");
         if mode == Some("outcome") {
             if rt != "OperationOutcome" {
-                let msg = format!("This is not an OperationOutcome ({rt})");
-                self.error(IssueType::Invalid, "BUNDLE_SEARCH_NOOP", msg, res);
+                self.report(Msg::SearchOutcomeNotOutcome, args![rt], res);
             }
         } else if mode == Some("match") {
             if res.child_value("id").is_none() {
-                self.error(
-                    IssueType::Invalid,
-                    "BUNDLE_SEARCH_ENTRY_NO_RESOURCE_ID",
-                    "Search results must have ids".to_string(),
-                    res,
-                );
+                self.report(Msg::SearchMatchNoId, args![], res);
             }
             if !types.is_empty() && !types.iter().any(|t| t == rt) {
-                let msg = format!(
-                    "This is not a matching resource type for the specified search ({rt} expecting [{}])",
-                    types.join(", ")
-                );
-                self.error(
-                    IssueType::Invalid,
-                    "BUNDLE_SEARCH_ENTRY_WRONG_RESOURCE_TYPE_MODE",
-                    msg,
-                    res,
-                );
+                let args = args![rt, types.join(", ")];
+                self.report(Msg::SearchMatchWrongType, args, res);
             }
         }
         self.path.truncate(len);
@@ -1879,24 +1547,11 @@ impl Walk<'_> {
         }
         let rt = res.resource_type.as_deref().unwrap_or("");
         match res.child_value("id") {
-            None => {
-                let msg = format!(
-                    "The fullUrl '{url}' looks like a RESTful server URL, but the resource has no id"
-                );
-                self.error(IssueType::Invalid, "BUNDLE_BUNDLE_ENTRY_NOID", msg, entry);
-            }
+            None => self.report(Msg::FullUrlRestfulNoId, args![url], entry),
             Some(id) => {
                 let tail = format!("/{rt}/{id}");
                 if !url.ends_with(&tail) {
-                    let msg = format!(
-                        "The fullUrl '{url}' looks like a RESTful server URL, so it must end with the correct type and id ({tail})"
-                    );
-                    self.error(
-                        IssueType::Invalid,
-                        "BUNDLE_BUNDLE_ENTRY_IDURLMISMATCH",
-                        msg,
-                        entry,
-                    );
+                    self.report(Msg::FullUrlRestfulMismatch, args![url, tail], entry);
                 }
             }
         }

@@ -5,7 +5,8 @@
 //! start with the structure's type.
 
 use crate::Walk;
-use fhirreg_element::{Element, IssueType};
+use fhirreg_element::message::Msg;
+use fhirreg_element::{args, Element};
 
 impl Walk<'_> {
     pub(crate) fn structure_type_rules(&mut self, sd: &Element) {
@@ -21,12 +22,7 @@ impl Walk<'_> {
             let len = self.path.len();
             self.path.push_str(".type");
             let at = sd.child("type").unwrap_or(sd);
-            self.error(
-                IssueType::Invalid,
-                "SD_TYPE_NOT_LEGAL",
-                format!("The type {ty} is not legal because it is not defined in the FHIR specification. Other types must have a namespace on them"),
-                at,
-            );
+            self.report(Msg::SdTypeNotLegal, args![ty], at);
             self.path.truncate(len);
         }
         if specialization {
@@ -37,12 +33,7 @@ impl Walk<'_> {
                     .filter(|r| r.resource_type == "StructureDefinition")
                     .and_then(|r| r.str("type").map(String::from));
                 if base_type.as_deref() == Some(ty) {
-                    self.error(
-                        IssueType::Invalid,
-                        "SD_SPECIALIZED_TYPE_MATCHES",
-                        format!("The type {ty} must not be the same as the type in the base structure {base} that is being specialised"),
-                        sd,
-                    );
+                    self.report(Msg::SdSpecializationSameType, args![ty, base], sd);
                 }
             }
         }
@@ -61,12 +52,7 @@ impl Walk<'_> {
                 if !ok {
                     let len = self.path.len();
                     self.path.push_str(&format!(".{part}.element[{i}]"));
-                    self.error(
-                        IssueType::Invalid,
-                        "SD_PATH_TYPE_MISMATCH",
-                        format!("The path {path} must start with the type of the structure {name}"),
-                        ed,
-                    );
+                    self.report(Msg::SdPathType, args![path, name], ed);
                     self.path.truncate(len);
                 }
             }

@@ -9,7 +9,8 @@
 //!   with the Measure's scoring.
 
 use crate::Walk;
-use fhirreg_element::{Element, IssueType, Severity};
+use fhirreg_element::message::{Args, Msg};
+use fhirreg_element::{args, Element};
 use serde_json::Value;
 
 /// A CodeableConcept of the Measure or the report: its codings as
@@ -277,18 +278,10 @@ fn library(l: &Value) -> Lib {
 }
 
 impl Walk<'_> {
-    fn at_path(
-        &mut self,
-        sub: &str,
-        severity: Severity,
-        code: IssueType,
-        id: &'static str,
-        msg: String,
-        node: &Element,
-    ) {
+    fn at_path(&mut self, sub: &str, msg: Msg, args: Args, node: &Element) {
         let len = self.path.len();
         self.path.push_str(sub);
-        self.push(severity, code, id, msg, node);
+        self.report(msg, args, node);
         self.path.truncate(len);
     }
 
@@ -300,72 +293,33 @@ impl Walk<'_> {
             };
             match self.v.resolve(r).filter(|x| x.resource_type == "Library") {
                 Some(l) => libs.push(library(&l.json)),
-                None => self.push(
-                    Severity::Information,
-                    IssueType::NotFound,
-                    "MEASURE_M_LIB_UNKNOWN",
-                    format!("The Library {r} could not be resolved, so expression validation may not be correct"),
-                    lib,
-                ),
+                None => self.report(Msg::MeasureLibraryUnknown, args![r], lib),
             }
         }
         let groups: Vec<&Element> = m.children_named("group").collect();
         if groups.is_empty() {
-            self.push(
-                Severity::Warning,
-                IssueType::Required,
-                "MEASURE_M_NO_GROUPS",
-                "A measure should contain at least one group".into(),
-                m,
-            );
+            self.report(Msg::MeasureNoGroups, args![], m);
         }
         for (gi, g) in groups.iter().enumerate() {
             let gp = format!(".group[{gi}]");
             if groups.len() > 1 && g.child("code").is_none() {
-                self.at_path(
-                    &gp,
-                    Severity::Warning,
-                    IssueType::Required,
-                    "MEASURE_M_GROUP_CODE",
-                    "Groups should have codes when there is more than one group".into(),
-                    g,
-                );
+                self.at_path(&gp, Msg::MeasureGroupNoCode, args![], g);
             }
             let pops: Vec<&Element> = g.children_named("population").collect();
             if pops.is_empty() {
-                self.at_path(
-                    &gp,
-                    Severity::Warning,
-                    IssueType::Required,
-                    "MEASURE_M_GROUP_POP",
-                    "Measure Groups should have at least one population".into(),
-                    g,
-                );
+                self.at_path(&gp, Msg::MeasureGroupNoPopulation, args![], g);
             }
             for (pi, p) in pops.iter().enumerate() {
                 if pops.len() > 1 && p.child("code").is_none() {
-                    self.at_path(
-                        &format!("{gp}.population[{pi}]"),
-                        Severity::Warning,
-                        IssueType::Required,
-                        "MEASURE_M_GROUP_POP_NO_CODE",
-                        "A measure group population should have a code when there is more than one population".into(),
-                        p,
-                    );
+                    let sub = format!("{gp}.population[{pi}]");
+                    self.at_path(&sub, Msg::MeasurePopulationNoCode, args![], p);
                 }
             }
             let strata: Vec<&Element> = g.children_named("stratifier").collect();
             for (si, st) in strata.iter().enumerate() {
                 let sp = format!("{gp}.stratifier[{si}]");
                 if strata.len() > 1 && st.child("code").is_none() {
-                    self.at_path(
-                        &sp,
-                        Severity::Warning,
-                        IssueType::Required,
-                        "MEASURE_M_GROUP_STRATA_NO_CODE",
-                        "A measure group stratifier should have a code when there is more than one population".into(),
-                        st,
-                    );
+                    self.at_path(&sp, Msg::MeasureStratifierNoCode, args![], st);
                 }
                 if let Some(crit) = st.child("criteria") {
                     self.measure_criteria(crit, &format!("{sp}.criteria"), &libs);
@@ -391,26 +345,15 @@ impl Walk<'_> {
             return; // reported by the structure checks
         };
         if lang != "text/cql" && lang != "text/cql.identifier" {
-            self.at_path(
-                sub,
-                Severity::Warning,
-                IssueType::Required,
-                "MEASURE_M_CRITERIA_UNKNOWN",
-                format!("The expression language {lang} is not supported, so can't be validated"),
-                crit,
-            );
+            self.at_path(sub, Msg::MeasureLanguageUnsupported, args![lang], crit);
             return;
         }
         let expr = crit.child_value("expression").unwrap_or("");
-        let err = |w: &mut Self, id: &'static str, msg: String| {
-            w.at_path(sub, Severity::Error, IssueType::Invalid, id, msg, crit);
+        let err = |w: &mut Self, msg: Msg, args: Args| {
+            w.at_path(sub, msg, args, crit);
         };
         if libs.is_empty() {
-            err(
-                self,
-                "MEASURE_M_CRITERIA_CQL_NO_LIB",
-                "No CQL Libraries found on this Measure".into(),
-            );
+            err(self, Msg::MeasureCqlNoLibrary, args![]);
             return;
         }
         let (lib, statement) = match expr.split_once('.') {
@@ -420,20 +363,12 @@ impl Walk<'_> {
                     .filter(|l| l.name.as_deref() == Some(ns))
                     .collect();
                 if named.len() > 1 {
-                    err(
-                        self,
-                        "MEASURE_M_CRITERIA_CQL_LIB_DUPL",
-                        format!("Multiple matching libraries found for the namespace {ns}"),
-                    );
+                    err(self, Msg::MeasureCqlLibraryAmbiguous, args![ns]);
                 }
                 match named.first() {
                     Some(l) => (*l, rest),
                     None => {
-                        err(
-                            self,
-                            "MEASURE_M_CRITERIA_CQL_LIB_NOT_FOUND",
-                            format!("No matching Library found for the namespace {ns}"),
-                        );
+                        err(self, Msg::MeasureCqlLibraryMissing, args![ns]);
                         return;
                     }
                 }
@@ -441,40 +376,21 @@ impl Walk<'_> {
             None => match libs {
                 [only] => (only, expr),
                 _ => {
-                    err(
-                        self,
-                        "MEASURE_M_CRITERIA_CQL_ONLY_ONE_LIB",
-                        "If the CQL expression does not include a namespace, there can only be one Library for the measure".into(),
-                    );
+                    err(self, Msg::MeasureCqlNamespaceNeeded, args![]);
                     return;
                 }
             },
         };
         match &lib.elm {
-            None => err(
-                self,
-                "MEASURE_M_CRITERIA_CQL_NO_ELM",
-                format!("Error in {}: No compiled version of CQL found", lib.url),
-            ),
-            Some(Elm::Error(e)) => err(
-                self,
-                "MEASURE_M_CRITERIA_CQL_ERROR",
-                format!("Error in {}: '{e}'", lib.url),
-            ),
-            Some(Elm::Invalid) => err(
-                self,
-                "MEASURE_M_CRITERIA_CQL_ELM_NOT_VALID",
-                format!("Error in {}: Compiled version of CQL is not valid", lib.url),
-            ),
+            None => err(self, Msg::MeasureCqlNotCompiled, args![&lib.url]),
+            Some(Elm::Error(e)) => err(self, Msg::MeasureCqlError, args![&lib.url, e]),
+            Some(Elm::Invalid) => err(self, Msg::MeasureCqlElmInvalid, args![&lib.url]),
             Some(Elm::Statements(names)) => {
                 if !names.iter().any(|n| n == statement) {
                     err(
                         self,
-                        "MEASURE_M_CRITERIA_CQL_NOT_FOUND",
-                        format!(
-                            "The function {statement} does not exist in the library {}",
-                            lib.url
-                        ),
+                        Msg::MeasureCqlStatementMissing,
+                        args![statement, &lib.url],
                     );
                 }
             }
@@ -483,14 +399,7 @@ impl Walk<'_> {
 
     pub(crate) fn measure_report(&mut self, mr: &Element) {
         let Some(mref) = mr.child("measure") else {
-            self.push(
-                Severity::Information,
-                IssueType::Required,
-                "MEASURE_MR_M_NONE",
-                "No Measure is identified, so no validation can be performed against the Measure"
-                    .into(),
-                mr,
-            );
+            self.report(Msg::ReportNoMeasure, args![], mr);
             return;
         };
         let Some(url) = mref
@@ -514,13 +423,7 @@ impl Walk<'_> {
                 .map(|r| r.json.clone())
         };
         let Some(measure) = measure else {
-            self.push(
-                Severity::Warning,
-                IssueType::Required,
-                "MEASURE_MR_M_NOTFOUND",
-                format!("The Measure '{url}' could not be resolved, so no validation can be performed against the Measure"),
-                mref,
-            );
+            self.report(Msg::ReportMeasureUnknown, args![url], mref);
             return;
         };
         let m = MeasureDef::from_json(&measure);
@@ -528,14 +431,7 @@ impl Walk<'_> {
             m.scoring.as_deref(),
             Some("proportion" | "ratio" | "continuous-variable" | "cohort")
         ) {
-            self.at_path(
-                ".measure",
-                Severity::Information,
-                IssueType::BusinessRule,
-                "MEASURE_MR_M_SCORING_UNK",
-                "The scoring system in this measure is unknown, so the measureScore values cannot be checked".into(),
-                mref,
-            );
+            self.at_path(".measure", Msg::ReportScoringUnknown, args![], mref);
         }
         if m.groups.is_empty() {
             return;
@@ -548,21 +444,10 @@ impl Walk<'_> {
             if let (Some(mcode), Some(c)) = (&mg.code, g.child("code")) {
                 let cc = Concept::from_element(c);
                 if !cc.usable() {
-                    self.at_path(sub, Severity::Error, IssueType::BusinessRule, "MEASURE_MR_GRP_NO_USABLE_CODE",
-                        "None of the codes provided are usable for comparison - need both system and code on at least one code".into(), g);
+                    self.at_path(sub, Msg::ReportGroupCodeUnusable, args![], g);
                 } else if !cc.matches(mcode) {
-                    self.at_path(
-                        sub,
-                        Severity::Error,
-                        IssueType::BusinessRule,
-                        "MEASURE_MR_GRP_NO_WRONG_CODE",
-                        format!(
-                            "The code provided ({}) does not match the code specified in the measure report ({})",
-                            cc.display(),
-                            mcode.display()
-                        ),
-                        g,
-                    );
+                    let args = args![cc.display(), mcode.display()];
+                    self.at_path(sub, Msg::ReportGroupCodeMismatch, args, g);
                 }
             }
             self.report_group(g, mg, &m, report_type, sub);
@@ -572,39 +457,18 @@ impl Walk<'_> {
         let mut seen: Vec<usize> = Vec::new();
         for (i, g) in glist.iter().enumerate() {
             let sub = format!(".group[{i}]");
-            let rule = |w: &mut Self, id: &'static str, msg: &str| {
-                w.at_path(
-                    &sub,
-                    Severity::Error,
-                    IssueType::BusinessRule,
-                    id,
-                    msg.into(),
-                    g,
-                );
-            };
+            let rule = |w: &mut Self, msg: Msg| w.at_path(&sub, msg, args![], g);
             let Some(c) = g.child("code") else {
-                rule(
-                    self,
-                    "MEASURE_MR_GRP_NO_CODE",
-                    "Group should have a code that matches the group definition in the measure",
-                );
+                rule(self, Msg::ReportGroupNoCode);
                 continue;
             };
             let cc = Concept::from_element(c);
             let Some(k) = find_by_code(&gcodes, &cc, false) else {
-                rule(
-                    self,
-                    "MEASURE_MR_GRP_UNK_CODE",
-                    "The code for this group has no match in the measure definition",
-                );
+                rule(self, Msg::ReportGroupUnknownCode);
                 continue;
             };
             if seen.contains(&k) {
-                rule(
-                    self,
-                    "MEASURE_MR_GRP_DUPL_CODE",
-                    "The code for this group is duplicated with another group",
-                );
+                rule(self, Msg::ReportGroupDuplicateCode);
                 continue;
             }
             seen.push(k);
@@ -616,12 +480,7 @@ impl Walk<'_> {
             for (k, mg) in m.groups.iter().enumerate() {
                 if !seen.contains(&k) {
                     let code = mg.code.as_ref().map(Concept::display).unwrap_or_default();
-                    self.error(
-                        IssueType::BusinessRule,
-                        "MEASURE_MR_GRP_MISSING_BY_CODE",
-                        format!("The MeasureReport does not include a group for the group with code '{code}'"),
-                        mr,
-                    );
+                    self.report(Msg::ReportGroupMissing, args![code], mr);
                 }
             }
         }
@@ -656,39 +515,18 @@ impl Walk<'_> {
         let mut seen: Vec<usize> = Vec::new();
         for (i, p) in g.children_named(name).enumerate() {
             let psub = format!("{sub}.{name}[{i}]");
-            let rule = |w: &mut Self, id: &'static str, msg: &str| {
-                w.at_path(
-                    &psub,
-                    Severity::Error,
-                    IssueType::BusinessRule,
-                    id,
-                    msg.into(),
-                    p,
-                );
-            };
+            let rule = |w: &mut Self, msg: Msg, args: Args| w.at_path(&psub, msg, args, p);
             let Some(c) = p.child("code") else {
-                rule(
-                    self,
-                    "MEASURE_MR_GRP_POP_NO_CODE",
-                    "Group should have a code that matches the group population definition in the measure",
-                );
+                rule(self, Msg::ReportPopulationNoCode, args![]);
                 continue;
             };
             let cc = Concept::from_element(c);
             let Some(k) = find_by_code(defs, &cc, text_too) else {
-                rule(
-                    self,
-                    "MEASURE_MR_GRP_POP_UNK_CODE",
-                    "The code for this group population has no match in the measure definition",
-                );
+                rule(self, Msg::ReportPopulationUnknownCode, args![]);
                 continue;
             };
             if seen.contains(&k) {
-                rule(
-                    self,
-                    "MEASURE_MR_GRP_POP_DUPL_CODE",
-                    "The code for this group population is duplicated with another group",
-                );
+                rule(self, Msg::ReportPopulationDuplicateCode, args![]);
                 continue;
             }
             seen.push(k);
@@ -697,33 +535,15 @@ impl Walk<'_> {
                 if report_type == "subject-list" {
                     if let Some(n) = p.child_value("count").and_then(|c| c.parse::<usize>().ok()) {
                         if n != subjects {
-                            rule(
-                                self,
-                                "MEASURE_MR_GRP_POP_COUNT_MISMATCH",
-                                &format!(
-                                    "Mismatch between count {n} and number of subjects {subjects}"
-                                ),
-                            );
+                            rule(self, Msg::ReportCountMismatch, args![n, subjects]);
                         }
                     }
                 } else {
                     if subjects > 0 {
-                        rule(
-                            self,
-                            "MEASURE_MR_GRP_POP_NO_SUBJECTS",
-                            "Reports where type is not 'subject-list' don't have subjects listed",
-                        );
+                        rule(self, Msg::ReportSubjectsNotAllowed, args![]);
                     }
                     if p.child("count").is_none() {
-                        self.at_path(
-                            &psub,
-                            Severity::Warning,
-                            IssueType::BusinessRule,
-                            "MEASURE_MR_GRP_POP_NO_COUNT",
-                            "Count should be present for reports where type is not 'subject-list'"
-                                .into(),
-                            p,
-                        );
+                        self.at_path(&psub, Msg::ReportCountMissing, args![], p);
                     }
                 }
             }
@@ -739,14 +559,7 @@ impl Walk<'_> {
                 });
             if !seen.contains(&k) && !observation {
                 let code = d.as_ref().map(Concept::display).unwrap_or_default();
-                self.at_path(
-                    sub,
-                    Severity::Error,
-                    IssueType::BusinessRule,
-                    "MEASURE_MR_GRP_MISSING_BY_CODE",
-                    format!("The MeasureReport does not include a group for the group with code '{code}'"),
-                    g,
-                );
+                self.at_path(sub, Msg::ReportGroupMissing, args![code], g);
             }
         }
     }
@@ -756,79 +569,44 @@ impl Walk<'_> {
         let ms = g.child("measureScore");
         let ssub = format!("{sub}.measureScore");
         let scoring = m.scoring.as_deref().unwrap_or("");
-        let banned = |w: &mut Self, id: &'static str, msg: String| {
+        let banned = |w: &mut Self, msg: Msg| {
             if let Some(ms) = ms {
-                w.at_path(&ssub, Severity::Error, IssueType::BusinessRule, id, msg, ms);
+                w.at_path(&ssub, msg, args![], ms);
             }
         };
         if report_type == "data-collection" {
-            banned(
-                self,
-                "MEASURE_MR_SCORE_PROHIBITED_RT",
-                "No measureScore when the type of the report is 'data-collection'".into(),
-            );
+            banned(self, Msg::ScoreNotForDataCollection);
             return;
         }
         if scoring == "cohort" {
-            banned(
-                self,
-                "MEASURE_MR_SCORE_PROHIBITED_MS",
-                "No measureScore when the scoring of the message is 'cohort'".into(),
-            );
+            banned(self, Msg::ScoreNotForCohort);
             return;
         }
         if !matches!(scoring, "proportion" | "ratio" | "continuous-variable") {
             return;
         }
         let Some(ms) = ms else {
-            self.at_path(
-                sub,
-                Severity::Error,
-                IssueType::Required,
-                "MEASURE_MR_SCORE_REQUIRED",
-                format!("A measureScore is required when the Measure.scoring={scoring}"),
-                g,
-            );
+            self.at_path(sub, Msg::ScoreMissing, args![scoring], g);
             return;
         };
         let value = ms.child("value");
         if scoring == "proportion" {
             for unit in ["unit", "system", "code"] {
                 if let Some(u) = ms.child(unit) {
-                    self.at_path(
-                        &format!("{ssub}.{unit}"),
-                        Severity::Error,
-                        IssueType::BusinessRule,
-                        "MEASURE_MR_SCORE_UNIT_PROHIBITED",
-                        "A measureScore for this Measure Scoring (proportion) should not have units"
-                            .into(),
-                        u,
-                    );
+                    let sub = format!("{ssub}.{unit}");
+                    self.at_path(&sub, Msg::ScoreUnitNotAllowed, args![], u);
                 }
             }
         }
         let Some(value) = value else {
-            self.at_path(
-                &ssub,
-                Severity::Error,
-                IssueType::Required,
-                "MEASURE_MR_SCORE_VALUE_REQUIRED",
-                format!("A value is required when the Measure.scoring = {scoring}"),
-                ms,
-            );
+            self.at_path(&ssub, Msg::ScoreValueMissing, args![scoring], ms);
             return;
         };
         if scoring == "proportion" {
             if let Some(v) = value.value.as_deref().and_then(|v| v.parse::<f64>().ok()) {
                 if !(0.0..=1.0).contains(&v) {
-                    self.at_path(
-                        &format!("{ssub}.value"),
-                        Severity::Error,
-                        IssueType::Required,
-                        "MEASURE_MR_SCORE_VALUE_INVALID_01",
-                        "The value is invalid - it must be between 0 and 1".into(),
-                        value,
-                    );
+                    let sub = format!("{ssub}.value");
+                    self.at_path(&sub, Msg::ScoreOutOfRange, args![], value);
                 }
             }
         }

@@ -1,26 +1,15 @@
 //! Lexical rules of the FHIR R4 primitive types
 //! (<https://hl7.org/fhir/R4/datatypes.html#primitive>).
 
-/// The outcome of a primitive check: a message and whether it is only a warning.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Problem {
-    pub message: String,
-    pub warning: bool,
-}
+use fhirreg_element::args;
+use fhirreg_element::message::{Args, Message, Msg};
 
-impl Problem {
-    fn error(message: impl Into<String>) -> Self {
-        Problem {
-            message: message.into(),
-            warning: false,
-        }
-    }
-    fn warning(message: impl Into<String>) -> Self {
-        Problem {
-            message: message.into(),
-            warning: true,
-        }
-    }
+/// The outcome of a primitive check: a message (its severity says whether
+/// it is only a warning).
+pub(crate) type Problem = Message;
+
+fn problem(msg: Msg, args: Args) -> Problem {
+    Message::new(msg, args)
 }
 
 /// Maximum length of a string value (1 MB).
@@ -136,8 +125,12 @@ fn split_tz(t: &str) -> (&str, &str) {
 }
 
 fn check_date_time(value: &str, instant: bool) -> Option<Problem> {
-    let kind = if instant { "instant" } else { "date/time" };
-    let bad = || Some(Problem::error(format!("Not a valid {kind} ({value})")));
+    let msg = if instant {
+        Msg::InstantInvalid
+    } else {
+        Msg::DateTimeInvalid
+    };
+    let bad = || Some(problem(msg, args![value]));
     let (date, time) = match value.split_once('T') {
         Some((d, t)) => (d, Some(t)),
         None => (value, None),
@@ -161,9 +154,7 @@ fn check_date_time(value: &str, instant: bool) -> Option<Problem> {
                 return bad();
             }
             if tz.is_empty() {
-                return Some(Problem::error(
-                    "If a date has a time, it must have a timezone",
-                ));
+                return Some(problem(Msg::DateTimeNoTimezone, args![]));
             }
             if !is_tz(tz) {
                 return bad();
@@ -197,38 +188,30 @@ fn is_oid_body(s: &str) -> bool {
 
 fn check_uri(value: &str, type_code: &str) -> Option<Problem> {
     if value.chars().any(char::is_whitespace) {
-        return Some(Problem::error(format!(
-            "URI values cannot have whitespace('{value}')"
-        )));
+        return Some(problem(Msg::UriWhitespace, args![value]));
     }
     if value.starts_with("oid:") {
-        return Some(Problem::error("URI values cannot start with oid:"));
+        return Some(problem(Msg::UriOidPrefix, args![]));
     }
     if value.starts_with("uuid:") {
-        return Some(Problem::error("URI values cannot start with uuid:"));
+        return Some(problem(Msg::UriUuidPrefix, args![]));
     }
     if let Some(u) = value
         .strip_prefix("urn:uuid:")
         .map(|u| u.split('#').next().unwrap_or(u))
     {
         if !is_uuid_body(u) {
-            return Some(Problem::error(format!(
-                "UUIDs must be valid and lowercase ({u})"
-            )));
+            return Some(problem(Msg::UuidInvalid, args![u]));
         }
     }
     if let Some(o) = value.strip_prefix("urn:oid:") {
         if !is_oid_body(o) {
-            return Some(Problem::error(format!("OIDs must be valid ({o})")));
+            return Some(problem(Msg::OidInvalid, args![o]));
         }
     }
     match type_code {
-        "oid" if !value.starts_with("urn:oid:") => {
-            Some(Problem::error("OIDs must start with urn:oid:"))
-        }
-        "uuid" if !value.starts_with("urn:uuid:") => {
-            Some(Problem::error("UUIDs must start with urn:uuid:"))
-        }
+        "oid" if !value.starts_with("urn:oid:") => Some(problem(Msg::OidPrefix, args![])),
+        "uuid" if !value.starts_with("urn:uuid:") => Some(problem(Msg::UuidPrefix, args![])),
         _ => None,
     }
 }
@@ -248,64 +231,46 @@ pub(crate) fn is_id(s: &str) -> bool {
 /// Check a primitive value of the given FHIR type; `None` when it is fine.
 pub(crate) fn check(type_code: &str, value: &str) -> Option<Problem> {
     if value.is_empty() && type_code != "xhtml" {
-        return Some(Problem::error("@value cannot be empty"));
+        return Some(problem(Msg::ValueEmpty, args![]));
     }
     if value.len() > MAX_STRING_BYTES {
-        return Some(Problem::error(
-            "value is longer than permitted maximum length of 1 MB (1048576 bytes)",
-        ));
+        return Some(problem(Msg::StringTooLong, args![]));
     }
     match type_code {
-        "boolean" => (value != "true" && value != "false")
-            .then(|| Problem::error("boolean values must be 'true' or 'false'")),
+        "boolean" => {
+            (value != "true" && value != "false").then(|| problem(Msg::BooleanInvalid, args![]))
+        }
         "integer" | "positiveInt" | "unsignedInt" => {
             if !is_integer_lexical(value) {
-                return Some(Problem::error(format!(
-                    "The value '{value}' is not a valid integer"
-                )));
+                return Some(problem(Msg::IntegerInvalid, args![value]));
             }
             let Ok(n) = value.parse::<i64>() else {
-                return Some(Problem::error(format!(
-                    "The value '{value}' is not a valid integer"
-                )));
+                return Some(problem(Msg::IntegerInvalid, args![value]));
             };
             if n > i64::from(i32::MAX) {
-                return Some(Problem::error(format!(
-                    "value is greater than permitted maximum value of {}",
-                    i32::MAX
-                )));
+                return Some(problem(Msg::IntegerTooLarge, args![i32::MAX]));
             }
             if n < i64::from(i32::MIN) {
-                return Some(Problem::error(format!(
-                    "value is less than permitted minimum value of {}",
-                    i32::MIN
-                )));
+                return Some(problem(Msg::IntegerTooSmall, args![i32::MIN]));
             }
             match type_code {
-                "positiveInt" if n < 1 => Some(Problem::error(
-                    "value is less than permitted minimum value of 1",
-                )),
-                "unsignedInt" if n < 0 => Some(Problem::error(
-                    "value is less than permitted minimum value of 0",
-                )),
+                "positiveInt" if n < 1 => Some(problem(Msg::PositiveIntTooSmall, args![])),
+                "unsignedInt" if n < 0 => Some(problem(Msg::UnsignedIntNegative, args![])),
                 _ => None,
             }
         }
-        "decimal" => (!is_decimal(value))
-            .then(|| Problem::error(format!("The value '{value}' is not a valid decimal"))),
-        "date" => {
-            (!is_date(value)).then(|| Problem::error(format!("Not a valid date format: '{value}'")))
-        }
+        "decimal" => (!is_decimal(value)).then(|| problem(Msg::DecimalInvalid, args![value])),
+        "date" => (!is_date(value)).then(|| problem(Msg::DateInvalid, args![value])),
         "dateTime" => check_date_time(value, false),
         "instant" => {
             if !value.contains('T') {
-                return Some(Problem::error(format!("Not a valid instant ({value})")));
+                return Some(problem(Msg::InstantInvalid, args![value]));
             }
             check_date_time(value, true)
         }
-        "time" => (!is_time(value)).then(|| Problem::error(format!("Not a valid time ({value})"))),
+        "time" => (!is_time(value)).then(|| problem(Msg::TimeInvalid, args![value])),
         "uri" | "url" | "canonical" | "oid" | "uuid" => check_uri(value, type_code),
-        "id" => (!is_id(value)).then(|| Problem::error(format!("id value '{value}' is not valid"))),
+        "id" => (!is_id(value)).then(|| problem(Msg::IdInvalid, args![value])),
         "code" => {
             // The R4 regex `[^\s]+(\s[^\s]+)*`, with `\s` as in Java
             // regular expressions (ASCII whitespace only).
@@ -316,11 +281,7 @@ pub(crate) fn check(type_code: &str, value: &str) -> Option<Problem> {
                     .chars()
                     .zip(value.chars().skip(1))
                     .any(|(a, b)| ws(a) && ws(b));
-            bad.then(|| {
-                Problem::error(format!(
-                    "The code '{value}' is not valid (whitespace rules)"
-                ))
-            })
+            bad.then(|| problem(Msg::CodeWhitespace, args![value]))
         }
         "base64Binary" => {
             let bytes = value.as_bytes();
@@ -328,19 +289,17 @@ pub(crate) fn check(type_code: &str, value: &str) -> Option<Problem> {
                 .iter()
                 .any(|&b| !is_base64_char(b) && !b.is_ascii_whitespace())
             {
-                return Some(Problem::error(format!(
-                    "The value '{}' is not a valid Base64 value",
-                    snip(value)
-                )));
+                return Some(problem(Msg::Base64Invalid, args![snip(value)]));
             }
-            bytes.iter().any(u8::is_ascii_whitespace).then(|| {
-                Problem::warning("Base64 encoded values SHOULD not contain any whitespace (per RFC 4648). Note that non-validating readers are encouraged to accept whitespace anyway")
-            })
+            bytes
+                .iter()
+                .any(u8::is_ascii_whitespace)
+                .then(|| problem(Msg::Base64Whitespace, args![]))
         }
         "string" | "markdown" => value
             .trim()
             .is_empty()
-            .then(|| Problem::warning("Primitive types should not only be whitespace")),
+            .then(|| problem(Msg::WhitespaceOnly, args![])),
         _ => None,
     }
 }
@@ -358,7 +317,7 @@ mod tests {
     use super::*;
 
     fn ok(t: &str, v: &str) -> bool {
-        check(t, v).map_or(true, |p| p.warning)
+        check(t, v).map_or(true, |p| !p.msg.severity().is_error())
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! validator's messages.
 
 use crate::{lower_first, Walk};
-use fhirreg_element::{Element, IssueType};
+use fhirreg_element::message::{Message, Msg};
+use fhirreg_element::{args, Element};
 use serde_json::Value;
 
 const SD: &str = "http://hl7.org/fhir/StructureDefinition/";
@@ -217,15 +218,7 @@ impl Walk<'_> {
         for (i, it) in parent.children_named("item").enumerate() {
             let link = it.child_value("linkId").unwrap_or("");
             match qitems.iter().find(|q| s(q, "linkId") == Some(link)) {
-                None => {
-                    let msg = format!("LinkId '{link}' not found in questionnaire");
-                    self.error(
-                        IssueType::NotFound,
-                        "Questionnaire_QR_Item_NotFound",
-                        msg,
-                        it,
-                    );
-                }
+                None => self.report(Msg::QrLinkIdUnknown, args![link], it),
                 Some(qi) => {
                     self.path.push_str(&format!(".item[{i}]"));
                     self.qr_item(it, qi, scope);
@@ -243,13 +236,7 @@ impl Walk<'_> {
                     .children_named("item")
                     .any(|it| it.child_value("linkId") == Some(link))
             {
-                let msg = format!("No response answer found for required item '{link}'");
-                self.error(
-                    IssueType::Required,
-                    "Questionnaire_QR_Item_Missing",
-                    msg,
-                    parent,
-                );
+                self.report(Msg::QrRequiredMissing, args![link], parent);
             }
         }
     }
@@ -265,16 +252,8 @@ impl Walk<'_> {
                     .children_named("item")
                     .any(|c| c.child("answer").is_some()))
         {
-            let msg = format!(
-                "Item has answer, even though it is not enabled (item id = '{}')",
-                s(qi, "linkId").unwrap_or("")
-            );
-            self.error(
-                IssueType::Invalid,
-                "Questionnaire_QR_Item_NotEnabled2",
-                msg,
-                it,
-            );
+            let link = s(qi, "linkId").unwrap_or("");
+            self.report(Msg::QrAnswerNotEnabled, args![link], it);
         }
         let required = qi.get("required").and_then(Value::as_bool) == Some(true);
         let enabled_always = qi.get("enableWhen").is_none();
@@ -283,36 +262,19 @@ impl Walk<'_> {
         match ty {
             "display" => {
                 if !answers.is_empty() {
-                    let msg = format!("Items of type '{ty}' cannot have answers");
-                    self.error(
-                        IssueType::Structure,
-                        "Questionnaire_QR_Item_Display",
-                        msg,
-                        it,
-                    );
+                    self.report(Msg::QrDisplayAnswered, args![], it);
                 }
             }
             "group" => {
                 if required && enabled_always && it.child("item").is_none() {
-                    self.error(
-                        IssueType::Invariant,
-                        "Questionnaire_QR_Item_Group",
-                        "No sub-items found for required group".to_string(),
-                        it,
-                    );
+                    self.report(Msg::QrRequiredGroupEmpty, args![], it);
                 }
                 self.qr_items(it, items(qi), &inner);
                 return;
             }
             _ => {
                 if required && enabled_always && answers.is_empty() {
-                    let msg = format!("No response answer found for required item '{link}'");
-                    self.error(
-                        IssueType::Required,
-                        "Questionnaire_QR_Item_Missing",
-                        msg,
-                        it,
-                    );
+                    self.report(Msg::QrRequiredMissing, args![link], it);
                 }
             }
         }
@@ -321,11 +283,7 @@ impl Walk<'_> {
             .and_then(|v| v.as_u64())
         {
             if (answers.len() as u64) < min {
-                let msg = format!(
-                    "The minimum number of answers is {min} but this has {} answers",
-                    answers.len()
-                );
-                self.error(IssueType::Invalid, "QUESTIONNAIRE_QR_MIN_OCCURS", msg, it);
+                self.report(Msg::QrTooFewAnswers, args![min, answers.len()], it);
             }
         }
         if let Some(max) = exts(qi, "questionnaire-maxOccurs")
@@ -333,21 +291,12 @@ impl Walk<'_> {
             .and_then(|v| v.as_u64())
         {
             if (answers.len() as u64) > max {
-                let msg = format!(
-                    "The maximum number of answers is {max} but this has {} answers",
-                    answers.len()
-                );
-                self.error(IssueType::Invalid, "QUESTIONNAIRE_QR_MAX_OCCURS", msg, it);
+                self.report(Msg::QrTooManyAnswers, args![max, answers.len()], it);
             }
         }
         let repeats = qi.get("repeats").and_then(Value::as_bool) == Some(true);
         if !repeats && answers.len() > 1 {
-            self.error(
-                IssueType::Structure,
-                "Questionnaire_QR_Item_OnlyOneA",
-                "Only one response answer item with this linkId allowed".to_string(),
-                it,
-            );
+            self.report(Msg::QrOneAnswerOnly, args![], it);
         }
         let len = self.path.len();
         for (j, a) in answers.iter().enumerate() {
@@ -394,23 +343,11 @@ impl Walk<'_> {
             return;
         }
         if !allowed.is_empty() && !allowed.contains(&found.as_str()) {
-            let msg = if allowed.len() == 1 {
-                format!(
-                    "Answer value must be of the type {} not {found}",
-                    allowed[0]
-                )
-            } else {
-                format!(
-                    "Answer value must be one of the types [{}]",
-                    allowed.join(", ")
-                )
+            let (msg, args) = match allowed {
+                [only] => (Msg::QrAnswerType, args![*only, &found]),
+                _ => (Msg::QrAnswerTypes, args![allowed.join(", ")]),
             };
-            self.error(
-                IssueType::Invariant,
-                "Questionnaire_QR_Item_WrongType",
-                msg,
-                v,
-            );
+            self.report(msg, args, v);
             self.path.truncate(len);
             return;
         }
@@ -430,15 +367,7 @@ impl Walk<'_> {
                         .validate_code(vs, &fhirreg_terminology::CodingRef::code(val));
                     if let Ok(r) = r {
                         if !r.valid && !r.unknown {
-                            let msg = format!(
-                                "The value '{val}' is not in the list of allowed values (value set '{vs}')"
-                            );
-                            self.error(
-                                IssueType::Invariant,
-                                "QUESTIONNAIRE_QR_ITEM_NOTINVS",
-                                msg,
-                                v,
-                            );
+                            self.report(Msg::QrStringNotInValueSet, args![val, vs], v);
                         }
                     }
                 }
@@ -450,10 +379,7 @@ impl Walk<'_> {
                                 .and_then(|f| f.as_str())
                                 .unwrap_or("")
                                 .to_string();
-                            let msg = format!(
-                                "The answer '{val}' does not conform to the expected format '{format}' (regex '{re}')"
-                            );
-                            self.error(IssueType::Invariant, "QUESTIONNAIRE_QR_ITEM_REGEX", msg, v);
+                            self.report(Msg::QrRegex, args![val, format, re], v);
                         }
                     }
                 }
@@ -474,15 +400,7 @@ impl Walk<'_> {
                     });
                     if !ok {
                         self.path.truncate(len);
-                        let msg = format!(
-                            "The code {system}::{code} is not in the set of permitted values"
-                        );
-                        self.error(
-                            IssueType::Invariant,
-                            "Questionnaire_QR_Item_NoCoding",
-                            msg,
-                            a,
-                        );
+                        self.report(Msg::QrCodingNotAnOption, args![system, code], a);
                     }
                 } else if let Some(vs) = s(qi, "answerValueSet") {
                     self.qr_coding_in_value_set(v, a, vs, ty, len);
@@ -497,16 +415,11 @@ impl Walk<'_> {
                         .or_else(|| v.child_value("size").and_then(|x| x.parse().ok()))
                         .unwrap_or(0);
                     if size as f64 > max {
-                        let msg = format!(
-                            "The attachment is too large (allowed = {}, found = {size})",
-                            json_text(exts(qi, "maxSize")[0]).unwrap_or_default()
-                        );
-                        self.error(
-                            IssueType::Required,
-                            "QUESTIONNAIRE_QR_ITEM_ATTACHMENT_SIZE",
-                            msg,
-                            a,
-                        );
+                        let allowed = exts(qi, "maxSize")
+                            .first()
+                            .and_then(|m| json_text(m))
+                            .unwrap_or_default();
+                        self.report(Msg::QrAttachmentTooLarge, args![allowed, size], a);
                     }
                 }
                 let mimes: Vec<&str> = exts(qi, "mimeType")
@@ -515,16 +428,7 @@ impl Walk<'_> {
                     .collect();
                 if let Some(ct) = v.child_value("contentType") {
                     if !mimes.is_empty() && !mimes.contains(&ct) {
-                        let msg = format!(
-                            "The mime type {ct} is not valid for this answer (allowed = {})",
-                            mimes.join(",")
-                        );
-                        self.error(
-                            IssueType::Required,
-                            "QUESTIONNAIRE_QR_ITEM_ATTACHMENT_TYPE",
-                            msg,
-                            a,
-                        );
+                        self.report(Msg::QrAttachmentType, args![ct, mimes.join(", ")], a);
                     }
                 }
             }
@@ -553,18 +457,14 @@ impl Walk<'_> {
                             Some(x) => x,
                             None => "",
                         };
-                        let msg = format!(
-                            "The value {} {} ({label}#{}) has a unit that is not in the unit value set '{vs}'",
+                        let args = args![
                             v.child_value("value").unwrap_or(""),
                             v.child_value("unit").unwrap_or(""),
-                            code.unwrap_or("null")
-                        );
-                        self.error(
-                            IssueType::Invariant,
-                            "QUESTIONNAIRE_QR_ITEM_UNIT_VS",
-                            msg,
-                            v,
-                        );
+                            label,
+                            code.unwrap_or("null"),
+                            vs
+                        ];
+                        self.report(Msg::QrUnitNotInValueSet, args, v);
                     }
                 }
                 let units: Vec<&Value> = exts(qi, "questionnaire-unitOption");
@@ -593,14 +493,14 @@ impl Walk<'_> {
                                 )
                             })
                             .collect();
-                        let msg = format!(
-                            "The value {} {} ({}#{code}) has a unit that is not valid (allowed = {})",
+                        let args = args![
                             v.child_value("value").unwrap_or(""),
                             v.child_value("unit").unwrap_or(""),
                             label(system),
-                            list.join(",")
-                        );
-                        self.error(IssueType::Invariant, "QUESTIONNAIRE_QR_ITEM_UNIT", msg, v);
+                            code,
+                            list.join(", ")
+                        ];
+                        self.report(Msg::QrUnitNotAnOption, args, v);
                     }
                 }
             }
@@ -612,14 +512,12 @@ impl Walk<'_> {
     fn qr_limits(&mut self, v: &Element, qi: &Value, ty: &str, val: &str) {
         if let Some(min) = exts(qi, "minValue").first().and_then(|m| json_text(m)) {
             if compare(ty, val, &min) == Some(std::cmp::Ordering::Less) {
-                let msg = format!("The value {val} is less than the allowed minimum of {min}");
-                self.error(IssueType::Invariant, "QUESTIONNAIRE_QR_ITEM_MIN", msg, v);
+                self.report(Msg::QrBelowMinimum, args![val, min], v);
             }
         }
         if let Some(max) = exts(qi, "maxValue").first().and_then(|m| json_text(m)) {
             if compare(ty, val, &max) == Some(std::cmp::Ordering::Greater) {
-                let msg = format!("The value {val} is greater than the allowed maximum of {max}");
-                self.error(IssueType::Invariant, "QUESTIONNAIRE_QR_ITEM_MAX", msg, v);
+                self.report(Msg::QrAboveMaximum, args![val, max], v);
             }
         }
         if ty == "decimal" {
@@ -629,14 +527,7 @@ impl Walk<'_> {
             {
                 let actual = val.split_once('.').map_or(0, |(_, f)| f.len()) as u64;
                 if actual > places {
-                    let msg =
-                        format!("The value {val} has too many decimal places (limit = {places})");
-                    self.error(
-                        IssueType::Invariant,
-                        "QUESTIONNAIRE_QR_ITEM_DECIMALS",
-                        msg,
-                        v,
-                    );
+                    self.report(Msg::QrTooManyDecimals, args![val, places], v);
                 }
             }
         }
@@ -652,13 +543,7 @@ impl Walk<'_> {
             .filter_map(|o| o.get(&key).and_then(json_text))
             .collect();
         if !opts.is_empty() && !opts.iter().any(|o| o == val) {
-            let msg = format!("The {ty} {val} is not in the set of permitted values");
-            self.error(
-                IssueType::Invariant,
-                "Questionnaire_QR_Item_NoOption",
-                msg,
-                v,
-            );
+            self.report(Msg::QrValueNotAnOption, args![ty, val], v);
         }
     }
 
@@ -680,13 +565,7 @@ impl Walk<'_> {
         };
         let Some(&ty) = ty else { return };
         if !self.v.is_resource_type(ty) {
-            let msg = format!("The resource type {ty} in the reference {r} is not valid");
-            self.error(
-                IssueType::Invariant,
-                "QUESTIONNAIRE_QR_ITEM_BAD_REF_TYPE",
-                msg,
-                v,
-            );
+            self.report(Msg::QrReferenceTypeUnknown, args![ty, r], v);
             return;
         }
         let allowed: Vec<&str> = exts(qi, "questionnaire-referenceResource")
@@ -694,16 +573,8 @@ impl Walk<'_> {
             .filter_map(|x| x.as_str())
             .collect();
         if !allowed.is_empty() && !allowed.contains(&ty) {
-            let msg = format!(
-                "The resource type '{ty}' in the reference {r} is not allowed (allowed = {})",
-                allowed.join(",")
-            );
-            self.error(
-                IssueType::Invariant,
-                "QUESTIONNAIRE_QR_ITEM_REF_TYPE",
-                msg,
-                v,
-            );
+            let args = args![ty, r, allowed.join(", ")];
+            self.report(Msg::QrReferenceTypeNotAllowed, args, v);
         }
     }
 }
@@ -748,13 +619,7 @@ impl Walk<'_> {
                 self.path.truncate(len);
                 self.path.push_str(&item.path);
                 let Some(ql) = ew.child_value("question") else {
-                    self.error(
-                        IssueType::BusinessRule,
-                        "QUESTIONNAIRE_Q_ENABLEWHEN_NOLINK",
-                        "Questions with an enableWhen must have a value for the question link"
-                            .into(),
-                        item.node,
-                    );
+                    self.report(Msg::QEnableWhenNoQuestion, args![], item.node);
                     continue;
                 };
                 let link = item.node.child_value("linkId").unwrap_or("");
@@ -762,40 +627,15 @@ impl Walk<'_> {
                     .iter()
                     .position(|x| x.node.child_value("linkId") == Some(ql))
                 else {
-                    let msg = format!("Unable to find an item with the linkId '{ql}' which is referenced in the enableWhen for '{link}'");
-                    self.error(
-                        IssueType::BusinessRule,
-                        "QUESTIONNAIRE_Q_ENABLEWHEN_NOTARGET",
-                        msg,
-                        item.node,
-                    );
+                    self.report(Msg::QEnableWhenUnknownQuestion, args![ql, link], item.node);
                     continue;
                 };
                 if t == k || ql == link {
-                    self.error(
-                        IssueType::BusinessRule,
-                        "QUESTIONNAIRE_Q_ENABLEWHEN_SELF",
-                        "Target for this question enableWhen can't reference itself".into(),
-                        item.node,
-                    );
+                    self.report(Msg::QEnableWhenSelf, args![], item.node);
                 } else if t > k && t < item.end {
-                    self.error(
-                        IssueType::BusinessRule,
-                        "QUESTIONNAIRE_Q_ENABLEWHEN_ISINNER",
-                        "Questions with an enableWhen cannot refer to an inner question for its enableWhen condition".into(),
-                        item.node,
-                    );
+                    self.report(Msg::QEnableWhenInner, args![], item.node);
                 } else if t > k {
-                    let msg = format!(
-                        "The target of this enableWhen rule ({ql}) comes after the question itself"
-                    );
-                    self.push(
-                        fhirreg_element::Severity::Warning,
-                        IssueType::BusinessRule,
-                        "QUESTIONNAIRE_Q_ENABLEWHEN_AFTER",
-                        msg,
-                        item.node,
-                    );
+                    self.report(Msg::QEnableWhenAfter, args![ql], item.node);
                 }
             }
         }
@@ -823,11 +663,11 @@ impl Walk<'_> {
         let Ok(r) = self.v.tx.validate_code(vs, &coding) else {
             return;
         };
-        let errors: Vec<&str> = r
+        let errors: Vec<Message> = r
             .issues
             .iter()
             .filter(|i| i.severity == fhirreg_terminology::Severity::Error)
-            .map(|i| i.message.as_str())
+            .map(|i| i.message.clone())
             .collect();
         if r.unknown || (r.valid && errors.is_empty()) {
             return;
@@ -837,16 +677,8 @@ impl Walk<'_> {
             .resolve(vs)
             .and_then(|x| x.str("name").map(String::from))
             .unwrap_or_else(|| vs.to_string());
-        let msg = format!(
-            "The code '{code}' in the system '{system}' is not in the options value set ({name}) specified by the questionnaire. Terminology Error: {}",
-            errors.join("; ")
-        );
         self.path.truncate(len);
-        self.error(
-            IssueType::CodeInvalid,
-            "QUESTIONNAIRE_QR_ITEM_NOTINVS_CODE",
-            msg,
-            a,
-        );
+        let args = args![code, system, name, errors];
+        self.report(Msg::QrCodingNotInValueSet, args, a);
     }
 }

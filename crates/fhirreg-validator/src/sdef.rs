@@ -4,7 +4,8 @@
 //! cannot be changed.
 
 use crate::Walk;
-use fhirreg_element::{Element, IssueType};
+use fhirreg_element::message::Msg;
+use fhirreg_element::{args, Element};
 
 impl Walk<'_> {
     /// Check the differential of a constraint StructureDefinition `node`
@@ -29,19 +30,11 @@ impl Walk<'_> {
             };
             if !path.contains('.') && ed.child("slicing").is_some() {
                 self.path.push_str(&format!(".differential.element[{i}]"));
-                self.error(
-                    IssueType::BusinessRule,
-                    "SD_NO_SLICING_ON_ROOT",
-                    "Slicing is not allowed at the root of a profile".to_string(),
-                    ed,
-                );
+                self.report(Msg::SdRootSlicing, args![], ed);
                 self.path.truncate(len);
                 if base.is_some() && node.child("snapshot").is_none() {
                     // The snapshot cannot be generated.
-                    let msg = format!(
-                        "Error generating Snapshot: Error: The profile has slicing at the root ('{path}'), which is illegal (this usually arises from a problem in the differential)"
-                    );
-                    self.error(IssueType::Exception, "ERROR_GENERATING_SNAPSHOT", msg, node);
+                    self.report(Msg::SnapshotRootSlicing, args![path], node);
                 }
             }
             // A primitive value fixed by the base cannot change (reported,
@@ -68,12 +61,9 @@ impl Walk<'_> {
                 _ => continue,
             };
             if want != value {
-                let msg = format!(
-                    "Value is '{value}' but is fixed to '{want}' in the profile , because the value must match the fixed value define in '{}'",
-                    base.url
-                );
+                let args = args![value, want, &base.url];
                 let saved = std::mem::replace(&mut self.path, path.to_string());
-                self.error(IssueType::Value, "PROFILE_VAL_FIXED_BASE", msg, fixed);
+                self.report(Msg::SdFixedBaseChanged, args, fixed);
                 self.path = saved;
             }
         }
@@ -88,14 +78,7 @@ impl Walk<'_> {
                 && c.child_value("expression") == Some("Element")
             {
                 self.path.push_str(&format!(".context[{i}]"));
-                let msg = format!("Review the extension type for {id}: extensions should not have a context of Element unless it's really intended that they can be used anywhere");
-                self.push(
-                    fhirreg_element::Severity::Warning,
-                    IssueType::BusinessRule,
-                    "SD_CONTEXT_SHOULD_NOT_BE_ELEMENT",
-                    msg,
-                    c,
-                );
+                self.report(Msg::SdContextElement, args![&id], c);
                 self.path.truncate(len);
             }
         }
@@ -128,15 +111,21 @@ mod tests {
         let has = |sev: bool, s: &str| {
             issues.iter().any(|i| {
                 i.severity.is_error() == sev
-                    && format!("{} @ {}", i.message, i.expression).contains(s)
+                    && format!("{}: {} @ {}", i.message_id(), i.message(), i.expression).contains(s)
             })
         };
-        assert!(has(true, "Slicing is not allowed at the root of a profile @ StructureDefinition.differential.element[0]"), "{issues:?}");
+        assert!(has(true, "sd-root-slicing: A profile cannot slice its root element @ StructureDefinition.differential.element[0]"), "{issues:?}");
         assert!(
-            has(true, "The profile has slicing at the root ('Extension')"),
+            has(true, "snapshot-root-slicing: No snapshot can be generated: the differential slices the root ('Extension')"),
             "{issues:?}"
         );
-        assert!(has(true, "Value is 'http://example.org/sd/x' but is fixed to 'http://hl7.org/fhir/StructureDefinition/patient-animal' in the profile , because the value must match the fixed value define in 'http://hl7.org/fhir/StructureDefinition/patient-animal' @ Extension.url"), "{issues:?}");
-        assert!(has(false, "Review the extension type for x"), "{issues:?}");
+        assert!(has(true, "sd-fixed-base-changed: The value 'http://example.org/sd/x' differs from 'http://hl7.org/fhir/StructureDefinition/patient-animal', the value the base definition 'http://hl7.org/fhir/StructureDefinition/patient-animal' fixes @ Extension.url"), "{issues:?}");
+        assert!(
+            has(
+                false,
+                "sd-context-element: The extension x may be used on any element"
+            ),
+            "{issues:?}"
+        );
     }
 }

@@ -5,7 +5,8 @@
 //! among the bases.
 
 use crate::Walk;
-use fhirreg_element::{Element, IssueType, Severity};
+use fhirreg_element::message::Msg;
+use fhirreg_element::{args, Element};
 use serde_json::Value;
 
 const SD: &str = "http://hl7.org/fhir/StructureDefinition/";
@@ -36,12 +37,7 @@ impl Walk<'_> {
     pub(crate) fn search_parameter(&mut self, sp: &Element) {
         let ty = sp.child_value("type");
         if ty == Some("composite") && sp.children_named("component").count() < 2 {
-            self.error(
-                IssueType::BusinessRule,
-                "SEARCHPARAMETER_MISSING_COMPONENTS",
-                "When the SearchParameter has a type of 'composite', then the SearchParameter must define two or more components".into(),
-                sp,
-            );
+            self.report(Msg::SearchParamComponents, args![], sp);
         }
         let bases: Vec<&str> = sp
             .children_named("base")
@@ -60,13 +56,7 @@ impl Walk<'_> {
             .resolve(master)
             .filter(|r| r.resource_type == "SearchParameter")
         else {
-            self.push(
-                Severity::Warning,
-                IssueType::BusinessRule,
-                "SEARCHPARAMETER_NOTFOUND",
-                format!("Unable to find the base Search Parameter {master} so can't check that this SearchParameter is a proper derivation from it"),
-                sp,
-            );
+            self.report(Msg::SearchParamBaseUnknown, args![master], sp);
             return;
         };
         let other_bases: Vec<&str> = other
@@ -79,23 +69,13 @@ impl Walk<'_> {
             .collect();
         for b in &bases {
             if !other_bases.iter().any(|o| o == b || *o == "Resource") {
-                self.error(
-                    IssueType::BusinessRule,
-                    "SEARCHPARAMETER_BASE_WRONG",
-                    format!("The resource type {b} is not listed as a base in the SearchParameter this is derived from ({master})"),
-                    sp,
-                );
+                self.report(Msg::SearchParamBaseNotListed, args![*b, master], sp);
             }
         }
         let other_type = other.str("type").unwrap_or("");
-        if ty.is_some_and(|t| t != other_type) {
-            // (worded as the HL7 validator words it)
-            self.error(
-                IssueType::BusinessRule,
-                "SEARCHPARAMETER_TYPE_WRONG",
-                format!("The type {other_type} is different to the type {master} in the derivedFrom SearchParameter"),
-                sp,
-            );
+        if let Some(t) = ty.filter(|t| *t != other_type) {
+            let args = args![t, other_type, master];
+            self.report(Msg::SearchParamTypeDiffers, args, sp);
         }
     }
 
@@ -125,14 +105,10 @@ impl Walk<'_> {
                 continue;
             }
             let types: Vec<String> = bases.iter().map(|b| format!("{SD}{b}")).collect();
-            let msg = format!(
-                "Error in search expression '{expr}': Error evaluating FHIRPath expression: The name '{name}' is not valid for any of the possible types: [{}] (@char {})",
-                types.join(", "),
-                offset + 1
-            );
+            let args = args![expr, name, types.join(", "), offset + 1];
             let len = self.path.len();
             self.path.push_str(".expression");
-            self.error(IssueType::Invalid, "SEARCHPARAMETER_EXP_WRONG", msg, node);
+            self.report(Msg::SearchParamExpressionType, args, node);
             self.path.truncate(len);
             return; // the first error stops the evaluation
         }

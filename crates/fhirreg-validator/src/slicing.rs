@@ -4,7 +4,8 @@
 
 use crate::plan::{Plan, Slicing};
 use crate::{upper_first, Walk};
-use fhirreg_element::{Element, IssueType};
+use fhirreg_element::message::Msg;
+use fhirreg_element::{args, Element};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -380,16 +381,8 @@ impl Walk<'_> {
                 }
                 None => {
                     if slicing.as_ref().is_some_and(|s| s.closed) {
-                        let msg = format!(
-                            "This element does not match any known slice defined in the profile {} and slicing is CLOSED",
-                            plan.versioned_url()
-                        );
-                        self.error(
-                            IssueType::Structure,
-                            "Validation_VAL_Profile_NotSlice",
-                            msg,
-                            item,
-                        );
+                        let args = args![plan.versioned_url()];
+                        self.report(Msg::SliceNoMatchClosed, args, item);
                     }
                 }
             }
@@ -400,54 +393,24 @@ impl Walk<'_> {
             let n = counts[k];
             if n < sd.min {
                 let open = !slicing.as_ref().is_some_and(|s| s.closed);
-                let msg = if let Some(code) = magic_code(plan, s).filter(|_| n == 0) {
-                    // The core vital-signs profiles: the Java validator's
-                    // wording for their required LOINC code.
-                    format!(
-                        "{}: magic LOINC code {code} required, but not found (from {}). Note that other Observation codes are allowed in addition to this required magic code",
-                        sd.slice_name.as_deref().unwrap_or_default(),
-                        plan.versioned_url()
-                    )
+                let profile = plan.versioned_url();
+                let (msg, args) = if let Some(code) = magic_code(plan, s).filter(|_| n == 0) {
+                    // The core vital-signs profiles: their required LOINC code.
+                    let slice = sd.slice_name.as_deref().unwrap_or_default();
+                    (Msg::SliceMagicCodeMissing, args![slice, code, profile])
+                } else if n == 0 && open {
+                    (Msg::SliceMissingOpen, args![&sd.id, profile])
                 } else if n == 0 {
-                    let mut m = format!(
-                        "Slice '{}': a matching slice is required, but not found (from {})",
-                        sd.id,
-                        plan.versioned_url()
-                    );
-                    if open {
-                        m.push_str(
-                            ". Note that other slices are allowed in addition to this required slice",
-                        );
-                    }
-                    m
+                    (Msg::SliceMissing, args![&sd.id, profile])
                 } else {
-                    format!(
-                        "{}: minimum required = {}, but only found {n} (from {})",
-                        sd.id,
-                        sd.min,
-                        plan.versioned_url()
-                    )
+                    (Msg::TooFewOccurrences, args![&sd.id, sd.min, n, profile])
                 };
-                self.error(
-                    IssueType::Structure,
-                    "Validation_VAL_Profile_Minimum_SLICE",
-                    msg,
-                    node,
-                );
+                self.report(msg, args, node);
             }
             if let Some(max) = sd.max {
                 if n > max {
-                    let msg = format!(
-                        "{}: max allowed = {max}, but found {n} (from {})",
-                        sd.id,
-                        plan.versioned_url()
-                    );
-                    self.error(
-                        IssueType::Structure,
-                        "Validation_VAL_Profile_Maximum",
-                        msg,
-                        node,
-                    );
+                    let args = args![&sd.id, max, n, plan.versioned_url()];
+                    self.report(Msg::TooManyOccurrences, args, node);
                 }
             }
         }

@@ -38,7 +38,7 @@ fn errors(issues: &[Issue]) -> Vec<String> {
     issues
         .iter()
         .filter(|i| i.severity.is_error())
-        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .map(|i| format!("{}: {} @ {}", i.message_id(), i.message(), i.expression))
         .collect()
 }
 
@@ -74,24 +74,27 @@ fn structural_errors() {
     let e = errors(&issues);
     let has = |s: &str| e.iter().any(|m| m.contains(s));
     assert!(
-        has("Invalid Resource id: Invalid Characters ('bad id') @ Patient.id"),
+        has("resource-id-invalid: The resource id 'bad id' has characters an id cannot have (only A-Z, a-z, 0-9, '-' and '.') @ Patient.id"),
         "{e:?}"
     );
     assert!(
-        has("Unrecognized property 'foo' @ Patient.foo") || has("Unrecognized property 'foo'"),
-        "{e:?}"
-    );
-    assert!(has("must be a boolean @ Patient.active"), "{e:?}");
-    assert!(
-        has("The property name must be a JSON Array, not an Object (at Patient) @ Patient.name[0]"),
+        has("unknown-property: The property 'foo' is not defined here"),
         "{e:?}"
     );
     assert!(
-        has("Not a valid date format: '1970-13-01' @ Patient.birthDate"),
+        has("json-value-not-boolean: In JSON this value has to be true or false @ Patient.active"),
         "{e:?}"
     );
     assert!(
-        has("If a date has a time, it must have a timezone @ Patient.identifier[0].period.start"),
+        has("json-array-expected: The property name repeats, so in JSON it has to be an array (in Patient) @ Patient.name[0]"),
+        "{e:?}"
+    );
+    assert!(
+        has("date-invalid: '1970-13-01' is not a date (YYYY, YYYY-MM or YYYY-MM-DD) @ Patient.birthDate"),
+        "{e:?}"
+    );
+    assert!(
+        has("date-time-no-timezone: A date with a time needs a time zone @ Patient.identifier[0].period.start"),
         "{e:?}"
     );
 }
@@ -107,12 +110,15 @@ fn cardinality_and_choice() {
     };
     let e = errors(&issues);
     let has = |s: &str| e.iter().any(|m| m.contains(s));
-    assert!(has("Observation.code: minimum required = 1, but only found 0 (from http://hl7.org/fhir/StructureDefinition/Observation|4.0.1) @ Observation"), "{e:?}");
+    assert!(has("too-few-occurrences: Observation.code: at least 1 required, but 0 found (profile http://hl7.org/fhir/StructureDefinition/Observation|4.0.1) @ Observation"), "{e:?}");
     assert!(
-        has("must be a number @ Observation.value.ofType(Quantity).value"),
+        has("json-value-not-number: In JSON this value has to be a number @ Observation.value.ofType(Quantity).value"),
         "{e:?}"
     );
-    assert!(has("Unrecognized property 'valueFoo'"), "{e:?}");
+    assert!(
+        has("unknown-property: The property 'valueFoo' is not defined here"),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -131,14 +137,14 @@ fn bundle_and_contained() {
     let e = errors(&issues);
     let has = |s: &str| e.iter().any(|m| m.contains(s));
     assert!(
-        has("The fullUrl must be an absolute URL (not 'Observation/1') @ Bundle.entry[0]"),
+        has("full-url-not-absolute: A fullUrl has to be an absolute URL, not 'Observation/1' @ Bundle.entry[0]"),
         "{e:?}"
     );
     assert!(
         has("@ Bundle.entry[0].resource/*Observation/1*/.contained[0]/*Patient/p*/.gender"),
         "{e:?}"
     );
-    assert!(has("Relative URLs must be of the format [ResourceName]/[id]. Encountered nonsense @ Bundle.entry[0].resource/*Observation/1*/.subject"), "{e:?}");
+    assert!(has("reference-format: A relative reference has the form Type/id; 'nonsense' does not @ Bundle.entry[0].resource/*Observation/1*/.subject"), "{e:?}");
 }
 
 #[test]
@@ -156,16 +162,22 @@ fn extensions() {
     };
     let e = errors(&issues);
     let has = |s: &str| e.iter().any(|m| m.contains(s));
-    assert!(has("Extension.url is required"), "{e:?}");
     assert!(
-        has("allows for the types [Address] but found type string @ Patient.extension[1]"),
+        has("extension-url-missing: An extension needs a url"),
         "{e:?}"
     );
     assert!(
-        has("The extension http://unknown.org/ext could not be found so is not allowed here"),
+        has("takes values of type Address, not string @ Patient.extension[1]"),
         "{e:?}"
     );
-    assert!(has("ext-1"), "{e:?}");
+    assert!(
+        has("extension-unknown: The extension http://unknown.org/ext is not known, so it is not allowed here"),
+        "{e:?}"
+    );
+    assert!(
+        has("invariant-failed-from: Constraint ext-1 is not met"),
+        "{e:?}"
+    );
 }
 
 /// Every example instance of the R4 package is meant to be valid:
@@ -222,10 +234,10 @@ fn r4_examples() {
         issues.extend(v.validate(&doc.root, &[]));
         let errs = errors(&issues);
         if !errs.is_empty() {
-            let kinds: Vec<&str> = issues
+            let kinds: Vec<Msg> = issues
                 .iter()
                 .filter(|i| i.severity.is_error())
-                .map(|i| i.message_id)
+                .map(|i| i.msg)
                 .collect();
             flagged.push((name.clone(), errs, kinds));
         }
@@ -236,11 +248,13 @@ fn r4_examples() {
     }
     // Kinds of defect that many examples share (each reviewed): an example
     // whose errors are all of these kinds is explained.
-    let known_kinds: &[(&str, &str)] = &[(
-        "TYPE_SPECIFIC_CHECKS_DT_CANONICAL_ABSOLUTE",
-        "relative canonicals ('Library/x', 'Questionnaire/x'): a canonical is an absolute \
-         URL or a '#' fragment; the HL7 Java validator and Firely both report them",
-    )];
+    let relative_canonicals = "relative canonicals ('Library/x', 'Questionnaire/x'): a \
+         canonical is an absolute URL or a '#' fragment; the HL7 Java validator and Firely \
+         both report them";
+    let known_kinds: &[(Msg, &str)] = &[
+        (Msg::CanonicalNotAbsolute, relative_canonicals),
+        (Msg::ContainedCanonicalNotAbsolute, relative_canonicals),
+    ];
     // Examples with real defects (reviewed one by one), which the HL7 Java
     // validator reports too.
     let known: &[(&str, &str)] = &[
@@ -451,12 +465,15 @@ fn questionnaire_response_against_questionnaire() {
     let e = errors(&v.validate(&qr, &[]));
     let has = |s: &str| e.iter().any(|m| m.contains(s));
     assert!(
-        has("No response answer found for required item 'name' @ QuestionnaireResponse"),
+        has("qr-required-missing: The required item 'name' has no answer @ QuestionnaireResponse"),
         "{e:?}"
     );
-    assert!(has("The value 12 is less than the allowed minimum of 18 @ QuestionnaireResponse.item[0].answer[0].value.ofType(integer)"), "{e:?}");
-    assert!(has("The code http://example.org/c::blue is not in the set of permitted values @ QuestionnaireResponse.item[1].answer[0]"), "{e:?}");
-    assert!(has("LinkId 'shoe' not found in questionnaire"), "{e:?}");
+    assert!(has("qr-below-minimum: The answer 12 is below the minimum 18 @ QuestionnaireResponse.item[0].answer[0].value.ofType(integer)"), "{e:?}");
+    assert!(has("qr-coding-not-an-option: The code http://example.org/c#blue is not one of the answer options @ QuestionnaireResponse.item[1].answer[0]"), "{e:?}");
+    assert!(
+        has("qr-link-id-unknown: The linkId 'shoe' is not an item of the questionnaire"),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -479,12 +496,12 @@ fn profile_without_snapshot_is_derived_from_its_base() {
     let no_name = tree(&serde_json::json!({"resourceType": "Patient", "gender": "male"}));
     let e = errors(&v.validate(&no_name, &p));
     let has = |e: &[String], s: &str| e.iter().any(|m| m.contains(s));
-    assert!(has(&e, "Patient.name: minimum required = 1, but only found 0 (from http://example.org/sd/p) @ Patient"), "{e:?}");
-    assert!(has(&e, "Value is 'male' but is fixed to 'female'"), "{e:?}");
+    assert!(has(&e, "too-few-occurrences: Patient.name: at least 1 required, but 0 found (profile http://example.org/sd/p) @ Patient"), "{e:?}");
+    assert!(has(&e, "fixed-value-mismatch: The value is 'male', but the profile http://example.org/sd/p fixes it to 'female'"), "{e:?}");
     let given_only =
         tree(&serde_json::json!({"resourceType": "Patient", "name": [{"given": ["A"]}]}));
     let e = errors(&v.validate(&given_only, &p));
-    assert!(has(&e, "Patient.name.family: minimum required = 1, but only found 0 (from http://example.org/sd/p) @ Patient.name[0]"), "{e:?}");
+    assert!(has(&e, "too-few-occurrences: Patient.name.family: at least 1 required, but 0 found (profile http://example.org/sd/p) @ Patient.name[0]"), "{e:?}");
     let good = tree(
         &serde_json::json!({"resourceType": "Patient", "gender": "female", "name": [{"family": "F"}]}),
     );
@@ -504,9 +521,9 @@ fn required_bindings_and_codings() {
     };
     let e = errors(&issues);
     let has = |s: &str| e.iter().any(|m| m.contains(s));
-    assert!(has("The value provided ('unknownish') was not found in the value set 'AdministrativeGender'"), "{e:?}");
+    assert!(has("tx-binding-code-required: The code 'unknownish' is not in the value set 'AdministrativeGender'"), "{e:?}");
     assert!(has("@ Patient.gender"), "{e:?}");
-    assert!(has("Identifier.system must be an absolute reference, not a local reference @ Patient.identifier[0].system"), "{e:?}");
+    assert!(has("identifier-system-relative: Identifier.system has to be an absolute URI, not a local reference @ Patient.identifier[0].system"), "{e:?}");
 }
 
 #[test]
@@ -521,10 +538,10 @@ fn narrative_and_duplicate_ids() {
     let e = errors(&issues);
     let has = |s: &str| e.iter().any(|m| m.contains(s));
     assert!(
-        has("Illegal element name in the XHTML ('script') @ Patient.text.div"),
+        has("xhtml-element: The element 'script' is not allowed in a narrative @ Patient.text.div"),
         "{e:?}"
     );
-    assert!(has("Duplicate id value 'n1' @ Patient.name[1]"), "{e:?}");
+    assert!(has("duplicate-element-id: The element id 'n1' is used more than once in this resource @ Patient.name[1]"), "{e:?}");
 }
 
 #[test]
@@ -556,7 +573,7 @@ fn questionnaire_response_enable_when() {
     }));
     let e = errors(&v.validate(&qr, &[]));
     assert_eq!(e.len(), 1, "{e:?}");
-    assert!(e[0].contains("Item has answer, even though it is not enabled (item id = 'packs') @ QuestionnaireResponse.item[1].item[1]"), "{e:?}");
+    assert!(e[0].contains("qr-answer-not-enabled: The item 'packs' has an answer although it is not enabled @ QuestionnaireResponse.item[1].item[1]"), "{e:?}");
     // A required item is missing only where it is enabled.
     let qr = tree(&serde_json::json!({
         "resourceType": "QuestionnaireResponse", "status": "completed",
@@ -569,7 +586,7 @@ fn questionnaire_response_enable_when() {
     let e = errors(&v.validate(&qr, &[]));
     assert_eq!(
         e,
-        ["No response answer found for required item 'packs' @ QuestionnaireResponse.item[0]"],
+        ["qr-required-missing: The required item 'packs' has no answer @ QuestionnaireResponse.item[0]"],
         "{e:?}"
     );
 }
@@ -637,8 +654,7 @@ fn type_slices_resolve_contained_references() {
         {"resourceType": "Observation", "id": "x", "status": "final", "code": {"text": "x"}});
     let e = errors(&v.validate(&list(observation), &p));
     assert!(
-        e.iter()
-            .any(|m| m.contains("does not match any known slice")),
+        e.iter().any(|m| m.starts_with("slice-no-match-closed: ")),
         "{e:?}"
     );
 }
@@ -782,7 +798,7 @@ fn profile_bindings_additional_and_contained() {
     assert_eq!(at("Patient.contact[0].relationship[0]"), 0, "{e:?}");
     assert!(
         e.iter()
-            .any(|m| m.contains("specified in an additional binding")
+            .any(|m| m.starts_with("additional-binding-required: ")
                 && m.ends_with("@ Patient.maritalStatus")),
         "{e:?}"
     );
@@ -843,8 +859,8 @@ fn measure_report_against_measure() {
     assert_eq!(
         e,
         [
-            "The code for this group population has no match in the measure definition @ MeasureReport.group[0].population[1]",
-            "No measureScore when the scoring of the message is 'cohort' @ MeasureReport.group[0].measureScore",
+            "report-population-unknown-code: The population's code matches no population of the measure's group @ MeasureReport.group[0].population[1]",
+            "score-not-for-cohort: A measure scored 'cohort' has no measureScore @ MeasureReport.group[0].measureScore",
         ],
         "{e:?}"
     );
@@ -858,7 +874,7 @@ fn measure_report_against_measure() {
     let e = errors(&v.validate(&m, &[]));
     assert_eq!(
         e,
-        ["No CQL Libraries found on this Measure @ Measure.group[0].stratifier[0].criteria"],
+        ["measure-cql-no-library: The measure has no library for its CQL expressions @ Measure.group[0].stratifier[0].criteria"],
         "{e:?}"
     );
 }
@@ -877,8 +893,8 @@ fn search_parameter_rules() {
     assert_eq!(
         e,
         [
-            "When the SearchParameter has a type of 'composite', then the SearchParameter must define two or more components @ SearchParameter",
-            "Error in search expression 'Patient.name | Organization.alias': Error evaluating FHIRPath expression: The name 'Organization' is not valid for any of the possible types: [http://hl7.org/fhir/StructureDefinition/Patient] (@char 16) @ SearchParameter.expression",
+            "search-param-components: A composite search parameter needs two or more components @ SearchParameter",
+            "search-param-expression-type: In the search expression 'Patient.name | Organization.alias', 'Organization' (at character 16) is none of the base types http://hl7.org/fhir/StructureDefinition/Patient @ SearchParameter.expression",
         ],
         "{e:?}"
     );
@@ -905,8 +921,8 @@ fn questionnaire_enable_when_targets() {
     assert_eq!(
         e,
         [
-            "Questions with an enableWhen cannot refer to an inner question for its enableWhen condition @ Questionnaire.item[0]",
-            "Unable to find an item with the linkId 'nowhere' which is referenced in the enableWhen for 'd' @ Questionnaire.item[1]",
+            "q-enable-when-inner: An enableWhen cannot depend on an item inside its own item @ Questionnaire.item[0]",
+            "q-enable-when-unknown-question: The enableWhen of 'd' depends on the question 'nowhere', which is not an item of the questionnaire @ Questionnaire.item[1]",
         ],
         "{e:?}"
     );
@@ -927,9 +943,9 @@ fn logical_model_types_and_paths() {
     assert_eq!(
         e,
         [
-            "The type Boo is not legal because it is not defined in the FHIR specification. Other types must have a namespace on them @ StructureDefinition.type",
-            "The path Foo.a must start with the type of the structure Boo @ StructureDefinition.differential.element[1]",
-            "Constraint failed: sdf-8a: 'In any differential, all the elements must start with the StructureDefinition's specified type for non-logical models, or with the same type name for logical models' @ StructureDefinition.differential",
+            "sd-type-not-legal: The type Boo is not a FHIR type, so it needs a namespace (an absolute URL) @ StructureDefinition.type",
+            "sd-path-type: The path Foo.a does not start with the type Boo of the structure @ StructureDefinition.differential.element[1]",
+            "invariant-failed: Constraint sdf-8a is not met: In any differential, all the elements must start with the StructureDefinition's specified type for non-logical models, or with the same type name for logical models @ StructureDefinition.differential",
         ],
         "{e:?}"
     );
@@ -968,7 +984,7 @@ fn new_slices_keep_the_base_cardinality() {
     let e = errors(&v.validate(&none, &p));
     assert!(
         e.iter()
-            .any(|m| m.contains("Patient.identifier: minimum required = 1")),
+            .any(|m| m.starts_with("too-few-occurrences: Patient.identifier: at least 1 required")),
         "{e:?}"
     );
 }

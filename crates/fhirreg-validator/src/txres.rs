@@ -7,7 +7,8 @@
 //! ConceptMap maps from and to.
 
 use crate::Walk;
-use fhirreg_element::{Element, IssueType, Severity};
+use fhirreg_element::message::{Arg, Args, Msg};
+use fhirreg_element::{args, Element, Issue, Severity};
 use fhirreg_terminology::external::{self, SNOMED};
 use fhirreg_terminology::{CodingRef, IssueKind, ValidateResult};
 use serde_json::Value;
@@ -272,17 +273,9 @@ fn fhirpath_constants(expr: &str) -> Vec<String> {
 
 impl Walk<'_> {
     /// Report at `path` (the walk's path is restored afterwards).
-    fn report(
-        &mut self,
-        severity: Severity,
-        code: IssueType,
-        id: &'static str,
-        path: &str,
-        message: String,
-        node: &Element,
-    ) {
+    fn report_at(&mut self, severity: Severity, msg: Msg, args: Args, path: &str, node: &Element) {
         let saved = std::mem::replace(&mut self.path, path.to_string());
-        self.push(severity, code, id, message, node);
+        self.report_as(severity, msg, args, node);
         self.path = saved;
     }
 
@@ -297,25 +290,21 @@ impl Walk<'_> {
         if supplements.is_some() {
             if content != Some("supplement") {
                 let at = cs.child("content").unwrap_or(cs);
-                self.report(
+                self.report_at(
                     Severity::Error,
-                    IssueType::BusinessRule,
-                    "CODESYSTEM_CS_HL7_PRESENT_ELEMENT_SUPPL_WRONG",
+                    Msg::SupplementContentWrong,
+                    args![],
                     &format!("{base}.content"),
-                    "CodeSystem Supplements SHALL have a content value of 'supplement'".into(),
                     at,
                 );
             }
             for name in ["caseSensitive", "hierarchyMeaning"] {
                 if let Some(e) = cs.child(name) {
-                    self.report(
+                    self.report_at(
                         Severity::Error,
-                        IssueType::BusinessRule,
-                        "CODESYSTEM_CS_HL7_PRESENT_ELEMENT_SUPPL",
+                        Msg::SupplementElementPresent,
+                        args![name],
                         &format!("{base}.{name}"),
-                        format!(
-                            "CodeSystems SHOULD NOT have a stated value for the {name} element when they are a supplement"
-                        ),
                         e,
                     );
                 }
@@ -324,49 +313,39 @@ impl Walk<'_> {
             let hl7 = url.is_some_and(|u| u.contains("hl7.org") || u.contains("fhir.org"));
             if content == Some("supplement") {
                 let at = cs.child("content").unwrap_or(cs);
-                self.report(
+                self.report_at(
                     Severity::Error,
-                    IssueType::BusinessRule,
-                    "CODESYSTEM_CS_HL7_PRESENT_ELEMENT_SUPPL_MISSING",
+                    Msg::SupplementTargetMissing,
+                    args![],
                     &format!("{base}.content"),
-                    "CodeSystem Supplements with a content value of 'supplement' SHALL have a supplements element that specifies which code system is being supplemented".into(),
                     at,
                 );
             }
             if cs.child_value("caseSensitive").is_none() {
                 let (sev, msg) = if hl7 {
-                    (Severity::Warning, "HL7 Defined CodeSystems SHOULD have a stated value for the caseSensitive element so that users know the status and meaning of the code system clearly")
+                    (Severity::Warning, Msg::CaseSensitiveMissingHl7)
                 } else {
-                    (Severity::Information, "CodeSystems SHOULD have a stated value for the caseSensitive element so that users know the status and meaning of the code system clearly")
+                    (Severity::Information, Msg::CaseSensitiveMissing)
                 };
-                self.report(
-                    sev,
-                    IssueType::BusinessRule,
-                    "CODESYSTEM_CS_HL7_MISSING_ELEMENT_SHOULD",
-                    &base,
-                    msg.into(),
-                    cs,
-                );
+                self.report_at(sev, msg, args![], &base, cs);
             }
         }
         if let (Some(c), Some(content)) = (cs.child("count"), content) {
             if let Ok(stated) = c.value.as_deref().unwrap_or("").parse::<usize>() {
                 let path = format!("{base}.count");
                 match content {
-                    "complete" if stated != count => self.report(
+                    "complete" if stated != count => self.report_at(
                         Severity::Error,
-                        IssueType::Invalid,
-                        "CODESYSTEM_CS_COUNT_COMPLETE_WRONG",
+                        Msg::CodeSystemCountComplete,
+                        args![count, stated],
                         &path,
-                        format!("The code system is complete, but the number of concepts ({count}) does not match the stated total number ({stated})"),
                         c,
                     ),
-                    "example" | "fragment" if count >= stated => self.report(
+                    "example" | "fragment" if count >= stated => self.report_at(
                         Severity::Warning,
-                        IssueType::Invalid,
-                        "CODESYSTEM_CS_COUNT_FRAGMENT_WRONG",
+                        Msg::CodeSystemCountPartial,
+                        args![count, stated],
                         &path,
-                        format!("The code system is a fragment/example, but the number of concepts ({count}) exceeds or matches the stated total number ({stated})"),
                         c,
                     ),
                     _ => {}
@@ -375,12 +354,11 @@ impl Walk<'_> {
         }
         if content == Some("not-present") {
             if let Some(first) = cs.children_named("concept").next() {
-                self.report(
+                self.report_at(
                     Severity::Error,
-                    IssueType::Invalid,
-                    "CODESYSTEM_CS_COUNT_NO_CONTENT_ALLOWED",
+                    Msg::CodeSystemConceptsNotPresent,
+                    args![],
                     &format!("{base}.concept[0]"),
-                    "The code system says it has no content present, but concepts are found".into(),
                     first,
                 );
             }
@@ -401,12 +379,11 @@ impl Walk<'_> {
                 continue;
             };
             if self.unknown_code(system, version, code).is_some() {
-                self.report(
+                self.report_at(
                     Severity::Error,
-                    IssueType::BusinessRule,
-                    "CODESYSTEM_CS_SUPP_INVALID_CODE",
+                    Msg::SupplementCodeUnknown,
+                    args![code, supp],
                     &format!("{base}.concept[{i}]"),
-                    format!("The code '{code}' is not declared in the base CodeSystem {supp} so is not valid in the supplement"),
                     concept,
                 );
             }
@@ -449,12 +426,11 @@ impl Walk<'_> {
         }
         for p in params.iter().filter(|p| !p.used) {
             // (the HL7 validator places this after the last extension)
-            self.report(
+            self.report_at(
                 Severity::Warning,
-                IssueType::BusinessRule,
-                "VALUESET_PARAMETER_NOT_USED",
+                Msg::ValueSetParameterUnused,
+                args![&p.name],
                 &format!("{base}.extension[{ext_count}]"),
-                format!("The value set parameter '{}' is not used", p.name),
                 p.node,
             );
         }
@@ -466,21 +442,12 @@ impl Walk<'_> {
         };
         let version = inc.child_value("version");
         if !has_scheme(system) {
-            let msg = if system.starts_with('#') {
-                "URI values in ValueSet.compose.include.system must be absolute. To reference a contained code system, use the full CodeSystem URL and reference it using the http://hl7.org/fhir/StructureDefinition/valueset-system extension".to_string()
+            let (msg, args) = if system.starts_with('#') {
+                (Msg::ValueSetSystemContained, args![])
             } else {
-                format!(
-                    "URI values in ValueSet.compose.include.system must be absolute ('{system}')"
-                )
+                (Msg::ValueSetSystemRelative, args![system])
             };
-            self.report(
-                Severity::Error,
-                IssueType::Invalid,
-                "VALUESET_INCLUDE_SYSTEM_ABSOLUTE",
-                path,
-                msg,
-                inc,
-            );
+            self.report_at(Severity::Error, msg, args, path, inc);
             return;
         }
         let cs = self
@@ -495,12 +462,11 @@ impl Walk<'_> {
             if cs.str("content") == Some("supplement") {
                 check_concepts = false;
                 let supp = cs.str("supplements").unwrap_or("");
-                self.report(
+                self.report_at(
                     Severity::Error,
-                    IssueType::Invalid,
-                    "VALUESET_INCLUDE_CS_SUPPLEMENT",
+                    Msg::ValueSetIncludesSupplement,
+                    args![system, supp],
                     path,
-                    format!("The value set references CodeSystem '{system}' which is a supplement. It must reference the underlying CodeSystem '{supp}' and use the http://hl7.org/fhir/StructureDefinition/valueset-supplement extension for the supplement"),
                     inc,
                 );
             }
@@ -512,13 +478,11 @@ impl Walk<'_> {
                     continue;
                 };
                 if let Some(r) = self.unknown_code(system, version, code) {
-                    let detail = r.message().unwrap_or_default();
-                    self.report(
+                    self.report_at(
                         Severity::Error,
-                        IssueType::BusinessRule,
-                        "VALUESET_INCLUDE_INVALID_CONCEPT_CODE",
+                        Msg::ValueSetConceptUnknown,
+                        args![code, system, r.messages()],
                         &format!("{path}.concept[{j}]"),
-                        format!("The code '{code}' is not valid in the system {system} ({detail})"),
                         concept,
                     );
                 }
@@ -557,21 +521,12 @@ impl Walk<'_> {
         let value = value_node.and_then(|v| v.value.as_deref());
         if !info.knows_property(property) {
             let names = info.property_names();
-            let (sev, id) = match info {
-                SystemInfo::Unknown => (
-                    Severity::Information,
-                    "VALUESET_UNKNOWN_FILTER_PROPERTY_NO_CS",
-                ),
-                _ => (Severity::Warning, "VALUESET_UNKNOWN_FILTER_PROPERTY"),
+            let (sev, msg) = match info {
+                SystemInfo::Unknown => (Severity::Information, Msg::FilterPropertyUnknownNoSystem),
+                _ => (Severity::Warning, Msg::FilterPropertyUnknown),
             };
-            self.report(
-                sev,
-                IssueType::Invalid,
-                id,
-                path,
-                format!("The property '{property}' is not known for the system '{system}', so may not be understood by the terminology ecosystem. Known properties for this system: {}", names.join(",")),
-                filter,
-            );
+            let args = args![property, system, names.join(", ")];
+            self.report_at(sev, msg, args, path, filter);
             return;
         }
         let Some(rules) = info.rules(property) else {
@@ -580,12 +535,12 @@ impl Walk<'_> {
         if !rules.ops.is_empty() && !rules.ops.iter().any(|o| o == op) {
             let mut allowed = rules.ops.clone();
             allowed.dedup();
-            self.report(
+            let args = args![op, property, system, allowed.join(", ")];
+            self.report_at(
                 Severity::Error,
-                IssueType::Invalid,
-                "VALUESET_BAD_FILTER_OP",
+                Msg::FilterOperatorNotAllowed,
+                args,
                 path,
-                format!("The operation '{op}' is not allowed for property '{property}' in system '{system}'. Allowed ops: {}", allowed.join(",")),
                 filter,
             );
         }
@@ -607,22 +562,16 @@ impl Walk<'_> {
             ),
             "regex" => {
                 if let Err(e) = regex::Regex::new(value) {
-                    self.report(
-                        Severity::Error,
-                        IssueType::Invalid,
-                        "VALUESET_BAD_FILTER_VALUE_VALID_REGEX",
-                        path,
-                        format!("The value for a filter based on property '{property}' must be a valid regular expression, not '{value}' ({e})"),
-                        filter,
-                    );
+                    let args = args![property, value, e.to_string()];
+                    self.report_at(Severity::Error, Msg::FilterRegexInvalid, args, path, filter);
                 }
                 if property == "concept" {
-                    self.report(
+                    let args = args![property];
+                    self.report_at(
                         Severity::Error,
-                        IssueType::Invalid,
-                        "VALUESET_BAD_PROPERTY_NO_REGEX",
+                        Msg::FilterRegexOnConcept,
+                        args,
                         path,
-                        format!("Cannot apply a regex filter to the property '{property}' (usually regex filters are applied to the property 'code')"),
                         filter,
                     );
                 }
@@ -683,12 +632,11 @@ impl Walk<'_> {
             for name in fhirpath_constants(text) {
                 match params.iter_mut().find(|p| p.name == name) {
                     Some(p) => p.used = true,
-                    None => self.report(
+                    None => self.report_at(
                         Severity::Error,
-                        IssueType::Exception,
-                        "VALUESET_BAD_FILTER_EXPR_PARAM_NAME",
+                        Msg::FilterParameterUnknown,
+                        args![text, &name],
                         &epath,
-                        format!("The filter parameter expression '{text}' refers to the unknown parameter '{name}'"),
                         expr,
                     ),
                 }
@@ -709,8 +657,8 @@ impl Walk<'_> {
         kind: ValueType,
         code_rule: CodeRule,
     ) {
-        let bad = |this: &mut Self, sev: Severity, id: &'static str, msg: String| {
-            this.report(sev, IssueType::Invalid, id, path, msg, filter);
+        let bad = |this: &mut Self, sev: Severity, msg: Msg, args: Args| {
+            this.report_at(sev, msg, args, path, filter);
         };
         let comparison = |v: &str| -> String {
             const PREFIXES: [&str; 9] = ["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"];
@@ -722,54 +670,61 @@ impl Walk<'_> {
         match kind {
             ValueType::Boolean => {
                 if value != "true" && value != "false" {
-                    bad(self, Severity::Error, "VALUESET_BAD_FILTER_VALUE_BOOLEAN", format!("The value for a filter based on property '{property}' must be either 'true' or 'false', not '{value}'"));
+                    let args = args![property, value];
+                    bad(self, Severity::Error, Msg::FilterValueBoolean, args);
                 }
             }
             ValueType::Code => {
                 if value.trim() != value {
-                    bad(self, Severity::Error, "VALUESET_BAD_FILTER_VALUE_CODE", format!("The value for a filter based on property '{property}' must be a valid code, not '{value}'"));
+                    let args = args![property, value];
+                    bad(self, Severity::Error, Msg::FilterValueCode, args);
                     return;
                 }
                 if code_rule == CodeRule::None {
                     return;
                 }
                 if let Some(r) = self.unknown_code(system, version, value) {
-                    let detail = r.message().unwrap_or_default();
                     let sev = if code_rule == CodeRule::Error {
                         Severity::Error
                     } else {
                         Severity::Warning
                     };
-                    bad(self, sev, "VALUESET_BAD_FILTER_VALUE_VALID_CODE", format!("The value for a filter based on property '{property}' must be a valid code from the system '{system}', and '{value}' is not ({detail})"));
+                    let args = args![property, system, value, r.messages()];
+                    bad(self, sev, Msg::FilterValueCodeUnknown, args);
                 }
             }
             ValueType::Coding => {
                 if !value.contains('#') {
+                    let args = args![property, value];
                     if value.contains('|') {
-                        bad(self, Severity::Warning, "VALUESET_BAD_FILTER_VALUE_CODED_SEARCH", format!("The value for a filter based on property '{property}' should be in the format system(|version)#code, not the coding search pattern '{value}'"));
+                        bad(self, Severity::Warning, Msg::FilterValueCodingSearch, args);
                     } else {
-                        bad(self, Severity::Error, "VALUESET_BAD_FILTER_VALUE_CODED", format!("The value for a filter based on property '{property}' must be in the format system(|version)#code, not '{value}'"));
+                        bad(self, Severity::Error, Msg::FilterValueCoding, args);
                     }
                 }
             }
             ValueType::DateTime => {
                 if crate::primitive::check("dateTime", &comparison(value)).is_some() {
-                    bad(self, Severity::Error, "VALUESET_BAD_FILTER_VALUE_DATETIME", format!("The value for a filter based on property '{property}' must be a date(/time), not '{value}'"));
+                    let args = args![property, value];
+                    bad(self, Severity::Error, Msg::FilterValueDateTime, args);
                 }
             }
             ValueType::Decimal => {
                 if !crate::primitive::is_decimal(&comparison(value)) {
-                    bad(self, Severity::Error, "VALUESET_BAD_FILTER_VALUE_DECIMAL", format!("The value for a filter based on property '{property}' must be a decimal value, not '{value}'"));
+                    let args = args![property, value];
+                    bad(self, Severity::Error, Msg::FilterValueDecimal, args);
                 }
             }
             ValueType::Integer => {
                 if comparison(value).parse::<i64>().is_err() {
-                    bad(self, Severity::Error, "VALUESET_BAD_FILTER_VALUE_INTEGER", format!("The value for a filter based on property '{property}' must be an integer value, not '{value}'"));
+                    let args = args![property, value];
+                    bad(self, Severity::Error, Msg::FilterValueInteger, args);
                 }
             }
             ValueType::Ecl => {
                 if let Err(e) = external::check_ecl(value) {
-                    bad(self, Severity::Error, "VALUESET_BAD_FILTER_VALUE_ECL", format!("The value '{value}' for the filter {property} is invalid: Invalid ECL: '{value}' - {e}"));
+                    let args = args![property, value, e.to_string()];
+                    bad(self, Severity::Error, Msg::FilterValueEcl, args);
                 }
             }
         }
@@ -779,21 +734,23 @@ impl Walk<'_> {
     // ---------------------------------------------------------------- bindings
 
     /// Drop the base walk's findings that a profile's binding replaced: the
-    /// base binding's membership issues (they name its value set) and wrong
-    /// displays that the profile's value set accepts.
+    /// base binding's membership issues (their value set argument is its
+    /// value set) and wrong displays that the profile's value set accepts.
+    /// A finding quoted by [`Msg::FoundAgainstProfiles`] counts as itself.
     pub(crate) fn drop_superseded(&mut self) {
         if self.superseded_bindings.is_empty() && self.accepted_displays.is_empty() {
             return;
         }
         let (bindings, displays) = (&self.superseded_bindings, &self.accepted_displays);
         self.issues.retain(|i| {
-            let base_binding = i.message_id == "TERMINOLOGY_TX_NOVALID"
+            let (msg, args) = finding(i);
+            let base_binding = BINDING_MESSAGES.contains(&msg)
                 && bindings.get(&i.expression).is_some_and(|vs| {
                     let url = vs.split('|').next().unwrap_or(vs);
-                    i.message.contains(&format!("({url}|"))
-                        || i.message.contains(&format!("({url})"))
+                    msg.arg(args, "valueset")
+                        .is_some_and(|v| v.split('|').next() == Some(url))
                 });
-            let display = i.message_id == "Display_Name_WS_for__should_be_one_of__instead_of"
+            let display = matches!(msg, Msg::TxWrongDisplay | Msg::TxWrongDisplayChoices)
                 && displays.contains(&i.expression);
             !base_binding && !display
         });
@@ -834,10 +791,10 @@ impl Walk<'_> {
             return;
         }
         for (purpose, vs) in &b.additional {
-            let (severity, tail) = match purpose.as_str() {
-                "required" | "maximum" => (Severity::Error, "and a coding from this value set is required)"),
-                "extensible" => (Severity::Warning, "and a coding should come from this value set unless it has no suitable code (note that the validator cannot judge what is suitable)"),
-                "current" | "preferred" => (Severity::Information, "and a coding is recommended to come from this value set"),
+            let msg = match purpose.as_str() {
+                "required" | "maximum" => Msg::AdditionalBindingRequired,
+                "extensible" => Msg::AdditionalBindingExtensible,
+                "current" | "preferred" => Msg::AdditionalBindingPreferred,
                 _ => continue,
             };
             let Ok(r) = self.v.tx.validate_codeable_concept(vs, &codings) else {
@@ -855,17 +812,7 @@ impl Walk<'_> {
             let name = r.valueset_name.clone().unwrap_or_else(|| vs.clone());
             let versioned = r.valueset.clone().unwrap_or_else(|| vs.clone());
             let codes: Vec<String> = codings.iter().map(CodingRef::to_token).collect();
-            let msg = format!(
-                "None of the codings provided are in the value set '{name}' ({versioned}) specified in an additional binding, {tail} (codes = {})",
-                codes.join(", ")
-            );
-            self.push(
-                severity,
-                IssueType::CodeInvalid,
-                "TERMINOLOGY_TX_NOVALID_ADDITIONAL",
-                msg,
-                node,
-            );
+            self.report(msg, args![name, versioned, codes.join(", ")], node);
         }
     }
 
@@ -897,7 +844,7 @@ impl Walk<'_> {
                     self.conceptmap_code(
                         code,
                         &format!("{epath}.code"),
-                        "source",
+                        Side::Source,
                         source,
                         source_version,
                         source_vs.as_deref(),
@@ -908,7 +855,7 @@ impl Walk<'_> {
                         self.conceptmap_code(
                             code,
                             &format!("{epath}.target[{t}].code"),
-                            "target",
+                            Side::Target,
                             target,
                             target_version,
                             target_vs.as_deref(),
@@ -925,7 +872,7 @@ impl Walk<'_> {
         &mut self,
         node: &Element,
         path: &str,
-        side: &str,
+        side: Side,
         system: Option<&str>,
         version: Option<&str>,
         scope: Option<&str>,
@@ -970,14 +917,12 @@ impl Walk<'_> {
                 Some(v) => format!("{system}|{v}"),
                 None => system.to_string(),
             };
-            self.report(
-                sev,
-                IssueType::Required,
-                "CONCEPTMAP_GROUP_CODE_INVALID",
-                path,
-                format!("The {side} code '{code}' is not valid in the code system {versioned}"),
-                node,
-            );
+            let msg = if side == Side::Source {
+                Msg::ConceptMapSourceCodeUnknown
+            } else {
+                Msg::ConceptMapTargetCodeUnknown
+            };
+            self.report_at(sev, msg, args![code, versioned], path, node);
             return;
         }
         let Some(vs) = scope else {
@@ -988,14 +933,12 @@ impl Walk<'_> {
         };
         if r.issues.iter().any(|i| i.kind == IssueKind::NotInValueSet) {
             let versioned = r.valueset.clone().unwrap_or_else(|| vs.to_string());
-            self.report(
-                sev,
-                IssueType::Required,
-                "CONCEPTMAP_GROUP_CODE_INVALID_VS",
-                path,
-                format!("The {side} code '{code}' is not valid in the value set {versioned}"),
-                node,
-            );
+            let msg = if side == Side::Source {
+                Msg::ConceptMapSourceNotInValueSet
+            } else {
+                Msg::ConceptMapTargetNotInValueSet
+            };
+            self.report_at(sev, msg, args![code, versioned], path, node);
         }
     }
 }
@@ -1018,6 +961,40 @@ impl Walk<'_> {
         });
         is_unknown_code(&r).then_some(r)
     }
+}
+
+/// The side of a ConceptMap mapping a code is on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Source,
+    Target,
+}
+
+/// The messages of a value outside a binding's value set (they carry the
+/// value set as their `valueset` argument).
+const BINDING_MESSAGES: &[Msg] = &[
+    Msg::TxBindingCodeRequired,
+    Msg::TxBindingCodeExtensible,
+    Msg::TxBindingCodePreferred,
+    Msg::TxBindingCodingRequired,
+    Msg::TxBindingCodingExtensible,
+    Msg::TxBindingCodingPreferred,
+    Msg::TxBindingConceptRequired,
+    Msg::TxBindingConceptExtensible,
+    Msg::TxBindingConceptPreferred,
+];
+
+/// What an issue found: its message, or the one it quotes when it is a
+/// finding against one of several profiles.
+fn finding(i: &Issue) -> (Msg, &[Arg]) {
+    if i.msg == Msg::FoundAgainstProfiles {
+        if let Some(Arg::Msgs(inner)) = i.args.first() {
+            if let [m] = &inner[..] {
+                return (m.msg, &m.args);
+            }
+        }
+    }
+    (i.msg, &i.args)
 }
 
 fn is_unknown_code(r: &ValidateResult) -> bool {

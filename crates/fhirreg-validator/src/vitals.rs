@@ -6,7 +6,8 @@
 //! an information issue says so.
 
 use crate::{Walk, CORE};
-use fhirreg_element::{Element, IssueType, Severity};
+use fhirreg_element::message::Msg;
+use fhirreg_element::{args, Element};
 
 const LOINC: &str = "http://loinc.org";
 const SCT: &str = "http://snomed.info/sct";
@@ -225,16 +226,8 @@ impl Walk<'_> {
             return;
         };
         let url = format!("{CORE}{id}");
-        let msg = format!(
-            "Validate Observation against the {name} profile ({url}) which is required by the FHIR specification because the {system} code {code} was found"
-        );
-        self.push(
-            Severity::Information,
-            IssueType::Informational,
-            "VALIDATION_VAL_PROFILE_SIGNPOST_OBS",
-            msg,
-            node,
-        );
+        let args = args![name, &url, system, code];
+        self.report(Msg::VitalSignsProfile, args, node);
         if claimed
             .iter()
             .any(|p| p.split('|').next() == Some(url.as_str()))
@@ -298,14 +291,7 @@ impl Walk<'_> {
             .map(|(_, p, ig)| (p.clone(), ig.clone()))
             .collect();
         for (p, ig) in globals {
-            let msg = format!("Validate resource against profile {p} - a global profile in {ig}");
-            self.push(
-                Severity::Information,
-                IssueType::Informational,
-                "VALIDATION_VAL_GLOBAL_PROFILE",
-                msg,
-                node,
-            );
+            self.report(Msg::GlobalProfile, args![&p, &ig], node);
             self.profile(node, &p, false);
         }
     }

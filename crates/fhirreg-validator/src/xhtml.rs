@@ -2,6 +2,8 @@
 //! restricted XHTML subset, the `div` root in the XHTML namespace, internal
 //! hyperlinks that resolve and hyperlink schemes that browsers can follow.
 
+use fhirreg_element::args;
+use fhirreg_element::message::{Args, Message, Msg};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::collections::HashSet;
@@ -127,14 +129,10 @@ fn attr_allowed(element: &str, attr: &str) -> bool {
 }
 
 /// A finding in a narrative.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct XhtmlProblem {
-    pub message: String,
-    pub id: &'static str,
-}
+pub(crate) type XhtmlProblem = Message;
 
-fn problem(id: &'static str, message: String) -> XhtmlProblem {
-    XhtmlProblem { message, id }
+fn problem(msg: Msg, args: Args) -> XhtmlProblem {
+    Message::new(msg, args)
 }
 
 struct Link {
@@ -159,7 +157,7 @@ pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> Vec<XhtmlProbl
         let event = match reader.read_event() {
             Ok(e) => e,
             Err(e) => {
-                out.push(problem("XHTML_PARSE", format!("Error parsing XHTML: {e}")));
+                out.push(problem(Msg::XhtmlParse, args![e.to_string()]));
                 return out;
             }
         };
@@ -171,26 +169,17 @@ pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> Vec<XhtmlProbl
                 if !seen_root {
                     seen_root = true;
                     if local != "div" {
-                        out.push(problem(
-                            "XHTML_XHTML_Name_Invalid",
-                            format!("Wrong name on the XHTML ('{name}') - must start with div"),
-                        ));
+                        out.push(problem(Msg::XhtmlRootName, args![&name]));
                     }
                     let ns = namespace_of(s, &name);
                     if ns.as_deref() != Some(XHTML_NS) {
                         out.push(problem(
-                            "XHTML_XHTML_NS_InValid",
-                            format!(
-                                "Wrong namespace on the XHTML ('{}', should be '{XHTML_NS}')",
-                                ns.unwrap_or_default()
-                            ),
+                            Msg::XhtmlNamespace,
+                            args![ns.unwrap_or_default(), XHTML_NS],
                         ));
                     }
                 } else if !ELEMENTS.contains(&local.as_str()) {
-                    out.push(problem(
-                        "XHTML_XHTML_Element_Illegal",
-                        format!("Illegal element name in the XHTML ('{local}')"),
-                    ));
+                    out.push(problem(Msg::XhtmlElement, args![&local]));
                 }
                 let mut href = None;
                 for attr in s.attributes().with_checks(false).flatten() {
@@ -200,10 +189,7 @@ pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> Vec<XhtmlProbl
                         .map(|v| v.into_owned())
                         .unwrap_or_default();
                     if !attr_allowed(&local, &key) {
-                        out.push(problem(
-                            "XHTML_XHTML_Attribute_Illegal",
-                            format!("Illegal attribute name in the XHTML ('{key}' on '{local}')"),
-                        ));
+                        out.push(problem(Msg::XhtmlAttribute, args![&key, &local]));
                     }
                     if key == "id" || (key == "name" && local == "a") {
                         ids.insert(value.clone());
@@ -241,34 +227,22 @@ pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> Vec<XhtmlProbl
                     }
                 }
             }
-            Event::DocType(_) => out.push(problem(
-                "XHTML_DOCTYPE",
-                "DOCTYPE is not allowed in the XHTML".to_string(),
-            )),
-            Event::PI(_) => out.push(problem(
-                "XHTML_PI",
-                "Processing instructions are not allowed in the XHTML".to_string(),
-            )),
+            Event::DocType(_) => out.push(problem(Msg::XhtmlDoctype, args![])),
+            Event::PI(_) => out.push(problem(Msg::XhtmlProcessingInstruction, args![])),
             Event::Eof => break,
             _ => {}
         }
     }
     if !seen_root {
-        out.push(problem(
-            "XHTML_XHTML_Name_Invalid",
-            "Wrong name on the XHTML ('') - must start with div".to_string(),
-        ));
+        out.push(problem(Msg::XhtmlRootName, args![""]));
     }
     for link in links {
         let text = link.text.trim();
         if let Some(target) = link.href.strip_prefix('#') {
             if !target.is_empty() && !ids.contains(target) && !external_ids.contains(target) {
                 out.push(problem(
-                    "XHTML_LINK_UNRESOLVED",
-                    format!(
-                        "Hyperlink '{}' at '{}' for '{}' does not resolve",
-                        link.href, link.path, text
-                    ),
+                    Msg::XhtmlLinkUnresolved,
+                    args![&link.href, &link.path, text],
                 ));
             }
         } else if let Some(scheme) = scheme_of(&link.href) {
@@ -278,11 +252,8 @@ pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> Vec<XhtmlProbl
             );
             if !ok {
                 out.push(problem(
-                    "XHTML_LINK_SCHEME",
-                    format!(
-                        "Hyperlink scheme '{}' in '{}' at '{}' for '{}' is not a valid hyperlinkable scheme",
-                        scheme, link.href, link.path, text
-                    ),
+                    Msg::XhtmlLinkScheme,
+                    args![scheme, &link.href, &link.path, text],
                 ));
             }
         }
@@ -316,11 +287,12 @@ fn scheme_of(href: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    fn msgs(div: &str) -> Vec<String> {
+    fn msgs(div: &str) -> Vec<Message> {
         check(div, &HashSet::new())
-            .into_iter()
-            .map(|p| p.message)
-            .collect()
+    }
+
+    fn has(m: &[Message], msg: Msg, arg: &str, value: &str) -> bool {
+        m.iter().any(|p| p.msg == msg && p.arg(arg) == Some(value))
     }
 
     #[test]
@@ -333,20 +305,22 @@ mod tests {
     fn bad_divs() {
         let d = r#"<div xmlns="http://www.w3.org/1999/xhtml"><script>x</script><p onclick="y">z</p></div>"#;
         let m = msgs(d);
-        assert!(m
-            .iter()
-            .any(|m| m.contains("Illegal element name in the XHTML ('script')")));
-        assert!(m.iter().any(|m| m.contains("('onclick' on 'p')")));
+        assert!(has(&m, Msg::XhtmlElement, "name", "script"), "{m:?}");
+        assert!(has(&m, Msg::XhtmlAttribute, "name", "onclick"), "{m:?}");
+        assert!(has(&m, Msg::XhtmlAttribute, "element", "p"), "{m:?}");
         let m = msgs(r#"<p xmlns="http://www.w3.org/1999/xhtml">x</p>"#);
-        assert!(m.iter().any(|m| m.contains("must start with div")));
+        assert!(has(&m, Msg::XhtmlRootName, "name", "p"), "{m:?}");
         let m = msgs(r#"<div>x</div>"#);
-        assert!(m.iter().any(|m| m.contains("Wrong namespace")));
+        assert!(has(&m, Msg::XhtmlNamespace, "found", ""), "{m:?}");
         let m = msgs(
             r##"<div xmlns="http://www.w3.org/1999/xhtml"><a href="#nowhere">t</a><a href="urn:uuid:1">u</a></div>"##,
         );
-        assert!(m
-            .iter()
-            .any(|m| m == "Hyperlink '#nowhere' at 'div/a' for 't' does not resolve"));
-        assert!(m.iter().any(|m| m.contains("Hyperlink scheme 'urn'")));
+        let unresolved = m.iter().find(|p| p.msg == Msg::XhtmlLinkUnresolved);
+        assert_eq!(
+            unresolved.map(|p| (p.arg("href"), p.arg("path"), p.arg("text"))),
+            Some((Some("#nowhere"), Some("div/a"), Some("t"))),
+            "{m:?}"
+        );
+        assert!(has(&m, Msg::XhtmlLinkScheme, "scheme", "urn"), "{m:?}");
     }
 }

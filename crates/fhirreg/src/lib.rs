@@ -18,9 +18,11 @@
 
 use std::path::{Path, PathBuf};
 
+pub use fhirreg_element::{args, message};
 pub use fhirreg_element::{json, parse, xml};
 pub use fhirreg_element::{
-    Document, Element, Format, Issue, IssueType, ParseError, ParseOptions, Position, Severity,
+    Document, Element, Format, Issue, IssueType, Lang, Msg, ParseError, ParseOptions, Position,
+    Severity,
 };
 pub use fhirreg_registry::{Registry, RegistryError};
 pub use fhirreg_validator::ValidatorOptions;
@@ -222,25 +224,10 @@ impl Validator {
 
     fn parse(&self, bytes: &[u8]) -> Result<Document, Issue> {
         let format = Format::sniff(bytes).ok_or_else(|| {
-            Issue::new(
-                Severity::Fatal,
-                IssueType::Invalid,
-                "UNKNOWN_FORMAT",
-                "The input is neither FHIR JSON nor FHIR XML (it must start with '{' or '<')",
-                "",
-                Some(Position::new(1, 1)),
-            )
+            Issue::new(Msg::UnknownFormat, args![], "", Some(Position::new(1, 1)))
         })?;
-        fhirreg_element::parse(bytes, format, &self.parse_options).map_err(|e| {
-            Issue::new(
-                Severity::Fatal,
-                IssueType::Invalid,
-                "PARSE_ERROR",
-                e.message,
-                "",
-                Some(e.pos),
-            )
-        })
+        fhirreg_element::parse(bytes, format, &self.parse_options)
+            .map_err(|e| Issue::new(Msg::ParseError, args![e.message], "", Some(e.pos)))
     }
 }
 

@@ -3,13 +3,18 @@
 use fhirreg_element::{Issue, Severity};
 use serde_json::{json, Value};
 
-/// Extension URLs the HL7 Java validator puts on each issue.
+/// Extension URLs put on each issue: where it is (line, column) and which
+/// message of the catalogue it is (our id, `unknown-property`).
 pub const LINE_EXTENSION: &str =
     "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line";
 pub const COL_EXTENSION: &str =
     "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-col";
 pub const MESSAGE_ID_EXTENSION: &str =
     "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id";
+/// The code system of the HL7 Java validator's message keys, as that
+/// validator writes them in `issue.details.coding`; the key of the same
+/// finding is given there, when it has one, for cross-reference.
+pub const JAVA_MESSAGE_KEY_SYSTEM: &str = "http://hl7.org/fhir/java-core-messageId";
 
 /// Every issue found in one resource.
 #[derive(Clone, Debug, Default)]
@@ -59,12 +64,16 @@ fn issue_json(issue: &Issue) -> Value {
         extensions.push(json!({"url": LINE_EXTENSION, "valueInteger": pos.line}));
         extensions.push(json!({"url": COL_EXTENSION, "valueInteger": pos.col}));
     }
-    extensions.push(json!({"url": MESSAGE_ID_EXTENSION, "valueCode": issue.message_id}));
+    extensions.push(json!({"url": MESSAGE_ID_EXTENSION, "valueCode": issue.message_id()}));
+    let mut details = json!({"text": issue.message()});
+    if let Some(key) = issue.java_key() {
+        details["coding"] = json!([{"system": JAVA_MESSAGE_KEY_SYSTEM, "code": key}]);
+    }
     let mut value = json!({
         "extension": extensions,
         "severity": issue.severity.code(),
         "code": issue.code.code(),
-        "details": {"text": issue.message},
+        "details": details,
     });
     if !issue.expression.is_empty() {
         value["expression"] = json!([issue.expression]);
