@@ -773,12 +773,7 @@ impl Walk<'_> {
                     Some(plan) => plans.push(plan),
                     // A datatype profile that cannot be found cannot be
                     // checked: the element is not known to conform.
-                    None => self.error(
-                        IssueType::Processing,
-                        "VALIDATION_VAL_UNKNOWN_PROFILE",
-                        format!("Unknown profile {p}"),
-                        node,
-                    ),
+                    None => self.report(Msg::UnknownProfile, args![p.as_str()], node),
                 }
             }
             if plans.len() == 1 {
