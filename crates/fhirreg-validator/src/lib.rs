@@ -238,10 +238,17 @@ impl Validator {
         walk.leave_resource_scope();
         walk.run_invariants();
         // The same finding from the core definition and a profile is
-        // reported once.
-        let mut seen = HashSet::new();
-        walk.issues
-            .retain(|i| seen.insert((i.expression.clone(), i.message.clone())));
+        // reported once. The set borrows the strings (no copy of every
+        // issue's expression and message: a Bundle can have 100,000s).
+        let keep: Vec<bool> = {
+            let mut seen = HashSet::with_capacity(walk.issues.len());
+            walk.issues
+                .iter()
+                .map(|i| seen.insert((i.expression.as_str(), i.message.as_str())))
+                .collect()
+        };
+        let mut keep = keep.into_iter();
+        walk.issues.retain(|_| keep.next().unwrap_or(true));
         walk.drop_superseded();
         walk.issues
     }
