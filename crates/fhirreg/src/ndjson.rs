@@ -340,6 +340,44 @@ mod tests {
         assert!(results[1].outcome.is_valid());
     }
 
+    /// An endless stream: results come batch by batch while it is read,
+    /// so taking some of them ends (reading it all first never would).
+    #[test]
+    fn an_endless_stream_is_validated_lazily() {
+        let line = b"{\"resourceType\":\"Patient\",\"active\":true}\n";
+        let endless = io::BufReader::new(Cycle { data: line, at: 0 });
+        let validator = Validator::builder().threads(2).build().unwrap();
+        let mut results = validator.validate_ndjson(endless);
+        let lines: Vec<u64> = results
+            .by_ref()
+            .take(2 * BATCH_LINES + 1)
+            .map(|r| r.line)
+            .collect();
+        assert_eq!(lines.len(), 2 * BATCH_LINES + 1);
+        assert_eq!(lines.last(), Some(&(2 * BATCH_LINES as u64 + 1)));
+        // Three batches were read, no more.
+        assert_eq!(results.lines_read(), 3 * BATCH_LINES as u64);
+        assert_eq!(results.pending(), BATCH_LINES - 1);
+    }
+
+    /// The same bytes over and over.
+    struct Cycle {
+        data: &'static [u8],
+        at: usize,
+    }
+
+    impl Read for Cycle {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let mut n = 0;
+            while n < out.len() {
+                out[n] = self.data[self.at];
+                self.at = (self.at + 1) % self.data.len();
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+
     /// A reader that fails after its data.
     struct Failing<'a>(&'a [u8]);
 
