@@ -2,9 +2,10 @@
 //! between JSON and XML. Exit status: 0 no error, 1 errors found, 2 could
 //! not run (usage, unreadable input).
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use fhirreg::{Format, Outcome, Validator};
@@ -42,6 +43,7 @@ struct DefinitionArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Validate resources (files, directories, or - for standard input).
+    /// Files ending in .ndjson are streamed, one resource per line.
     Validate {
         #[arg(required = true, value_name = "FILE|DIR|-")]
         inputs: Vec<String>,
@@ -57,6 +59,18 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         output_format: OutputFormat,
+        /// Input format: `auto` reads .ndjson files as NDJSON and every
+        /// other input as one JSON or XML resource; `ndjson` reads every
+        /// input (also - for standard input) as NDJSON.
+        #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+        input_format: InputFormat,
+        /// Validation threads (0: one per core; 1: one input after the other).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        threads: usize,
+        /// Report at most N issues per resource (the most severe), plus one
+        /// saying how many were left out.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        max_issues: Option<u32>,
     },
     /// Evaluate a FHIRPath expression over each file; prints one JSON line per file:
     /// the result collection, or {"error": ...}.
@@ -186,12 +200,20 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum InputFormat {
+    /// By file name: .ndjson is NDJSON, anything else one resource.
+    Auto,
+    /// NDJSON: one resource per line.
+    Ndjson,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum OutputFormat {
     /// `file:line:col: severity: message [expression]`
     Text,
     /// One OperationOutcome (a Bundle of them for several inputs).
     Json,
-    /// One OperationOutcome per input, one per line.
+    /// One OperationOutcome per input (per line of an NDJSON input), one per line.
     Ndjson,
     /// SARIF 2.1.0 for code-scanning tools.
     Sarif,
@@ -211,17 +233,17 @@ fn main() -> ExitCode {
 }
 
 fn build_validator(definitions: &DefinitionArgs, profiles: &[String]) -> Result<Validator, String> {
-    build_validator_with(definitions, profiles, fhirreg::ValidatorOptions::default())
+    let builder = Validator::builder().fhir_version(definitions.fhir_version.clone());
+    configure(builder, definitions, profiles)
+        .build()
+        .map_err(|e| e.to_string())
 }
 
-fn build_validator_with(
+fn configure(
+    mut builder: fhirreg::ValidatorBuilder,
     definitions: &DefinitionArgs,
     profiles: &[String],
-    options: fhirreg::ValidatorOptions,
-) -> Result<Validator, String> {
-    let mut builder = Validator::builder()
-        .fhir_version(definitions.fhir_version.clone())
-        .options(options);
+) -> fhirreg::ValidatorBuilder {
     for path in &definitions.load {
         builder = builder.load_path(path);
     }
@@ -231,7 +253,7 @@ fn build_validator_with(
     for profile in profiles {
         builder = builder.profile(profile.clone());
     }
-    builder.build().map_err(|e| e.to_string())
+    builder
 }
 
 fn run(command: Command) -> Result<ExitCode, String> {
@@ -242,6 +264,9 @@ fn run(command: Command) -> Result<ExitCode, String> {
             profile,
             extension,
             output_format,
+            input_format,
+            threads,
+            max_issues,
         } => {
             let files = expand_inputs(&inputs)?;
             let options = fhirreg::ValidatorOptions {
@@ -249,34 +274,47 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 extension_domains: extension.into_iter().filter(|e| e != "any").collect(),
                 ..Default::default()
             };
-            // Without a validator every input still gets an outcome (fatal),
-            // so machine readers always receive one.
-            let results = match build_validator_with(&definitions, &profile, options) {
-                Ok(validator) => validate_all(&validator, &files),
-                Err(error) => files
-                    .iter()
-                    .map(|name| FileResult {
-                        name: name.clone(),
-                        outcome: None,
-                        error: Some(format!("cannot set up validation: {error}")),
-                    })
-                    .collect(),
+            let runner = Runner::new(threads)?;
+            let mut builder = Validator::builder()
+                .fhir_version(definitions.fhir_version.clone())
+                .options(options);
+            builder = match &runner {
+                Runner::Sequential => builder.threads(1),
+                Runner::Global => builder,
+                Runner::Pool(pool) => builder.thread_pool(pool.clone()),
             };
-            let mut stdout = std::io::stdout().lock();
-            let written =
-                report::write(&mut stdout, output_format, &results).and_then(|()| stdout.flush());
-            match written {
+            if let Some(max) = max_issues {
+                builder = builder.max_issues(max as usize);
+            }
+            let built = configure(builder, &definitions, &profile).build();
+            let stdout = std::io::stdout().lock();
+            let mut reporter = report::Reporter::new(
+                std::io::BufWriter::with_capacity(1 << 16, stdout),
+                output_format,
+            );
+            let written = match built {
+                Ok(validator) => {
+                    validate_all(&validator, &runner, &files, input_format, &mut reporter)
+                }
+                // Without a validator every input still gets an outcome
+                // (fatal), so machine readers always receive one.
+                Err(error) => files.iter().try_for_each(|name| {
+                    reporter.add(FileResult::unreadable(
+                        name,
+                        None,
+                        format!("cannot set up validation: {error}"),
+                    ))
+                }),
+            };
+            let finished = written.and_then(|()| reporter.finish());
+            match finished {
                 // A closed pipe (`| head`) is the reader's choice, not a failure.
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.to_string()),
                 _ => {}
             }
-            let unreadable = results.iter().any(|r| r.outcome.is_none());
-            let invalid = results
-                .iter()
-                .any(|r| r.outcome.as_ref().is_some_and(|o| !o.is_valid()));
-            Ok(ExitCode::from(if unreadable {
+            Ok(ExitCode::from(if reporter.unreadable() {
                 2
-            } else if invalid {
+            } else if reporter.invalid() {
                 1
             } else {
                 0
@@ -447,16 +485,38 @@ fn format_of_path(path: &str) -> Option<Format> {
     }
 }
 
-/// One validated input: its name and outcome (None when unreadable, with
-/// the reason in `error`).
+/// One validated input: its name (and line, for a line of an NDJSON file)
+/// and outcome (None when unreadable, with the reason in `error`).
 pub struct FileResult {
     pub name: String,
+    /// The 1-based line of an NDJSON input.
+    pub line: Option<u64>,
     pub outcome: Option<Outcome>,
     pub error: Option<String>,
 }
 
-/// Files named on the command line; directories contribute every .json
-/// and .xml file below them, in sorted order.
+impl FileResult {
+    fn unreadable(name: &str, line: Option<u64>, error: String) -> Self {
+        FileResult {
+            name: name.to_string(),
+            line,
+            outcome: None,
+            error: Some(error),
+        }
+    }
+
+    /// How text, SARIF and JUnit reports name the input: `file`, or
+    /// `file:LINE` for a line of an NDJSON input.
+    pub fn display_name(&self) -> std::borrow::Cow<'_, str> {
+        match self.line {
+            Some(line) => format!("{}:{line}", self.name).into(),
+            None => self.name.as_str().into(),
+        }
+    }
+}
+
+/// Files named on the command line; directories contribute every .json,
+/// .xml and .ndjson file below them, in sorted order.
 fn expand_inputs(inputs: &[String]) -> Result<Vec<String>, String> {
     let mut files = Vec::new();
     for input in inputs {
@@ -478,11 +538,18 @@ fn collect_dir(dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
         let path = entry?.path();
         if path.is_dir() {
             collect_dir(&path, out)?;
-        } else if format_of_path(&path.to_string_lossy()).is_some() {
-            out.push(path.to_string_lossy().into_owned());
+        } else {
+            let name = path.to_string_lossy();
+            if format_of_path(&name).is_some() || is_ndjson_path(&name) {
+                out.push(name.into_owned());
+            }
         }
     }
     Ok(())
+}
+
+fn is_ndjson_path(path: &str) -> bool {
+    path.to_ascii_lowercase().ends_with(".ndjson")
 }
 
 pub(crate) fn read_input(name: &str) -> Result<Vec<u8>, String> {
@@ -497,48 +564,144 @@ pub(crate) fn read_input(name: &str) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Validate every file, spreading them over the available cores; results
-/// keep the input order.
-fn validate_all(validator: &Validator, files: &[String]) -> Vec<FileResult> {
-    let validate_one = |name: &String| match read_input(name) {
-        Ok(bytes) => FileResult {
-            name: name.clone(),
-            outcome: Some(validator.validate(&bytes)),
-            error: None,
-        },
-        Err(error) => FileResult {
-            name: name.clone(),
-            outcome: None,
-            error: Some(error),
-        },
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if files.len() < 2 || threads < 2 {
-        return files.iter().map(validate_one).collect();
+/// Where `validate` runs its inputs (`--threads`): the same threads as the
+/// validator's NDJSON batches.
+enum Runner {
+    /// `--threads 1`: one input after the other, in this thread.
+    Sequential,
+    /// `--threads 0` (default): rayon's global pool, one thread per core.
+    Global,
+    /// `--threads N`: a pool of N threads.
+    Pool(Arc<fhirreg::rayon::ThreadPool>),
+}
+
+impl Runner {
+    fn new(threads: usize) -> Result<Runner, String> {
+        Ok(match threads {
+            0 => Runner::Global,
+            1 => Runner::Sequential,
+            n => Runner::Pool(Arc::new(
+                fhirreg::rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| format!("cannot start {n} threads: {e}"))?,
+            )),
+        })
     }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                (
-                    part,
-                    scope.spawn(move || part.iter().map(validate_one).collect::<Vec<_>>()),
-                )
-            })
-            .collect();
-        let mut results = Vec::with_capacity(files.len());
-        for (part, handle) in handles {
-            match handle.join() {
-                Ok(done) => results.extend(done),
-                // A bug in the validator must not make inputs vanish from the report.
-                Err(_) => results.extend(part.iter().map(|name| FileResult {
-                    name: name.clone(),
-                    outcome: None,
-                    error: Some(format!("{name}: internal error while validating")),
-                })),
+
+    /// `f` over every item, on these threads; results in item order.
+    fn map<T: Sync, U: Send>(&self, items: &[T], f: impl Fn(&T) -> U + Sync + Send) -> Vec<U> {
+        use fhirreg::rayon::prelude::*;
+        match self {
+            Runner::Sequential => items.iter().map(f).collect(),
+            Runner::Global => items.par_iter().map(f).collect(),
+            Runner::Pool(pool) => pool.install(|| items.par_iter().map(f).collect()),
+        }
+    }
+}
+
+/// Whole-document inputs validated together before their results are
+/// written (the results of a batch are held in memory).
+const FILE_BATCH: usize = 256;
+
+/// Validate every input in order, spreading the work over the runner's
+/// threads; results reach the reporter in input order, batch by batch
+/// (NDJSON inputs line batch by line batch).
+fn validate_all<W: Write>(
+    validator: &Validator,
+    runner: &Runner,
+    files: &[String],
+    input_format: InputFormat,
+    reporter: &mut report::Reporter<W>,
+) -> std::io::Result<()> {
+    let mut start = 0;
+    while start < files.len() {
+        let name = &files[start];
+        if input_format == InputFormat::Ndjson || is_ndjson_path(name) {
+            validate_ndjson(validator, name, reporter)?;
+            start += 1;
+            continue;
+        }
+        let end = files[start..]
+            .iter()
+            .take(FILE_BATCH)
+            .position(|f| input_format == InputFormat::Ndjson || is_ndjson_path(f))
+            .map_or((start + FILE_BATCH).min(files.len()), |i| start + i);
+        let results = runner.map(&files[start..end], |name| validate_file(validator, name));
+        for result in results {
+            reporter.add(result)?;
+        }
+        reporter.flush()?;
+        start = end;
+    }
+    Ok(())
+}
+
+/// Read and validate one whole-document input. A panic (a bug) makes this
+/// input unreadable rather than ending the run.
+fn validate_file(validator: &Validator, name: &str) -> FileResult {
+    match read_input(name) {
+        Ok(bytes) => {
+            let validated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                validator.validate(&bytes)
+            }));
+            match validated {
+                Ok(outcome) => FileResult {
+                    name: name.to_string(),
+                    line: None,
+                    outcome: Some(outcome),
+                    error: None,
+                },
+                Err(_) => FileResult::unreadable(
+                    name,
+                    None,
+                    format!("{name}: internal error while validating"),
+                ),
             }
         }
-        results
-    })
+        Err(error) => FileResult::unreadable(name, None, error),
+    }
+}
+
+/// Stream one NDJSON input through the validator; each line is reported as
+/// its own input, written (and flushed) as soon as its batch is done.
+fn validate_ndjson<W: Write>(
+    validator: &Validator,
+    name: &str,
+    reporter: &mut report::Reporter<W>,
+) -> std::io::Result<()> {
+    let stdin;
+    let reader: Box<dyn BufRead> = if name == "-" {
+        stdin = std::io::stdin();
+        Box::new(stdin.lock())
+    } else {
+        match std::fs::File::open(name) {
+            Ok(file) => Box::new(std::io::BufReader::with_capacity(1 << 16, file)),
+            Err(e) => {
+                return reporter.add(FileResult::unreadable(name, None, format!("{name}: {e}")))
+            }
+        }
+    };
+    let mut results = validator.validate_ndjson(reader);
+    while let Some(result) = results.next() {
+        reporter.add(FileResult {
+            name: name.to_string(),
+            line: Some(result.line),
+            outcome: Some(result.outcome),
+            error: None,
+        })?;
+        if results.pending() == 0 {
+            reporter.flush()?;
+        }
+    }
+    if let Some(e) = results.read_error() {
+        let line = results.lines_read() + 1;
+        let display = if name == "-" { "stdin" } else { name };
+        reporter.add(FileResult::unreadable(
+            name,
+            Some(line),
+            format!("{display}: line {line}: {e}"),
+        ))?;
+    }
+    reporter.flush()
 }

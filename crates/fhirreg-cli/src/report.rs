@@ -1,140 +1,267 @@
 //! Writing validation results: text, OperationOutcome JSON (single, Bundle,
 //! ndjson), SARIF 2.1.0 and JUnit XML.
+//!
+//! Text and ndjson are written as results arrive (a result is dropped once
+//! written); json, SARIF and JUnit need every result first (a Bundle of one
+//! outcome is not a Bundle; JUnit counts come first) and are written at
+//! the end. All JSON is serialised straight to the output, never built as
+//! a tree: an outcome can have 100,000s of issues.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
-use fhirreg::{args, Issue, Msg, Severity};
-use serde_json::{json, Value};
+use fhirreg::{args, Issue, Msg, Outcome, Severity, FILE_EXTENSION, NDJSON_LINE_EXTENSION};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use serde_json::json;
 
 use crate::{FileResult, OutputFormat};
 
-/// Extension naming the validated file on each OperationOutcome of a Bundle.
-const FILE_EXTENSION: &str = "http://hl7.org/fhir/StructureDefinition/operationoutcome-file";
+/// Receives the results in input order and writes them in one format.
+pub struct Reporter<W: Write> {
+    out: W,
+    format: OutputFormat,
+    /// Results kept for the formats written at the end.
+    held: Vec<FileResult>,
+    unreadable: bool,
+    invalid: bool,
+}
 
-pub fn write(out: &mut impl Write, format: OutputFormat, results: &[FileResult]) -> io::Result<()> {
-    match format {
-        OutputFormat::Text => write_text(out, results),
-        OutputFormat::Json => {
-            let value = if let [single] = results {
-                operation_outcome(single)
-            } else {
-                json!({
-                    "resourceType": "Bundle",
-                    "type": "collection",
-                    "entry": results.iter().map(|r| json!({"resource": operation_outcome(r)})).collect::<Vec<_>>(),
-                })
-            };
-            writeln!(out, "{}", pretty(&value))
+impl<W: Write> Reporter<W> {
+    pub fn new(out: W, format: OutputFormat) -> Self {
+        Reporter {
+            out,
+            format,
+            held: Vec::new(),
+            unreadable: false,
+            invalid: false,
         }
-        OutputFormat::Ndjson => {
-            for result in results {
-                writeln!(out, "{}", operation_outcome(result))?;
+    }
+
+    /// The next result, in input order.
+    pub fn add(&mut self, result: FileResult) -> io::Result<()> {
+        match &result.outcome {
+            None => self.unreadable = true,
+            Some(outcome) => self.invalid |= !outcome.is_valid(),
+        }
+        match self.format {
+            OutputFormat::Text => write_text(&mut self.out, &result),
+            OutputFormat::Ndjson => {
+                write_operation_outcome(&mut self.out, &result, false)?;
+                writeln!(self.out)
             }
-            Ok(())
+            OutputFormat::Json | OutputFormat::Sarif | OutputFormat::Junit => {
+                self.held.push(result);
+                Ok(())
+            }
         }
-        OutputFormat::Sarif => writeln!(out, "{}", pretty(&sarif(results))),
-        OutputFormat::Junit => write_junit(out, results),
+    }
+
+    /// Push what was written so far to the output (streaming formats).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    /// Write what the format writes at the end, and flush.
+    pub fn finish(&mut self) -> io::Result<()> {
+        let held = std::mem::take(&mut self.held);
+        match self.format {
+            OutputFormat::Text | OutputFormat::Ndjson => {}
+            OutputFormat::Json => {
+                if let [single] = held.as_slice() {
+                    write_operation_outcome(&mut self.out, single, true)?;
+                } else {
+                    serde_json::to_writer_pretty(&mut self.out, &Bundle(&held))?;
+                }
+                writeln!(self.out)?;
+            }
+            OutputFormat::Sarif => {
+                serde_json::to_writer_pretty(&mut self.out, &Sarif(&held))?;
+                writeln!(self.out)?;
+            }
+            OutputFormat::Junit => write_junit(&mut self.out, &held)?,
+        }
+        self.out.flush()
+    }
+
+    /// Some input could not be read (or validated at all).
+    pub fn unreadable(&self) -> bool {
+        self.unreadable
+    }
+
+    /// Some input has an error.
+    pub fn invalid(&self) -> bool {
+        self.invalid
     }
 }
 
-fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_default()
-}
-
-/// The issues of one input, with unreadable input as a fatal issue so that
+/// The outcome of one input, with unreadable input as a fatal issue so that
 /// every run yields an OperationOutcome.
-fn issues_of(result: &FileResult) -> Vec<Issue> {
+fn outcome_of(result: &FileResult) -> Cow<'_, Outcome> {
     match (&result.outcome, &result.error) {
-        (Some(outcome), _) => outcome.issues.clone(),
-        (None, error) => vec![Issue::new(
-            Msg::InputUnreadable,
-            args![error.as_deref().unwrap_or("unreadable input")],
-            "",
-            None,
-        )],
+        (Some(outcome), _) => Cow::Borrowed(outcome),
+        (None, error) => Cow::Owned(Outcome {
+            issues: vec![Issue::new(
+                Msg::InputUnreadable,
+                args![error.as_deref().unwrap_or("unreadable input")],
+                "",
+                None,
+            )],
+        }),
     }
 }
 
-fn operation_outcome(result: &FileResult) -> Value {
-    let outcome = fhirreg::Outcome {
-        issues: issues_of(result),
-    };
-    let mut value = outcome.to_operation_outcome();
-    value["extension"] = json!([{"url": FILE_EXTENSION, "valueString": result.name}]);
-    value
+/// The OperationOutcome of one input: the file as an extension, and the
+/// line for a line of an NDJSON input.
+fn with_source<'a>(outcome: &'a Outcome, result: &'a FileResult) -> fhirreg::OperationOutcome<'a> {
+    let view = outcome
+        .operation_outcome()
+        .extension_string(FILE_EXTENSION, &result.name);
+    match result.line {
+        Some(line) => view.extension_integer(NDJSON_LINE_EXTENSION, line),
+        None => view,
+    }
 }
 
-fn write_text(out: &mut impl Write, results: &[FileResult]) -> io::Result<()> {
-    for result in results {
-        let issues = issues_of(result);
-        for issue in &issues {
-            let (line, col) = issue.pos.map_or((0, 0), |p| (p.line, p.col));
-            write!(
-                out,
-                "{}:{}:{}: {}: {}",
-                result.name,
-                line,
-                col,
-                issue.severity.code(),
-                issue.message()
-            )?;
-            if !issue.expression.is_empty() {
-                write!(out, " [{}]", issue.expression)?;
+fn write_operation_outcome(
+    out: &mut impl Write,
+    result: &FileResult,
+    pretty: bool,
+) -> io::Result<()> {
+    let outcome = outcome_of(result);
+    with_source(&outcome, result).write_json(out, pretty)
+}
+
+/// Several inputs: a collection Bundle of their OperationOutcomes.
+struct Bundle<'a>(&'a [FileResult]);
+
+impl Serialize for Bundle<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Entries<'a>(&'a [FileResult]);
+        impl Serialize for Entries<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+                for result in self.0 {
+                    let outcome = outcome_of(result);
+                    let mut entry = std::collections::BTreeMap::new();
+                    entry.insert("resource", with_source(&outcome, result));
+                    seq.serialize_element(&entry)?;
+                }
+                seq.end()
             }
-            writeln!(out)?;
         }
-        let errors = issues.iter().filter(|i| i.severity.is_error()).count();
-        let warnings = issues
-            .iter()
-            .filter(|i| i.severity == Severity::Warning)
-            .count();
-        eprintln!(
-            "{}: {} ({errors} errors, {warnings} warnings)",
-            result.name,
-            if errors == 0 { "valid" } else { "invalid" }
-        );
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("resourceType", "Bundle")?;
+        map.serialize_entry("type", "collection")?;
+        map.serialize_entry("entry", &Entries(self.0))?;
+        map.end()
     }
+}
+
+fn write_text(out: &mut impl Write, result: &FileResult) -> io::Result<()> {
+    let outcome = outcome_of(result);
+    let name = result.display_name();
+    for issue in &outcome.issues {
+        let (line, col) = issue.pos.map_or((0, 0), |p| (p.line, p.col));
+        write!(
+            out,
+            "{}:{}:{}: {}: {}",
+            name,
+            line,
+            col,
+            issue.severity.code(),
+            issue.message()
+        )?;
+        if !issue.expression.is_empty() {
+            write!(out, " [{}]", issue.expression)?;
+        }
+        writeln!(out)?;
+    }
+    let errors = outcome.errors().count();
+    let warnings = outcome.count(Severity::Warning);
+    eprintln!(
+        "{}: {} ({errors} errors, {warnings} warnings)",
+        name,
+        if errors == 0 { "valid" } else { "invalid" }
+    );
     Ok(())
 }
 
-fn sarif(results: &[FileResult]) -> Value {
-    let mut sarif_results = Vec::new();
-    for result in results {
-        for issue in issues_of(result) {
-            let level = match issue.severity {
-                Severity::Fatal | Severity::Error => "error",
-                Severity::Warning => "warning",
-                Severity::Information => "note",
-            };
-            let mut location = json!({
-                "physicalLocation": {"artifactLocation": {"uri": result.name}}
-            });
-            if let Some(pos) = issue.pos {
-                location["physicalLocation"]["region"] =
-                    json!({"startLine": pos.line, "startColumn": pos.col});
+/// SARIF 2.1.0: one run, one result per issue of every input.
+struct Sarif<'a>(&'a [FileResult]);
+
+impl Serialize for Sarif<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Runs<'a>(&'a [FileResult]);
+        impl Serialize for Runs<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut seq = serializer.serialize_seq(Some(1))?;
+                seq.serialize_element(&Run(self.0))?;
+                seq.end()
             }
-            if !issue.expression.is_empty() {
-                location["logicalLocations"] = json!([{"fullyQualifiedName": issue.expression}]);
-            }
-            sarif_results.push(json!({
-                "ruleId": issue.message_id(),
-                "level": level,
-                "message": {"text": issue.message()},
-                "locations": [location],
-            }));
         }
+        struct Run<'a>(&'a [FileResult]);
+        impl Serialize for Run<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry(
+                    "tool",
+                    &json!({"driver": {
+                        "name": "fhirreg",
+                        "version": env!("CARGO_PKG_VERSION"),
+                        "informationUri": "https://github.com/fhirreg/fhirreg",
+                    }}),
+                )?;
+                map.serialize_entry("results", &SarifResults(self.0))?;
+                map.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("$schema", "https://json.schemastore.org/sarif-2.1.0.json")?;
+        map.serialize_entry("version", "2.1.0")?;
+        map.serialize_entry("runs", &Runs(self.0))?;
+        map.end()
+    }
+}
+
+struct SarifResults<'a>(&'a [FileResult]);
+
+impl Serialize for SarifResults<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        for result in self.0 {
+            let outcome = outcome_of(result);
+            let name = result.display_name();
+            for issue in &outcome.issues {
+                // One small tree per issue, written and dropped at once.
+                seq.serialize_element(&sarif_result(&name, issue))?;
+            }
+        }
+        seq.end()
+    }
+}
+
+fn sarif_result(name: &str, issue: &Issue) -> serde_json::Value {
+    let level = match issue.severity {
+        Severity::Fatal | Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Information => "note",
+    };
+    let mut location = json!({
+        "physicalLocation": {"artifactLocation": {"uri": name}}
+    });
+    if let Some(pos) = issue.pos {
+        location["physicalLocation"]["region"] =
+            json!({"startLine": pos.line, "startColumn": pos.col});
+    }
+    if !issue.expression.is_empty() {
+        location["logicalLocations"] = json!([{"fullyQualifiedName": issue.expression}]);
     }
     json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "fhirreg",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/fhirreg/fhirreg",
-            }},
-            "results": sarif_results,
-        }]
+        "ruleId": issue.message_id(),
+        "level": level,
+        "message": {"text": issue.message()},
+        "locations": [location],
     })
 }
 
@@ -154,10 +281,7 @@ fn xml_escape(text: &str) -> String {
 }
 
 fn write_junit(out: &mut impl Write, results: &[FileResult]) -> io::Result<()> {
-    let failures = results
-        .iter()
-        .filter(|r| issues_of(r).iter().any(|i| i.severity.is_error()))
-        .count();
+    let failures = results.iter().filter(|r| !outcome_of(r).is_valid()).count();
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
@@ -165,12 +289,12 @@ fn write_junit(out: &mut impl Write, results: &[FileResult]) -> io::Result<()> {
         results.len()
     )?;
     for result in results {
-        let issues = issues_of(result);
-        let errors: Vec<&Issue> = issues.iter().filter(|i| i.severity.is_error()).collect();
+        let outcome = outcome_of(result);
+        let errors: Vec<&Issue> = outcome.errors().collect();
         write!(
             out,
             r#"  <testcase classname="fhirreg" name="{}""#,
-            xml_escape(&result.name)
+            xml_escape(&result.display_name())
         )?;
         if errors.is_empty() {
             writeln!(out, "/>")?;

@@ -481,3 +481,292 @@ fn extension_domains_accept_unknown_extensions() {
     assert_eq!(code(&["--extension", "http://other.org/"]), Some(1));
     let _ = std::fs::remove_file(&path);
 }
+
+/// A fresh temporary folder for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fhirreg-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn patient(active: &str) -> String {
+    format!(r#"{{"resourceType":"Patient","active":{active}}}"#)
+}
+
+fn stdout_text(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Many inputs, valid and invalid mixed (and an unreadable one): the
+/// output is the same, in input order, on one thread and on several.
+#[test]
+fn threads_do_not_change_the_output() {
+    let dir = temp_dir("threads");
+    let mut ndjson = String::new();
+    for i in 0..40 {
+        let body = if i % 3 == 0 {
+            patient("\"yes\"")
+        } else {
+            patient("true")
+        };
+        std::fs::write(dir.join(format!("p{i:02}.json")), &body).expect("write");
+        ndjson.push_str(&body);
+        ndjson.push('\n');
+    }
+    std::fs::write(dir.join("bulk.ndjson"), &ndjson).expect("write");
+    let dir_arg = dir.to_str().expect("path");
+    for format in ["text", "json", "ndjson", "sarif", "junit"] {
+        let run = |threads: &str| {
+            fhirreg(&[
+                "validate",
+                dir_arg,
+                "no/such/file.json",
+                "--output-format",
+                format,
+                "--threads",
+                threads,
+            ])
+        };
+        let one = run("1");
+        let two = run("2");
+        let default = run("0");
+        assert_eq!(one.status.code(), Some(2), "{format}");
+        assert!(!one.stdout.is_empty());
+        assert_eq!(stdout_text(&one), stdout_text(&two), "{format}");
+        assert_eq!(stdout_text(&one), stdout_text(&default), "{format}");
+        assert_eq!(one.stderr, two.stderr, "{format}");
+    }
+    // Input order: the files (sorted), the NDJSON lines, the missing file.
+    let output = fhirreg(&[
+        "validate",
+        dir_arg,
+        "--output-format",
+        "json",
+        "--threads",
+        "2",
+    ]);
+    let bundle = json_stdout(&output);
+    let sources: Vec<String> = bundle["entry"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            let ext = e["resource"]["extension"].as_array().expect("extension");
+            let file = ext[0]["valueString"].as_str().unwrap_or_default();
+            let file = Path::new(file)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned());
+            match ext.get(1) {
+                Some(line) => format!("{}:{}", file.unwrap_or_default(), line["valueInteger"]),
+                None => file.unwrap_or_default(),
+            }
+        })
+        .collect();
+    let mut expected: Vec<String> = vec![];
+    for i in 0..40 {
+        expected.push(format!("bulk.ndjson:{}", i + 1));
+    }
+    for i in 0..40 {
+        expected.push(format!("p{i:02}.json"));
+    }
+    assert_eq!(sources, expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn max_issues_cuts_the_issues_and_says_so() {
+    let dir = temp_dir("max-issues");
+    let file = dir.join("bad.json");
+    std::fs::write(
+        &file,
+        r#"{"resourceType":"Patient","active":"yes","gender":"x","birthDate":"1985-13"}"#,
+    )
+    .expect("write");
+    let file = file.to_str().expect("path");
+    let all = json_stdout(&fhirreg(&["validate", file, "--output-format", "json"]));
+    let all_issues = all["issue"].as_array().expect("issues").len();
+    assert!(all_issues >= 4, "{all}");
+    let output = fhirreg(&[
+        "validate",
+        file,
+        "--output-format",
+        "json",
+        "--max-issues",
+        "2",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let cut = json_stdout(&output);
+    let issues = cut["issue"].as_array().expect("issues");
+    assert_eq!(issues.len(), 3, "{cut}");
+    assert_eq!(issues[..2], all["issue"].as_array().expect("issues")[..2]);
+    assert_eq!(issues[2]["severity"], "information");
+    assert_eq!(issues[2]["code"], "too-costly");
+    let message_id = issues[2]["extension"]
+        .as_array()
+        .and_then(|x| {
+            x.iter()
+                .find(|e| e["url"].as_str().is_some_and(|u| u.ends_with("message-id")))
+        })
+        .map(|e| e["valueCode"].clone());
+    assert_eq!(
+        message_id,
+        Some(serde_json::json!("too-many-issues")),
+        "{cut}"
+    );
+    let text = issues[2]["details"]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with(&format!("{} more issues", all_issues - 2)) && text.contains("at most 2"),
+        "{text}"
+    );
+    // The limit must be at least 1.
+    assert_eq!(
+        fhirreg(&["validate", file, "--max-issues", "0"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ndjson_is_validated_line_by_line() {
+    let dir = temp_dir("ndjson");
+    let file = dir.join("bulk.ndjson");
+    let content = format!(
+        "{}\n\n{}\r\nnot json\n   \n{}",
+        patient("true"),
+        patient("\"yes\""),
+        patient("false")
+    );
+    std::fs::write(&file, content).expect("write");
+    let name = file.to_str().expect("path");
+
+    // ndjson output: one OperationOutcome per non-blank line, with file and line.
+    let output = fhirreg(&["validate", name, "--output-format", "ndjson"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout_text(&output);
+    let outcomes: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON per line"))
+        .collect();
+    let summary: Vec<(String, u64, bool)> = outcomes
+        .iter()
+        .map(|o| {
+            assert_eq!(o["resourceType"], "OperationOutcome");
+            let ext = o["extension"].as_array().expect("extension");
+            assert!(ext[0]["url"]
+                .as_str()
+                .is_some_and(|u| u.ends_with("operationoutcome-file")));
+            assert!(ext[1]["url"]
+                .as_str()
+                .is_some_and(|u| u.ends_with("operationoutcome-ndjson-line")));
+            let bad = o["issue"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|i| matches!(i["severity"].as_str(), Some("error" | "fatal")));
+            (
+                ext[0]["valueString"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                ext[1]["valueInteger"].as_u64().unwrap_or_default(),
+                bad,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (name.to_string(), 1, false),
+            (name.to_string(), 3, true),
+            (name.to_string(), 4, true),
+            (name.to_string(), 6, false),
+        ]
+    );
+    assert_eq!(outcomes[2]["issue"][0]["severity"], "fatal");
+
+    // Text output names each line as an input.
+    let output = fhirreg(&["validate", name]);
+    let text = stdout_text(&output);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("{name}:3:1:27: error: "))),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("{name}:4:1:1: fatal: "))),
+        "{text}"
+    );
+    assert!(!text.contains(&format!("{name}:2:")), "{text}");
+
+    // Several lines with json output: a Bundle of them.
+    let bundle = json_stdout(&fhirreg(&["validate", name, "--output-format", "json"]));
+    assert_eq!(bundle["entry"].as_array().map(Vec::len), Some(4));
+
+    // A directory picks the .ndjson file up; only valid lines: exit 0.
+    std::fs::write(
+        &file,
+        format!("{}\n{}\n", patient("true"), patient("false")),
+    )
+    .expect("write");
+    let output = fhirreg(&["validate", dir.to_str().expect("path")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout_text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bulk.ndjson:2: valid"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Standard input as NDJSON: results are written as each batch is done (one
+/// line per batch on one thread), before the input ends.
+#[test]
+fn ndjson_from_stdin_streams() {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fhirreg"))
+        .args([
+            "validate",
+            "-",
+            "--input-format",
+            "ndjson",
+            "--output-format",
+            "ndjson",
+            "--threads",
+            "1",
+        ])
+        .current_dir(repo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start fhirreg");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    writeln!(stdin, "{}", patient("\"yes\"")).expect("write");
+    stdin.flush().expect("flush");
+    // The first outcome arrives while standard input is still open.
+    let first = receiver.recv_timeout(Duration::from_secs(60));
+    writeln!(stdin, "{}", patient("true")).expect("write");
+    drop(stdin);
+    let second = receiver.recv_timeout(Duration::from_secs(60));
+    let status = child.wait().expect("wait");
+    let _ = reader.join();
+    let first: serde_json::Value =
+        serde_json::from_str(&first.expect("first outcome before the input ended")).expect("json");
+    assert_eq!(first["extension"][0]["valueString"], "-");
+    assert_eq!(first["extension"][1]["valueInteger"], 1);
+    assert_eq!(first["issue"][0]["severity"], "error");
+    let second: serde_json::Value = serde_json::from_str(&second.expect("second")).expect("json");
+    assert_eq!(second["extension"][1]["valueInteger"], 2);
+    assert_eq!(status.code(), Some(1));
+}

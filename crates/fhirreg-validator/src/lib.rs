@@ -239,10 +239,17 @@ impl Validator {
         walk.leave_resource_scope();
         walk.run_invariants();
         // The same finding from the core definition and a profile is
-        // reported once.
-        let mut seen = HashSet::new();
-        walk.issues
-            .retain(|i| seen.insert((i.expression.clone(), i.msg, i.args.clone())));
+        // reported once. The set borrows the issues' parts (no copy of
+        // every issue: a Bundle can have 100,000s).
+        let keep: Vec<bool> = {
+            let mut seen = HashSet::with_capacity(walk.issues.len());
+            walk.issues
+                .iter()
+                .map(|i| seen.insert((i.expression.as_str(), i.msg, &i.args)))
+                .collect()
+        };
+        let mut keep = keep.into_iter();
+        walk.issues.retain(|_| keep.next().unwrap_or(true));
         walk.drop_superseded();
         walk.issues
     }

@@ -367,14 +367,14 @@ fn unknown_datatype_profiles_are_errors_on_the_element() {
     };
     let p = ["http://example.org/sd/org".to_string()];
     let with = tree(&json!({"resourceType": "Organization", "identifier": [{"value": "1"}]}));
-    let e = errors_at(&v.validate(&with, &p));
+    let issues = v.validate(&with, &p);
+    let errors: Vec<&Issue> = issues.iter().filter(|i| i.severity.is_error()).collect();
+    assert_eq!(errors.len(), 1, "{:?}", errors_at(&issues));
+    assert_eq!(errors[0].msg, fhirreg_element::Msg::UnknownProfile);
+    assert_eq!(errors[0].expression, "Organization.identifier[0]");
     assert_eq!(
-        e,
-        vec![(
-            "Organization.identifier[0]".to_string(),
-            "Unknown profile http://example.org/sd/missing-identifier".to_string()
-        )],
-        "{e:?}"
+        errors[0].args[0].as_text(),
+        Some("http://example.org/sd/missing-identifier")
     );
     // Nothing to report where the element is absent.
     let without = tree(&json!({"resourceType": "Organization", "name": "x"}));

@@ -15,8 +15,20 @@
 //! assert!(!bad.is_valid());
 //! println!("{}", serde_json::to_string_pretty(&bad.to_operation_outcome()).unwrap());
 //! ```
+//!
+//! Many resources at once use all cores (through [rayon]) and keep the
+//! input order: [`Validator::validate_many`] for resources in memory,
+//! [`Validator::validate_ndjson`] for an NDJSON stream (one resource per
+//! line, as bulk-data exports are written) read with bounded memory.
+//! [`ValidatorBuilder::threads`] and [`ValidatorBuilder::thread_pool`]
+//! choose the threads; [`ValidatorBuilder::max_issues`] caps the issues
+//! reported per resource.
 
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 pub use fhirreg_element::{args, message};
 pub use fhirreg_element::{json, parse, xml};
@@ -34,8 +46,16 @@ pub use fhirreg_registry as registry;
 /// The terminology engine: lookup, validate-code, expand, subsumes, translate.
 pub use fhirreg_terminology as terminology;
 
+mod ndjson;
 mod outcome;
-pub use outcome::Outcome;
+pub use ndjson::{NdjsonResult, NdjsonResults};
+pub use outcome::{
+    OperationOutcome, Outcome, COL_EXTENSION, FILE_EXTENSION, LINE_EXTENSION, MESSAGE_ID_EXTENSION,
+    NDJSON_LINE_EXTENSION,
+};
+/// The rayon version the validator runs on, to build a pool for
+/// [`ValidatorBuilder::thread_pool`].
+pub use rayon;
 
 /// The FHIR versions this build validates.
 pub const SUPPORTED_FHIR_VERSIONS: &[&str] = &["4.0.1", "4.0"];
@@ -51,6 +71,8 @@ pub enum Error {
     Parse(#[from] ParseError),
     #[error("cannot tell whether the input is JSON or XML")]
     UnknownFormat,
+    #[error("cannot start the validation threads: {0}")]
+    ThreadPool(String),
 }
 
 /// Where extra definitions come from.
@@ -60,14 +82,24 @@ enum Source {
     CachedPackage(String),
 }
 
+/// How the builder was told to run several validations.
+enum Threads {
+    /// The current rayon pool (the global one: all cores).
+    Current,
+    Count(usize),
+    Pool(Arc<rayon::ThreadPool>),
+}
+
 /// Configures a [`Validator`]: FHIR version, extra packages and
-/// conformance resources, default profiles, limits.
+/// conformance resources, default profiles, limits, threads.
 pub struct ValidatorBuilder {
     fhir_version: String,
     sources: Vec<Source>,
     profiles: Vec<String>,
     parse_options: ParseOptions,
     options: ValidatorOptions,
+    max_issues: Option<usize>,
+    threads: Threads,
 }
 
 impl Default for ValidatorBuilder {
@@ -78,6 +110,8 @@ impl Default for ValidatorBuilder {
             profiles: Vec::new(),
             parse_options: ParseOptions::default(),
             options: ValidatorOptions::default(),
+            max_issues: None,
+            threads: Threads::Current,
         }
     }
 }
@@ -131,11 +165,71 @@ impl ValidatorBuilder {
         self
     }
 
+    /// Report at most `n` issues per resource (at least 1): the most
+    /// severe are kept (so an invalid resource stays invalid) and one
+    /// `information` issue (`too-many-issues`) says how many were left out
+    /// ([`Outcome::truncate`]). The validation itself still runs in full.
+    ///
+    /// ```
+    /// let validator = fhirreg::Validator::builder().max_issues(1).build().unwrap();
+    /// let outcome = validator.validate(br#"{"resourceType":"Patient","active":"yes","gender":"x"}"#);
+    /// assert_eq!(outcome.issues.len(), 2);
+    /// assert!(outcome.issues[0].severity.is_error());
+    /// assert_eq!(outcome.issues[1].msg, fhirreg::Msg::TooManyIssues);
+    /// ```
+    pub fn max_issues(mut self, n: usize) -> Self {
+        self.max_issues = Some(n);
+        self
+    }
+
+    /// The number of threads [`Validator::validate_many`] and
+    /// [`Validator::validate_ndjson`] use: `1` validates in the calling
+    /// thread, `n > 1` on a pool of `n` threads of this validator's own,
+    /// `0` (the default) on the current rayon pool: the global one, which
+    /// has a thread per core, or the pool whose `install` the call runs in.
+    ///
+    /// ```
+    /// let validator = fhirreg::Validator::builder().threads(2).build().unwrap();
+    /// let outcomes = validator.validate_many(&[br#"{"resourceType":"Patient"}"#, b"x"]);
+    /// assert!(outcomes[0].is_valid() && !outcomes[1].is_valid());
+    /// ```
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = Threads::Count(n);
+        self
+    }
+
+    /// Run the parallel methods on this rayon pool (shared with the rest
+    /// of a program). Same as calling them inside `pool.install(..)`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use fhirreg::rayon::ThreadPoolBuilder;
+    /// let pool = Arc::new(ThreadPoolBuilder::new().num_threads(2).build().unwrap());
+    /// let validator = fhirreg::Validator::builder().thread_pool(pool).build().unwrap();
+    /// assert_eq!(validator.validate_many(&[br#"{"resourceType":"Patient"}"#]).len(), 1);
+    /// ```
+    pub fn thread_pool(mut self, pool: Arc<rayon::ThreadPool>) -> Self {
+        self.threads = Threads::Pool(pool);
+        self
+    }
+
     /// Load everything and produce the validator.
     pub fn build(self) -> Result<Validator, Error> {
         if !SUPPORTED_FHIR_VERSIONS.contains(&self.fhir_version.as_str()) {
             return Err(Error::UnsupportedVersion(self.fhir_version));
         }
+        let pool = match self.threads {
+            Threads::Current | Threads::Count(0) => Pool::Current,
+            Threads::Count(1) => Pool::Sequential,
+            Threads::Count(n) => Pool::Own(Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .thread_name(|i| format!("fhirreg-{i}"))
+                    .build()
+                    .map_err(|e| Error::ThreadPool(e.to_string()))?,
+            )),
+            Threads::Pool(pool) => Pool::Own(pool),
+        };
         let mut registry = Registry::builder();
         for source in self.sources {
             registry = match source {
@@ -150,8 +244,20 @@ impl ValidatorBuilder {
             registry,
             profiles: self.profiles,
             parse_options: self.parse_options,
+            max_issues: self.max_issues,
+            pool,
         })
     }
+}
+
+/// Where the parallel methods run.
+#[derive(Clone)]
+enum Pool {
+    /// The current rayon pool.
+    Current,
+    /// The calling thread, one input after the other.
+    Sequential,
+    Own(Arc<rayon::ThreadPool>),
 }
 
 /// A configured validator. Cheap to clone, `Send + Sync`: share one across
@@ -162,6 +268,8 @@ pub struct Validator {
     registry: Registry,
     profiles: Vec<String>,
     parse_options: ParseOptions,
+    max_issues: Option<usize>,
+    pool: Pool,
 }
 
 impl Validator {
@@ -180,19 +288,103 @@ impl Validator {
 
     /// Like [`Validator::validate`], with extra profiles for this call.
     pub fn validate_with_profiles(&self, bytes: &[u8], profiles: &[String]) -> Outcome {
-        let document = match self.parse(bytes) {
-            Ok(document) => document,
-            Err(issue) => {
-                return Outcome {
-                    issues: vec![issue],
+        self.validate_parsed(self.parse(bytes), profiles)
+    }
+
+    /// Validate several resources (each JSON or XML), in parallel (see
+    /// [`ValidatorBuilder::threads`]); the outcomes are in input order.
+    ///
+    /// ```
+    /// let validator = fhirreg::Validator::builder().build().unwrap();
+    /// let inputs: [&[u8]; 3] = [
+    ///     br#"{"resourceType":"Patient"}"#,
+    ///     br#"{"resourceType":"Patient","active":"yes"}"#,
+    ///     br#"<Patient xmlns="http://hl7.org/fhir"/>"#,
+    /// ];
+    /// let valid: Vec<bool> = validator.validate_many(&inputs).iter().map(|o| o.is_valid()).collect();
+    /// assert_eq!(valid, [true, false, true]);
+    /// ```
+    pub fn validate_many(&self, inputs: &[&[u8]]) -> Vec<Outcome> {
+        self.map_ordered(inputs, |bytes| self.guarded(|| self.validate(bytes)))
+    }
+
+    /// Run one validation; a panic (a bug, whatever the input) becomes a
+    /// fatal issue of that input instead of ending the whole batch.
+    fn guarded(&self, validate: impl FnOnce() -> Outcome) -> Outcome {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(validate)).unwrap_or_else(|_| {
+            Outcome {
+                issues: vec![internal_error()],
+            }
+        })
+    }
+
+    /// Validate an NDJSON stream: one JSON resource per line, as bulk-data
+    /// exports are written. Returns an iterator of [`NdjsonResult`]s (the
+    /// 1-based line number and its outcome) in line order.
+    ///
+    /// Lines are read and validated in batches (in parallel, see
+    /// [`ValidatorBuilder::threads`]) while the iterator is consumed, so
+    /// memory is bounded by the largest line and one batch of lines (at most
+    /// 1,024 lines or 8 MiB, or the one line when it is larger) with their
+    /// outcomes, whatever the stream's size. Blank lines are skipped (but
+    /// counted); a line that is not a JSON resource gets a fatal issue; a
+    /// line longer than [`ParseOptions::max_size`] gets a fatal issue
+    /// without being held in memory. A read error ends the iteration:
+    /// [`NdjsonResults::read_error`] then tells it.
+    ///
+    /// ```
+    /// let validator = fhirreg::Validator::builder().build().unwrap();
+    /// let input = "{\"resourceType\":\"Patient\"}\n\n{\"resourceType\":\"Patient\",\"active\":1}\nnot json\n";
+    /// let results: Vec<_> = validator.validate_ndjson(input.as_bytes()).collect();
+    /// let lines: Vec<(u64, bool)> = results.iter().map(|r| (r.line, r.outcome.is_valid())).collect();
+    /// assert_eq!(lines, [(1, true), (3, false), (4, false)]);
+    /// ```
+    pub fn validate_ndjson<R: BufRead>(&self, reader: R) -> NdjsonResults<'_, R> {
+        NdjsonResults::new(self, reader)
+    }
+
+    /// Apply `f` to every item on this validator's threads; results in
+    /// item order.
+    fn map_ordered<T: Sync, U: Send>(
+        &self,
+        items: &[T],
+        f: impl Fn(&T) -> U + Sync + Send,
+    ) -> Vec<U> {
+        match &self.pool {
+            Pool::Sequential => items.iter().map(f).collect(),
+            Pool::Current => items.par_iter().map(f).collect(),
+            Pool::Own(pool) => pool.install(|| items.par_iter().map(f).collect()),
+        }
+    }
+
+    /// True when the parallel methods run in the calling thread.
+    fn is_sequential(&self) -> bool {
+        matches!(self.pool, Pool::Sequential)
+    }
+
+    /// Validate a parsed document (or report why it could not be read)
+    /// and apply the issue limit.
+    fn validate_parsed(&self, parsed: Result<Document, Issue>, profiles: &[String]) -> Outcome {
+        let mut outcome = match parsed {
+            Err(issue) => Outcome {
+                issues: vec![issue],
+            },
+            Ok(document) => {
+                let mut issues = document.issues;
+                if profiles.is_empty() {
+                    issues.extend(self.inner.validate(&document.root, &self.profiles));
+                } else {
+                    let mut all_profiles = self.profiles.clone();
+                    all_profiles.extend(profiles.iter().cloned());
+                    issues.extend(self.inner.validate(&document.root, &all_profiles));
                 }
+                Outcome { issues }
             }
         };
-        let mut all_profiles = self.profiles.clone();
-        all_profiles.extend(profiles.iter().cloned());
-        let mut issues = document.issues;
-        issues.extend(self.inner.validate(&document.root, &all_profiles));
-        Outcome { issues }
+        if let Some(max) = self.max_issues {
+            outcome.truncate(max);
+        }
+        outcome
     }
 
     /// True when the resource has no error or fatal issue.
@@ -226,9 +418,18 @@ impl Validator {
         let format = Format::sniff(bytes).ok_or_else(|| {
             Issue::new(Msg::UnknownFormat, args![], "", Some(Position::new(1, 1)))
         })?;
-        fhirreg_element::parse(bytes, format, &self.parse_options)
-            .map_err(|e| Issue::new(Msg::ParseError, args![e.message], "", Some(e.pos)))
+        fhirreg_element::parse(bytes, format, &self.parse_options).map_err(parse_error)
     }
+}
+
+/// The fatal issue of an input whose validation panicked: the only place
+/// that writes it.
+fn internal_error() -> Issue {
+    Issue::new(Msg::InternalError, args![], "", None)
+}
+
+fn parse_error(e: ParseError) -> Issue {
+    Issue::new(Msg::ParseError, args![e.message], "", Some(e.pos))
 }
 
 #[cfg(test)]
@@ -247,6 +448,68 @@ mod tests {
             Validator::builder().fhir_version("5.0.0").build(),
             Err(Error::UnsupportedVersion(_))
         ));
+    }
+
+    #[test]
+    fn validate_many_keeps_the_input_order_on_any_number_of_threads() {
+        let valid: &[u8] = br#"{"resourceType":"Patient","active":true}"#;
+        let invalid: &[u8] = br#"{"resourceType":"Patient","active":"yes"}"#;
+        let inputs: Vec<&[u8]> = (0..200)
+            .map(|i| if i % 3 == 0 { invalid } else { valid })
+            .collect();
+        let expected: Vec<bool> = (0..200).map(|i| i % 3 != 0).collect();
+        for threads in [0, 1, 2, 3] {
+            let validator = Validator::builder().threads(threads).build().unwrap();
+            let got: Vec<bool> = validator
+                .validate_many(&inputs)
+                .iter()
+                .map(Outcome::is_valid)
+                .collect();
+            assert_eq!(got, expected, "threads {threads}");
+        }
+        let pool = Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .unwrap(),
+        );
+        let validator = Validator::builder().thread_pool(pool).build().unwrap();
+        assert_eq!(validator.validate_many(&inputs).len(), 200);
+        assert!(validator.validate_many(&[]).is_empty());
+    }
+
+    #[test]
+    fn max_issues_cuts_every_path_and_keeps_the_verdict() {
+        // Three errors (active, gender, birthDate).
+        let bad: &[u8] =
+            br#"{"resourceType":"Patient","active":"yes","gender":"x","birthDate":"1985-13"}"#;
+        let full = Validator::builder().build().unwrap().validate(bad);
+        assert!(full.issues.len() >= 3, "{:?}", full.issues);
+        let validator = Validator::builder().max_issues(2).build().unwrap();
+        let mut line = bad.to_vec();
+        line.push(b'\n');
+        let outcomes = [
+            validator.validate(bad),
+            validator.validate_many(&[bad]).remove(0),
+            validator
+                .validate_ndjson(&line[..])
+                .next()
+                .map(|r| r.outcome)
+                .unwrap_or_default(),
+        ];
+        for outcome in outcomes {
+            assert_eq!(outcome.issues.len(), 3, "{:?}", outcome.issues);
+            assert_eq!(outcome.issues[..2], full.issues[..2]);
+            let summary = &outcome.issues[2];
+            assert_eq!(summary.msg, Msg::TooManyIssues);
+            let left_out = (full.issues.len() - 2).to_string();
+            assert_eq!(summary.args[0].as_text(), Some(left_out.as_str()));
+            assert_eq!(summary.args[1].as_text(), Some("2"));
+            assert!(!outcome.is_valid());
+        }
+        // Under the limit nothing changes.
+        let roomy = Validator::builder().max_issues(100).build().unwrap();
+        assert_eq!(roomy.validate(bad).issues, full.issues);
     }
 
     #[test]

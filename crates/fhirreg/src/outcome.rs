@@ -1,7 +1,11 @@
 //! The result of validating one resource, and its OperationOutcome form.
 
-use fhirreg_element::{Issue, Severity};
-use serde_json::{json, Value};
+use std::io::{self, Write};
+
+use fhirreg_element::{args, Issue, Msg, Severity};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 
 /// Extension URLs put on each issue: where it is (line, column) and which
 /// message of the catalogue it is (our id, `unknown-property`).
@@ -15,6 +19,15 @@ pub const MESSAGE_ID_EXTENSION: &str =
 /// validator writes them in `issue.details.coding`; the key of the same
 /// finding is given there, when it has one, for cross-reference.
 pub const JAVA_MESSAGE_KEY_SYSTEM: &str = "http://hl7.org/fhir/java-core-messageId";
+/// Extension on an OperationOutcome naming the validated file
+/// (`valueString`), as the HL7 Java validator writes it for several inputs.
+pub const FILE_EXTENSION: &str = "http://hl7.org/fhir/StructureDefinition/operationoutcome-file";
+/// Extension on an OperationOutcome giving the 1-based line of an NDJSON
+/// input the outcome is about (`valueInteger`). The issues' own
+/// line/column extensions are positions inside that line (their line is
+/// always 1).
+pub const NDJSON_LINE_EXTENSION: &str =
+    "https://github.com/fhirreg/fhirreg/StructureDefinition/operationoutcome-ndjson-line";
 
 /// Every issue found in one resource.
 #[derive(Clone, Debug, Default)]
@@ -44,39 +57,475 @@ impl Outcome {
     /// The outcome as a FHIR OperationOutcome (JSON). A valid resource
     /// gives one `information` issue saying so, as OperationOutcome
     /// needs at least one issue.
+    ///
+    /// This builds a JSON tree; to write the outcome, [`Outcome::operation_outcome`]
+    /// serialises the same JSON straight to a writer, with no tree (an
+    /// outcome can have 100,000s of issues).
     pub fn to_operation_outcome(&self) -> Value {
-        let issues: Vec<Value> = if self.issues.is_empty() {
+        serde_json::to_value(self.operation_outcome()).unwrap_or(Value::Null)
+    }
+
+    /// A serialisable view of the outcome as an OperationOutcome, with
+    /// optional resource-level extensions; the same JSON as
+    /// [`Outcome::to_operation_outcome`], written without building it.
+    ///
+    /// ```
+    /// let outcome = fhirreg::Outcome::default();
+    /// let mut out = Vec::new();
+    /// outcome
+    ///     .operation_outcome()
+    ///     .extension_string(fhirreg::FILE_EXTENSION, "a.json")
+    ///     .write_json(&mut out, false)
+    ///     .unwrap();
+    /// let text = String::from_utf8(out).unwrap();
+    /// assert!(text.starts_with(r#"{"resourceType":"OperationOutcome","issue":[{"severity":"information""#));
+    /// assert!(text.ends_with(r#""valueString":"a.json"}]}"#));
+    /// ```
+    pub fn operation_outcome(&self) -> OperationOutcome<'_> {
+        OperationOutcome {
+            issues: &self.issues,
+            extensions: Vec::new(),
+        }
+    }
+
+    /// Keep at most `max` issues (at least 1), the most severe first (in
+    /// document order within a severity, so an invalid outcome stays
+    /// invalid), and add one `information` issue saying how many were left
+    /// out. Does nothing when there are `max` issues or fewer.
+    ///
+    /// ```
+    /// use fhirreg::{args, Issue, Msg, Outcome, Severity};
+    /// let issue = |s| Issue::new(Msg::UnknownProperty, args!["x"], "", None).with_severity(s);
+    /// let mut outcome = Outcome { issues: vec![issue(Severity::Warning), issue(Severity::Error), issue(Severity::Warning)] };
+    /// outcome.truncate(1);
+    /// assert_eq!(outcome.issues.len(), 2);
+    /// assert_eq!(outcome.issues[0].severity, Severity::Error);
+    /// assert_eq!(outcome.issues[1].msg, Msg::TooManyIssues);
+    /// assert!(outcome.issues[1].message().starts_with("2 more issues"));
+    /// ```
+    pub fn truncate(&mut self, max: usize) {
+        let max = max.max(1);
+        if self.issues.len() <= max {
+            return;
+        }
+        let mut order: Vec<usize> = (0..self.issues.len()).collect();
+        order.sort_by_key(|&i| (self.issues[i].severity, i));
+        let mut keep = vec![false; self.issues.len()];
+        for &i in order.iter().take(max) {
+            keep[i] = true;
+        }
+        let mut left_out = [0usize; 4];
+        let mut keep = keep.into_iter();
+        self.issues.retain(|issue| {
+            let kept = keep.next().unwrap_or(true);
+            if !kept {
+                left_out[severity_rank(issue.severity)] += 1;
+            }
+            kept
+        });
+        self.issues.push(issues_left_out(max, left_out));
+    }
+}
+
+fn severity_rank(severity: Severity) -> usize {
+    match severity {
+        Severity::Fatal => 0,
+        Severity::Error => 1,
+        Severity::Warning => 2,
+        Severity::Information => 3,
+    }
+}
+
+/// The summary issue of a cut outcome ([`Outcome::truncate`]): the only
+/// place that writes it.
+fn issues_left_out(max: usize, [fatal, error, warning, information]: [usize; 4]) -> Issue {
+    let total = fatal + error + warning + information;
+    Issue::new(
+        Msg::TooManyIssues,
+        args![
+            total.to_string(),
+            max.to_string(),
+            (fatal + error).to_string(),
+            warning.to_string(),
+            information.to_string()
+        ],
+        "",
+        None,
+    )
+}
+
+/// The value of a resource-level extension of an [`OperationOutcome`].
+#[derive(Clone, Debug)]
+enum ExtensionValue<'a> {
+    String(&'a str),
+    Integer(u64),
+}
+
+/// An [`Outcome`] as an OperationOutcome, ready to serialise (with serde or
+/// [`OperationOutcome::write_json`]). Made by [`Outcome::operation_outcome`].
+#[derive(Clone, Debug)]
+pub struct OperationOutcome<'a> {
+    issues: &'a [Issue],
+    extensions: Vec<(&'a str, ExtensionValue<'a>)>,
+}
+
+impl<'a> OperationOutcome<'a> {
+    /// Add an extension with a `valueString` (e.g. [`FILE_EXTENSION`]).
+    pub fn extension_string(mut self, url: &'a str, value: &'a str) -> Self {
+        self.extensions.push((url, ExtensionValue::String(value)));
+        self
+    }
+
+    /// Add an extension with a `valueInteger` (e.g. [`NDJSON_LINE_EXTENSION`]).
+    pub fn extension_integer(mut self, url: &'a str, value: u64) -> Self {
+        self.extensions.push((url, ExtensionValue::Integer(value)));
+        self
+    }
+
+    /// Write the OperationOutcome as JSON: pretty (two-space indent, as
+    /// `serde_json::to_string_pretty`) or on one line. Nothing is built in
+    /// memory besides the writer's buffer.
+    pub fn write_json(&self, out: impl Write, pretty: bool) -> io::Result<()> {
+        let result = if pretty {
+            serde_json::to_writer_pretty(out, self)
+        } else {
+            serde_json::to_writer(out, self)
+        };
+        result.map_err(io::Error::from)
+    }
+}
+
+impl Serialize for OperationOutcome<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("resourceType", "OperationOutcome")?;
+        map.serialize_entry("issue", &Issues(self.issues))?;
+        if !self.extensions.is_empty() {
+            map.serialize_entry("extension", &Extensions(&self.extensions))?;
+        }
+        map.end()
+    }
+}
+
+struct Extensions<'e, 'a>(&'e [(&'a str, ExtensionValue<'a>)]);
+
+impl Serialize for Extensions<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for (url, value) in self.0 {
+            match value {
+                ExtensionValue::String(s) => seq.serialize_element(&Extension {
+                    url,
+                    key: "valueString",
+                    value: s,
+                })?,
+                ExtensionValue::Integer(n) => seq.serialize_element(&Extension {
+                    url,
+                    key: "valueInteger",
+                    value: n,
+                })?,
+            }
+        }
+        seq.end()
+    }
+}
+
+/// `{"url": ..., "valueX": ...}`.
+struct Extension<'a, T: Serialize + ?Sized> {
+    url: &'a str,
+    key: &'static str,
+    value: &'a T,
+}
+
+impl<T: Serialize + ?Sized> Serialize for Extension<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("url", self.url)?;
+        map.serialize_entry(self.key, self.value)?;
+        map.end()
+    }
+}
+
+struct Issues<'a>(&'a [Issue]);
+
+impl Serialize for Issues<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0.is_empty() {
+            let mut seq = serializer.serialize_seq(Some(1))?;
+            seq.serialize_element(&AllOk)?;
+            return seq.end();
+        }
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for issue in self.0 {
+            seq.serialize_element(&IssueJson(issue))?;
+        }
+        seq.end()
+    }
+}
+
+/// The one issue of a valid resource's OperationOutcome.
+struct AllOk;
+
+impl Serialize for AllOk {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("severity", "information")?;
+        map.serialize_entry("code", "informational")?;
+        map.serialize_entry("details", &Text("All OK"))?;
+        map.end()
+    }
+}
+
+/// `{"text": ...}`.
+struct Text<'a>(&'a str);
+
+impl Serialize for Text<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("text", self.0)?;
+        map.end()
+    }
+}
+
+/// `{"text": ..., "coding": [the Java key]}` of an issue.
+struct Details<'a>(&'a Issue);
+
+impl Serialize for Details<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let issue = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("text", &issue.message())?;
+        if let Some(key) = issue.java_key() {
+            map.serialize_entry("coding", &[JavaKey(key)])?;
+        }
+        map.end()
+    }
+}
+
+/// `{"system": JAVA_MESSAGE_KEY_SYSTEM, "code": key}`.
+struct JavaKey<'a>(&'a str);
+
+impl Serialize for JavaKey<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("system", JAVA_MESSAGE_KEY_SYSTEM)?;
+        map.serialize_entry("code", self.0)?;
+        map.end()
+    }
+}
+
+/// One OperationOutcome.issue: line/col/message-id extensions, severity,
+/// code, details.text, expression.
+struct IssueJson<'a>(&'a Issue);
+
+impl Serialize for IssueJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let issue = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("extension", &IssueExtensions(issue))?;
+        map.serialize_entry("severity", issue.severity.code())?;
+        map.serialize_entry("code", issue.code.code())?;
+        map.serialize_entry("details", &Details(issue))?;
+        if !issue.expression.is_empty() {
+            map.serialize_entry("expression", &[issue.expression.as_str()])?;
+        }
+        map.end()
+    }
+}
+
+struct IssueExtensions<'a>(&'a Issue);
+
+impl Serialize for IssueExtensions<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let issue = self.0;
+        let mut seq = serializer.serialize_seq(None)?;
+        if let Some(pos) = issue.pos {
+            seq.serialize_element(&Extension {
+                url: LINE_EXTENSION,
+                key: "valueInteger",
+                value: &pos.line,
+            })?;
+            seq.serialize_element(&Extension {
+                url: COL_EXTENSION,
+                key: "valueInteger",
+                value: &pos.col,
+            })?;
+        }
+        seq.serialize_element(&Extension {
+            url: MESSAGE_ID_EXTENSION,
+            key: "valueCode",
+            value: issue.message_id(),
+        })?;
+        seq.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fhirreg_element::Position;
+    use serde_json::json;
+
+    /// The JSON the outcome had before it was serialised without a tree
+    /// (built with `json!`): the streaming writer must give the same bytes.
+    fn reference(outcome: &Outcome) -> Value {
+        let issues: Vec<Value> = if outcome.issues.is_empty() {
             vec![json!({
                 "severity": "information",
                 "code": "informational",
                 "details": {"text": "All OK"}
             })]
         } else {
-            self.issues.iter().map(issue_json).collect()
+            outcome
+                .issues
+                .iter()
+                .map(|issue| {
+                    let mut extensions = Vec::new();
+                    if let Some(pos) = issue.pos {
+                        extensions.push(json!({"url": LINE_EXTENSION, "valueInteger": pos.line}));
+                        extensions.push(json!({"url": COL_EXTENSION, "valueInteger": pos.col}));
+                    }
+                    extensions.push(
+                        json!({"url": MESSAGE_ID_EXTENSION, "valueCode": issue.message_id()}),
+                    );
+                    let mut details = json!({"text": issue.message()});
+                    if let Some(key) = issue.java_key() {
+                        details["coding"] =
+                            json!([{"system": JAVA_MESSAGE_KEY_SYSTEM, "code": key}]);
+                    }
+                    let mut value = json!({
+                        "extension": extensions,
+                        "severity": issue.severity.code(),
+                        "code": issue.code.code(),
+                        "details": details,
+                    });
+                    if !issue.expression.is_empty() {
+                        value["expression"] = json!([issue.expression]);
+                    }
+                    value
+                })
+                .collect()
         };
         json!({"resourceType": "OperationOutcome", "issue": issues})
     }
-}
 
-fn issue_json(issue: &Issue) -> Value {
-    let mut extensions = Vec::new();
-    if let Some(pos) = issue.pos {
-        extensions.push(json!({"url": LINE_EXTENSION, "valueInteger": pos.line}));
-        extensions.push(json!({"url": COL_EXTENSION, "valueInteger": pos.col}));
+    fn sample() -> Outcome {
+        Outcome {
+            issues: vec![
+                // With a Java key (coding) and characters that need escaping.
+                Issue::new(
+                    Msg::UnknownProperty,
+                    args!["bad \"value\"\n"],
+                    "Patient.active",
+                    Some(Position::new(3, 14)),
+                ),
+                Issue::new(Msg::InternalError, args![], "", None).with_severity(Severity::Warning),
+            ],
+        }
     }
-    extensions.push(json!({"url": MESSAGE_ID_EXTENSION, "valueCode": issue.message_id()}));
-    let mut details = json!({"text": issue.message()});
-    if let Some(key) = issue.java_key() {
-        details["coding"] = json!([{"system": JAVA_MESSAGE_KEY_SYSTEM, "code": key}]);
+
+    #[test]
+    fn streamed_json_is_byte_identical_to_the_tree() {
+        for outcome in [Outcome::default(), sample()] {
+            let tree = reference(&outcome);
+            for pretty in [false, true] {
+                let mut out = Vec::new();
+                outcome
+                    .operation_outcome()
+                    .write_json(&mut out, pretty)
+                    .unwrap();
+                let expected = if pretty {
+                    serde_json::to_string_pretty(&tree).unwrap()
+                } else {
+                    tree.to_string()
+                };
+                assert_eq!(String::from_utf8(out).unwrap(), expected);
+            }
+            assert_eq!(outcome.to_operation_outcome(), tree);
+        }
     }
-    let mut value = json!({
-        "extension": extensions,
-        "severity": issue.severity.code(),
-        "code": issue.code.code(),
-        "details": details,
-    });
-    if !issue.expression.is_empty() {
-        value["expression"] = json!([issue.expression]);
+
+    #[test]
+    fn extensions_follow_the_issues() {
+        let outcome = sample();
+        let value = serde_json::to_value(
+            outcome
+                .operation_outcome()
+                .extension_string(FILE_EXTENSION, "x.ndjson")
+                .extension_integer(NDJSON_LINE_EXTENSION, 7),
+        )
+        .unwrap();
+        let mut expected = reference(&outcome);
+        expected["extension"] = json!([
+            {"url": FILE_EXTENSION, "valueString": "x.ndjson"},
+            {"url": NDJSON_LINE_EXTENSION, "valueInteger": 7},
+        ]);
+        assert_eq!(value, expected);
+        let keys: Vec<&String> = value.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["resourceType", "issue", "extension"]);
     }
-    value
+
+    #[test]
+    fn truncate_keeps_the_most_severe_in_order_and_counts_the_rest() {
+        // Each issue names itself in its (only) argument.
+        let issue =
+            |s, id: &str| Issue::new(Msg::UnknownProperty, args![id], "", None).with_severity(s);
+        let names = |o: &Outcome| -> Vec<String> {
+            o.issues
+                .iter()
+                .map(|i| match i.msg {
+                    Msg::UnknownProperty => i.args[0].as_text().unwrap_or_default().to_string(),
+                    other => other.id().to_string(),
+                })
+                .collect()
+        };
+        let mut outcome = Outcome {
+            issues: vec![
+                issue(Severity::Warning, "w1"),
+                issue(Severity::Error, "e1"),
+                issue(Severity::Information, "i1"),
+                issue(Severity::Fatal, "f1"),
+                issue(Severity::Error, "e2"),
+                issue(Severity::Warning, "w2"),
+            ],
+        };
+        outcome.truncate(3);
+        assert_eq!(names(&outcome), ["e1", "f1", "e2", "too-many-issues"]);
+        let summary = &outcome.issues[3];
+        assert_eq!(summary.msg, Msg::TooManyIssues);
+        let args: Vec<String> = summary
+            .args
+            .iter()
+            .map(|a| a.as_text().unwrap_or_default().to_string())
+            .collect();
+        // left out, max, errors, warnings, information
+        assert_eq!(args, ["3", "3", "0", "2", "1"]);
+        assert_eq!(summary.severity, Severity::Information);
+        assert!(
+            summary.message().starts_with("3 more issues"),
+            "{}",
+            summary.message()
+        );
+        assert!(!outcome.is_valid());
+
+        // At the limit: unchanged.
+        let mut small = Outcome {
+            issues: vec![issue(Severity::Warning, "w")],
+        };
+        small.truncate(1);
+        assert_eq!(small.issues.len(), 1);
+
+        // 0 means 1: an invalid outcome keeps an error.
+        let mut zero = Outcome {
+            issues: vec![issue(Severity::Warning, "w"), issue(Severity::Error, "e")],
+        };
+        zero.truncate(0);
+        assert_eq!(names(&zero), ["e", "too-many-issues"]);
+        let args: Vec<String> = zero.issues[1]
+            .args
+            .iter()
+            .map(|a| a.as_text().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(args, ["1", "1", "0", "1", "0"]);
+    }
 }

@@ -54,6 +54,12 @@ catalogue! {
     ParseError = "parse-error", None, Fatal, Invalid, ["detail"];
     /// The input could not be read at all (file system, network).
     InputUnreadable = "input-unreadable", None, Fatal, Exception, ["detail"];
+    /// An NDJSON line longer than the reader accepts.
+    LineTooLong = "line-too-long", None, Fatal, TooLong, ["length", "limit"];
+    /// Validation itself failed (a bug): the input is not judged.
+    InternalError = "internal-error", None, Fatal, Exception, [];
+    /// The issues of a resource were cut at the configured maximum.
+    TooManyIssues = "too-many-issues", None, Information, TooCostly, ["left_out", "max", "errors", "warnings", "information"];
 
     // ---- Terminology (fhirreg-terminology: $validate-code, bindings)
     /// A display that is not the concept's (one valid display).
