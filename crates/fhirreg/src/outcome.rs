@@ -1,6 +1,6 @@
 //! The result of validating one resource, and its OperationOutcome form.
 
-use fhirreg_element::{Issue, Severity};
+use fhirreg_element::{args, Issue, Msg, Severity};
 use serde_json::{json, Value};
 
 /// Extension URLs put on each issue: where it is (line, column) and which
@@ -42,15 +42,11 @@ impl Outcome {
     }
 
     /// The outcome as a FHIR OperationOutcome (JSON). A valid resource
-    /// gives one `information` issue saying so, as OperationOutcome
-    /// needs at least one issue.
+    /// gives one `information` issue saying so ([`Msg::NoIssues`]), as
+    /// OperationOutcome needs at least one issue.
     pub fn to_operation_outcome(&self) -> Value {
         let issues: Vec<Value> = if self.issues.is_empty() {
-            vec![json!({
-                "severity": "information",
-                "code": "informational",
-                "details": {"text": "All OK"}
-            })]
+            vec![issue_json(&Issue::new(Msg::NoIssues, args![], "", None))]
         } else {
             self.issues.iter().map(issue_json).collect()
         };
@@ -79,4 +75,50 @@ fn issue_json(issue: &Issue) -> Value {
         value["expression"] = json!([issue.expression]);
     }
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fhirreg_element::Position;
+
+    #[test]
+    fn issue_carries_our_id_and_the_java_key() {
+        let issue = Issue::new(
+            Msg::UnknownProperty,
+            args!["foo"],
+            "Patient",
+            Some(Position::new(1, 30)),
+        );
+        let oo = Outcome {
+            issues: vec![issue],
+        }
+        .to_operation_outcome();
+        let i = &oo["issue"][0];
+        assert_eq!(i["severity"], "error");
+        assert_eq!(i["code"], "structure");
+        assert_eq!(
+            i["details"]["text"],
+            "The property 'foo' is not defined here"
+        );
+        assert_eq!(i["details"]["coding"][0]["system"], JAVA_MESSAGE_KEY_SYSTEM);
+        assert_eq!(i["details"]["coding"][0]["code"], "UNRECOGNIZED_PROPERTY");
+        let ext = i["extension"].as_array().cloned().unwrap_or_default();
+        assert!(ext
+            .iter()
+            .any(|e| e["url"] == MESSAGE_ID_EXTENSION && e["valueCode"] == "unknown-property"));
+        assert!(ext
+            .iter()
+            .any(|e| e["url"] == LINE_EXTENSION && e["valueInteger"] == 1));
+        // A message without a Java key has no coding.
+        let oo = Outcome {
+            issues: vec![Issue::new(Msg::JsonComment, args![], "", None)],
+        }
+        .to_operation_outcome();
+        assert!(oo["issue"][0]["details"].get("coding").is_none());
+        // No issues: one information issue saying so.
+        let oo = Outcome::default().to_operation_outcome();
+        assert_eq!(oo["issue"][0]["severity"], "information");
+        assert_eq!(oo["issue"][0]["details"]["coding"][0]["code"], "ALL_OK");
+    }
 }
