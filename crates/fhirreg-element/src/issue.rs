@@ -118,8 +118,6 @@ pub struct Issue {
     pub expression: String,
     /// Where in the source, when known.
     pub pos: Option<Position>,
-    /// Transitional: the key of a message not yet in the catalogue.
-    pub legacy_key: Option<&'static str>,
 }
 
 impl Issue {
@@ -132,39 +130,7 @@ impl Issue {
             args,
             expression: expression.into(),
             pos,
-            legacy_key: None,
         }
-    }
-
-    /// Transitional: an issue whose message is not yet in the catalogue.
-    pub fn legacy(
-        severity: Severity,
-        code: IssueType,
-        key: &'static str,
-        message: impl Into<String>,
-        expression: impl Into<String>,
-        pos: Option<Position>,
-    ) -> Self {
-        Issue {
-            severity,
-            code,
-            msg: Msg::Legacy,
-            args: crate::args![message.into()],
-            expression: expression.into(),
-            pos,
-            legacy_key: Some(key),
-        }
-    }
-
-    /// Transitional: an error whose message is not yet in the catalogue.
-    pub fn legacy_error(
-        code: IssueType,
-        key: &'static str,
-        message: impl Into<String>,
-        expression: impl Into<String>,
-        pos: Option<Position>,
-    ) -> Self {
-        Issue::legacy(Severity::Error, code, key, message, expression, pos)
     }
 
     /// The same issue with another severity.
@@ -191,12 +157,12 @@ impl Issue {
 
     /// Our stable id of the message (`unknown-property`).
     pub fn message_id(&self) -> &'static str {
-        self.legacy_key.unwrap_or(self.msg.id())
+        self.msg.id()
     }
 
     /// The HL7 Java validator's key for the message, when it has one.
     pub fn java_key(&self) -> Option<&'static str> {
-        self.legacy_key.or(self.msg.java_key())
+        self.msg.java_key()
     }
 
     /// The value of the argument `name` (a placeholder of the message).

@@ -11,15 +11,21 @@
 //! * a default severity and issue type ([`Msg::severity`],
 //!   [`Msg::issue_type`]) that a report may override (a binding's strength
 //!   decides error or warning, for instance);
-//! * its arguments, named ([`Msg::placeholders`]), given in that order;
+//! * its arguments, named ([`Msg::placeholders`]), given in that order:
+//!   values ([`Arg::Text`]: names, numbers, URLs, codes) or other messages
+//!   quoted in this one ([`Arg::Msgs`]: the findings a binding message
+//!   reports, the finding a multi-profile check names its profiles for),
+//!   rendered in the same language;
 //! * a template per language in `messages/<lang>.tsv` (one line per
 //!   message: the id, a tab, the template; `#` starts a comment line). A
 //!   template names its arguments in braces (`{name}`); `{{` and `}}` are
 //!   literal braces. The templates are our own words.
 //!
 //! Adding a language is a data change: a `messages/<lang>.tsv` file and
-//! a [`Lang`] variant listed in [`Lang::ALL`] with its file. A message
-//! missing from a language falls back to English.
+//! a [`Lang`] variant (listed in [`Lang::ALL`], with its file and its
+//! cache in `message.rs`). A message missing from a language falls back to
+//! English; [`check_catalogue`] (run by the tests) reports what a language
+//! file lacks or gets wrong.
 //!
 //! Logic compares [`Msg`] values and arguments, never rendered text.
 //!
@@ -229,6 +235,20 @@ macro_rules! catalogue {
         $name:ident = $id:literal, $java:expr, $sev:ident, $ty:ident, [$($ph:literal),* $(,)?];
     )*) => {
         /// A kind of message. See the [module documentation](self).
+        ///
+        /// ```
+        /// use fhirreg_element::{args, Lang, Msg};
+        /// let m = Msg::TooFewOccurrences;
+        /// assert_eq!(m.id(), "too-few-occurrences");
+        /// assert_eq!(m.java_key(), Some("Validation_VAL_Profile_Minimum"));
+        /// assert_eq!(m.placeholders(), ["element", "min", "count", "profile"]);
+        /// let args = args!["Patient.name", 1, 0, "http://example.org/p"];
+        /// assert_eq!(
+        ///     m.render(Lang::En, &args),
+        ///     "Patient.name: at least 1 required, but 0 found (profile http://example.org/p)"
+        /// );
+        /// assert_eq!(m.arg(&args, "count"), Some("0"));
+        /// ```
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum Msg {

@@ -49,6 +49,15 @@ use crate::locate::Locator;
 use crate::message::{Args, Msg};
 use crate::{args, Document, Element, Issue, ParseError, ParseOptions, Position};
 
+/// The messages of an element outside the FHIR namespace: a document with
+/// one of them is not FHIR XML.
+pub const WRONG_NAMESPACE: &[Msg] = &[
+    Msg::XmlRootNamespace,
+    Msg::XmlRootNoNamespace,
+    Msg::XmlElementNamespace,
+    Msg::XmlDivNamespace,
+];
+
 /// The FHIR XML namespace.
 pub const FHIR_NS: &str = "http://hl7.org/fhir";
 /// The XHTML namespace of the narrative `div`.
@@ -776,15 +785,7 @@ mod tests {
         let wrong_ns: Vec<_> = d
             .issues
             .iter()
-            .filter(|i| {
-                matches!(
-                    i.msg,
-                    Msg::XmlRootNamespace
-                        | Msg::XmlRootNoNamespace
-                        | Msg::XmlElementNamespace
-                        | Msg::XmlDivNamespace
-                )
-            })
+            .filter(|i| WRONG_NAMESPACE.contains(&i.msg))
             .collect();
         assert_eq!(wrong_ns.len(), 1, "reported at the root only: {wrong_ns:?}");
         let ids: Vec<_> = d.issues.iter().map(|i| i.msg).collect();

@@ -377,16 +377,10 @@ impl Loader<'_> {
         let mut doc = fhirreg_element::xml::parse(bytes, &fhirreg_element::ParseOptions::default())
             .map_err(|e| at(format!("invalid XML: {e}")))?;
         let not_fhir = doc.root.resource_type.is_none()
-            || doc.issues.iter().any(|i| {
-                use fhirreg_element::Msg;
-                matches!(
-                    i.msg,
-                    Msg::XmlRootNamespace
-                        | Msg::XmlRootNoNamespace
-                        | Msg::XmlElementNamespace
-                        | Msg::XmlDivNamespace
-                )
-            });
+            || doc
+                .issues
+                .iter()
+                .any(|i| fhirreg_element::xml::WRONG_NAMESPACE.contains(&i.msg));
         if !strict && not_fhir {
             return Ok(());
         }

@@ -247,9 +247,9 @@ fn in_system(state: &ServerState, tx: &Terminology, coding: &Coding) -> Result<A
                 .versions_of(system)
                 .filter_map(|s| s.version().map(str::to_owned))
                 .collect();
-            let message = format!(
-                "A definition for CodeSystem '{system}' version '{version}' could not be found, so the code cannot be validated. Valid versions: {}",
-                known.join(", ")
+            let message = fhirreg::Msg::TxSystemVersionUnavailableKnown.render(
+                fhirreg::Lang::En,
+                &fhirreg::args![system, version, known.join(", ")],
             );
             return Ok(Answer::ok(
                 json!({"resourceType": "Parameters", "parameter": [

@@ -636,7 +636,7 @@ fn every_core_value_set_compiles_and_expands_or_says_why() {
 }
 
 #[test]
-fn binding_issues_in_java_wording() {
+fn binding_issues_by_strength_and_kind() {
     use fhirreg_terminology::{BindingStrength, BoundValue};
     let r = tx()
         .validate_code(GENDER, &CodingRef::code("invalid"))

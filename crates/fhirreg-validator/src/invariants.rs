@@ -8,13 +8,14 @@
 //! and definition; the jobs run after the walk, when the whole tree (the
 //! containing resource, the outermost resource) is at hand.
 //!
-//! Failures are reported like the HL7 Java validator does:
-//! `Constraint failed: KEY: 'HUMAN'` plus ` (defined in SOURCE)` when the
-//! constraint comes from another definition than the one applied, with the
-//! constraint's severity (best-practice constraints: per
+//! A failure is reported as the HL7 Java validator reports it (where and
+//! how seriously) with the message `invariant-failed` (the constraint's key
+//! and human text), or `invariant-failed-from` naming the definition when
+//! the constraint comes from another definition than the one applied, with
+//! the constraint's severity (best-practice constraints: per
 //! [`BestPracticeLevel`]) and the location of the element. An expression
 //! that cannot be compiled or evaluated is never reported as a failure,
-//! only as information.
+//! only as information (`invariant-not-compiled`, `invariant-not-evaluated`).
 //!
 //! [`Validator`]: crate::Validator
 

@@ -126,7 +126,8 @@ fn contained_resources_dom_3_4_5() {
         );
     }
     assert_eq!(errors.len(), 2, "{errors:?}");
-    // dom-3 is checked directly, with the HL7 Java validator's message.
+    // dom-3 is checked directly (contained-not-referenced), where the HL7
+    // Java validator reports it.
     let dom3: Vec<String> = issues
         .iter()
         .filter(|i| i.severity == Severity::Error && i.msg == Msg::ContainedNotReferenced)

@@ -59,7 +59,7 @@ mod vitals;
 mod xhtml;
 
 use fhirreg_element::message::{Arg, Args, Msg};
-use fhirreg_element::{args, Element, Issue, IssueType, Severity, ValueKind};
+use fhirreg_element::{args, Element, Issue, Severity, ValueKind};
 use fhirreg_registry::{Registry, Resource};
 use fhirreg_terminology::{BindingStrength, BoundValue, CodingRef, IssueKind, Terminology};
 use plan::{Binding, ElemDef, Kind, Plan, TypeRef};
@@ -981,17 +981,10 @@ impl Walk<'_> {
             fhirreg_terminology::Severity::Warning => Severity::Warning,
             fhirreg_terminology::Severity::Information => Severity::Information,
         };
-        let code = match i.kind {
-            IssueKind::NotInValueSet | IssueKind::UnknownCode => IssueType::CodeInvalid,
-            IssueKind::InvalidDisplay => IssueType::Invalid,
-            _ => IssueType::Informational,
-        };
         let len = self.path.len();
         self.path.push_str(sub);
         let m = &i.message;
-        let issue = Issue::new(m.msg, m.args.clone(), self.path.clone(), Some(node.pos));
-        self.issues
-            .push(issue.with_severity(severity).with_code(code));
+        self.report_as(severity, m.msg, m.args.clone(), node);
         self.path.truncate(len);
     }
 

@@ -117,7 +117,6 @@ impl SystemInfo {
             SystemInfo::Snomed => external::snomed_filter_properties()
                 .into_iter()
                 .map(str::to_string)
-                .chain(["(the concept id of an attribute)".to_string()])
                 .collect(),
             SystemInfo::Resource(cs) => {
                 let mut names = ops(BASE_PROPERTIES);
@@ -523,7 +522,9 @@ impl Walk<'_> {
             let names = info.property_names();
             let (sev, msg) = match info {
                 SystemInfo::Unknown => (Severity::Information, Msg::FilterPropertyUnknownNoSystem),
-                _ => (Severity::Warning, Msg::FilterPropertyUnknown),
+                // (SNOMED CT also takes the concept id of any attribute)
+                SystemInfo::Snomed => (Severity::Warning, Msg::FilterPropertyUnknownSnomed),
+                SystemInfo::Resource(_) => (Severity::Warning, Msg::FilterPropertyUnknown),
             };
             let args = args![property, system, names.join(", ")];
             self.report_at(sev, msg, args, path, filter);

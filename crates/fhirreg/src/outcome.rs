@@ -55,8 +55,8 @@ impl Outcome {
     }
 
     /// The outcome as a FHIR OperationOutcome (JSON). A valid resource
-    /// gives one `information` issue saying so, as OperationOutcome
-    /// needs at least one issue.
+    /// gives one `information` issue saying so ([`Msg::NoIssues`]), as
+    /// OperationOutcome needs at least one issue.
     ///
     /// This builds a JSON tree; to write the outcome, [`Outcome::operation_outcome`]
     /// serialises the same JSON straight to a writer, with no tree (an
@@ -78,7 +78,8 @@ impl Outcome {
     ///     .write_json(&mut out, false)
     ///     .unwrap();
     /// let text = String::from_utf8(out).unwrap();
-    /// assert!(text.starts_with(r#"{"resourceType":"OperationOutcome","issue":[{"severity":"information""#));
+    /// assert!(text.starts_with(r#"{"resourceType":"OperationOutcome","issue":[{"extension":"#));
+    /// assert!(text.contains(r#""valueCode":"no-issues""#));
     /// assert!(text.ends_with(r#""valueString":"a.json"}]}"#));
     /// ```
     pub fn operation_outcome(&self) -> OperationOutcome<'_> {
@@ -251,8 +252,9 @@ struct Issues<'a>(&'a [Issue]);
 impl Serialize for Issues<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if self.0.is_empty() {
+            // OperationOutcome needs at least one issue.
             let mut seq = serializer.serialize_seq(Some(1))?;
-            seq.serialize_element(&AllOk)?;
+            seq.serialize_element(&IssueJson(&Issue::new(Msg::NoIssues, args![], "", None)))?;
             return seq.end();
         }
         let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
@@ -260,30 +262,6 @@ impl Serialize for Issues<'_> {
             seq.serialize_element(&IssueJson(issue))?;
         }
         seq.end()
-    }
-}
-
-/// The one issue of a valid resource's OperationOutcome.
-struct AllOk;
-
-impl Serialize for AllOk {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(3))?;
-        map.serialize_entry("severity", "information")?;
-        map.serialize_entry("code", "informational")?;
-        map.serialize_entry("details", &Text("All OK"))?;
-        map.end()
-    }
-}
-
-/// `{"text": ...}`.
-struct Text<'a>(&'a str);
-
-impl Serialize for Text<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry("text", self.0)?;
-        map.end()
     }
 }
 
@@ -369,16 +347,14 @@ mod tests {
     /// The JSON the outcome had before it was serialised without a tree
     /// (built with `json!`): the streaming writer must give the same bytes.
     fn reference(outcome: &Outcome) -> Value {
-        let issues: Vec<Value> = if outcome.issues.is_empty() {
-            vec![json!({
-                "severity": "information",
-                "code": "informational",
-                "details": {"text": "All OK"}
-            })]
-        } else {
-            outcome
-                .issues
-                .iter()
+        let no_issues = [Issue::new(Msg::NoIssues, args![], "", None)];
+        let issues: Vec<Value> = {
+            let list: &[Issue] = if outcome.issues.is_empty() {
+                &no_issues
+            } else {
+                &outcome.issues
+            };
+            list.iter()
                 .map(|issue| {
                     let mut extensions = Vec::new();
                     if let Some(pos) = issue.pos {

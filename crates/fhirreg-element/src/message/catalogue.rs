@@ -60,6 +60,8 @@ catalogue! {
     InternalError = "internal-error", None, Fatal, Exception, [];
     /// The issues of a resource were cut at the configured maximum.
     TooManyIssues = "too-many-issues", None, Information, TooCostly, ["left_out", "max", "errors", "warnings", "information"];
+    /// The one issue of an OperationOutcome without findings.
+    NoIssues = "no-issues", Some("ALL_OK"), Information, Informational, [];
 
     // ---- Terminology (fhirreg-terminology: $validate-code, bindings)
     /// A display that is not the concept's (one valid display).
@@ -362,6 +364,7 @@ catalogue! {
     ValueSetIncludesSupplement = "value-set-includes-supplement", Some("VALUESET_INCLUDE_CS_SUPPLEMENT"), Error, Invalid, ["system", "base"];
     ValueSetConceptUnknown = "value-set-concept-unknown", Some("VALUESET_INCLUDE_INVALID_CONCEPT_CODE"), Error, BusinessRule, ["code", "system", "detail"];
     FilterPropertyUnknown = "filter-property-unknown", Some("VALUESET_UNKNOWN_FILTER_PROPERTY"), Warning, Invalid, ["property", "system", "known"];
+    FilterPropertyUnknownSnomed = "filter-property-unknown-snomed", None, Warning, Invalid, ["property", "system", "known"];
     FilterPropertyUnknownNoSystem = "filter-property-unknown-no-system", Some("VALUESET_UNKNOWN_FILTER_PROPERTY_NO_CS"), Information, Invalid, ["property", "system", "known"];
     FilterOperatorNotAllowed = "filter-operator-not-allowed", Some("VALUESET_BAD_FILTER_OP"), Error, Invalid, ["op", "property", "system", "allowed"];
     FilterRegexInvalid = "filter-regex-invalid", Some("VALUESET_BAD_FILTER_VALUE_VALID_REGEX"), Error, Invalid, ["property", "value", "detail"];
@@ -397,7 +400,4 @@ catalogue! {
     SearchParamBaseNotListed = "search-param-base-not-listed", Some("SEARCHPARAMETER_BASE_WRONG"), Error, BusinessRule, ["type", "url"];
     SearchParamTypeDiffers = "search-param-type-differs", Some("SEARCHPARAMETER_TYPE_WRONG"), Error, BusinessRule, ["type", "base_type", "url"];
     SearchParamExpressionType = "search-param-expression-type", Some("SEARCHPARAMETER_EXP_WRONG"), Error, Invalid, ["expression", "name", "types", "position"];
-
-    // ---- Transitional: a message not yet in the catalogue.
-    Legacy = "legacy", None, Error, Processing, ["text"];
 }
