@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{black_box, Criterion};
 use fhirreg::registry::DEFINITION_RESOURCE_TYPES as DEFINITION_TYPES;
-use fhirreg_element::Element;
+use fhirreg_element::Document;
 use fhirreg_fhirpath::{EvalContext, Expression, Value};
 use fhirreg_registry::model::FhirPathModel;
 use fhirreg_registry::Registry;
@@ -58,12 +58,12 @@ const PATIENT_A: &str = r#"{
 struct Case {
     file: String,
     resource_type: String,
-    root: Element,
+    root: Document,
 }
 
 struct Workload {
     examples_dir: PathBuf,
-    patient: Element,
+    patient: Document,
     expressions: Vec<String>,
     /// Resource type -> indices into `expressions`, in snapshot order.
     by_type: BTreeMap<String, Vec<usize>>,
@@ -108,10 +108,8 @@ fn examples_dir() -> PathBuf {
         })
 }
 
-fn parse_json(bytes: &[u8]) -> Option<Element> {
-    fhirreg_element::json::parse(bytes, &Default::default())
-        .ok()
-        .map(|d| d.root)
+fn parse_json(bytes: &[u8]) -> Option<Document> {
+    fhirreg_element::json::parse(bytes, &Default::default()).ok()
 }
 
 fn build_workload(registry: &Registry) -> Workload {
@@ -147,7 +145,7 @@ fn build_workload(registry: &Registry) -> Workload {
             skipped_unreadable += 1;
             continue;
         };
-        let Some(resource_type) = root.resource_type.clone() else {
+        let Some(resource_type) = root.root().resource_type().map(str::to_string) else {
             skipped_unreadable += 1;
             continue;
         };
@@ -225,8 +223,8 @@ fn compile_all(registry: &Registry, w: &Workload) -> Engine {
     }
 }
 
-fn eval_a(engine: &Engine, patient: &Element) -> Vec<String> {
-    let ctx = EvalContext::new(patient).with_model(&engine.model);
+fn eval_a(engine: &Engine, patient: &Document) -> Vec<String> {
+    let ctx = EvalContext::new(patient.root()).with_model(&engine.model);
     match engine.expr_a.evaluate(&ctx) {
         Ok(values) => values
             .iter()
@@ -252,7 +250,7 @@ fn results(engine: &Engine, w: &Workload) -> (Vec<String>, Vec<(usize, usize, St
                 .map(|&ei| match &engine.compiled[ei] {
                     None => 'c',
                     Some(expr) => {
-                        let ctx = EvalContext::new(&case.root).with_model(&engine.model);
+                        let ctx = EvalContext::new(case.root.root()).with_model(&engine.model);
                         match expr.evaluate_bool(&ctx) {
                             Ok(Some(true)) => 't',
                             Ok(Some(false)) => 'f',
@@ -313,10 +311,10 @@ fn time_passes(
     }
 }
 
-fn time_a(engine: &Engine, patient: &Element) -> Timing {
+fn time_a(engine: &Engine, patient: &Document) -> Timing {
     time_passes(ITERATIONS_A, 5, Duration::from_secs(1), || {
         for _ in 0..ITERATIONS_A {
-            let ctx = EvalContext::new(patient).with_model(&engine.model);
+            let ctx = EvalContext::new(patient.root()).with_model(&engine.model);
             black_box(engine.expr_a.evaluate(&ctx).map(|v| v.len()).ok());
         }
     })
@@ -327,13 +325,13 @@ fn time_b(engine: &Engine, w: &Workload, pairs: &[(usize, usize)]) -> Timing {
         for &(ci, ei) in pairs {
             let root = &w.cases[ci].root;
             let expr = engine.compiled[ei].as_ref().expect("compiled");
-            let ctx = EvalContext::new(root).with_model(&engine.model);
+            let ctx = EvalContext::new(root.root()).with_model(&engine.model);
             black_box(expr.evaluate_bool(&ctx).ok());
         }
     })
 }
 
-fn criterion_a(engine: &Engine, patient: &Element) {
+fn criterion_a(engine: &Engine, patient: &Document) {
     let mut c = Criterion::default()
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
@@ -342,7 +340,7 @@ fn criterion_a(engine: &Engine, patient: &Element) {
         "fhirpath/a: Patient.name.where(use='official').given.first()",
         |b| {
             b.iter(|| {
-                let ctx = EvalContext::new(patient).with_model(&engine.model);
+                let ctx = EvalContext::new(patient.root()).with_model(&engine.model);
                 black_box(engine.expr_a.evaluate(&ctx).map(|v| v.len()).ok())
             })
         },
@@ -423,7 +421,7 @@ fn main() {
             let t = Instant::now();
             while t.elapsed().as_secs_f64() < secs {
                 for _ in 0..ITERATIONS_A {
-                    let ctx = EvalContext::new(&w.patient).with_model(&engine.model);
+                    let ctx = EvalContext::new(w.patient.root()).with_model(&engine.model);
                     black_box(engine.expr_a.evaluate(&ctx).map(|v| v.len()).ok());
                 }
             }
@@ -439,7 +437,8 @@ fn main() {
             while t.elapsed().as_secs_f64() < secs {
                 time_passes(pairs.len(), 1, Duration::ZERO, || {
                     for &(ci, ei) in &pairs {
-                        let ctx = EvalContext::new(&w.cases[ci].root).with_model(&engine.model);
+                        let ctx =
+                            EvalContext::new(w.cases[ci].root.root()).with_model(&engine.model);
                         let expr = engine.compiled[ei].as_ref().expect("compiled");
                         black_box(expr.evaluate_bool(&ctx).ok());
                     }
@@ -485,7 +484,7 @@ fn breakdown(w: &Workload, engine: &Engine, rust_results: &[String], no_bundles:
         for &(ci, ei) in &pairs {
             let expr = engine.compiled[ei].as_ref().expect("compiled");
             let t = Instant::now();
-            let ctx = EvalContext::new(&w.cases[ci].root).with_model(&engine.model);
+            let ctx = EvalContext::new(w.cases[ci].root.root()).with_model(&engine.model);
             black_box(expr.evaluate_bool(&ctx).ok());
             let ns = t.elapsed().as_nanos() as f64 / 3.0;
             total += ns;

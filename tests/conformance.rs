@@ -161,7 +161,7 @@ fn canonical_url(path: &Path) -> Option<String> {
     let format = fhirreg_element::Format::sniff(&bytes)?;
     let document =
         fhirreg_element::parse(&bytes, format, &fhirreg_element::ParseOptions::default()).ok()?;
-    document.root.child_value("url").map(str::to_string)
+    document.root().child_value("url").map(str::to_string)
 }
 
 fn strings(value: Option<&Value>) -> Vec<String> {

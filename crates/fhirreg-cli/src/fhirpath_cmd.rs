@@ -54,9 +54,8 @@ fn evaluate_file(
     let mut document = fhirreg::parse(&bytes, format, &ParseOptions::default())
         .map_err(|e| format!("{file}: {e}"))?;
     // Typed arrays and JSON kinds so complex results print as proper FHIR JSON.
-    registry.annotate_types(&mut document.root);
-    let root = &document.root;
-    let mut context = EvalContext::new(root).with_model(model);
+    registry.annotate_types(&mut document);
+    let mut context = EvalContext::new(document.root()).with_model(model);
     for (name, value) in vars {
         context =
             context.with_variable(name.clone(), vec![Value::String(Cow::Owned(value.clone()))]);
@@ -81,10 +80,10 @@ fn value_json(value: &Value) -> String {
         Value::Quantity(q) => format!("{{\"value\":{},\"unit\":{}}}", q.value, json!(q.unit)),
         Value::Type(t) => json!({"namespace": t.namespace, "name": t.name}).to_string(),
         Value::Node(node) => {
-            if node.element.value.is_some() && !has_complex_children(node.element) {
+            if node.element.value().is_some() && !has_complex_children(node.element) {
                 match value.to_primitive() {
                     Some(primitive) if primitive.is_system() => value_json(&primitive),
-                    _ => json!(node.element.value).to_string(),
+                    _ => json!(node.element.value()).to_string(),
                 }
             } else {
                 fhirreg::json::write(node.element, false)
@@ -93,9 +92,8 @@ fn value_json(value: &Value) -> String {
     }
 }
 
-fn has_complex_children(element: &Element) -> bool {
+fn has_complex_children(element: Element<'_>) -> bool {
     element
-        .children
-        .iter()
-        .any(|c| c.name != "id" && c.name != "extension")
+        .children()
+        .any(|c| c.name() != "id" && c.name() != "extension")
 }

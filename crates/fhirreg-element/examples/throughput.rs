@@ -31,13 +31,16 @@ fn main() {
     }
     let docs: Vec<_> = files
         .iter()
-        .filter_map(|f| json::parse(f, &opts).ok().map(|d| d.root))
+        .filter_map(|f| json::parse(f, &opts).ok())
         .collect();
     let t = Instant::now();
-    let xmls: Vec<String> = docs.iter().map(|d| xml::write(d, false)).collect();
+    let xmls: Vec<String> = docs.iter().map(|d| xml::write(d.root(), false)).collect();
     let t_xml_w = t.elapsed();
     let t = Instant::now();
-    let jsons: usize = docs.iter().map(|d| json::write(d, false).len()).sum();
+    let jsons: usize = docs
+        .iter()
+        .map(|d| json::write(d.root(), false).len())
+        .sum();
     let t_json_w = t.elapsed();
     let xml_bytes: usize = xmls.iter().map(String::len).sum();
     let t = Instant::now();

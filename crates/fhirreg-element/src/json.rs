@@ -39,43 +39,47 @@
 //! let src = br#"{"resourceType":"Patient","name":[{"given":["Ann",null],"_given":[null,{"id":"g2"}]}]}"#;
 //! let doc = json::parse(src, &ParseOptions::default()).unwrap();
 //! assert!(doc.issues.is_empty());
-//! let name = doc.root.child("name").unwrap();
+//! let name = doc.root().child("name").unwrap();
 //! let given: Vec<_> = name.children_named("given").collect();
-//! assert_eq!(given[0].value.as_deref(), Some("Ann"));
-//! assert_eq!(given[1].value, None);
+//! assert_eq!(given[0].value(), Some("Ann"));
+//! assert_eq!(given[1].value(), None);
 //! assert_eq!(given[1].child_value("id"), Some("g2"));
-//! assert_eq!(name.pos, Position::new(1, 35)); // array items: the item itself
+//! assert_eq!(name.pos(), Position::new(1, 35)); // array items: the item itself
 //! // And back:
-//! assert_eq!(json::write(&doc.root, false), std::str::from_utf8(src).unwrap());
+//! assert_eq!(json::write(doc.root(), false), std::str::from_utf8(src).unwrap());
 //! ```
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use crate::locate::Locator;
 use crate::message::{Args, Msg};
+use crate::tree::{flags, StrRef};
 use crate::{args, Document, Element, Issue, ParseError, ParseOptions, Position, ValueKind};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// A JSON value as read, before the FHIR conversion of its parent object.
+/// Strings are already in the document's buffer; objects are already
+/// nodes' children (node ids).
 enum JVal {
-    Str(String),
-    Num(String),
+    Str(StrRef, bool),
+    Num(StrRef),
     Bool(bool),
     Null,
     Obj(Obj),
     Arr(Vec<(Position, JVal)>),
 }
 
-/// An object already converted to FHIR children.
+/// An object already converted to FHIR children (node ids).
 struct Obj {
-    children: Vec<Element>,
-    resource_type: Option<String>,
+    children: Vec<u32>,
+    resource_type: Option<StrRef>,
 }
 
-struct Prop {
-    key: String,
+struct Prop<'a> {
+    key: Cow<'a, str>,
     key_pos: Position,
     val_pos: Position,
     val: JVal,
@@ -84,6 +88,8 @@ struct Prop {
 struct Parser<'a> {
     b: &'a [u8],
     i: usize,
+    /// The tree being built.
+    doc: Document,
     loc: Locator<'a>,
     issues: Vec<Issue>,
     /// Syntactic path of the current node, without the root resource type
@@ -119,7 +125,7 @@ fn stack_addr() -> usize {
 /// use fhirreg_element::{json, ParseOptions};
 /// let doc = json::parse(br#"{"resourceType":"Observation","valueQuantity":{"value":1.50}}"#,
 ///                       &ParseOptions::default()).unwrap();
-/// let q = doc.root.child("valueQuantity").unwrap();
+/// let q = doc.root().child("valueQuantity").unwrap();
 /// assert_eq!(q.child_value("value"), Some("1.50"));
 ///
 /// let err = json::parse(b"{\"resourceType\":\"Patient\"", &ParseOptions::default()).unwrap_err();
@@ -140,6 +146,8 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
     let mut p = Parser {
         b,
         i: 0,
+        // A node per ~40 bytes and about half the text, in practice.
+        doc: Document::with_capacity(b.len() / 40 + 4, b.len() / 2 + 16),
         loc: Locator::new(b),
         issues: Vec::new(),
         path: String::new(),
@@ -175,11 +183,16 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
             pos,
         ));
     }
-    let mut root = Element::new(obj.resource_type.clone().unwrap_or_default(), root_pos);
-    root.children = obj.children;
-    root.resource_type = obj.resource_type;
+    let mut doc = p.doc;
+    let name = obj.resource_type.unwrap_or_else(|| doc.push_str(""));
+    let root = doc.new_node(name, root_pos);
+    doc.set_children(root, &obj.children);
+    if let Some(rt) = obj.resource_type {
+        doc.set_resource_type_span(root, rt);
+    }
+    doc.set_root(root);
     let mut issues = p.issues;
-    if root.resource_type.is_none() {
+    if obj.resource_type.is_none() {
         // Not a FHIR resource: the FHIR JSON rules (empty arrays, nulls,
         // `_name` shapes) do not apply to it, only the syntax findings do.
         // One fatal issue at `$`, as the HL7 validator reports it.
@@ -187,16 +200,18 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
         let fatal = Issue::new(Msg::JsonNoResourceType, args![], "$", Some(root_pos));
         issues.insert(0, fatal);
     }
-    if !root.name.is_empty() {
+    let root_name = doc.root().name().to_string();
+    if !root_name.is_empty() {
         for issue in &mut issues {
             issue.expression = if issue.expression.is_empty() {
-                root.name.clone()
+                root_name.clone()
             } else {
-                format!("{}.{}", root.name, issue.expression)
+                format!("{root_name}.{}", issue.expression)
             };
         }
     }
-    Ok(Document { root, issues })
+    doc.issues = issues;
+    Ok(doc)
 }
 
 /// Findings about the JSON syntax itself (read anyway, like the HL7
@@ -310,8 +325,15 @@ impl<'a> Parser<'a> {
         match self.peek() {
             Some(b'{') => Ok(JVal::Obj(self.parse_object()?)),
             Some(b'[') => Ok(JVal::Arr(self.parse_array()?)),
-            Some(b'"') => Ok(JVal::Str(self.parse_string()?)),
-            Some(b'-' | b'0'..=b'9') => Ok(JVal::Num(self.parse_number()?)),
+            Some(b'"') => {
+                let s = self.parse_string()?;
+                let empty = s.is_empty();
+                Ok(JVal::Str(self.doc.push_str(&s), empty))
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let n = self.parse_number()?;
+                Ok(JVal::Num(self.doc.push_str(n)))
+            }
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
                 let start = self.i;
                 let word = self.bare_word();
@@ -334,7 +356,7 @@ impl<'a> Parser<'a> {
                         };
                         let pos = self.loc.pos(start);
                         self.issue(Msg::JsonUnquotedValue, args![key, &word], expr, pos);
-                        Ok(JVal::Str(word))
+                        Ok(JVal::Str(self.doc.push_str(&word), word.is_empty()))
                     }
                 }
             }
@@ -367,7 +389,7 @@ impl<'a> Parser<'a> {
     }
 
     #[inline(never)]
-    fn parse_number(&mut self) -> Result<String, ParseError> {
+    fn parse_number(&mut self) -> Result<&'a str, ParseError> {
         let start = self.i;
         let mut j = start;
         let digits = |b: &[u8], mut j: usize| {
@@ -407,7 +429,8 @@ impl<'a> Parser<'a> {
         }
         self.i = j;
         // The slice is ASCII by construction.
-        Ok(String::from_utf8_lossy(self.b.get(start..j).unwrap_or_default()).into_owned())
+        let b: &'a [u8] = self.b;
+        Ok(std::str::from_utf8(b.get(start..j).unwrap_or_default()).unwrap_or_default())
     }
 
     fn utf8(&mut self, from: usize, to: usize) -> Result<&'a str, ParseError> {
@@ -419,9 +442,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// At the opening quote; returns the unescaped string.
+    /// At the opening quote; returns the unescaped string (borrowed from
+    /// the input when it has no escapes).
     #[inline(never)]
-    fn parse_string(&mut self) -> Result<String, ParseError> {
+    fn parse_string(&mut self) -> Result<Cow<'a, str>, ParseError> {
         let open = self.i;
         let start = open + 1;
         let mut j = start;
@@ -430,9 +454,9 @@ impl<'a> Parser<'a> {
             match self.b.get(j) {
                 None => return self.err(open, "unterminated string"),
                 Some(b'"') => {
-                    let s = self.utf8(start, j)?.to_owned();
+                    let s = self.utf8(start, j)?;
                     self.i = j + 1;
-                    return Ok(s);
+                    return Ok(Cow::Borrowed(s));
                 }
                 Some(b'\\') => break,
                 Some(&c) if c < 0x20 => {
@@ -449,7 +473,7 @@ impl<'a> Parser<'a> {
                 Some(b'"') => {
                     out.push_str(self.utf8(seg, j)?);
                     self.i = j + 1;
-                    return Ok(out);
+                    return Ok(Cow::Owned(out));
                 }
                 Some(b'\\') => {
                     out.push_str(self.utf8(seg, j)?);
@@ -571,11 +595,11 @@ impl<'a> Parser<'a> {
         let open_pos = self.here();
         self.enter()?;
         self.i += 1;
-        let mut props: Vec<Prop> = Vec::new();
+        let mut props: Vec<Prop<'a>> = Vec::new();
         let mut resource_type = None;
         let mut any_key = false;
         let mut seen_rt = false;
-        let mut seen: Option<HashSet<String>> = None;
+        let mut seen: Option<HashSet<Cow<'a, str>>> = None;
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -591,10 +615,10 @@ impl<'a> Parser<'a> {
                         break;
                     }
                     Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
-                        let word = self.bare_word().to_string();
+                        let word = self.bare_word();
                         let expr = self.path.clone();
-                        self.issue(Msg::JsonUnquotedName, args![&word], expr, key_pos);
-                        word
+                        self.issue(Msg::JsonUnquotedName, args![word], expr, key_pos);
+                        Cow::Borrowed(word)
                     }
                     _ => return self.unexpected("a property name in double quotes"),
                 };
@@ -625,10 +649,10 @@ impl<'a> Parser<'a> {
                 };
                 if dup {
                     let expr = self.path.clone();
-                    self.issue(Msg::JsonDuplicateProperty, args![&key], expr, key_pos);
+                    self.issue(Msg::JsonDuplicateProperty, args![&*key], expr, key_pos);
                 } else if key == "resourceType" {
                     match val {
-                        JVal::Str(s) if !s.is_empty() => resource_type = Some(s),
+                        JVal::Str(s, false) => resource_type = Some(s),
                         _ => {
                             let expr = self.path.clone();
                             self.issue(Msg::JsonResourceTypeInvalid, args![], expr, val_pos);
@@ -669,10 +693,10 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// Convert an object's properties into FHIR children, merging `_name`
-    /// siblings into `name`.
+    /// Convert an object's properties into FHIR children (node ids),
+    /// merging `_name` siblings into `name`.
     #[inline(never)]
-    fn build_children(&mut self, mut props: Vec<Prop>) -> Vec<Element> {
+    fn build_children(&mut self, mut props: Vec<Prop<'a>>) -> Vec<u32> {
         let n = props.len();
         // For a normal property the index of its `_` sibling; for a `_`
         // property the index of its base.
@@ -691,7 +715,7 @@ impl<'a> Parser<'a> {
                 let idx: HashMap<&str, usize> = props
                     .iter()
                     .enumerate()
-                    .map(|(i, p)| (p.key.as_str(), i))
+                    .map(|(i, p)| (&*p.key, i))
                     .collect();
                 props
                     .iter()
@@ -725,7 +749,7 @@ impl<'a> Parser<'a> {
             if let Some(base) = key.strip_prefix('_') {
                 self.emit(
                     &mut children,
-                    base.to_string(),
+                    base,
                     key_pos,
                     Slot::Absent,
                     Some((key_pos, val_pos, val)),
@@ -740,7 +764,7 @@ impl<'a> Parser<'a> {
                 });
                 self.emit(
                     &mut children,
-                    key,
+                    &key,
                     key_pos,
                     Slot::Present(val_pos, val),
                     under,
@@ -774,16 +798,21 @@ impl<'a> Parser<'a> {
         self.issue(msg, args, expr, pos);
     }
 
+    /// A new node named `key` (its children are given when complete).
+    fn node(&mut self, key: &str, pos: Position) -> u32 {
+        let name = self.doc.push_str(key);
+        self.doc.new_node(name, pos)
+    }
+
     #[inline(never)]
     fn emit(
         &mut self,
-        out: &mut Vec<Element>,
-        key_owned: String,
+        out: &mut Vec<u32>,
+        key: &str,
         key_pos: Position,
         prim: Slot,
         under: Option<(Position, Position, JVal)>,
     ) {
-        let key = key_owned.as_str();
         let base = Loc::new(key, false, None);
         let ubase = Loc::new(key, true, None);
         match prim {
@@ -824,25 +853,28 @@ impl<'a> Parser<'a> {
                     self.emit_items(out, key, Vec::new(), u);
                 }
                 Some((under_key_pos, under_val_pos, v)) => {
-                    let mut el = Element::new(key, under_key_pos);
-                    self.merge_under(&mut el, v, ubase, under_val_pos);
+                    let el = self.node(key, under_key_pos);
+                    let mut kids = Vec::new();
+                    self.merge_under(el, &mut kids, v, ubase, under_val_pos);
+                    self.doc.set_children(el, &kids);
                     out.push(el);
                 }
                 None => {}
             },
             Slot::Present(val_pos, v) => {
                 let complex = matches!(v, JVal::Obj(_));
-                let mut el = Element::new(String::new(), key_pos);
-                let keep = self.fill(&mut el, v, base, val_pos, false);
+                let el = self.node(key, key_pos);
+                let mut kids = Vec::new();
+                let keep = self.fill(el, &mut kids, v, base, val_pos, false);
                 if let Some((under_key_pos, under_val_pos, uv)) = under {
                     if complex {
                         self.issue_at(Msg::JsonUnderscoreComplex, args![key], ubase, under_key_pos);
                     } else {
-                        self.merge_under(&mut el, uv, ubase, under_val_pos);
+                        self.merge_under(el, &mut kids, uv, ubase, under_val_pos);
                     }
                 }
-                if keep || !el.children.is_empty() {
-                    el.name = key_owned;
+                if keep || !kids.is_empty() {
+                    self.doc.set_children(el, &kids);
                     out.push(el);
                 }
             }
@@ -852,7 +884,7 @@ impl<'a> Parser<'a> {
     #[inline(never)]
     fn emit_items(
         &mut self,
-        out: &mut Vec<Element>,
+        out: &mut Vec<u32>,
         key: &str,
         items: Vec<(Position, JVal)>,
         under_items: Vec<(Position, JVal)>,
@@ -868,14 +900,15 @@ impl<'a> Parser<'a> {
                 (Some((p, _)), _) | (None, Some((p, _))) => *p,
                 (None, None) => break,
             };
-            let mut el = Element::new(key, pos);
-            el.in_array = true;
+            let el = self.node(key, pos);
+            self.doc.node_flags(el, flags::IN_ARRAY);
+            let mut kids = Vec::new();
             let here = Loc::new(key, false, Some(i));
             let mut has_prim = false;
             let mut complex = false;
             if let Some((p, v)) = item {
                 complex = matches!(v, JVal::Obj(_));
-                has_prim = self.fill(&mut el, v, here, p, true);
+                has_prim = self.fill(el, &mut kids, v, here, p, true);
             }
             let mut has_under = false;
             if let Some((p, v)) = under {
@@ -886,45 +919,52 @@ impl<'a> Parser<'a> {
                         self.issue_at(Msg::JsonUnderscoreComplex, args![key], uhere, p);
                         has_under = false;
                     } else {
-                        self.merge_under(&mut el, v, uhere, p);
+                        self.merge_under(el, &mut kids, v, uhere, p);
                     }
                 }
             }
-            if !has_prim && !has_under && el.children.is_empty() {
+            if !has_prim && !has_under && kids.is_empty() {
                 self.issue_at(Msg::JsonNullItem, args![], here, pos);
                 continue;
             }
+            self.doc.set_children(el, &kids);
             out.push(el);
         }
     }
 
-    /// Fill `el` from a base value. Returns whether the value was a real
-    /// (non-null) value.
-    fn fill(&mut self, el: &mut Element, v: JVal, l: Loc, pos: Position, in_array: bool) -> bool {
+    /// Fill node `el` from a base value (its object children go to
+    /// `kids`). Returns whether the value was a real (non-null) value.
+    fn fill(
+        &mut self,
+        el: u32,
+        kids: &mut Vec<u32>,
+        v: JVal,
+        l: Loc,
+        pos: Position,
+        in_array: bool,
+    ) -> bool {
         match v {
-            JVal::Str(s) => {
-                if s.is_empty() {
+            JVal::Str(s, empty) => {
+                if empty {
                     self.issue_at(Msg::JsonEmptyString, args![], l, pos);
                 }
-                el.value = Some(s);
-                el.primitive = true;
+                self.doc.set_value_span(el, s, ValueKind::String);
                 true
             }
             JVal::Num(s) => {
-                el.value = Some(s);
-                el.primitive = true;
-                el.value_kind = ValueKind::Number;
+                self.doc.set_value_span(el, s, ValueKind::Number);
                 true
             }
             JVal::Bool(b) => {
-                el.value = Some(if b { "true" } else { "false" }.to_string());
-                el.value_kind = ValueKind::Boolean;
-                el.primitive = true;
+                let s = self.doc.push_str(if b { "true" } else { "false" });
+                self.doc.set_value_span(el, s, ValueKind::Boolean);
                 true
             }
             JVal::Obj(o) => {
-                el.children = o.children;
-                el.resource_type = o.resource_type;
+                kids.extend(o.children);
+                if let Some(rt) = o.resource_type {
+                    self.doc.set_resource_type_span(el, rt);
+                }
                 true
             }
             JVal::Null => {
@@ -940,13 +980,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Merge the content of a `_name` value into a primitive element.
+    /// Merge the content of a `_name` value into primitive node `el`.
     /// (Null array items are placeholders and never reach here.)
-    fn merge_under(&mut self, el: &mut Element, v: JVal, l: Loc, pos: Position) {
+    fn merge_under(&mut self, el: u32, kids: &mut Vec<u32>, v: JVal, l: Loc, pos: Position) {
         match v {
             JVal::Obj(o) => {
-                el.primitive = true;
-                el.children.extend(o.children)
+                self.doc.node_flags(el, flags::PRIMITIVE);
+                kids.extend(o.children)
             }
             JVal::Null => self.issue_at(Msg::JsonNull, args![], l, pos),
             _ => self.issue_at(Msg::JsonUnderscoreShape, args![], l, pos),
@@ -989,16 +1029,13 @@ enum Slot {
 /// otherwise as an object.
 ///
 /// ```
-/// use fhirreg_element::{json, Element, Position, ValueKind};
-/// let mut root = Element::new("Patient", Position::default());
-/// root.resource_type = Some("Patient".into());
-/// let mut active = Element::new("active", Position::default());
-/// active.value = Some("true".into());
-/// active.value_kind = ValueKind::Boolean;
-/// root.children.push(active);
-/// assert_eq!(json::write(&root, false), r#"{"resourceType":"Patient","active":true}"#);
+/// use fhirreg_element::{json, Document, Position, ValueKind};
+/// let mut doc = Document::new("Patient");
+/// let active = doc.add_child(doc.root().id(), "active", Position::default());
+/// doc.set_value(active, "true", ValueKind::Boolean);
+/// assert_eq!(json::write(doc.root(), false), r#"{"resourceType":"Patient","active":true}"#);
 /// ```
-pub fn write(root: &Element, pretty: bool) -> String {
+pub fn write(root: Element<'_>, pretty: bool) -> String {
     let mut w = Writer {
         out: String::with_capacity(1024),
         pretty,
@@ -1017,8 +1054,8 @@ struct Writer {
     indent: usize,
 }
 
-fn is_meta(e: &Element) -> bool {
-    e.name == "id" || e.name == "extension"
+fn is_meta(e: Element<'_>) -> bool {
+    matches!(e.name(), "id" | "extension")
 }
 
 impl Writer {
@@ -1044,15 +1081,15 @@ impl Writer {
         }
     }
 
-    fn object(&mut self, e: &Element) {
+    fn object(&mut self, e: Element<'_>) {
         self.out.push('{');
         self.indent += 1;
         let mut first = true;
-        if let Some(rt) = &e.resource_type {
+        if let Some(rt) = e.resource_type() {
             self.key(&mut first, "resourceType");
             write_str(&mut self.out, rt);
         }
-        self.members(&e.children, &mut first);
+        self.members(e, &mut first);
         self.indent -= 1;
         if !first {
             self.newline();
@@ -1060,33 +1097,34 @@ impl Writer {
         self.out.push('}');
     }
 
-    fn members(&mut self, children: &[Element], first: &mut bool) {
+    fn members<'d>(&mut self, parent: Element<'d>, first: &mut bool) {
         // Group by name in order of first appearance.
-        let mut groups: Vec<(&str, Vec<&Element>)> = Vec::new();
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        for c in children {
-            let slot = if children.len() > 8 {
-                index.get(c.name.as_str()).copied()
+        let count = parent.child_count();
+        let mut groups: Vec<(&'d str, Vec<Element<'d>>)> = Vec::new();
+        let mut index: HashMap<&'d str, usize> = HashMap::new();
+        for c in parent.children() {
+            let slot = if count > 8 {
+                index.get(c.name()).copied()
             } else {
-                groups.iter().position(|(n, _)| *n == c.name)
+                groups.iter().position(|(n, _)| *n == c.name())
             };
             match slot.and_then(|i| groups.get_mut(i)) {
                 Some((_, g)) => g.push(c),
                 None => {
-                    if children.len() > 8 {
-                        index.insert(&c.name, groups.len());
+                    if count > 8 {
+                        index.insert(c.name(), groups.len());
                     }
-                    groups.push((&c.name, vec![c]));
+                    groups.push((c.name(), vec![c]));
                 }
             }
         }
         for (name, items) in groups {
-            let array = items.len() > 1 || items.iter().any(|e| e.in_array);
-            let primitive = |e: &Element| {
-                e.resource_type.is_none()
-                    && (e.value.is_some() || (e.primitive && e.children.iter().all(is_meta)))
+            let array = items.len() > 1 || items.iter().any(|e| e.in_array());
+            let primitive = |e: &Element<'_>| {
+                !e.is_resource()
+                    && (e.value().is_some() || (e.primitive() && e.children().all(is_meta)))
             };
-            if items.iter().all(|e| primitive(e)) {
+            if items.iter().all(primitive) {
                 self.primitive_group(name, &items, array, first);
             } else {
                 self.key(first, name);
@@ -1098,21 +1136,27 @@ impl Writer {
                             self.out.push(',');
                         }
                         self.newline();
-                        self.object(e);
+                        self.object(*e);
                     }
                     self.indent -= 1;
                     self.newline();
                     self.out.push(']');
                 } else if let Some(e) = items.first() {
-                    self.object(e);
+                    self.object(*e);
                 }
             }
         }
     }
 
-    fn primitive_group(&mut self, name: &str, items: &[&Element], array: bool, first: &mut bool) {
-        let any_value = items.iter().any(|e| e.value.is_some());
-        let any_meta = items.iter().any(|e| !e.children.is_empty());
+    fn primitive_group(
+        &mut self,
+        name: &str,
+        items: &[Element<'_>],
+        array: bool,
+        first: &mut bool,
+    ) {
+        let any_value = items.iter().any(|e| e.value().is_some());
+        let any_meta = items.iter().any(|e| e.has_children());
         if any_value {
             self.key(first, name);
             if array {
@@ -1124,23 +1168,23 @@ impl Writer {
                             self.out.push(' ');
                         }
                     }
-                    self.value(e);
+                    self.value(*e);
                 }
                 self.out.push(']');
             } else if let Some(e) = items.first() {
-                self.value(e);
+                self.value(*e);
             }
         }
         if any_meta {
             self.key(first, &format!("_{name}"));
-            let meta_obj = |w: &mut Writer, e: &Element| {
-                if e.children.is_empty() {
+            let meta_obj = |w: &mut Writer, e: Element<'_>| {
+                if !e.has_children() {
                     w.out.push_str("null");
                 } else {
                     w.out.push('{');
                     w.indent += 1;
                     let mut f = true;
-                    w.members(&e.children, &mut f);
+                    w.members(e, &mut f);
                     w.indent -= 1;
                     w.newline();
                     w.out.push('}');
@@ -1154,19 +1198,19 @@ impl Writer {
                         self.out.push(',');
                     }
                     self.newline();
-                    meta_obj(self, e);
+                    meta_obj(self, *e);
                 }
                 self.indent -= 1;
                 self.newline();
                 self.out.push(']');
             } else if let Some(e) = items.first() {
-                meta_obj(self, e);
+                meta_obj(self, *e);
             }
         }
     }
 
-    fn value(&mut self, e: &Element) {
-        match (&e.value, e.value_kind) {
+    fn value(&mut self, e: Element<'_>) {
+        match (e.value(), e.value_kind()) {
             (None, _) => self.out.push_str("null"),
             (Some(v), ValueKind::Number) if is_json_number(v) => self.out.push_str(v),
             (Some(v), ValueKind::Boolean) if v == "true" || v == "false" => self.out.push_str(v),
@@ -1264,15 +1308,15 @@ mod tests {
     fn positions_and_nested_resources() {
         let d = p("{\n  \"resourceType\": \"Bundle\",\n  \"entry\": [\n    {\"resource\": {\"resourceType\": \"Patient\", \"id\": \"p\"}}\n  ]\n}");
         assert!(d.issues.is_empty(), "{:?}", d.issues);
-        assert_eq!(d.root.name, "Bundle");
-        assert_eq!(d.root.pos, Position::new(1, 1));
-        let entry = d.root.child("entry").unwrap();
-        assert!(entry.in_array);
-        assert_eq!(entry.pos, Position::new(4, 5));
+        assert_eq!(d.root().name(), "Bundle");
+        assert_eq!(d.root().pos(), Position::new(1, 1));
+        let entry = d.root().child("entry").unwrap();
+        assert!(entry.in_array());
+        assert_eq!(entry.pos(), Position::new(4, 5));
         let res = entry.child("resource").unwrap();
-        assert_eq!(res.pos, Position::new(4, 6));
-        assert_eq!(res.resource_type.as_deref(), Some("Patient"));
-        assert_eq!(res.children.len(), 1);
+        assert_eq!(res.pos(), Position::new(4, 6));
+        assert_eq!(res.resource_type(), Some("Patient"));
+        assert_eq!(res.child_count(), 1);
         assert_eq!(res.child_value("id"), Some("p"));
     }
 
@@ -1282,14 +1326,14 @@ mod tests {
             r#"{"resourceType":"Patient","birthDate":"1970","_birthDate":{"id":"b","extension":[{"url":"u","valueString":"x"}]},"_gender":{"extension":[{"url":"v","valueCode":"y"}]}}"#,
         );
         assert!(d.issues.is_empty(), "{:?}", d.issues);
-        let bd = d.root.child("birthDate").unwrap();
-        assert_eq!(bd.value.as_deref(), Some("1970"));
+        let bd = d.root().child("birthDate").unwrap();
+        assert_eq!(bd.value(), Some("1970"));
         assert_eq!(bd.child_value("id"), Some("b"));
-        assert_eq!(bd.children.len(), 2);
-        let g = d.root.child("gender").unwrap();
-        assert_eq!(g.value, None);
-        assert_eq!(g.children.len(), 1);
-        assert_eq!(d.root.children.len(), 2);
+        assert_eq!(bd.child_count(), 2);
+        let g = d.root().child("gender").unwrap();
+        assert_eq!(g.value(), None);
+        assert_eq!(g.child_count(), 1);
+        assert_eq!(d.root().child_count(), 2);
     }
 
     #[test]
@@ -1331,7 +1375,7 @@ mod tests {
             ids.contains(&(Msg::JsonNullItem, "Patient.given[1]")),
             "{ids:?}"
         );
-        assert_eq!(d.root.child_value("active"), Some("true"));
+        assert_eq!(d.root().child_value("active"), Some("true"));
         let dup = d
             .issues
             .iter()
@@ -1345,10 +1389,10 @@ mod tests {
         let d = p(
             r#"{"resourceType":"Basic","a":"\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","n":-1.50e+3,"z":0}"#,
         );
-        assert_eq!(d.root.child_value("a"), Some("\"\\/\u{8}\u{c}\n\r\té😀"));
-        let n = d.root.child("n").unwrap();
-        assert_eq!(n.value.as_deref(), Some("-1.50e+3"));
-        assert_eq!(n.value_kind, ValueKind::Number);
+        assert_eq!(d.root().child_value("a"), Some("\"\\/\u{8}\u{c}\n\r\té😀"));
+        let n = d.root().child("n").unwrap();
+        assert_eq!(n.value(), Some("-1.50e+3"));
+        assert_eq!(n.value_kind(), ValueKind::Number);
         assert_eq!(perr(br#"{"a":"\x"}"#).pos, Position::new(1, 7));
         assert_eq!(perr(br#"{"a":"\ud800"}"#).pos, Position::new(1, 7));
         assert_eq!(perr(br#"{"a":01}"#).pos, Position::new(1, 6));
@@ -1404,7 +1448,7 @@ mod tests {
                 (Msg::JsonExtraCommaObject, "Patient.name[0]", Some(67)),
             ]
         );
-        let name = d.root.child("name").unwrap();
+        let name = d.root().child("name").unwrap();
         assert_eq!(name.children_named("given").count(), 2);
         assert_eq!(name.child_value("family"), Some("S"));
         // An unquoted property value: reported on the object holding it;
@@ -1427,7 +1471,7 @@ mod tests {
     fn comments_are_read_and_reported() {
         let src = "// head\n{\"resourceType\":\"Patient\", /* c */ \"active\":true // t\n}";
         let d = p(src);
-        assert_eq!(d.root.child_value("active"), Some("true"));
+        assert_eq!(d.root().child_value("active"), Some("true"));
         assert_eq!(d.issues.len(), 1, "{:?}", d.issues);
         assert_eq!(d.issues[0].msg, Msg::JsonComment);
         assert_eq!(d.issues[0].expression, "Patient");
@@ -1445,21 +1489,12 @@ mod tests {
         let src = r#"{"resourceType":"Patient","id":"x","extension":[{"url":"u","valueDecimal":1.00}],"name":[{"given":["a",null,"c"],"_given":[null,{"id":"g"},null]}],"_gender":{"extension":[{"url":"d","valueCode":"unknown"}]},"gender":"other","contained":[{"resourceType":"Basic","code":{"text":"t\n\"q\""}}]}"#;
         let d = p(src);
         assert!(d.issues.is_empty(), "{:?}", d.issues);
-        let out = write(&d.root, false);
+        let out = write(d.root(), false);
         let d2 = p(&out);
-        assert_eq!(d2.root.children.len(), d.root.children.len());
-        let strip = |e: &Element| -> Element {
-            fn go(e: &Element) -> Element {
-                let mut c = e.clone();
-                c.pos = Position::default();
-                c.children = e.children.iter().map(go).collect();
-                c
-            }
-            go(e)
-        };
-        assert_eq!(strip(&d.root), strip(&d2.root));
-        let pretty = write(&d.root, true);
-        assert_eq!(strip(&p(&pretty).root), strip(&d.root));
+        assert_eq!(d2.root().child_count(), d.root().child_count());
+        assert!(d.root().same_content(d2.root()));
+        let pretty = write(d.root(), true);
+        assert!(p(&pretty).root().same_content(d.root()));
         assert!(pretty.contains("\n  \"id\": \"x\""));
     }
 }

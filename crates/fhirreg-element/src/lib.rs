@@ -1,9 +1,11 @@
 //! Format-neutral FHIR element tree.
 //!
-//! Every FHIR document (JSON or XML) is read into one [`Element`] tree that
-//! keeps the line:column of every node, so that validation issues can point
-//! at the exact place in the source; [`json::write`] and [`xml::write`]
-//! serialise a tree back. The readers enforce the FHIR
+//! Every FHIR document (JSON or XML) is read into one [`Document`]: an
+//! arena holding the element tree (nodes with their parent, their
+//! children, their line:column, so that validation issues can point at the
+//! exact place in the source) with all names and values in one buffer.
+//! [`Element`] is a copyable handle on one node. [`json::write`] and
+//! [`xml::write`] serialise a tree back. The readers enforce the FHIR
 //! serialisation rules (JSON: `_name` primitive siblings, no duplicate keys,
 //! no empty values, decimals kept as written; XML: FHIR namespace, `value`
 //! attributes, no DOCTYPE or entities) and report violations as [`Issue`]s,
@@ -15,18 +17,20 @@
 //! ```
 //! use fhirreg_element::{json, ParseOptions};
 //! let doc = json::parse(br#"{"resourceType":"Patient","active":true}"#, &ParseOptions::default()).unwrap();
-//! assert_eq!(doc.root.resource_type.as_deref(), Some("Patient"));
-//! assert_eq!(doc.root.child("active").and_then(|e| e.value.as_deref()), Some("true"));
+//! assert_eq!(doc.root().resource_type(), Some("Patient"));
+//! assert_eq!(doc.root().child_value("active"), Some("true"));
 //! ```
 
 pub mod issue;
 pub mod json;
 mod locate;
 pub mod message;
+pub mod tree;
 pub mod xml;
 
 pub use issue::{Issue, IssueType, Severity};
 pub use message::{Lang, Msg};
+pub use tree::{Children, Document, Element, NodeId};
 
 /// A 1-based line and column in the source document (columns count
 /// Unicode scalar values, as editors do).
@@ -58,82 +62,6 @@ pub enum ValueKind {
     /// A JSON number; the text is kept exactly as written (never through f64).
     Number,
     Boolean,
-}
-
-/// One node of a FHIR document.
-///
-/// * A resource (the root, `contained`, `Bundle.entry.resource`, ...) has
-///   `resource_type` set; its children are the resource's properties. The
-///   XML wrapper element (`<contained><Patient>`) is folded into one node.
-/// * A primitive has `value` (absent when only `id`/`extension` are given)
-///   and its `id`/`extension` as children (from JSON `_name` siblings).
-/// * A repeating property appears as several sibling nodes with the same
-///   `name`, in document order.
-/// * Choice elements keep their full name (`valueQuantity`).
-/// * The narrative `div` is a primitive whose value is the XHTML text.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Element {
-    /// The property name (`identifier`), or the resource type for the root.
-    pub name: String,
-    /// Where the node starts: JSON: the property name (the value for array
-    /// items); XML: the start tag.
-    pub pos: Position,
-    /// The primitive value as written.
-    pub value: Option<String>,
-    /// How the primitive value was written (JSON string/number/boolean).
-    pub value_kind: ValueKind,
-    /// Child nodes in document order.
-    pub children: Vec<Element>,
-    /// Set when this node is a resource.
-    pub resource_type: Option<String>,
-    /// JSON: the node was an item of an array. XML readers leave it false
-    /// and the typing pass sets it from the definitions (max > 1).
-    pub in_array: bool,
-    /// The node is a FHIR primitive. Readers set it when there is a value
-    /// (JSON also for a `_name` without `name`); a typing pass sets it for
-    /// primitives that have only `id`/`extension` in XML. The JSON writer
-    /// needs it to write such a value-less primitive as `_name` rather than
-    /// as an object.
-    pub primitive: bool,
-}
-
-impl Element {
-    /// A new node with the given name and position and nothing else.
-    pub fn new(name: impl Into<String>, pos: Position) -> Self {
-        Element {
-            name: name.into(),
-            pos,
-            ..Default::default()
-        }
-    }
-
-    /// The first child with this name.
-    pub fn child(&self, name: &str) -> Option<&Element> {
-        self.children.iter().find(|c| c.name == name)
-    }
-
-    /// All children with this name, in document order.
-    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
-        self.children.iter().filter(move |c| c.name == name)
-    }
-
-    /// The primitive value of the first child with this name.
-    pub fn child_value(&self, name: &str) -> Option<&str> {
-        self.child(name).and_then(|c| c.value.as_deref())
-    }
-
-    /// True for a resource node.
-    pub fn is_resource(&self) -> bool {
-        self.resource_type.is_some()
-    }
-}
-
-/// A parsed document: the root resource plus the non-fatal issues found
-/// while reading it (FHIR serialisation rule violations).
-#[derive(Clone, Debug, Default)]
-pub struct Document {
-    pub root: Element,
-    pub issues: Vec<Issue>,
 }
 
 /// Limits and switches for the readers. The limits exist so that hostile

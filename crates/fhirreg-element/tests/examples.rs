@@ -2,7 +2,7 @@
 //! (`$FHIRREG_R4_EXAMPLES`, e.g. the unpacked `hl7.fhir.r4.examples`
 //! package). Skipped with a message when the variable is unset.
 
-use fhirreg_element::{json, xml, Element, ParseOptions, Position, ValueKind};
+use fhirreg_element::{json, xml, Element, ParseOptions, ValueKind};
 use std::path::PathBuf;
 
 fn examples() -> Option<Vec<PathBuf>> {
@@ -23,39 +23,50 @@ fn examples() -> Option<Vec<PathBuf>> {
     Some(files)
 }
 
-/// Positions cleared; `in_array`, `value_kind` and `primitive` (without a
+/// An element tree as plain data, for comparisons.
+#[derive(Clone, Debug, PartialEq)]
+struct Node {
+    name: String,
+    value: Option<String>,
+    value_kind: ValueKind,
+    resource_type: Option<String>,
+    in_array: bool,
+    primitive: bool,
+    children: Vec<Node>,
+}
+
+/// Positions left out; `in_array`, `value_kind` and `primitive` (without a
 /// value) too unless `kinds`: XML cannot carry them, a typing pass sets them.
 ///
 /// Also: in extensions the `id` and `url` children are moved first, since
 /// XML carries them as attributes (JSON writes `url` before or after the
 /// nested `extension`s; both occur in the HL7 examples).
-fn normalise(e: &Element, kinds: bool) -> Element {
-    let mut children: Vec<Element> = e.children.iter().map(|c| normalise(c, kinds)).collect();
-    if !kinds && (e.name == "extension" || e.name == "modifierExtension") {
+fn normalise(e: Element<'_>, kinds: bool) -> Node {
+    let mut children: Vec<Node> = e.children().map(|c| normalise(c, kinds)).collect();
+    if !kinds && (e.name() == "extension" || e.name() == "modifierExtension") {
         children.sort_by_key(|c| match c.name.as_str() {
             "id" => 0,
             "url" => 1,
             _ => 2,
         });
     }
-    Element {
-        name: e.name.clone(),
-        pos: Position::default(),
-        value: e.value.clone(),
+    Node {
+        name: e.name().to_string(),
+        value: e.value().map(str::to_string),
         value_kind: if kinds {
-            e.value_kind
+            e.value_kind()
         } else {
             ValueKind::String
         },
         children,
-        resource_type: e.resource_type.clone(),
-        in_array: kinds && e.in_array,
-        primitive: (kinds && e.primitive) || e.value.is_some(),
+        resource_type: e.resource_type().map(str::to_string),
+        in_array: kinds && e.in_array(),
+        primitive: (kinds && e.primitive()) || e.value().is_some(),
     }
 }
 
 /// Where two trees first differ (for failure messages).
-fn first_diff(a: &Element, b: &Element, path: &str) -> String {
+fn first_diff(a: &Node, b: &Node, path: &str) -> String {
     let here = format!("{path}.{}", a.name);
     if a.name != b.name || a.value != b.value || a.resource_type != b.resource_type {
         return format!(
@@ -125,7 +136,7 @@ fn examples_round_trip() {
             failures.push(format!("{}: issues {:?}", f.display(), doc.issues));
         }
         // JSON -> Element -> JSON, value-identical.
-        let out = json::write(&doc.root, true);
+        let out = json::write(doc.root(), true);
         let mut a: serde_json::Value = match serde_json::from_slice(&src) {
             Ok(v) => v,
             Err(_) => continue,
@@ -144,14 +155,14 @@ fn examples_round_trip() {
             }
         }
         match json::parse(out.as_bytes(), &opts) {
-            Ok(d2) if normalise(&d2.root, true) == normalise(&doc.root, true) => {}
+            Ok(d2) if normalise(d2.root(), true) == normalise(doc.root(), true) => {}
             _ => failures.push(format!("{}: JSON re-read differs", f.display())),
         }
         // JSON -> Element -> XML -> Element.
-        let x = xml::write(&doc.root, true);
+        let x = xml::write(doc.root(), true);
         match xml::parse(x.as_bytes(), &opts) {
             Ok(d3) => {
-                let (a, b) = (normalise(&doc.root, false), normalise(&d3.root, false));
+                let (a, b) = (normalise(doc.root(), false), normalise(d3.root(), false));
                 if a != b {
                     let at = first_diff(&a, &b, "");
                     failures.push(format!("{}: XML round trip differs at {at}", f.display()));
@@ -184,17 +195,17 @@ fn hand_written_round_trip() {
     for src in resources {
         let doc = json::parse(src.as_bytes(), &opts).expect("valid");
         assert!(doc.issues.is_empty(), "{:?}", doc.issues);
-        let out = json::write(&doc.root, false);
+        let out = json::write(doc.root(), false);
         let a: serde_json::Value = serde_json::from_str(src).expect("json");
         let b: serde_json::Value = serde_json::from_str(&out).expect("json");
         assert!(same_json(&a, &b), "{src}\n{out}");
         let again = json::parse(out.as_bytes(), &opts).expect("valid");
-        assert_eq!(normalise(&again.root, true), normalise(&doc.root, true));
+        assert_eq!(normalise(again.root(), true), normalise(doc.root(), true));
         for pretty in [false, true] {
-            let x = xml::write(&doc.root, pretty);
+            let x = xml::write(doc.root(), pretty);
             let back = xml::parse(x.as_bytes(), &opts).expect("own XML");
             assert!(back.issues.is_empty(), "{:?}\n{x}", back.issues);
-            let (p, q) = (normalise(&doc.root, false), normalise(&back.root, false));
+            let (p, q) = (normalise(doc.root(), false), normalise(back.root(), false));
             assert!(p == q, "{}\n{x}", first_diff(&p, &q, ""));
         }
     }

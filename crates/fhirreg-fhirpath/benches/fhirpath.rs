@@ -20,9 +20,8 @@ const PATIENT: &str = r#"{
 }"#;
 
 fn bench(c: &mut Criterion) {
-    let patient = json::parse(PATIENT.as_bytes(), &ParseOptions::default())
-        .expect("patient")
-        .root;
+    let patient_doc = json::parse(PATIENT.as_bytes(), &ParseOptions::default()).expect("patient");
+    let patient = patient_doc.root();
     let src = "Patient.name.where(use='official').given.first()";
     let expr = Expression::compile(src).expect("compiles");
     c.bench_function("compile", |b| {
@@ -30,14 +29,14 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("evaluate (untyped)", |b| {
         b.iter(|| {
-            let ctx = EvalContext::new(black_box(&patient));
+            let ctx = EvalContext::new(black_box(patient));
             expr.evaluate(&ctx).map(|v| v.len())
         })
     });
     let model = FhirPathModel::new(fhirreg_registry::Registry::builder().build().expect("core"));
     c.bench_function("evaluate (typed)", |b| {
         b.iter(|| {
-            let ctx = EvalContext::new(black_box(&patient)).with_model(&model);
+            let ctx = EvalContext::new(black_box(patient)).with_model(&model);
             expr.evaluate(&ctx).map(|v| v.len())
         })
     });

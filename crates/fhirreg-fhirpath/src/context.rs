@@ -20,14 +20,15 @@ pub trait TerminologyHook {
 
 /// Resolves references that are not inside the document (`resolve()`).
 pub trait ReferenceResolver {
-    /// The resource a reference (`Patient/123`, an absolute URL) points at.
-    fn resolve(&self, reference: &str) -> Option<&Element>;
+    /// The resource a reference (`Patient/123`, an absolute URL) points at
+    /// (borrowed from the resolver, which holds or borrows the documents).
+    fn resolve(&self, reference: &str) -> Option<Element<'_>>;
 }
 
 /// Answers `conformsTo(profile)`.
 pub trait ConformanceHook {
     /// `Some(true/false)` when the resource was checked, `None` if the profile is unknown.
-    fn conforms_to(&self, resource: &Element, profile: &str) -> Option<bool>;
+    fn conforms_to(&self, resource: Element<'_>, profile: &str) -> Option<bool>;
 }
 
 /// Receives `trace(name)` calls.
@@ -62,10 +63,10 @@ impl Default for Limits {
 /// resource containing it (`%resource`), `root_resource` the outermost
 /// resource (`%rootResource`, e.g. the Bundle).
 pub struct EvalContext<'a> {
-    pub(crate) focus: Option<&'a Element>,
+    pub(crate) focus: Option<Element<'a>>,
     pub(crate) focus_type: Option<Arc<ElementType>>,
-    pub(crate) resource: Option<&'a Element>,
-    pub(crate) root_resource: Option<&'a Element>,
+    pub(crate) resource: Option<Element<'a>>,
+    pub(crate) root_resource: Option<Element<'a>>,
     pub(crate) variables: HashMap<String, Vec<Value<'a>>>,
     pub(crate) model: Option<&'a dyn ModelInfo>,
     pub(crate) terminology: Option<&'a dyn TerminologyHook>,
@@ -79,7 +80,7 @@ pub struct EvalContext<'a> {
 
 impl<'a> EvalContext<'a> {
     /// Evaluate against a resource: it is the focus, `%resource` and `%rootResource`.
-    pub fn new(resource: &'a Element) -> Self {
+    pub fn new(resource: Element<'a>) -> Self {
         EvalContext {
             focus: Some(resource),
             resource: Some(resource),
@@ -110,20 +111,20 @@ impl<'a> EvalContext<'a> {
     /// Set the focus (an element inside `%resource`) and, when known, its type.
     /// Without a type, the type is found by walking from `%resource` when a
     /// model is set.
-    pub fn with_focus(mut self, focus: &'a Element, focus_type: Option<Arc<ElementType>>) -> Self {
+    pub fn with_focus(mut self, focus: Element<'a>, focus_type: Option<Arc<ElementType>>) -> Self {
         self.focus = Some(focus);
         self.focus_type = focus_type;
         self
     }
 
     /// Set `%resource` (the resource containing the focus).
-    pub fn with_resource(mut self, resource: &'a Element) -> Self {
+    pub fn with_resource(mut self, resource: Element<'a>) -> Self {
         self.resource = Some(resource);
         self
     }
 
     /// Set `%rootResource` (the outermost resource, e.g. a Bundle).
-    pub fn with_root_resource(mut self, root: &'a Element) -> Self {
+    pub fn with_root_resource(mut self, root: Element<'a>) -> Self {
         self.root_resource = Some(root);
         self
     }

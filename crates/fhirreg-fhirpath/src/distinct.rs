@@ -36,7 +36,7 @@ pub(crate) enum Key<'v> {
     Bool(bool),
     Num(Decimal),
     Str(&'v str),
-    Tree(u64, &'v Element),
+    Tree(u64, Element<'v>),
 }
 
 impl PartialEq for Key<'_> {
@@ -46,7 +46,7 @@ impl PartialEq for Key<'_> {
             (Key::Num(a), Key::Num(b)) => a == b,
             (Key::Str(a), Key::Str(b)) => a == b,
             (Key::Tree(h, a), Key::Tree(g, b)) => {
-                h == g && (std::ptr::eq(*a, *b) || crate::eval::deep_eq(a, b, false))
+                h == g && (a == b || crate::eval::deep_eq(*a, *b, false))
             }
             _ => false,
         }
@@ -86,17 +86,18 @@ impl Hash for Key<'_> {
 
 /// A structural hash agreeing with `deep_eq(_, _, false)`: the value and
 /// the children (names and structure, in order).
-fn tree_hash(e: &Element) -> u64 {
+fn tree_hash(e: Element<'_>) -> u64 {
     let mut h = FastHasher::default().build_hasher();
-    fn walk(e: &Element, h: &mut impl Hasher) {
-        e.value.as_deref().hash(h);
-        h.write_usize(e.children.len());
-        for c in &e.children {
-            c.name.hash(h);
-            walk(c, h);
+    // Pre-order, iterative: each child's name, then its subtree.
+    let mut stack = vec![(e, false)];
+    while let Some((e, named)) = stack.pop() {
+        if named {
+            e.name().hash(&mut h);
         }
+        e.value().hash(&mut h);
+        h.write_usize(e.child_count());
+        stack.extend(e.children().rev().map(|c| (c, true)));
     }
-    walk(e, &mut h);
     h.finish()
 }
 

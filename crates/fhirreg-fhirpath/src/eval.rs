@@ -152,7 +152,7 @@ pub(crate) struct Evaluator<'c, 'a> {
     now: OnceCell<PartialDateTime>,
     /// Wide elements seen by navigation: `None` after the first visit, the
     /// index from the second on.
-    wide: RefCell<HashMap<*const Element, Option<Rc<ChildIndex<'a>>>, FastHasher>>,
+    wide: RefCell<HashMap<Element<'a>, Option<Rc<ChildIndex<'a>>>, FastHasher>>,
     /// Navigation answers by parent type address and property name
     /// (address and length: names borrow from the expression, for `'a`).
     nav: RefCell<NavMemo>,
@@ -169,7 +169,7 @@ fn err<T>(msg: impl Into<String>) -> R<T> {
 }
 
 fn same_node(a: &Value<'_>, b: &Value<'_>) -> bool {
-    matches!((a, b), (Value::Node(x), Value::Node(y)) if std::ptr::eq(x.element, y.element))
+    matches!((a, b), (Value::Node(x), Value::Node(y)) if x.element == y.element)
 }
 
 fn str_val<'a>(s: impl Into<Cow<'a, str>>) -> Value<'a> {
@@ -202,21 +202,20 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     }
 
     /// Call `f` on each child of `el` named `name`, in document order.
-    fn each_child_named(&self, el: &'a Element, name: &str, mut f: impl FnMut(&'a Element)) {
-        if el.children.len() >= WIDE {
-            let key = el as *const Element;
+    fn each_child_named(&self, el: Element<'a>, name: &str, mut f: impl FnMut(Element<'a>)) {
+        if el.child_count() >= WIDE {
             let index = {
                 let mut wide = self.wide.borrow_mut();
-                match wide.get_mut(&key) {
+                match wide.get_mut(&el) {
                     None => {
-                        wide.insert(key, None);
+                        wide.insert(el, None);
                         None
                     }
                     Some(Some(ix)) => Some(ix.clone()),
                     Some(slot) => {
                         let mut ix = ChildIndex::default();
-                        for (i, c) in el.children.iter().enumerate() {
-                            ix.entry(c.name.as_str())
+                        for (i, c) in el.children().enumerate() {
+                            ix.entry(c.name())
                                 .or_default()
                                 .push(u32::try_from(i).unwrap_or(u32::MAX));
                         }
@@ -227,15 +226,20 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 }
             };
             if let Some(ix) = index {
+                let mut kids = el.children();
+                let mut at = 0usize;
                 for &i in ix.get(name).map(Vec::as_slice).unwrap_or(&[]) {
-                    if let Some(c) = el.children.get(i as usize) {
+                    // Indexes ascend: advance the child iterator to each.
+                    let i = i as usize;
+                    if let Some(c) = kids.nth(i.saturating_sub(at)) {
                         f(c);
                     }
+                    at = i + 1;
                 }
                 return;
             }
         }
-        for c in el.children.iter().filter(|c| c.name == name) {
+        for c in el.children().filter(|c| c.name() == name) {
             f(c);
         }
     }
@@ -256,41 +260,30 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         self.eval(e, scope, 0)
     }
 
-    fn focus_type(&self, f: &'a Element) -> Option<Arc<ElementType>> {
+    fn focus_type(&self, f: Element<'a>) -> Option<Arc<ElementType>> {
         if let Some(t) = &self.ctx.focus_type {
             return Some(t.clone());
         }
         let model = self.ctx.model?;
-        if f.resource_type.is_some() {
+        if f.is_resource() {
             return self.node_type(&Node {
                 element: f,
                 element_type: None,
             });
         }
-        // Walk from the containing resource to the focus to find its type.
-        let res = self.ctx.resource?;
-        let mut path: Vec<&Element> = Vec::new();
-        fn find<'x>(cur: &'x Element, target: &Element, path: &mut Vec<&'x Element>) -> bool {
-            if std::ptr::eq(cur, target) {
-                return true;
-            }
-            for c in &cur.children {
-                path.push(c);
-                if find(c, target, path) {
-                    return true;
-                }
-                path.pop();
-            }
-            false
+        // Walk up from the focus to the nearest resource, then down again
+        // typing each step.
+        let mut path: Vec<Element<'a>> = vec![f];
+        let mut cur = f.parent()?;
+        while !cur.is_resource() {
+            path.push(cur);
+            cur = cur.parent()?;
         }
-        if !find(res, f, &mut path) {
-            return None;
-        }
-        let mut ty = model.type_named(res.resource_type.as_deref()?)?;
-        for el in path {
-            ty = match &el.resource_type {
+        let mut ty = model.type_named(cur.resource_type()?)?;
+        for el in path.into_iter().rev() {
+            ty = match el.resource_type() {
                 Some(rt) => model.type_named(rt)?,
-                None => model.child_type(&ty, &el.name)?,
+                None => model.child_type(&ty, el.name())?,
             };
         }
         Some(ty)
@@ -367,7 +360,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     let n: usize = input
                         .iter()
                         .map(|v| match v {
-                            Value::Node(n) => n.element.children.len(),
+                            Value::Node(n) => n.element.child_count(),
                             _ => 0,
                         })
                         .sum();
@@ -435,13 +428,12 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     }
 
     fn constant(&self, name: &str, scope: Scope<'_, 'a>) -> R<Coll<'a>> {
-        let node = |e: Option<&'a Element>| -> Coll<'a> {
+        let node = |e: Option<Element<'a>>| -> Coll<'a> {
             e.map(|el| {
                 Value::Node(Node {
                     element: el,
                     element_type: el
-                        .resource_type
-                        .as_deref()
+                        .resource_type()
                         .and_then(|rt| self.ctx.model.and_then(|m| m.type_named(rt))),
                 })
             })
@@ -482,13 +474,13 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     // ---------------------------------------------------------------- navigation
 
     fn node_type(&self, n: &Node<'a>) -> Option<Arc<ElementType>> {
-        match &n.element.resource_type {
+        match n.element.resource_type() {
             Some(rt) => {
                 let m = self.ctx.model?;
                 let mut types = self.resource_types.borrow_mut();
                 // Resources met in a row are often of one type (a Bundle's entries).
                 if let Some((last, t)) = &types.0 {
-                    if *last == rt.as_str() {
+                    if *last == rt {
                         return t.clone();
                     }
                 }
@@ -499,22 +491,22 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                         types.1.insert(last, lt);
                         types
                             .1
-                            .entry(rt.as_str())
+                            .entry(rt)
                             .or_insert_with(|| m.type_named(rt))
                             .clone()
                     }
                 };
-                types.0 = Some((rt.as_str(), t.clone()));
+                types.0 = Some((rt, t.clone()));
                 t
             }
             None => n.element_type.clone(),
         }
     }
 
-    fn typed_child(&self, parent: Option<&Arc<ElementType>>, c: &'a Element) -> Value<'a> {
+    fn typed_child(&self, parent: Option<&Arc<ElementType>>, c: Element<'a>) -> Value<'a> {
         let element_type = match (self.ctx.model, parent) {
-            _ if c.resource_type.is_some() => None,
-            (Some(m), Some(p)) => m.child_type(p, &c.name),
+            _ if c.is_resource() => None,
+            (Some(m), Some(p)) => m.child_type(p, c.name()),
             _ => None,
         };
         Value::Node(Node {
@@ -532,9 +524,10 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 if let Value::Node(n) = v {
                     if let Some(t) = n.type_name() {
                         let matches = t == name
-                            || self.ctx.model.is_some_and(|m| {
-                                n.element.resource_type.is_some() && m.is_subtype(t, name)
-                            });
+                            || self
+                                .ctx
+                                .model
+                                .is_some_and(|m| n.element.is_resource() && m.is_subtype(t, name));
                         if matches {
                             out.push(v.clone());
                             any_match = true;
@@ -579,7 +572,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             // A resource's type comes from the model; any other node
             // carries its own (borrowed: no reference counting).
             let resource_type;
-            let pty: Option<&Arc<ElementType>> = if n.element.resource_type.is_some() {
+            let pty: Option<&Arc<ElementType>> = if n.element.is_resource() {
                 resource_type = self.node_type(n);
                 resource_type.as_ref()
             } else {
@@ -610,7 +603,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             let before = out.len();
             self.each_child_named(el, name, |c| {
                 let element_type = match &mut info {
-                    _ if c.resource_type.is_some() => None,
+                    _ if c.is_resource() => None,
                     Some((m, i)) => i.child(*m, name),
                     None => None,
                 };
@@ -625,14 +618,14 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     None => true,
                 };
                 if choice {
-                    for c in &el.children {
-                        if let Some(suffix) = c.name.strip_prefix(name) {
+                    for c in el.children() {
+                        if let Some(suffix) = c.name().strip_prefix(name) {
                             // `studyEffectiveDescription` is a property of
                             // its own, not a form of `studyEffective[x]`.
                             let own_property = match (self.ctx.model, pty) {
                                 (Some(m), Some(p)) => {
-                                    m.child_type(p, &c.name).is_some()
-                                        && !m.is_choice_expansion(p, &c.name)
+                                    m.child_type(p, c.name()).is_some()
+                                        && !m.is_choice_expansion(p, c.name())
                                 }
                                 _ => false,
                             };
@@ -670,7 +663,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             // A resource's type comes from the model; any other node
             // carries its own (borrowed: no reference counting).
             let resource_type;
-            let pty: Option<&Arc<ElementType>> = if n.element.resource_type.is_some() {
+            let pty: Option<&Arc<ElementType>> = if n.element.is_resource() {
                 resource_type = self.node_type(n);
                 resource_type.as_ref()
             } else {
@@ -678,14 +671,14 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             };
             // Repeated children (arrays) are adjacent: reuse the last lookup.
             let mut last: Option<(&str, Option<Arc<ElementType>>)> = None;
-            for c in &n.element.children {
+            for c in n.element.children() {
                 let element_type = match (self.ctx.model, pty) {
-                    _ if c.resource_type.is_some() => None,
+                    _ if c.is_resource() => None,
                     (Some(m), Some(p)) => match &last {
-                        Some((name, t)) if *name == c.name => t.clone(),
+                        Some((name, t)) if *name == c.name() => t.clone(),
                         _ => {
-                            let t = m.child_type(p, &c.name);
-                            last = Some((&c.name, t.clone()));
+                            let t = m.child_type(p, c.name());
+                            last = Some((c.name(), t.clone()));
                             t
                         }
                     },
@@ -886,14 +879,14 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         let mut seen: HashSet<Key<'_>, FastHasher> =
             HashSet::with_capacity_and_hasher(items.len(), FastHasher::default());
         // Kept nodes (the same node is always `=`).
-        let mut nodes: HashSet<*const Element, FastHasher> = HashSet::default();
+        let mut nodes: HashSet<Element<'a>, FastHasher> = HashSet::default();
         // Kept items compared pairwise.
         let mut others: Vec<usize> = Vec::new();
         for (i, v) in items.iter().enumerate() {
             match classify(v, key_untyped) {
                 Class::Unique => keep[i] = true,
                 Class::Keyed(k) => {
-                    let node = v.as_element().map(|e| e as *const Element);
+                    let node = v.as_element();
                     if !seen.contains(&k)
                         && !node.is_some_and(|p| nodes.contains(&p))
                         && !others.iter().any(|&j| self.item_eq(&items[j], v))
@@ -923,12 +916,12 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         let mut set: HashSet<Key<'_>, FastHasher> =
             HashSet::with_capacity_and_hasher(coll.len(), FastHasher::default());
         let mut others: Vec<&Value<'a>> = Vec::new();
-        let mut nodes: HashSet<*const Element, FastHasher> = HashSet::default();
+        let mut nodes: HashSet<Element<'a>, FastHasher> = HashSet::default();
         for x in coll {
             match classify(x, key_untyped) {
                 Class::Keyed(k) => {
                     set.insert(k);
-                    nodes.extend(x.as_element().map(|e| e as *const Element));
+                    nodes.extend(x.as_element());
                 }
                 Class::Unique => {}
                 Class::Other => others.push(x),
@@ -939,8 +932,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             .map(|v| match classify(v, key_untyped) {
                 Class::Keyed(k) => {
                     set.contains(&k)
-                        || v.as_element()
-                            .is_some_and(|e| nodes.contains(&(e as *const Element)))
+                        || v.as_element().is_some_and(|e| nodes.contains(&e))
                         || others.iter().any(|x| self.item_eq(x, v))
                 }
                 Class::Unique => false,
@@ -1980,11 +1972,11 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     .collect())
             }
             F::HasValue => b(matches!(input, [v] if match v {
-                Value::Node(n) => n.element.value.is_some(),
+                Value::Node(n) => n.element.value().is_some(),
                 _ => true,
             })),
             F::GetValue => Ok(match input {
-                [Value::Node(n)] if n.element.value.is_some() => {
+                [Value::Node(n)] if n.element.value().is_some() => {
                     Value::Node(n.clone()).to_primitive().into_iter().collect()
                 }
                 _ => Vec::new(),
@@ -1994,8 +1986,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 for v in input {
                     if let Some(el) = self.resolve(v) {
                         let element_type = el
-                            .resource_type
-                            .as_deref()
+                            .resource_type()
                             .and_then(|rt| self.ctx.model.and_then(|m| m.type_named(rt)));
                         out.push(Value::Node(Node {
                             element: el,
@@ -2021,7 +2012,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                                 Some(t)
                                     if self.ctx.model.is_none_or(|m| m.type_named(t).is_some()) =>
                                 {
-                                    let rt = el.resource_type.as_deref().unwrap_or("");
+                                    let rt = el.resource_type().unwrap_or("");
                                     rt == t || self.ctx.model.is_some_and(|m| m.is_subtype(rt, t))
                                 }
                                 _ => return err(format!("unknown profile {url}")),
@@ -2069,7 +2060,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             F::HtmlChecks | F::HtmlChecks2 => {
                 b(input
                     .iter()
-                    .all(|v| match v.as_element().and_then(|e| e.value.as_deref()) {
+                    .all(|v| match v.as_element().and_then(|e| e.value()) {
                         Some(html) => crate::strings::html_ok(html),
                         None => true,
                     }))
@@ -2261,12 +2252,12 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         Ok(keyed.into_iter().map(|(_, v)| v).collect())
     }
 
-    fn resolve(&self, v: &Value<'a>) -> Option<&'a Element> {
+    fn resolve(&self, v: &Value<'a>) -> Option<Element<'a>> {
         let reference: Cow<'a, str> = match v {
             Value::String(s) => s.clone(),
             Value::Node(n) => match n.element.child_value("reference") {
                 Some(r) => Cow::Borrowed(r),
-                None => Cow::Borrowed(n.element.value.as_deref()?),
+                None => Cow::Borrowed(n.element.value()?),
             },
             _ => return None,
         };
@@ -2283,7 +2274,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             .into_iter()
             .flatten()
         {
-            if root.resource_type.as_deref() == Some("Bundle") {
+            if root.resource_type() == Some("Bundle") {
                 for entry in root.children_named("entry") {
                     let full = entry.child_value("fullUrl");
                     let Some(res) = entry.child("resource") else {
@@ -2292,7 +2283,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     if full == Some(&*reference) {
                         return Some(res);
                     }
-                    let local = match (res.resource_type.as_deref(), res.child_value("id")) {
+                    let local = match (res.resource_type(), res.child_value("id")) {
                         (Some(t), Some(id)) => format!("{t}/{id}"),
                         _ => continue,
                     };
@@ -2424,8 +2415,8 @@ fn prim_equiv(x: &Value<'_>, y: &Value<'_>) -> bool {
     }
 }
 
-pub(crate) fn deep_eq(a: &Element, b: &Element, equiv: bool) -> bool {
-    let val_eq = match (&a.value, &b.value) {
+pub(crate) fn deep_eq(a: Element<'_>, b: Element<'_>, equiv: bool) -> bool {
+    let val_eq = match (a.value(), b.value()) {
         (Some(x), Some(y)) => {
             if equiv {
                 norm_ws(x) == norm_ws(y)
@@ -2439,21 +2430,15 @@ pub(crate) fn deep_eq(a: &Element, b: &Element, equiv: bool) -> bool {
     if !val_eq {
         return false;
     }
-    let ca: Vec<&Element> = a
-        .children
-        .iter()
-        .filter(|c| !equiv || c.name != "id")
-        .collect();
-    let cb: Vec<&Element> = b
-        .children
-        .iter()
-        .filter(|c| !equiv || c.name != "id")
-        .collect();
-    ca.len() == cb.len()
-        && ca
-            .iter()
-            .zip(cb.iter())
-            .all(|(x, y)| x.name == y.name && deep_eq(x, y, equiv))
+    let keep = |c: &Element<'_>| !equiv || c.name() != "id";
+    let (mut ca, mut cb) = (a.children().filter(keep), b.children().filter(keep));
+    loop {
+        match (ca.next(), cb.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x.name() == y.name() && deep_eq(x, y, equiv) => {}
+            _ => return false,
+        }
+    }
 }
 
 #[allow(dead_code)]
@@ -2482,16 +2467,26 @@ fn at(args: &[Expr], i: usize) -> R<&Expr> {
 mod distinct_tests {
     use super::*;
     use crate::value::parse_quantity;
-    use fhirreg_element::{Position, ValueKind};
+    use fhirreg_element::{Document, NodeId, Position, ValueKind};
 
-    fn leaf(name: &str, v: &str, kind: ValueKind) -> Element {
-        let mut e = Element::new(name, Position::default());
-        e.value = Some(v.to_string());
-        e.value_kind = kind;
+    /// A value node `name` under the root of `doc`.
+    fn leaf(doc: &mut Document, name: &str, v: &str, kind: ValueKind) -> NodeId {
+        let root = doc.root().id();
+        let e = doc.add_child(root, name, Position::default());
+        doc.set_value(e, v, kind);
         e
     }
 
-    fn typed<'a>(e: &'a Element, ty: &str) -> Value<'a> {
+    /// A complex node `name` with one value child.
+    fn complex(doc: &mut Document, name: &str, child: &str) -> NodeId {
+        let root = doc.root().id();
+        let e = doc.add_child(root, name, Position::default());
+        let c = doc.add_child(e, child, Position::default());
+        doc.set_value(c, "1", ValueKind::String);
+        e
+    }
+
+    fn typed<'a>(e: Element<'a>, ty: &str) -> Value<'a> {
         Value::Node(Node {
             element: e,
             element_type: Some(Arc::new(ElementType::of_type(ty))),
@@ -2501,18 +2496,17 @@ mod distinct_tests {
     /// The hashed paths agree with pairwise comparison on mixed collections.
     #[test]
     fn hashed_distinct_and_membership_agree_with_pairwise() {
-        let s1 = leaf("a", "1", ValueKind::String);
-        let s2 = leaf("a", "x", ValueKind::String);
-        let s3 = leaf("a", "2020-01-01", ValueKind::String);
-        let n1 = leaf("a", "1", ValueKind::Number);
-        let n2 = leaf("a", "1.0", ValueKind::Number);
-        let b1 = leaf("a", "true", ValueKind::Boolean);
-        let mut c1 = Element::new("c", Position::default());
-        c1.children.push(leaf("x", "1", ValueKind::String));
-        let mut c2 = Element::new("d", Position::default());
-        c2.children.push(leaf("x", "1", ValueKind::String));
-        let mut c3 = Element::new("c", Position::default());
-        c3.children.push(leaf("y", "1", ValueKind::String));
+        let mut doc = Document::new("Basic");
+        let s1 = leaf(&mut doc, "a", "1", ValueKind::String);
+        let s2 = leaf(&mut doc, "a", "x", ValueKind::String);
+        let s3 = leaf(&mut doc, "a", "2020-01-01", ValueKind::String);
+        let n1 = leaf(&mut doc, "a", "1", ValueKind::Number);
+        let n2 = leaf(&mut doc, "a", "1.0", ValueKind::Number);
+        let b1 = leaf(&mut doc, "a", "true", ValueKind::Boolean);
+        let c1 = complex(&mut doc, "c", "x");
+        let c2 = complex(&mut doc, "d", "x");
+        let c3 = complex(&mut doc, "c", "y");
+        let el = |id: NodeId| doc.get(id).unwrap();
         let d = |s: &str| Value::Decimal(Decimal::from_str_exact(s).unwrap());
         let pool: Vec<Value<'_>> = vec![
             str_val("1"),
@@ -2535,19 +2529,19 @@ mod distinct_tests {
                 namespace: "System".into(),
                 name: "String".into(),
             }),
-            Value::node(&s1),
-            Value::node(&s2),
-            Value::node(&s3),
-            Value::node(&n1),
-            Value::node(&n2),
-            Value::node(&b1),
-            typed(&s1, "string"),
-            typed(&s1, "integer"),
-            typed(&s2, "code"),
-            typed(&s3, "date"),
-            Value::node(&c1),
-            Value::node(&c2),
-            Value::node(&c3),
+            Value::node(el(s1)),
+            Value::node(el(s2)),
+            Value::node(el(s3)),
+            Value::node(el(n1)),
+            Value::node(el(n2)),
+            Value::node(el(b1)),
+            typed(el(s1), "string"),
+            typed(el(s1), "integer"),
+            typed(el(s2), "code"),
+            typed(el(s3), "date"),
+            Value::node(el(c1)),
+            Value::node(el(c2)),
+            Value::node(el(c3)),
         ];
         let ctx = EvalContext::empty();
         let ev = Evaluator::new(&ctx);

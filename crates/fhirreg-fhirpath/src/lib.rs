@@ -11,17 +11,15 @@
 //! [`EvalContext`].
 //!
 //! ```
-//! use fhirreg_element::{Element, Position};
+//! use fhirreg_element::{Document, Position, ValueKind};
 //! use fhirreg_fhirpath::{EvalContext, Expression};
 //!
-//! let mut patient = Element::new("Patient", Position::default());
-//! patient.resource_type = Some("Patient".into());
-//! let mut active = Element::new("active", Position::default());
-//! active.value = Some("true".into());
-//! patient.children.push(active);
+//! let mut doc = Document::new("Patient");
+//! let active = doc.add_child(doc.root().id(), "active", Position::default());
+//! doc.set_value(active, "true", ValueKind::String);
 //!
 //! let expr = Expression::compile("Patient.active = 'true' and 1 + 1 = 2").unwrap();
-//! assert_eq!(expr.evaluate_bool(&EvalContext::new(&patient)).unwrap(), Some(true));
+//! assert_eq!(expr.evaluate_bool(&EvalContext::new(doc.root())).unwrap(), Some(true));
 //! ```
 
 mod ast;

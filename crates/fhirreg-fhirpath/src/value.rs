@@ -158,14 +158,14 @@ impl Literal {
 /// A node of the element tree with its FHIR type when known.
 #[derive(Clone, Debug)]
 pub struct Node<'a> {
-    pub element: &'a Element,
+    pub element: Element<'a>,
     pub element_type: Option<Arc<ElementType>>,
 }
 
 impl<'a> Node<'a> {
     /// The FHIR type name (`HumanName`, `date`, `Patient`) when known.
     pub fn type_name(&self) -> Option<&str> {
-        if let Some(rt) = &self.element.resource_type {
+        if let Some(rt) = self.element.resource_type() {
             return Some(rt);
         }
         self.element_type.as_ref().map(|t| t.type_name.as_str())
@@ -226,7 +226,7 @@ pub(crate) const QUANTITY_TYPES: [&str; 7] = [
 
 impl<'a> Value<'a> {
     /// A node value without type information.
-    pub fn node(element: &'a Element) -> Value<'a> {
+    pub fn node(element: Element<'a>) -> Value<'a> {
         Value::Node(Node {
             element,
             element_type: None,
@@ -270,7 +270,7 @@ impl<'a> Value<'a> {
                 return node_quantity(n.element).map(Value::Quantity);
             }
         }
-        let text: &'a str = n.element.value.as_deref()?;
+        let text: &'a str = n.element.value()?;
         match ty {
             Some("boolean") => match text {
                 "true" => Some(Value::Boolean(true)),
@@ -294,7 +294,7 @@ impl<'a> Value<'a> {
             }),
             Some("time") => parse_time(text).map(Value::Time),
             Some(t) if STRING_TYPES.contains(&t) => Some(Value::String(Cow::Borrowed(text))),
-            _ => match n.element.value_kind {
+            _ => match n.element.value_kind() {
                 ValueKind::Boolean => Some(Value::Boolean(text == "true")),
                 ValueKind::Number => {
                     if text.contains(['.', 'e', 'E']) {
@@ -311,9 +311,9 @@ impl<'a> Value<'a> {
     /// True when this node's type is unknown and it holds a value written as a string.
     pub(crate) fn is_untyped_string_node(&self) -> bool {
         matches!(self, Value::Node(n) if n.element_type.is_none()
-            && n.element.resource_type.is_none()
-            && n.element.value.is_some()
-            && n.element.value_kind == ValueKind::String)
+            && !n.element.is_resource()
+            && n.element.value().is_some()
+            && n.element.value_kind() == ValueKind::String)
     }
 
     /// Render as FHIRPath `toString()` text; `None` for complex nodes.
@@ -330,7 +330,7 @@ impl<'a> Value<'a> {
     }
 
     /// The element when this is a node.
-    pub fn as_element(&self) -> Option<&'a Element> {
+    pub fn as_element(&self) -> Option<Element<'a>> {
         match self {
             Value::Node(n) => Some(n.element),
             _ => None,
@@ -339,7 +339,7 @@ impl<'a> Value<'a> {
 }
 
 /// Read a FHIR Quantity element as a System Quantity (UCUM code preferred).
-pub(crate) fn node_quantity(e: &Element) -> Option<Quantity> {
+pub(crate) fn node_quantity(e: Element<'_>) -> Option<Quantity> {
     let v = e.child_value("value")?;
     let value = Decimal::from_str_exact(v).ok()?;
     let is_ucum = e.child_value("system") == Some("http://unitsofmeasure.org");

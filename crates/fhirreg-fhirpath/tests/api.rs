@@ -2,16 +2,14 @@
 
 use std::sync::{Arc, OnceLock};
 
-use fhirreg_element::{json, Element, ParseOptions};
+use fhirreg_element::{json, Document, ParseOptions};
 use fhirreg_fhirpath::{
     EvalContext, Expression, Limits, ReferenceResolver, TerminologyHook, Value,
 };
 use fhirreg_registry::model::FhirPathModel;
 
-fn parse(src: &str) -> Element {
-    json::parse(src.as_bytes(), &ParseOptions::default())
-        .expect("valid JSON")
-        .root
+fn parse(src: &str) -> Document {
+    json::parse(src.as_bytes(), &ParseOptions::default()).expect("valid JSON")
 }
 
 fn model() -> &'static FhirPathModel {
@@ -36,9 +34,9 @@ const PATIENT: &str = r##"{
   "contact": [{"name": {"family": "du Marché"}}]
 }"##;
 
-fn eval_texts(expr: &str, root: &Element) -> Vec<String> {
+fn eval_texts(expr: &str, root: &Document) -> Vec<String> {
     let e = Expression::compile(expr).unwrap_or_else(|err| panic!("{expr}: {err}"));
-    let ctx = EvalContext::new(root).with_model(model());
+    let ctx = EvalContext::new(root.root()).with_model(model());
     e.evaluate(&ctx)
         .unwrap_or_else(|err| panic!("{expr}: {err}"))
         .iter()
@@ -50,9 +48,9 @@ fn eval_texts(expr: &str, root: &Element) -> Vec<String> {
         .collect()
 }
 
-fn eval_bool(expr: &str, root: &Element) -> Option<bool> {
+fn eval_bool(expr: &str, root: &Document) -> Option<bool> {
     let e = Expression::compile(expr).unwrap_or_else(|err| panic!("{expr}: {err}"));
-    let ctx = EvalContext::new(root).with_model(model());
+    let ctx = EvalContext::new(root.root()).with_model(model());
     e.evaluate_bool(&ctx)
         .unwrap_or_else(|err| panic!("{expr}: {err}"))
 }
@@ -119,7 +117,7 @@ fn choice_types_and_of_type() {
     // Navigating by the full choice name is an error per spec.
     let e = Expression::compile("Observation.valueQuantity").unwrap();
     assert!(e
-        .evaluate(&EvalContext::new(&obs).with_model(model()))
+        .evaluate(&EvalContext::new(obs.root()).with_model(model()))
         .is_err());
 }
 
@@ -185,11 +183,11 @@ fn bundle_references_resolve_by_full_url_and_relative_reference() {
     );
 }
 
-struct Hooks(Element);
+struct Hooks(Document);
 
 impl ReferenceResolver for Hooks {
-    fn resolve(&self, reference: &str) -> Option<&Element> {
-        (reference == "Organization/ext").then_some(&self.0)
+    fn resolve(&self, reference: &str) -> Option<fhirreg_element::Element<'_>> {
+        (reference == "Organization/ext").then(|| self.0.root())
     }
 }
 
@@ -207,7 +205,7 @@ fn hooks_answer_resolve_and_member_of() {
     let hooks = Hooks(parse(
         r#"{"resourceType":"Organization","name":"External"}"#,
     ));
-    let ctx = EvalContext::new(&p)
+    let ctx = EvalContext::new(p.root())
         .with_resolver(&hooks)
         .with_terminology(&hooks);
     let e = Expression::compile("managingOrganization.resolve().name").unwrap();
@@ -228,6 +226,7 @@ fn invariant_style_focus_inside_a_resource() {
               "name":[{"family":"A","period":{"start":"2020-01-01","end":"2019-01-01"}}]}}]}"#,
     );
     let patient = b
+        .root()
         .children_named("entry")
         .next()
         .and_then(|e| e.child("resource"))
@@ -240,7 +239,7 @@ fn invariant_style_focus_inside_a_resource() {
             .unwrap();
     let ctx = EvalContext::new(patient)
         .with_focus(period, None)
-        .with_root_resource(&b)
+        .with_root_resource(b.root())
         .with_model(model());
     assert_eq!(per1.evaluate_bool(&ctx).unwrap(), Some(false));
     let which =
@@ -324,7 +323,7 @@ fn limits_stop_runaway_evaluations() {
         max_items: 20,
         ..Limits::default()
     };
-    let ctx = EvalContext::new(&p).with_limits(small);
+    let ctx = EvalContext::new(p.root()).with_limits(small);
     let e = Expression::compile("descendants().select(descendants())").unwrap();
     let err = e.evaluate(&ctx).unwrap_err();
     assert!(err.message.contains("limit"), "{err}");
@@ -350,7 +349,7 @@ fn compiled_expressions_are_shared_across_threads() {
             let e = Arc::clone(&e);
             std::thread::spawn(move || {
                 let p = parse(&PATIENT.replace("Jim", &format!("Jim{i}")));
-                let out = e.evaluate(&EvalContext::new(&p)).unwrap();
+                let out = e.evaluate(&EvalContext::new(p.root())).unwrap();
                 matches!(out.as_slice(), [Value::Integer(3)])
             })
         })
@@ -412,7 +411,7 @@ fn element_named_like_a_choice_is_not_a_choice() {
     let e = Expression::compile("ResearchElementDefinition.characteristic.studyEffectiveDateTime")
         .expect("compiles");
     let err = e
-        .evaluate(&EvalContext::new(&red).with_model(model()))
+        .evaluate(&EvalContext::new(red.root()).with_model(model()))
         .expect_err("a choice by its typed name");
     assert!(err.message.contains("choice type"), "{err}");
 }
@@ -443,7 +442,7 @@ fn regex_patterns_literal_and_computed() {
         ),
         ["Ch<l>mers"]
     );
-    let ctx = EvalContext::new(&p).with_model(model());
+    let ctx = EvalContext::new(p.root()).with_model(model());
     for expr in [
         "Patient.name.family.matches('(')",
         "Patient.name.family.matches('(' + '')",

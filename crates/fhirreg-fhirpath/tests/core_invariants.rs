@@ -106,8 +106,8 @@ fn core_invariants_evaluate_on_r4_examples() {
         let Ok(doc) = fhirreg_element::json::parse(&bytes, &ParseOptions::default()) else {
             continue;
         };
-        let root = &doc.root;
-        let Some(rt) = root.resource_type.clone() else {
+        let root = doc.root();
+        let Some(rt) = root.resource_type().map(str::to_string) else {
             continue;
         };
         let Some(invs) = by_type.get(&rt) else {
@@ -123,7 +123,7 @@ fn core_invariants_evaluate_on_r4_examples() {
             let Ok(foci) = nav_expr.evaluate(&ctx) else {
                 continue;
             };
-            let foci: Vec<&Element> = foci.iter().filter_map(|v| v.as_element()).collect();
+            let foci: Vec<Element> = foci.iter().filter_map(|v| v.as_element()).collect();
             for focus in foci {
                 let ctx = EvalContext::new(root)
                     .with_focus(focus, None)

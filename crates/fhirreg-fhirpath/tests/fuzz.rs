@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use fhirreg_element::{Element, Position, ValueKind};
+use fhirreg_element::{Document, NodeId, Position, ValueKind};
 use fhirreg_fhirpath::{EvalContext, Expression, Limits};
 use fhirreg_registry::model::FhirPathModel;
 use proptest::prelude::*;
@@ -156,7 +156,17 @@ fn expr() -> impl Strategy<Value = String> {
     })
 }
 
-fn tree() -> impl Strategy<Value = Element> {
+/// A generated node, made into a document by [`root`].
+#[derive(Clone, Debug)]
+struct Spec {
+    name: &'static str,
+    value: Option<String>,
+    children: Vec<Spec>,
+    resource: bool,
+    number: bool,
+}
+
+fn tree() -> impl Strategy<Value = Spec> {
     let leaf = (
         prop::sample::select(NAMES),
         prop::option::of(prop_oneof![
@@ -167,10 +177,12 @@ fn tree() -> impl Strategy<Value = Element> {
             "[a-z0-9 ]{0,6}",
         ]),
     )
-        .prop_map(|(n, v)| {
-            let mut e = Element::new(n, Position::default());
-            e.value = v;
-            e
+        .prop_map(|(n, v)| Spec {
+            name: n,
+            value: v,
+            children: Vec::new(),
+            resource: false,
+            number: false,
         });
     leaf.prop_recursive(4, 40, 5, |inner| {
         (
@@ -179,28 +191,41 @@ fn tree() -> impl Strategy<Value = Element> {
             any::<bool>(),
             any::<bool>(),
         )
-            .prop_map(|(n, children, resource, number)| {
-                let mut e = Element::new(n, Position::default());
-                e.children = children;
-                if resource {
-                    e.resource_type = Some("Patient".into());
-                }
-                if number {
-                    e.value_kind = ValueKind::Number;
-                }
-                e
+            .prop_map(|(n, children, resource, number)| Spec {
+                name: n,
+                value: None,
+                children,
+                resource,
+                number,
             })
     })
 }
 
-fn root(children: Vec<Element>) -> Element {
-    let mut r = Element::new("Patient", Position::default());
-    r.resource_type = Some("Patient".into());
-    r.children = children;
-    r
+fn root(children: Vec<Spec>) -> Document {
+    fn add(doc: &mut Document, parent: NodeId, s: &Spec) {
+        let id = doc.add_child(parent, s.name, Position::default());
+        if let Some(v) = &s.value {
+            doc.set_value(id, v, ValueKind::String);
+        }
+        if s.resource {
+            doc.set_resource_type(id, "Patient");
+        }
+        if s.number {
+            doc.set_value_kind(id, ValueKind::Number);
+        }
+        for c in &s.children {
+            add(doc, id, c);
+        }
+    }
+    let mut doc = Document::new("Patient");
+    let r = doc.root().id();
+    for c in &children {
+        add(&mut doc, r, c);
+    }
+    doc
 }
 
-fn run(src: &str, tree: &Element) {
+fn run(src: &str, doc: &Document) {
     let Ok(e) = Expression::compile(src) else {
         return;
     };
@@ -208,6 +233,7 @@ fn run(src: &str, tree: &Element) {
         max_items: 10_000,
         ..Limits::default()
     };
+    let tree = doc.root();
     let _ = e.evaluate(&EvalContext::new(tree).with_limits(limits.clone()));
     let _ = e.evaluate(
         &EvalContext::new(tree)

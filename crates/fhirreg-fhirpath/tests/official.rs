@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use fhirreg_element::{Element, ParseOptions};
+use fhirreg_element::{Document, ParseOptions};
 use fhirreg_fhirpath::{EvalContext, Expression, ModelInfo, Value};
 use fhirreg_registry::model::FhirPathModel;
 use quick_xml::events::Event;
@@ -163,7 +163,7 @@ fn matches_output(v: &Value<'_>, ty: &str, expected: &str) -> bool {
 fn run_case(
     c: &Case,
     model: &dyn ModelInfo,
-    inputs: &HashMap<String, Element>,
+    inputs: &HashMap<String, Document>,
 ) -> Result<(), String> {
     let expr = match Expression::compile(&c.expression) {
         Ok(e) => e,
@@ -184,7 +184,7 @@ fn run_case(
         None => None,
     };
     let ctx = match root {
-        Some(r) => EvalContext::new(r),
+        Some(r) => EvalContext::new(r.root()),
         None => EvalContext::empty(),
     }
     .with_model(model)
@@ -239,7 +239,7 @@ fn run_case(
     }
 }
 
-fn load_input(dir: &Path, name: &str) -> Option<Element> {
+fn load_input(dir: &Path, name: &str) -> Option<Document> {
     let bytes = std::fs::read(dir.join(name)).ok()?;
     let opts = ParseOptions::default();
     let doc = if name.ends_with(".json") {
@@ -248,7 +248,7 @@ fn load_input(dir: &Path, name: &str) -> Option<Element> {
         fhirreg_element::xml::parse(&bytes, &opts)
     };
     match doc {
-        Ok(d) => Some(d.root),
+        Ok(d) => Some(d),
         Err(e) => {
             eprintln!("cannot read {name}: {e}");
             None

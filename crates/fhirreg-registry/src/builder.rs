@@ -376,7 +376,7 @@ impl Loader<'_> {
         };
         let mut doc = fhirreg_element::xml::parse(bytes, &fhirreg_element::ParseOptions::default())
             .map_err(|e| at(format!("invalid XML: {e}")))?;
-        let not_fhir = doc.root.resource_type.is_none()
+        let not_fhir = !doc.root().is_resource()
             || doc
                 .issues
                 .iter()
@@ -384,8 +384,8 @@ impl Loader<'_> {
         if !strict && not_fhir {
             return Ok(());
         }
-        self.typer().annotate_types(&mut doc.root);
-        let text = fhirreg_element::json::write(&doc.root, false);
+        self.typer().annotate_types(&mut doc);
+        let text = fhirreg_element::json::write(doc.root(), false);
         let value = serde_json::from_str(&text)
             .map_err(|e| at(format!("XML resource could not be converted to JSON: {e}")))?;
         self.value(name, member, value, origin)

@@ -237,11 +237,12 @@ fn shared_across_threads_decodes_once() {
 
 /// Forget what only JSON tells (arrays, numbers, booleans), as an XML
 /// reader would.
-fn untype(e: &mut fhirreg_element::Element) {
-    e.in_array = false;
-    e.value_kind = fhirreg_element::ValueKind::String;
-    for c in &mut e.children {
-        untype(c);
+/// Forget what the typing pass sets (arrays, JSON value kinds).
+fn untype(doc: &mut fhirreg_element::Document) {
+    let ids: Vec<fhirreg_element::NodeId> = doc.root().descendants().map(|e| e.id()).collect();
+    for id in ids {
+        doc.set_in_array(id, false);
+        doc.set_value_kind(id, fhirreg_element::ValueKind::String);
     }
 }
 
@@ -250,18 +251,18 @@ fn untype(e: &mut fhirreg_element::Element) {
 /// (proves the check has teeth).
 fn round_trip(r: &Registry, name: &str, json: &serde_json::Value) -> Result<bool, String> {
     let text = serde_json::to_vec(json).unwrap();
-    let doc = match fhirreg_element::json::parse(&text, &Default::default()) {
+    let mut doc = match fhirreg_element::json::parse(&text, &Default::default()) {
         Ok(d) => d,
         Err(e) => return Err(format!("{name}: {e}")),
     };
-    let mut root = doc.root;
-    untype(&mut root);
+    untype(&mut doc);
     let untyped: serde_json::Value =
-        serde_json::from_str(&fhirreg_element::json::write(&root, false))
+        serde_json::from_str(&fhirreg_element::json::write(doc.root(), false))
             .map_err(|e| format!("{name}: writer output: {e}"))?;
-    r.annotate_types(&mut root);
-    let back: serde_json::Value = serde_json::from_str(&fhirreg_element::json::write(&root, false))
-        .map_err(|e| format!("{name}: writer output: {e}"))?;
+    r.annotate_types(&mut doc);
+    let back: serde_json::Value =
+        serde_json::from_str(&fhirreg_element::json::write(doc.root(), false))
+            .map_err(|e| format!("{name}: writer output: {e}"))?;
     if &back != json {
         return Err(format!("{name}: typed tree differs from the original"));
     }

@@ -740,7 +740,7 @@ fn xml_round_trip_of_core_resources() {
         let res = core.resolve(&c).unwrap();
         let text = serde_json::to_vec(&res.json).unwrap();
         let doc = fhirreg_element::json::parse(&text, &Default::default()).unwrap();
-        let xml = fhirreg_element::xml::write(&doc.root, false);
+        let xml = fhirreg_element::xml::write(doc.root(), false);
         b = b.add_bytes(format!("{c}.xml"), xml.as_bytes());
         originals.push((c, res));
     }

@@ -17,60 +17,25 @@
 
 use crate::{has_scheme, Walk, CORE};
 use fhirreg_element::message::{Args, Msg};
-use fhirreg_element::{args, Element, Issue, IssueType, Severity};
+use fhirreg_element::{args, Element, Issue, IssueType, NodeId, Severity};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-/// The key of a node in [`Tree`]: its address (the tree is not changed
-/// while it is validated).
-pub(crate) fn addr(e: &Element) -> usize {
-    e as *const Element as usize
-}
-
-/// Parent links of every node of the validated tree, built once, when a
-/// reference first needs them.
-pub(crate) struct Tree<'t> {
-    nodes: HashMap<usize, (&'t Element, Option<&'t Element>)>,
-}
-
-impl<'t> Tree<'t> {
-    pub(crate) fn build(root: &'t Element) -> Self {
-        let mut nodes = HashMap::new();
-        nodes.insert(addr(root), (root, None));
-        let mut stack = vec![root];
-        while let Some(n) = stack.pop() {
-            for c in &n.children {
-                nodes.insert(addr(c), (c, Some(n)));
-                stack.push(c);
-            }
-        }
-        Tree { nodes }
-    }
-
-    fn node(&self, e: &Element) -> Option<&'t Element> {
-        self.nodes.get(&addr(e)).map(|p| p.0)
-    }
-
-    fn parent(&self, e: &Element) -> Option<&'t Element> {
-        self.nodes.get(&addr(e)).and_then(|p| p.1)
-    }
-
-    /// A resource that is the `resource` of a Bundle entry: (entry, bundle).
-    fn entry_of(&self, res: &Element) -> Option<(&'t Element, &'t Element)> {
-        res.resource_type.as_ref()?;
-        let entry = self.parent(res).filter(|e| e.name == "entry")?;
-        let bundle = self
-            .parent(entry)
-            .filter(|b| b.resource_type.as_deref() == Some("Bundle"))?;
-        Some((entry, bundle))
-    }
+/// A resource that is the `resource` of a Bundle entry: (entry, bundle).
+fn entry_of<'t>(res: Element<'t>) -> Option<(Element<'t>, Element<'t>)> {
+    res.resource_type()?;
+    let entry = res.parent().filter(|e| e.name() == "entry")?;
+    let bundle = entry
+        .parent()
+        .filter(|b| b.resource_type() == Some("Bundle"))?;
+    Some((entry, bundle))
 }
 
 /// A reference (or uri) found in an entry of a document or message, for
 /// the reachability check.
 pub(crate) struct BundleRef {
     /// The Reference / uri element.
-    node: usize,
+    node: NodeId,
     reference: String,
     /// The element's path in the Java validator's element form
     /// (`Bundle.entry[3].resource.extension[0].value[x]`).
@@ -110,15 +75,15 @@ fn is_rest_id(s: &str) -> bool {
 /// The entries of a Bundle by fullUrl (also `fullUrl/_history/versionId`)
 /// and by `Type/id` (also versioned).
 pub(crate) struct EntryIndex<'t> {
-    entries: Vec<&'t Element>,
+    entries: Vec<Element<'t>>,
     /// Entries without a fullUrl are under `None`.
     by_full: HashMap<Option<String>, Vec<usize>>,
     by_rel: HashMap<String, Vec<usize>>,
 }
 
 impl<'t> EntryIndex<'t> {
-    fn new(bundle: &'t Element) -> Self {
-        let entries: Vec<&Element> = bundle.children_named("entry").collect();
+    fn new(bundle: Element<'t>) -> Self {
+        let entries: Vec<Element<'_>> = bundle.children_named("entry").collect();
         let mut by_full: HashMap<Option<String>, Vec<usize>> = HashMap::new();
         let mut by_rel: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, entry) in entries.iter().enumerate() {
@@ -127,7 +92,7 @@ impl<'t> EntryIndex<'t> {
             let Some(res) = entry.child("resource") else {
                 continue;
             };
-            let rt = res.resource_type.as_deref().unwrap_or(&res.name);
+            let rt = res.resource_type().unwrap_or(res.name());
             let rel = res.child_value("id").map(|id| format!("{rt}/{id}"));
             if let Some(rel) = &rel {
                 by_rel.entry(rel.clone()).or_default().push(i);
@@ -159,24 +124,24 @@ impl<'t> EntryIndex<'t> {
 /// Where a bundle-level finding is reported.
 struct At<'a> {
     path: &'a str,
-    node: &'a Element,
+    node: Element<'a>,
 }
 
 /// Ids equal to `fragment` among the nodes below `e` (element and resource
 /// ids, and ids in narrative XHTML).
-fn count_fragment(e: &Element, fragment: &str) -> usize {
+fn count_fragment(e: Element<'_>, fragment: &str) -> usize {
     let mut n = 0;
     let mut stack = vec![e];
     while let Some(x) = stack.pop() {
         if x.child_value("id") == Some(fragment) {
             n += 1;
         }
-        if x.name == "div" {
-            if let Some(div) = x.value.as_deref() {
+        if x.name() == "div" {
+            if let Some(div) = x.value() {
                 n += xhtml_id_count(div, fragment);
             }
         }
-        stack.extend(x.children.iter());
+        stack.extend(x.children());
     }
     n
 }
@@ -200,23 +165,13 @@ fn xhtml_id_count(div: &str, id: &str) -> usize {
 
 impl<'v> Walk<'v> {
     /// The entry index of a Bundle of the tree (built once per Bundle).
-    fn entry_index(&mut self, bundle: &'v Element) -> Rc<EntryIndex<'v>> {
-        if let Some(x) = self.entry_indexes.get(&addr(bundle)) {
+    fn entry_index(&mut self, bundle: Element<'v>) -> Rc<EntryIndex<'v>> {
+        if let Some(x) = self.entry_indexes.get(&bundle.id()) {
             return x.clone();
         }
         let x = Rc::new(EntryIndex::new(bundle));
-        self.entry_indexes.insert(addr(bundle), x.clone());
+        self.entry_indexes.insert(bundle.id(), x.clone());
         x
-    }
-
-    /// The parent links of the validated tree.
-    fn tree(&mut self) -> Rc<Tree<'v>> {
-        if let Some(t) = &self.tree {
-            return t.clone();
-        }
-        let t = Rc::new(Tree::build(self.root));
-        self.tree = Some(t.clone());
-        t
     }
 
     /// `reference` names no entry of the bundle (`warning`: reported as
@@ -238,13 +193,13 @@ impl<'v> Walk<'v> {
     }
 
     fn issue_at(&mut self, severity: Severity, msg: Msg, args: Args, at: &At<'_>) {
-        let issue = Issue::new(msg, args, at.path.to_string(), Some(at.node.pos));
+        let issue = Issue::new(msg, args, at.path.to_string(), Some(at.node.pos()));
         self.issues.push(issue.with_severity(severity));
     }
 
     /// Start collecting the references of a Bundle's entries (documents and
     /// messages need them for the reachability check).
-    pub(crate) fn enter_bundle(&mut self, node: &Element) {
+    pub(crate) fn enter_bundle(&mut self, node: Element<'v>) {
         let btype = node.child_value("type").unwrap_or("");
         let collect = matches!(btype, "document" | "message");
         self.bundle_refs.push(collect.then(Vec::new));
@@ -252,13 +207,13 @@ impl<'v> Walk<'v> {
 
     /// A Reference (or uri) met in the walk, for the enclosing document or
     /// message.
-    pub(crate) fn collect_bundle_ref(&mut self, node: &Element, reference: &str) {
+    pub(crate) fn collect_bundle_ref(&mut self, node: Element<'v>, reference: &str) {
         if self.profile_mode || reference.starts_with('#') {
             return;
         }
         if let Some(Some(list)) = self.bundle_refs.last_mut() {
             list.push(BundleRef {
-                node: addr(node),
+                node: node.id(),
                 reference: reference.to_string(),
                 path: element_path(&self.path),
             });
@@ -266,13 +221,10 @@ impl<'v> Walk<'v> {
     }
 
     /// Bundle rules that need the whole bundle: links, documents, messages.
-    pub(crate) fn bundle_graph(&mut self, node: &Element) {
+    pub(crate) fn bundle_graph(&mut self, node: Element<'v>) {
         let refs = self.bundle_refs.pop().flatten().unwrap_or_default();
         let btype = node.child_value("type").unwrap_or("").to_string();
-        let tree = self.tree();
-        let Some(bundle) = tree.node(node) else {
-            return;
-        };
+        let bundle = node;
         let base = self.path.clone();
         let index = self.entry_index(bundle);
         self.bundle_links(bundle, &btype, &index, &base);
@@ -307,7 +259,7 @@ impl<'v> Walk<'v> {
         let rpath = format!("{base}.entry[0].resource");
         let full_url = first.child_value("fullUrl");
         let id = res.child_value("id");
-        let rt = res.resource_type.as_deref().unwrap_or("");
+        let rt = res.resource_type().unwrap_or("");
         let at = At {
             path: &rpath,
             node: res,
@@ -360,14 +312,14 @@ impl<'v> Walk<'v> {
                 self.bundle_reference(&d, f, &p, "MessageHeader Data");
             }
         }
-        self.interlinked(&tree, bundle, &index, &refs, &base, btype == "message");
+        self.interlinked(bundle, &index, &refs, &base, btype == "message");
     }
 
     /// Composition (or section) references named `prop`.
     fn document_refs(
         &mut self,
         d: &DocCtx<'_, '_>,
-        focus: &Element,
+        focus: Element<'v>,
         path: &str,
         prop: &str,
         title: &str,
@@ -387,7 +339,7 @@ impl<'v> Walk<'v> {
         }
     }
 
-    fn sections(&mut self, d: &DocCtx<'_, '_>, focus: &Element, path: &str) {
+    fn sections(&mut self, d: &DocCtx<'_, '_>, focus: Element<'v>, path: &str) {
         // (the Java validator reports section authors and focus at the
         // Composition's path)
         for (i, section) in focus.children_named("section").enumerate() {
@@ -402,7 +354,7 @@ impl<'v> Walk<'v> {
         }
     }
 
-    fn bundle_reference(&mut self, d: &DocCtx<'_, '_>, elem: &Element, path: &str, name: &str) {
+    fn bundle_reference(&mut self, d: &DocCtx<'_, '_>, elem: Element<'v>, path: &str, name: &str) {
         let Some(r) = elem.child_value("reference").filter(|r| !r.is_empty()) else {
             return;
         };
@@ -410,7 +362,7 @@ impl<'v> Walk<'v> {
             return;
         }
         let at = At { path, node: elem };
-        self.resolve_in_bundle(d, r, &at, name, addr(elem), false, false);
+        self.resolve_in_bundle(d, r, &at, name, elem.id(), false, false);
     }
 
     /// Resolve `reference` among the entries by the Bundle rules
@@ -422,7 +374,7 @@ impl<'v> Walk<'v> {
         reference: &str,
         at: &At<'_>,
         name: &str,
-        source: usize,
+        source: NodeId,
         warning: bool,
         nl_link: bool,
     ) -> Option<usize> {
@@ -447,7 +399,7 @@ impl<'v> Walk<'v> {
                 Some(el) if el.len() == 1 => {
                     let i = el[0];
                     if let (Some(f), Some(entry)) = (fragment, d.index.entries.get(i)) {
-                        let n = count_fragment(entry, f);
+                        let n = count_fragment(*entry, f);
                         if n == 0 {
                             self.bundle_reported.insert(source);
                             let sev = if nl_link {
@@ -569,7 +521,13 @@ impl<'v> Walk<'v> {
     }
 
     /// Bundle.link rules by bundle type (documents: stylesheets).
-    fn bundle_links(&mut self, bundle: &Element, btype: &str, index: &EntryIndex<'_>, base: &str) {
+    fn bundle_links(
+        &mut self,
+        bundle: Element<'v>,
+        btype: &str,
+        index: &EntryIndex<'_>,
+        base: &str,
+    ) {
         if btype != "document" {
             return;
         }
@@ -580,7 +538,7 @@ impl<'v> Walk<'v> {
             let Some(url_node) = link.child("url") else {
                 continue;
             };
-            let Some(url) = url_node.value.as_deref() else {
+            let Some(url) = url_node.value() else {
                 continue;
             };
             let p = format!("{base}.link[{i}].url");
@@ -600,7 +558,7 @@ impl<'v> Walk<'v> {
                 let found = index
                     .entries
                     .iter()
-                    .any(|e| entry_rel(e).as_deref() == Some(url));
+                    .any(|e| entry_rel(*e).as_deref() == Some(url));
                 if !found {
                     self.issue_at(Severity::Error, Msg::StylesheetNotFound, args![], &at);
                 }
@@ -612,8 +570,7 @@ impl<'v> Walk<'v> {
     /// following references, forwards or (with a warning) backwards.
     fn interlinked(
         &mut self,
-        tree: &Tree<'v>,
-        bundle: &'v Element,
+        bundle: Element<'v>,
         index: &EntryIndex<'v>,
         refs: &[BundleRef],
         base: &str,
@@ -623,19 +580,19 @@ impl<'v> Walk<'v> {
         let with_res: Vec<usize> = (0..index.entries.len())
             .filter(|&i| index.entries[i].child("resource").is_some())
             .collect();
-        let entry_pos: HashMap<usize, usize> = index
+        let entry_pos: HashMap<NodeId, usize> = index
             .entries
             .iter()
             .enumerate()
-            .map(|(i, e)| (addr(e), i))
+            .map(|(i, e)| (e.id(), i))
             .collect();
         let mut per_entry: HashMap<usize, Vec<&BundleRef>> = HashMap::new();
         for r in refs {
             // the entry of this bundle the reference is in
-            let mut cur = tree.nodes.get(&r.node).map(|p| p.0);
+            let mut cur = bundle.document().get(r.node);
             let mut guard = 0;
             while let Some(n) = cur {
-                if let Some(&i) = entry_pos.get(&addr(n)) {
+                if let Some(&i) = entry_pos.get(&n.id()) {
                     let list = per_entry.entry(i).or_default();
                     // (one check per distinct reference in an entry)
                     if !list.iter().any(|x| x.reference == r.reference) {
@@ -643,11 +600,11 @@ impl<'v> Walk<'v> {
                     }
                     break;
                 }
-                if std::ptr::eq(n, bundle) || guard > 10_000 {
+                if n == bundle || guard > 10_000 {
                     break;
                 }
                 guard += 1;
-                cur = tree.parent(n);
+                cur = n.parent();
             }
         }
         let mut targets: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -659,16 +616,16 @@ impl<'v> Walk<'v> {
             let d = DocCtx {
                 index,
                 full_url: entry.child_value("fullUrl"),
-                ty: res.resource_type.as_deref().unwrap_or(""),
+                ty: res.resource_type().unwrap_or(""),
                 id: res.child_value("id"),
             };
             for r in per_entry.get(&i).cloned().unwrap_or_default() {
-                let nl_link = tree
-                    .nodes
-                    .get(&r.node)
-                    .and_then(|p| p.1)
+                let nl_link = bundle
+                    .document()
+                    .get(r.node)
+                    .and_then(|n| n.parent())
                     .is_some_and(|ext| {
-                        ext.name == "extension"
+                        ext.name() == "extension"
                             && ext.child_value("url")
                                 == Some("http://hl7.org/fhir/StructureDefinition/narrativeLink")
                     });
@@ -723,7 +680,7 @@ impl<'v> Walk<'v> {
                 }
                 let rt = index.entries[i]
                     .child("resource")
-                    .and_then(|r| r.resource_type.as_deref())
+                    .and_then(|r| r.resource_type())
                     .unwrap_or("");
                 if rt != "Provenance" {
                     let p = format!("{base}.entry[{i}]");
@@ -765,11 +722,11 @@ impl<'v> Walk<'v> {
 }
 
 /// `Type/id` of an entry's resource.
-fn entry_rel(entry: &Element) -> Option<String> {
+fn entry_rel(entry: Element<'_>) -> Option<String> {
     let res = entry.child("resource")?;
     Some(format!(
         "{}/{}",
-        res.resource_type.as_deref()?,
+        res.resource_type()?,
         res.child_value("id").unwrap_or("null")
     ))
 }
@@ -824,9 +781,9 @@ impl<'v> Walk<'v> {
     /// resources; issues the Bundle resolution rules raise on the way.
     pub(crate) fn resolve_local(
         &mut self,
-        node: &Element,
+        node: Element<'v>,
         reference: &str,
-    ) -> Option<(&'v Element, Destination)> {
+    ) -> Option<(Element<'v>, Destination)> {
         if let Some(id) = reference.strip_prefix('#') {
             return self
                 .resolve_contained(node, id)
@@ -835,8 +792,7 @@ impl<'v> Walk<'v> {
         if self.containers == 0 && !self.in_container(node) {
             return None;
         }
-        let tree = self.tree();
-        let mut cur = tree.node(node);
+        let mut cur = Some(node);
         // The fullUrl of the nearest entry (outer None: no entry passed).
         let mut full_url: Option<Option<&'v str>> = None;
         let mut steps = 0;
@@ -846,7 +802,7 @@ impl<'v> Walk<'v> {
                 return None;
             }
             if full_url.is_none() {
-                if let Some((entry, bundle)) = tree.entry_of(f) {
+                if let Some((entry, bundle)) = entry_of(f) {
                     let fu = entry.child_value("fullUrl");
                     full_url = Some(fu);
                     let btype = bundle.child_value("type").unwrap_or("");
@@ -865,62 +821,56 @@ impl<'v> Walk<'v> {
                     }
                 }
             }
-            if f.resource_type.as_deref() == Some("Bundle") {
+            if f.resource_type() == Some("Bundle") {
                 return self
                     .get_from_bundle(f, reference, full_url.flatten(), node)
                     .map(|t| (t, Destination::Bundled));
             }
-            if f.resource_type.is_some()
-                && tree
-                    .parent(f)
-                    .is_some_and(|p| p.name == "parameter" || p.name == "part")
+            if f.resource_type().is_some()
+                && f.parent()
+                    .is_some_and(|p| p.name() == "parameter" || p.name() == "part")
             {
-                let mut params = tree.parent(f);
+                let mut params = f.parent();
                 while let Some(p) = params {
-                    if p.resource_type.as_deref() == Some("Parameters") {
+                    if p.resource_type() == Some("Parameters") {
                         break;
                     }
-                    params = tree.parent(p);
+                    params = p.parent();
                 }
                 if let Some(t) = params.and_then(|p| find_in_params(p, reference)) {
                     return Some((t, Destination::Bundled));
                 }
             }
-            cur = tree.parent(f);
+            cur = f.parent();
         }
         None
     }
 
     /// Is `node` inside a Bundle or Parameters resource (profile walks run
     /// after the base walk left them)?
-    fn in_container(&mut self, node: &Element) -> bool {
-        if !matches!(
-            self.root.resource_type.as_deref(),
-            Some("Bundle" | "Parameters")
-        ) {
+    fn in_container(&mut self, node: Element<'v>) -> bool {
+        if !matches!(self.root.resource_type(), Some("Bundle" | "Parameters")) {
             return false;
         }
-        let tree = self.tree();
-        let mut cur = tree.parent(node);
+        let mut cur = node.parent();
         let mut steps = 0;
         while let Some(f) = cur {
             steps += 1;
             if steps > 100_000 {
                 return false;
             }
-            if matches!(f.resource_type.as_deref(), Some("Bundle" | "Parameters")) {
+            if matches!(f.resource_type(), Some("Bundle" | "Parameters")) {
                 return true;
             }
-            cur = tree.parent(f);
+            cur = f.parent();
         }
         false
     }
 
     /// `#id`: a contained resource of the enclosing resource (from a
     /// contained resource: of its container); `#` alone is the container.
-    fn resolve_contained(&mut self, node: &Element, id: &str) -> Option<&'v Element> {
-        let tree = self.tree();
-        let mut cur = tree.node(node);
+    fn resolve_contained(&mut self, node: Element<'v>, id: &str) -> Option<Element<'v>> {
+        let mut cur = Some(node);
         let mut was_contained = false;
         let mut steps = 0;
         while let Some(f) = cur {
@@ -928,8 +878,8 @@ impl<'v> Walk<'v> {
             if steps > 100_000 {
                 return None;
             }
-            if f.resource_type.is_some() {
-                let contained = f.name == "contained";
+            if f.resource_type().is_some() {
+                let contained = f.name() == "contained";
                 if id.is_empty() && !contained && was_contained {
                     return Some(f);
                 }
@@ -943,14 +893,14 @@ impl<'v> Walk<'v> {
                     }
                 }
                 // (no resolution across an entry or parameter boundary)
-                let boundary = tree
-                    .parent(f)
-                    .is_some_and(|p| matches!(p.name.as_str(), "entry" | "parameter" | "part"));
+                let boundary = f
+                    .parent()
+                    .is_some_and(|p| matches!(p.name(), "entry" | "parameter" | "part"));
                 if boundary {
                     return None;
                 }
             }
-            cur = tree.parent(f);
+            cur = f.parent();
         }
         None
     }
@@ -958,11 +908,11 @@ impl<'v> Walk<'v> {
     /// A reference resolved by the Bundle's entries (`getFromBundle`).
     fn get_from_bundle(
         &mut self,
-        bundle: &'v Element,
+        bundle: Element<'v>,
         reference: &str,
         full_url: Option<&str>,
-        node: &Element,
-    ) -> Option<&'v Element> {
+        node: Element<'v>,
+    ) -> Option<Element<'v>> {
         let btype = bundle.child_value("type").unwrap_or("");
         let mut version: Option<&str> = None;
         let mut rtype: Option<&str> = None;
@@ -1030,7 +980,7 @@ impl<'v> Walk<'v> {
             .get(&Some(target.clone()))
             .cloned()
             .unwrap_or_default();
-        let mut found: Option<Option<&'v Element>> = None;
+        let mut found: Option<Option<Element<'v>>> = None;
         for &i in &candidates {
             let Some(e) = entries.get(i) else { continue };
             if e.child_value("fullUrl") != Some(target.as_str()) {
@@ -1056,8 +1006,8 @@ impl<'v> Walk<'v> {
         }
         let found = found.flatten();
         if let (Some(m), Some(rt)) = (found, rtype) {
-            if m.resource_type.as_deref() != Some(rt) {
-                let found = m.resource_type.as_deref().unwrap_or("");
+            if m.resource_type() != Some(rt) {
+                let found = m.resource_type().unwrap_or("");
                 self.report(Msg::BundleMatchWrongType, args![reference, found], node);
             }
         }
@@ -1098,7 +1048,7 @@ impl<'v> Walk<'v> {
     /// Returns the target's type when the reference resolved locally.
     pub(crate) fn reference_target(
         &mut self,
-        node: &Element,
+        node: Element<'v>,
         t: &crate::plan::TypeRef,
     ) -> Option<String> {
         let r = node.child_value("reference").filter(|r| !r.is_empty())?;
@@ -1131,7 +1081,10 @@ impl<'v> Walk<'v> {
             }
             return None;
         };
-        let ft = target.resource_type.clone().unwrap_or_default();
+        let ft = target
+            .resource_type()
+            .map(str::to_string)
+            .unwrap_or_default();
         let any = t.target_profiles.is_empty()
             || t.target_profiles
                 .iter()
@@ -1191,8 +1144,8 @@ impl<'v> Walk<'v> {
     /// Does the resource `target` conform to `profile` (its constraints,
     /// fixed values, slices and invariants)? A (target, profile) pair met
     /// again while being checked counts as conforming (reference cycles).
-    fn conforms(&mut self, target: &Element, profile: &str) -> bool {
-        let key = (addr(target), profile.to_string());
+    fn conforms(&mut self, target: Element<'v>, profile: &str) -> bool {
+        let key = (target.id(), profile.to_string());
         if let Some(&known) = self.target_results.get(&key) {
             return known;
         }
@@ -1202,13 +1155,16 @@ impl<'v> Walk<'v> {
         let Some(plan) = self.v.plan(profile) else {
             return false;
         };
-        if target.resource_type.as_deref() != Some(plan.type_name.as_str()) {
+        if target.resource_type() != Some(plan.type_name.as_str()) {
             return false;
         }
         self.target_checks.push(key);
         let saved_path = std::mem::replace(
             &mut self.path,
-            target.resource_type.clone().unwrap_or_default(),
+            target
+                .resource_type()
+                .map(str::to_string)
+                .unwrap_or_default(),
         );
         self.enter_resource_scope(target);
         let ok = self.sandbox(|w| {
@@ -1253,8 +1209,8 @@ fn entry_path(element_path: &str) -> String {
 
 /// A resource among the parameters (and their parts) with `Type/id` equal
 /// to `reference`.
-fn find_in_params<'t>(params: &'t Element, reference: &str) -> Option<&'t Element> {
-    let mut stack: Vec<&Element> = params.children_named("parameter").collect();
+fn find_in_params<'t>(params: Element<'t>, reference: &str) -> Option<Element<'t>> {
+    let mut stack: Vec<Element<'_>> = params.children_named("parameter").collect();
     stack.reverse();
     while let Some(p) = stack.pop() {
         if let Some(res) = p.child("resource") {
@@ -1262,22 +1218,22 @@ fn find_in_params<'t>(params: &'t Element, reference: &str) -> Option<&'t Elemen
                 return Some(res);
             }
         }
-        let mut parts: Vec<&Element> = p.children_named("part").collect();
+        let mut parts: Vec<Element<'_>> = p.children_named("part").collect();
         parts.reverse();
         stack.extend(parts);
     }
     None
 }
 
-fn entry_rel_of(res: &Element) -> Option<String> {
+fn entry_rel_of(res: Element<'_>) -> Option<String> {
     Some(format!(
         "{}/{}",
-        res.resource_type.as_deref()?,
+        res.resource_type()?,
         res.child_value("id").unwrap_or("null")
     ))
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// The resource type a reference URL names (`Type/id`,
     /// `[base]/Type/id[/_history/v]`), if it is a known type.
     pub(crate) fn type_in_reference(&self, r: &str) -> Option<String> {
@@ -1296,7 +1252,7 @@ impl Walk<'_> {
     /// the target (`ft`: resolved, else named by the URL).
     pub(crate) fn reference_declared_type(
         &mut self,
-        node: &Element,
+        node: Element<'v>,
         t: &crate::plan::TypeRef,
         ft: Option<&str>,
     ) {
@@ -1345,12 +1301,12 @@ impl Walk<'_> {
     }
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// A resource in a Resource-typed element (entry, contained, parameter)
     /// is of the type the profile allows there: the type itself, or the
     /// type of its single profile.
-    pub(crate) fn resource_of_type(&mut self, node: &Element, t: &crate::plan::TypeRef) {
-        let Some(rt) = node.resource_type.as_deref() else {
+    pub(crate) fn resource_of_type(&mut self, node: Element<'v>, t: &crate::plan::TypeRef) {
+        let Some(rt) = node.resource_type() else {
             return;
         };
         let want = if t.code == "Resource" || t.code == "DomainResource" {
@@ -1386,15 +1342,15 @@ impl Walk<'_> {
     }
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// The single profile of a Resource-typed element is unknown: reported
     /// on the element and on the resource (as the HL7 validator).
-    fn unknown_resource_profile(&mut self, node: &Element, rt: &str, profile: &str) {
+    fn unknown_resource_profile(&mut self, node: Element<'v>, rt: &str, profile: &str) {
         let issue = Issue::new(
             Msg::UnknownProfile,
             args![profile],
             self.path.clone(),
-            Some(node.pos),
+            Some(node.pos()),
         );
         self.issues.push(issue.with_code(IssueType::Structure));
         // What holds the resource: entry, parameter, contained, outcome.

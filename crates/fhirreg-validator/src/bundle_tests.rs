@@ -5,7 +5,7 @@ use crate::{Registry, Validator, ValidatorOptions};
 use serde_json::{json, Value};
 
 fn errors_of(v: &Validator, doc: &Value) -> Vec<String> {
-    v.validate(&tree(doc), &[])
+    v.validate(tree(doc).root(), &[])
         .iter()
         .filter(|i| i.severity.is_error())
         .map(|i| format!("{}: {} @ {}", i.message_id(), i.message(), i.expression))
@@ -272,7 +272,7 @@ fn entry_resource_types_of_profiles_and_slices_without_ids() {
     };
     let v = Validator::new(reg, ValidatorOptions::default());
     let errs = |doc: Value, profile: &str| -> Vec<String> {
-        v.validate(&tree(&doc), &[profile.to_string()])
+        v.validate(tree(&doc).root(), &[profile.to_string()])
             .iter()
             .filter(|i| i.severity.is_error())
             .map(|i| format!("{}: {} @ {}", i.message_id(), i.message(), i.expression))
@@ -316,7 +316,7 @@ fn unknown_profile_of_an_entry_resource() {
     );
     let e: Vec<String> = v
         .validate(
-            &doc,
+            doc.root(),
             &["http://example.org/StructureDefinition/PB".to_string()],
         )
         .iter()

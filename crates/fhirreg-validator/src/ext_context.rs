@@ -13,11 +13,11 @@
 //! `extension` and `fhirpath` contexts and the invariants need the tree, so
 //! they are queued and decided after the walk, with the constraints.
 
-use crate::invariants::{addr, invariant_limits, Index, Resolver};
+use crate::invariants::{invariant_limits, resource_above, root_resource_of, Resolver};
 use crate::plan::{ExtContext, Plan};
 use crate::Walk;
 use fhirreg_element::message::Msg;
-use fhirreg_element::{args, Element, Issue};
+use fhirreg_element::{args, Element, Issue, NodeId};
 use fhirreg_fhirpath::{EvalContext, Expression, Value as FpValue};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -32,7 +32,7 @@ pub(crate) type Anchor = (usize, Option<Arc<Plan>>, Option<String>);
 /// A context check that needs the tree: decided after the walk.
 pub(crate) struct ExtJob {
     /// The extension element.
-    ext: usize,
+    ext: NodeId,
     /// Already allowed by an `element` context (only the invariants remain).
     ok: bool,
     /// The extension's url as shown in messages.
@@ -156,7 +156,7 @@ fn has_element_name(plist: &[String], en: &str) -> bool {
     })
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// The logical paths of the element whose literal path is
     /// `self.path[..cut]`, sorted (as the Java validator lists them).
     fn logical_paths(&self, cut: usize) -> Vec<String> {
@@ -240,7 +240,7 @@ impl Walk<'_> {
 
     /// Check the context of the extension `node` (at `self.path`) defined
     /// by `ext`: `element` contexts now, the others after the walk.
-    pub(crate) fn extension_context(&mut self, node: &Element, ext: &Plan, modifier: bool) {
+    pub(crate) fn extension_context(&mut self, node: Element<'v>, ext: &Plan, modifier: bool) {
         let Some(ctx) = ext.ext_context.clone() else {
             return;
         };
@@ -274,7 +274,7 @@ impl Walk<'_> {
             format!("{} v{}", ext.url, ext.version)
         };
         self.inv.ext_jobs.push(ExtJob {
-            ext: addr(node),
+            ext: node.id(),
             ok,
             url: ext.url.clone(),
             shown,
@@ -287,14 +287,18 @@ impl Walk<'_> {
     }
 
     /// Decide the queued context checks (after the walk).
-    pub(crate) fn evaluate_ext_jobs(&mut self, jobs: &[ExtJob], index: &Index<'_>, root: &Element) {
+    pub(crate) fn evaluate_ext_jobs(&mut self, jobs: &[ExtJob], root: Element<'v>) {
         let inner = self.v;
         let resolver = Resolver { root };
         for job in jobs {
-            let Some(&(_, resource, container)) = index.nodes.get(&job.ext) else {
+            let Some(ext) = root.document().get(job.ext) else {
                 continue;
             };
-            let root_resource = index.roots.get(&addr(resource)).copied().unwrap_or(root);
+            let resource = resource_above(ext, root);
+            let Some(container) = ext.parent() else {
+                continue;
+            };
+            let root_resource = root_resource_of(resource, root);
             let ctx = |focus| eval_context(inner, &resolver, resource, root_resource, focus);
             let mut ok = job.ok;
             let mut plist = job.plist.clone();
@@ -304,13 +308,11 @@ impl Walk<'_> {
                         "extension" => {
                             // The extension the container is (a complex
                             // extension) or whose value it is.
-                            let url = if container.name.starts_with("value") {
-                                index
-                                    .nodes
-                                    .get(&addr(container))
-                                    .map(|&(_, _, p)| p)
+                            let url = if container.name().starts_with("value") {
+                                container
+                                    .parent()
                                     .filter(|p| {
-                                        matches!(p.name.as_str(), "extension" | "modifierExtension")
+                                        matches!(p.name(), "extension" | "modifierExtension")
                                     })
                                     .and_then(|p| p.child_value("url"))
                             } else {
@@ -327,9 +329,9 @@ impl Walk<'_> {
                                 continue;
                             };
                             let found = expr.evaluate(&ctx(resource)).is_ok_and(|items| {
-                                items.iter().any(|v| {
-                                    matches!(v, FpValue::Node(n) if std::ptr::eq(n.element, container))
-                                })
+                                items.iter().any(
+                                    |v| matches!(v, FpValue::Node(n) if n.element == container),
+                                )
                             });
                             ok |= found;
                         }
@@ -374,8 +376,12 @@ impl Walk<'_> {
                 let Some(inv) = failed else { continue };
                 (Msg::ExtensionContextInvariant, args![&job.url, inv])
             };
-            self.issues
-                .push(Issue::new(msg, args, job.path.clone(), Some(container.pos)));
+            self.issues.push(Issue::new(
+                msg,
+                args,
+                job.path.clone(),
+                Some(container.pos()),
+            ));
         }
     }
 }
@@ -383,9 +389,9 @@ impl Walk<'_> {
 fn eval_context<'a>(
     inner: &'a crate::Inner,
     resolver: &'a Resolver<'a>,
-    resource: &'a Element,
-    root_resource: &'a Element,
-    focus: &'a Element,
+    resource: Element<'a>,
+    root_resource: Element<'a>,
+    focus: Element<'a>,
 ) -> EvalContext<'a> {
     EvalContext::new(resource)
         .with_focus(focus, None)
@@ -458,7 +464,7 @@ mod tests {
             eprintln!("skipped: the registry could not be built");
             return None;
         };
-        Some(v.validate(&tree(&json), &[]))
+        Some(v.validate(tree(&json).root(), &[]))
     }
 
     #[test]
@@ -552,16 +558,16 @@ mod tests {
                            "valueBoolean": true, "_valueBoolean": {"extension": a(true)}}]
         }));
         assert!(
-            errors(&v.validate(&good, &[])).is_empty(),
+            errors(&v.validate(good.root(), &[])).is_empty(),
             "{:?}",
-            errors(&v.validate(&good, &[]))
+            errors(&v.validate(good.root(), &[]))
         );
         let bad = tree(&serde_json::json!({
             "resourceType": "Patient", "active": true, "extension": b,
             "address": [{"use": "work", "city": "O", "extension": a(true)}],
             "telecom": [{"system": "phone", "value": "1", "extension": a(false)}]
         }));
-        let e = errors(&v.validate(&bad, &[]));
+        let e = errors(&v.validate(bad.root(), &[]));
         let has = |s: &str| e.iter().any(|m| m.contains(s));
         assert!(has("extension-context: The extension http://example.org/sd/a cannot be used here (this element: Address, Patient.address; allowed: e:Patient.name, e:DomainResource.text, e:Observation.value[x], x:http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired, p:Patient.address.where(use = 'home')) @ Patient.address[0]"), "{e:?}");
         assert!(has("@ Patient.telecom[0]"), "{e:?}");
@@ -571,7 +577,7 @@ mod tests {
             "valueQuantity": {"value": 1, "extension": a(true)},
             "extension": a(true)
         }));
-        let e = errors(&v.validate(&obs, &[]));
+        let e = errors(&v.validate(obs.root(), &[]));
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(e[0].ends_with("@ Observation"), "{e:?}");
     }
@@ -605,14 +611,14 @@ mod tests {
                 "item": [{"linkId": "1.1", "type": "group", "extension": flag,
                     "item": [{"linkId": "1.1.1", "type": "boolean", "extension": flag}]}]}]
         }));
-        let e = errors(&v.validate(&q, &[]));
+        let e = errors(&v.validate(q.root(), &[]));
         assert!(e.is_empty(), "{e:?}");
         let misplaced = tree(&serde_json::json!({
             "resourceType": "Questionnaire", "status": "active",
             "item": [{"linkId": "1", "type": "group",
                 "item": [{"linkId": "1.1", "type": "boolean", "code": [{"code": "x", "extension": flag}]}]}]
         }));
-        let e = errors(&v.validate(&misplaced, &[]));
+        let e = errors(&v.validate(misplaced.root(), &[]));
         assert!(
             e.iter().any(|m| m.starts_with("extension-context: ")),
             "{e:?}"

@@ -39,12 +39,12 @@ fn same_primitive(have: &str, want: &Value) -> bool {
     }
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// Check `node` (at `self.path`) against the fixed value or pattern
     /// `want` of a profile element. `source` names the profile.
     pub(crate) fn fixed_value(
         &mut self,
-        node: &Element,
+        node: Element<'v>,
         want: &Value,
         pattern: bool,
         source: &str,
@@ -54,7 +54,7 @@ impl Walk<'_> {
 
     fn fixed_at(
         &mut self,
-        node: &Element,
+        node: Element<'v>,
         want: &Value,
         pattern: bool,
         source: &str,
@@ -64,7 +64,7 @@ impl Walk<'_> {
             return;
         }
         if let Some(w) = primitive_text(want) {
-            let have = node.value.as_deref();
+            let have = node.value();
             if !have.is_some_and(|h| same_primitive(h, want)) {
                 let args = args![have.unwrap_or("null"), w, source];
                 self.report(Msg::FixedValueMismatch, args, node);
@@ -79,8 +79,8 @@ impl Walk<'_> {
         // Content the fixed value does not have.
         if !pattern {
             let mut seen: Vec<&str> = Vec::new();
-            for child in &node.children {
-                let name = child.name.as_str();
+            for child in node.children() {
+                let name = child.name();
                 if matches!(name, "extension" | "modifierExtension" | "id") || seen.contains(&name)
                 {
                     continue;
@@ -103,7 +103,7 @@ impl Walk<'_> {
             {
                 continue;
             }
-            let kids: Vec<&Element> = node.children_named(key).collect();
+            let kids: Vec<Element<'v>> = node.children_named(key).collect();
             let len = self.path.len();
             self.path.push('.');
             self.path.push_str(key);
@@ -115,7 +115,7 @@ impl Walk<'_> {
                     None => {
                         self.report(Msg::FixedValueMissingElement, args![key, source], node);
                     }
-                    Some(k) => self.fixed_at(k, w, pattern, source, depth + 1),
+                    Some(k) => self.fixed_at(*k, w, pattern, source, depth + 1),
                 },
             }
             self.path.truncate(len);
@@ -128,9 +128,9 @@ impl Walk<'_> {
     #[allow(clippy::too_many_arguments)]
     fn fixed_list(
         &mut self,
-        parent: &Element,
+        parent: Element<'v>,
         key: &str,
-        kids: &[&Element],
+        kids: &[Element<'v>],
         items: &[Value],
         pattern: bool,
         source: &str,
@@ -154,7 +154,7 @@ impl Walk<'_> {
         for (i, w) in items.iter().enumerate() {
             if pattern {
                 // Each item of the pattern is somewhere in the instance.
-                if !kids.iter().any(|k| matches_value(k, w)) {
+                if !kids.iter().any(|k| matches_value(*k, w)) {
                     let tail = self.path.split_off(parent_len);
                     let (msg, args) = pattern_not_found(key, w, source);
                     self.report(msg, args, parent);
@@ -162,7 +162,7 @@ impl Walk<'_> {
                 }
             } else if let Some(k) = kids.get(i) {
                 self.path.push_str(&format!("[{i}]"));
-                self.fixed_at(k, w, pattern, source, depth + 1);
+                self.fixed_at(*k, w, pattern, source, depth + 1);
                 self.path.truncate(base);
             }
         }
@@ -172,13 +172,13 @@ impl Walk<'_> {
     /// fixed ones must be present (by url) with their value.
     fn fixed_extensions(
         &mut self,
-        node: &Element,
+        node: Element<'v>,
         want: Option<&Value>,
         pattern: bool,
         source: &str,
         depth: usize,
     ) {
-        let have: Vec<&Element> = node.children_named("extension").collect();
+        let have: Vec<Element<'v>> = node.children_named("extension").collect();
         let want: &[Value] = want
             .and_then(Value::as_array)
             .map(Vec::as_slice)
@@ -200,7 +200,7 @@ impl Walk<'_> {
             };
             match have.iter().find(|e| e.child_value("url") == Some(url)) {
                 None => self.report(Msg::FixedExtensionMissing, args![url], node),
-                Some(e) => self.fixed_at(e, w, pattern, source, depth + 1),
+                Some(e) => self.fixed_at(*e, w, pattern, source, depth + 1),
             }
         }
     }
@@ -220,12 +220,12 @@ fn pattern_not_found(key: &str, w: &Value, source: &str) -> (Msg, Args) {
     }
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// A primitive without a value: `mustHaveValue` forbids it, and
     /// `valueAlternatives` names the extensions that must stand in for it.
     pub(crate) fn value_controls(
         &mut self,
-        node: &Element,
+        node: Element<'v>,
         plan: &crate::plan::Plan,
         def: &crate::plan::ElemDef,
         ti: Option<usize>,
@@ -255,7 +255,7 @@ impl Walk<'_> {
     }
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// A choice element (`valueString`) whose type the profile's choice
     /// (`value[x]`) does not allow, reported as the HL7 Java validator
     /// does: with one allowed type, on the element; with several, the type
@@ -264,13 +264,13 @@ impl Walk<'_> {
         &mut self,
         plan: &crate::plan::Plan,
         ci: usize,
-        child: &Element,
+        child: Element<'v>,
     ) {
         if plan.type_name == "Extension" {
             return; // extension values: reported by the extension checks
         }
         let def = &plan.elements[ci];
-        let suffix = child.name.get(def.name.len()..).unwrap_or_default();
+        let suffix = child.name().get(def.name.len()..).unwrap_or_default();
         if let [t] = def.types.as_slice() {
             let found = crate::lower_first_if_primitive(suffix);
             let len = self.path.len();
@@ -282,7 +282,7 @@ impl Walk<'_> {
             self.path.truncate(len);
         } else {
             let types: Vec<&str> = def.types.iter().map(|t| t.code.as_str()).collect();
-            let args = args![&child.name, types.join(", ")];
+            let args = args![&child.name(), types.join(", ")];
             self.report(Msg::ChoiceTypeNotAllowed, args, child);
         }
     }

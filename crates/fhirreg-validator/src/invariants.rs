@@ -22,7 +22,7 @@
 use crate::plan::{Constraint, Plan, TypeRef};
 use crate::{Inner, Walk, CORE};
 use fhirreg_element::message::Msg;
-use fhirreg_element::{args, Element, Issue, Severity};
+use fhirreg_element::{args, Element, Issue, NodeId, Severity};
 use fhirreg_fhirpath::{
     ElementType, EvalContext, Expression, Limits, ReferenceResolver, TerminologyHook,
     Value as FpValue,
@@ -110,16 +110,15 @@ fn parse_fast_match(expr: &str) -> Option<FastMatch> {
 impl FastMatch {
     /// The result, or `None` when the engine must decide (several values,
     /// a complex value).
-    fn eval(&self, focus: &Element) -> Option<Option<bool>> {
+    fn eval(&self, focus: Element<'_>) -> Option<Option<bool>> {
         let mut values = focus.children_named(&self.prop);
         match (values.next(), values.next()) {
             (None, _) => Some(None),
-            (Some(v), None) => match v.value.as_deref() {
+            (Some(v), None) => match v.value() {
                 Some(s) => Some(Some(self.re.is_match(s))),
                 None if v
-                    .children
-                    .iter()
-                    .all(|c| c.name == "extension" || c.name == "id") =>
+                    .children()
+                    .all(|c| c.name() == "extension" || c.name() == "id") =>
                 {
                     Some(None)
                 }
@@ -182,7 +181,7 @@ impl Inner {
 
 /// A queued evaluation: the constraints of element `idx` of `plan` on a node.
 pub(crate) struct Job {
-    node: usize,
+    node: NodeId,
     plan: Arc<Plan>,
     idx: usize,
     path: String,
@@ -195,66 +194,46 @@ pub(crate) struct WalkInvariants<'t> {
     pub(crate) jobs: Vec<Job>,
     /// Extension context checks that need the tree.
     pub(crate) ext_jobs: Vec<crate::ext_context::ExtJob>,
-    root: &'t Element,
-    /// Built on first evaluation.
-    index: Option<Index<'t>>,
+    root: Element<'t>,
 }
 
 impl<'t> WalkInvariants<'t> {
-    pub(crate) fn new(root: &'t Element) -> Self {
+    pub(crate) fn new(root: Element<'t>) -> Self {
         WalkInvariants {
             jobs: Vec::new(),
             ext_jobs: Vec::new(),
             root,
-            index: None,
         }
     }
-}
-
-/// Every node of the tree with the nearest resource above it and its
-/// parent, and each resource with its `%rootResource` (the container of a
-/// contained resource, else the resource itself: Bundle entries are their
-/// own root).
-pub(crate) struct Index<'t> {
-    pub(crate) nodes: HashMap<usize, (&'t Element, &'t Element, &'t Element)>,
-    pub(crate) roots: HashMap<usize, &'t Element>,
 }
 
 /// A resource in the tree: the root, or the value of a Resource-typed
 /// element (`contained`, `Bundle.entry.resource`,
 /// `Bundle.entry.response.outcome`, `Parameters.parameter.resource`).
-fn is_resource(e: &Element, root: &Element) -> bool {
-    std::ptr::eq(e, root)
-        || (e.resource_type.is_some()
-            && matches!(e.name.as_str(), "contained" | "resource" | "outcome"))
+fn is_resource(e: Element<'_>, root: Element<'_>) -> bool {
+    e == root || (e.is_resource() && matches!(e.name(), "contained" | "resource" | "outcome"))
 }
 
-impl<'t> Index<'t> {
-    fn build(root: &'t Element) -> Self {
-        let mut nodes: HashMap<usize, (&Element, &Element, &Element)> = HashMap::new();
-        let mut roots: HashMap<usize, &Element> = HashMap::new();
-        roots.insert(addr(root), root);
-        let mut stack = vec![(root, root, root)];
-        while let Some((e, above, parent)) = stack.pop() {
-            nodes.insert(addr(e), (e, above, parent));
-            let here = if std::ptr::eq(e, root) {
-                root
-            } else if is_resource(e, root) {
-                let container_root = roots.get(&addr(above)).copied().unwrap_or(root);
-                let own = if e.name == "contained" {
-                    container_root
-                } else {
-                    e
-                };
-                roots.insert(addr(e), own);
-                e
-            } else {
-                above
-            };
-            stack.extend(e.children.iter().map(|c| (c, here, e)));
+/// The nearest resource strictly above `e` (the root for the root).
+pub(crate) fn resource_above<'t>(e: Element<'t>, root: Element<'t>) -> Element<'t> {
+    let mut cur = e.parent();
+    while let Some(p) = cur {
+        if is_resource(p, root) {
+            return p;
         }
-        Index { nodes, roots }
+        cur = p.parent();
     }
+    root
+}
+
+/// `%rootResource` for the resource `r`: the container's for a contained
+/// resource, else the resource itself (Bundle entries are their own root).
+pub(crate) fn root_resource_of<'t>(r: Element<'t>, root: Element<'t>) -> Element<'t> {
+    let mut r = r;
+    while r != root && r.name() == "contained" && is_resource(r, root) {
+        r = resource_above(r, root);
+    }
+    r
 }
 
 /// Bounds of one invariant evaluation. Collections are kept to
@@ -279,18 +258,14 @@ fn is_core_plan(plan: &Plan) -> bool {
 }
 
 /// True when a contained resource has a reference to its container (`#`).
-fn refers_to_container(e: &Element) -> bool {
-    e.value.as_deref() == Some("#") || e.children.iter().any(refers_to_container)
-}
-
-pub(crate) fn addr(e: &Element) -> usize {
-    e as *const Element as usize
+fn refers_to_container(e: Element<'_>) -> bool {
+    e.value() == Some("#") || e.children().any(refers_to_container)
 }
 
 impl<'v> Walk<'v> {
     /// Queue the constraints of the root of `plan` (a resource or profile
     /// definition) for the resource `node`.
-    pub(crate) fn invariants(&mut self, node: &Element, plan: &Arc<Plan>) {
+    pub(crate) fn invariants(&mut self, node: Element<'v>, plan: &Arc<Plan>) {
         self.element_invariants(node, plan, 0, None);
         if !self.profile_mode && is_core_plan(plan) {
             self.contained_referenced(node);
@@ -300,8 +275,8 @@ impl<'v> Walk<'v> {
     /// Profiles a profile puts on a resource-typed element
     /// (`Bundle.entry.resource` with `type.profile`): the resource there is
     /// validated against them too (their constraints included).
-    pub(crate) fn resource_type_profiles(&mut self, node: &Element, t: &TypeRef) {
-        let Some(rt) = node.resource_type.as_deref() else {
+    pub(crate) fn resource_type_profiles(&mut self, node: Element<'v>, t: &TypeRef) {
+        let Some(rt) = node.resource_type() else {
             return;
         };
         let profiles: Vec<&String> = t.profiles.iter().filter(|p| !p.starts_with(CORE)).collect();
@@ -339,7 +314,7 @@ impl<'v> Walk<'v> {
     /// dom-3, checked directly (like the HL7 Java validator does, with its
     /// message and location): each contained resource is referenced from
     /// elsewhere in the resource (`#id`), or refers to the container (`#`).
-    fn contained_referenced(&mut self, node: &Element) {
+    fn contained_referenced(&mut self, node: Element<'v>) {
         if node.child("contained").is_none() {
             return;
         }
@@ -347,12 +322,12 @@ impl<'v> Walk<'v> {
         let mut refs: HashSet<&str> = HashSet::new();
         let mut stack = vec![node];
         while let Some(e) = stack.pop() {
-            if let Some(v) = e.value.as_deref() {
-                if v.starts_with('#') && e.name != "div" {
+            if let Some(v) = e.value() {
+                if v.starts_with('#') && e.name() != "div" {
                     refs.insert(&v[1..]);
                 }
             }
-            stack.extend(e.children.iter());
+            stack.extend(e.children());
         }
         let len = self.path.len();
         for (i, c) in node.children_named("contained").enumerate() {
@@ -372,7 +347,7 @@ impl<'v> Walk<'v> {
     /// `self.path`); `ti` is the chosen type of a choice element.
     pub(crate) fn element_invariants(
         &mut self,
-        node: &Element,
+        node: Element<'v>,
         plan: &Arc<Plan>,
         idx: usize,
         ti: Option<usize>,
@@ -410,7 +385,7 @@ impl<'v> Walk<'v> {
             }
         };
         self.inv.jobs.push(Job {
-            node: addr(node),
+            node: node.id(),
             plan: plan.clone(),
             idx,
             path: self.path.clone(),
@@ -423,8 +398,8 @@ impl<'v> Walk<'v> {
     /// directly: a primitive with neither a value nor extensions; an XML
     /// element of a complex type without content (an empty JSON object is
     /// reported by the reader).
-    fn ele_1(&mut self, node: &Element, plan: &Plan, idx: usize, ti: Option<usize>) {
-        if node.value.is_some() || node.children.iter().any(|c| c.name != "id") {
+    fn ele_1(&mut self, node: Element<'v>, plan: &Plan, idx: usize, ti: Option<usize>) {
+        if node.value().is_some() || node.children().any(|c| c.name() != "id") {
             return;
         }
         let def = &plan.elements[idx];
@@ -434,7 +409,7 @@ impl<'v> Walk<'v> {
         };
         let primitive = t.is_some_and(|t| t.code.starts_with(|c: char| c.is_ascii_lowercase()))
             && plan.elements[plan.content_of(idx)].children.is_empty();
-        if !primitive && (self.json || node.resource_type.is_some()) {
+        if !primitive && (self.json || node.resource_type().is_some()) {
             return;
         }
         // (the constraint's words are the specification's)
@@ -462,12 +437,7 @@ impl<'v> Walk<'v> {
         let ext_jobs = std::mem::take(&mut self.inv.ext_jobs);
         if !ext_jobs.is_empty() {
             let root = self.inv.root;
-            let index = match self.inv.index.take() {
-                Some(i) => i,
-                None => Index::build(root),
-            };
-            self.evaluate_ext_jobs(&ext_jobs, &index, root);
-            self.inv.index = Some(index);
+            self.evaluate_ext_jobs(&ext_jobs, root);
         }
     }
 
@@ -485,26 +455,19 @@ impl<'v> Walk<'v> {
             return;
         }
         let root = self.inv.root;
-        let index = match self.inv.index.take() {
-            Some(i) => i,
-            None => Index::build(root),
-        };
-        self.evaluate_with(&jobs, &index, root);
-        self.inv.index = Some(index);
+        self.evaluate_with(&jobs, root);
     }
 
-    fn evaluate_with(&mut self, jobs: &[Job], index: &Index<'v>, root: &'v Element) {
-        let nodes = &index.nodes;
-        let roots = &index.roots;
+    fn evaluate_with(&mut self, jobs: &[Job], root: Element<'v>) {
         let inner: &Inner = self.v;
         let tx = TxHook(&inner.tx);
         let resolver = Resolver { root };
-        let mut done: HashSet<(usize, *const Constraint)> = HashSet::new();
+        let mut done: HashSet<(NodeId, *const Constraint)> = HashSet::new();
         // Compiled expressions by constraint, for this evaluation (the
         // validator's cache is keyed by the expression text).
         let mut compiled: HashMap<*const Constraint, Option<Arc<Expression>>> = HashMap::new();
         for job in jobs {
-            let Some(&(node, above, _)) = nodes.get(&job.node) else {
+            let Some(node) = root.document().get(job.node) else {
                 continue;
             };
             // The resource whose definition is applied: the node itself for
@@ -513,9 +476,9 @@ impl<'v> Walk<'v> {
             let resource = if job.idx == 0 && is_resource(node, root) {
                 node
             } else {
-                above
+                resource_above(node, root)
             };
-            let root_resource = roots.get(&addr(resource)).copied().unwrap_or(root);
+            let root_resource = root_resource_of(resource, root);
             for c in &job.plan.elements[job.idx].constraints {
                 if !evaluated(c) || !done.insert((job.node, c as *const Constraint)) {
                     continue;
@@ -569,7 +532,7 @@ impl<'v> Walk<'v> {
                             }
                             _ => (Msg::InvariantFailed, args![&c.key, &c.human]),
                         };
-                        let issue = Issue::new(msg, args, job.path.clone(), Some(node.pos));
+                        let issue = Issue::new(msg, args, job.path.clone(), Some(node.pos()));
                         self.issues.push(issue.with_severity(severity));
                     }
                     Ok(_) => {}
@@ -581,7 +544,13 @@ impl<'v> Walk<'v> {
 
     /// A constraint that could not be checked: its expression does not
     /// compile (`why` is `None`), or its evaluation failed (`why`).
-    fn invariant_problem(&mut self, c: &Constraint, why: Option<&str>, job: &Job, node: &Element) {
+    fn invariant_problem(
+        &mut self,
+        c: &Constraint,
+        why: Option<&str>,
+        job: &Job,
+        node: Element<'v>,
+    ) {
         let from = c.source.as_deref().unwrap_or(&job.plan.url);
         let (msg, args) = match why {
             None => (
@@ -593,7 +562,7 @@ impl<'v> Walk<'v> {
                 args![&c.key, &c.expression, from, why],
             ),
         };
-        let issue = Issue::new(msg, args, job.path.clone(), Some(node.pos));
+        let issue = Issue::new(msg, args, job.path.clone(), Some(node.pos()));
         self.issues.push(issue);
     }
 }
@@ -601,7 +570,7 @@ impl<'v> Walk<'v> {
 /// `memberOf()` through fhirreg-terminology.
 struct TxHook<'t>(&'t Terminology);
 
-fn coding_of(e: &Element) -> CodingRef<'_> {
+fn coding_of(e: Element<'_>) -> CodingRef<'_> {
     CodingRef {
         system: e.child_value("system"),
         version: e.child_value("version"),
@@ -616,7 +585,7 @@ impl TerminologyHook for TxHook<'_> {
             FpValue::String(s) => self.0.validate_code(value_set, &CodingRef::code(s)),
             FpValue::Node(n) => {
                 let e = n.element;
-                if let Some(v) = e.value.as_deref() {
+                if let Some(v) = e.value() {
                     self.0.validate_code(value_set, &CodingRef::code(v))
                 } else if e.child("coding").is_some() || e.child("text").is_some() {
                     let codings: Vec<CodingRef<'_>> =
@@ -645,11 +614,11 @@ impl TerminologyHook for TxHook<'_> {
 /// `resolve()` of references the FHIRPath engine does not find itself (in
 /// `%resource` and `%rootResource`): entries of Bundles nested deeper.
 pub(crate) struct Resolver<'a> {
-    pub(crate) root: &'a Element,
+    pub(crate) root: Element<'a>,
 }
 
 impl ReferenceResolver for Resolver<'_> {
-    fn resolve(&self, reference: &str) -> Option<&Element> {
+    fn resolve(&self, reference: &str) -> Option<Element<'_>> {
         if reference.starts_with('#') {
             return None;
         }
@@ -660,13 +629,13 @@ impl ReferenceResolver for Resolver<'_> {
             if seen > 100_000 {
                 return None;
             }
-            if e.resource_type.as_deref() == Some("Bundle") {
+            if e.resource_type() == Some("Bundle") {
                 for entry in e.children_named("entry") {
                     let Some(res) = entry.child("resource") else {
                         continue;
                     };
                     let full = entry.child_value("fullUrl");
-                    let local = match (res.resource_type.as_deref(), res.child_value("id")) {
+                    let local = match (res.resource_type(), res.child_value("id")) {
                         (Some(t), Some(id)) => Some(format!("{t}/{id}")),
                         _ => None,
                     };

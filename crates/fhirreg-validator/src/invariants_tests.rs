@@ -7,7 +7,7 @@ use fhirreg_registry::Registry;
 use serde_json::{json, Value};
 
 fn run(v: &Validator, resource: Value, profiles: &[String]) -> Vec<Issue> {
-    v.validate(&tree(&resource), profiles)
+    v.validate(tree(&resource).root(), profiles)
 }
 
 /// `id: message @ location` of the invariant failures with this severity.

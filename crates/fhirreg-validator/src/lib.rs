@@ -59,7 +59,7 @@ mod vitals;
 mod xhtml;
 
 use fhirreg_element::message::{Arg, Args, Msg};
-use fhirreg_element::{args, Element, Issue, Severity, ValueKind};
+use fhirreg_element::{args, Element, Issue, NodeId, Severity, ValueKind};
 use fhirreg_registry::{Registry, Resource};
 use fhirreg_terminology::{BindingStrength, BoundValue, CodingRef, IssueKind, Terminology};
 use plan::{Binding, ElemDef, Kind, Plan, TypeRef};
@@ -133,7 +133,7 @@ pub struct ValidatorOptions {
 ///     &Default::default(),
 /// )
 /// .unwrap();
-/// let issues = validator.validate(&doc.root, &[]);
+/// let issues = validator.validate(doc.root(), &[]);
 /// // gender is bound (required) to AdministrativeGender
 /// assert!(issues
 ///     .iter()
@@ -195,14 +195,13 @@ impl Validator {
     ///
     /// ```
     /// use fhirreg_validator::{Validator, ValidatorOptions};
-    /// use fhirreg_element::Element;
+    /// use fhirreg_element::Document;
     /// let v = Validator::new(fhirreg_registry::Registry::default(), ValidatorOptions::default());
-    /// let mut root = Element::new("Chicken", Default::default());
-    /// root.resource_type = Some("Chicken".into());
-    /// let issues = v.validate(&root, &[]);
+    /// let doc = Document::new("Chicken");
+    /// let issues = v.validate(doc.root(), &[]);
     /// assert!(issues.iter().any(|i| i.severity.is_error()));
     /// ```
-    pub fn validate(&self, root: &Element, profiles: &[String]) -> Vec<Issue> {
+    pub fn validate(&self, root: Element<'_>, profiles: &[String]) -> Vec<Issue> {
         let mut walk = Walk {
             v: &self.inner,
             issues: Vec::new(),
@@ -214,7 +213,6 @@ impl Validator {
             profile_mode: false,
             inv: invariants::WalkInvariants::new(root),
             root,
-            tree: None,
             bundle_refs: Vec::new(),
             bundle_reported: HashSet::new(),
             containers: 0,
@@ -226,7 +224,7 @@ impl Validator {
             accepted_displays: HashSet::new(),
             anchors: Vec::new(),
         };
-        let Some(rt) = root.resource_type.as_deref().filter(|r| !r.is_empty()) else {
+        let Some(rt) = root.resource_type().filter(|r| !r.is_empty()) else {
             // Not a resource: the reader reports it (no resourceType).
             return walk.issues;
         };
@@ -257,8 +255,8 @@ impl Validator {
 
 /// A JSON-read tree marks arrays and non-string values; an XML-read tree
 /// never does. Array/kind checks only apply to JSON.
-fn looks_like_json(e: &Element) -> bool {
-    e.in_array || e.value_kind != ValueKind::String || e.children.iter().any(looks_like_json)
+fn looks_like_json(e: Element<'_>) -> bool {
+    e.in_array() || e.value_kind() != ValueKind::String || e.children().any(looks_like_json)
 }
 
 fn is_primitive_code(code: &str) -> bool {
@@ -316,24 +314,22 @@ struct Walk<'v> {
     /// Invariants queued for evaluation after the walk.
     inv: invariants::WalkInvariants<'v>,
     /// The validated tree.
-    root: &'v Element,
-    /// Parent links of the tree, built when a reference needs them.
-    tree: Option<std::rc::Rc<bundle::Tree<'v>>>,
+    root: Element<'v>,
     /// References met in each enclosing Bundle (collected for documents and
     /// messages only).
     bundle_refs: Vec<Option<Vec<bundle::BundleRef>>>,
     /// Reference elements whose Bundle resolution problem was reported
     /// (reported once, as the Java validator does).
-    bundle_reported: HashSet<usize>,
+    bundle_reported: HashSet<NodeId>,
     /// Enclosing Bundle and Parameters resources (references can resolve
     /// among their resources).
     containers: usize,
     /// (target, profile) conformance checks under way (cycle guard).
-    target_checks: Vec<(usize, String)>,
-    /// Entry indexes of the Bundles of the tree, by node address.
-    entry_indexes: HashMap<usize, std::rc::Rc<bundle::EntryIndex<'v>>>,
+    target_checks: Vec<(NodeId, String)>,
+    /// Entry indexes of the Bundles of the tree, by node.
+    entry_indexes: HashMap<NodeId, std::rc::Rc<bundle::EntryIndex<'v>>>,
     /// Results of (target, profile) conformance checks.
-    target_results: HashMap<(usize, String), bool>,
+    target_results: HashMap<(NodeId, String), bool>,
     /// The value set each binding of the base walk checked, by path.
     base_bindings: HashMap<String, String>,
     /// Paths whose base binding (value set) a profile's binding replaced.
@@ -345,23 +341,23 @@ struct Walk<'v> {
     anchors: Vec<ext_context::Anchor>,
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// Report `msg` at `node` (at the current path), with the message's
     /// default severity and issue type.
-    fn report(&mut self, msg: Msg, args: Args, node: &Element) {
-        let issue = Issue::new(msg, args, self.path.clone(), Some(node.pos));
+    fn report(&mut self, msg: Msg, args: Args, node: Element<'v>) {
+        let issue = Issue::new(msg, args, self.path.clone(), Some(node.pos()));
         self.issues.push(issue);
     }
 
     /// [`Self::report`] with another severity.
-    fn report_as(&mut self, severity: Severity, msg: Msg, args: Args, node: &Element) {
-        let issue = Issue::new(msg, args, self.path.clone(), Some(node.pos));
+    fn report_as(&mut self, severity: Severity, msg: Msg, args: Args, node: Element<'v>) {
+        let issue = Issue::new(msg, args, self.path.clone(), Some(node.pos()));
         self.issues.push(issue.with_severity(severity));
     }
 
     /// Validate a resource node; `self.path` is its expression.
-    fn resource(&mut self, node: &Element, top: bool) {
-        let rt = node.resource_type.as_deref().unwrap_or(&node.name);
+    fn resource(&mut self, node: Element<'v>, top: bool) {
+        let rt = node.resource_type().unwrap_or(node.name());
         let plan = match self.v.type_plan(rt) {
             Some(p) if p.kind == Kind::Resource && !rt.is_empty() => p,
             _ => {
@@ -377,7 +373,7 @@ impl Walk<'_> {
         self.enter_resource_scope(node);
         self.element_ids.push(HashSet::new());
         if let Some(id) = node.child("id") {
-            if let Some(v) = id.value.as_deref() {
+            if let Some(v) = id.value() {
                 let len = self.path.len();
                 self.path.push_str(".id");
                 if v.chars().count() > 64 {
@@ -424,7 +420,7 @@ impl Walk<'_> {
                 .child("meta")
                 .map(|m| {
                     m.children_named("profile")
-                        .filter_map(|p| p.value.clone())
+                        .filter_map(|p| p.value().map(str::to_string))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -448,7 +444,7 @@ impl Walk<'_> {
 
     /// Make the contained resources of `node` the targets of `#id`
     /// references until [`Self::leave_resource_scope`].
-    fn enter_resource_scope(&mut self, node: &Element) {
+    fn enter_resource_scope(&mut self, node: Element<'v>) {
         let ids: HashSet<String> = node
             .children_named("contained")
             .filter_map(|c| c.child_value("id").map(str::to_string))
@@ -456,7 +452,12 @@ impl Walk<'_> {
         self.contained_ids.push(ids);
         self.contained_types.push(
             node.children_named("contained")
-                .filter_map(|c| Some((c.child_value("id")?.to_string(), c.resource_type.clone()?)))
+                .filter_map(|c| {
+                    Some((
+                        c.child_value("id")?.to_string(),
+                        c.resource_type().map(str::to_string)?,
+                    ))
+                })
                 .collect(),
         );
     }
@@ -478,9 +479,9 @@ impl Walk<'_> {
     }
 
     /// The `url` of a canonical resource is absolute.
-    fn canonical_url(&mut self, node: &Element, plan: &Plan, top: bool) {
+    fn canonical_url(&mut self, node: Element<'v>, plan: &Plan, top: bool) {
         let Some(u) = node.child("url") else { return };
-        let Some(v) = u.value.as_deref() else { return };
+        let Some(v) = u.value() else { return };
         let is_uri = plan
             .find_child(0, "url")
             .and_then(|(i, _)| plan.elements[i].types.first())
@@ -488,7 +489,7 @@ impl Walk<'_> {
         if !is_uri || v.starts_with('#') || has_scheme(v) {
             return;
         }
-        let msg = if !top && node.name == "contained" {
+        let msg = if !top && node.name() == "contained" {
             Msg::ContainedCanonicalNotAbsolute
         } else {
             Msg::CanonicalNotAbsolute
@@ -500,8 +501,8 @@ impl Walk<'_> {
     }
 
     /// Validate `node` against the profile `canonical`.
-    fn profile(&mut self, node: &Element, canonical: &str, explicit: bool) {
-        let rt = node.resource_type.as_deref().unwrap_or(&node.name);
+    fn profile(&mut self, node: Element<'v>, canonical: &str, explicit: bool) {
+        let rt = node.resource_type().unwrap_or(node.name());
         if canonical.split('|').next() == Some(&format!("{CORE}{rt}")) {
             return; // the core definition was checked already
         }
@@ -524,15 +525,15 @@ impl Walk<'_> {
     }
 
     /// Check the children of `node` against the children of element `idx`.
-    fn children(&mut self, node: &Element, plan: &Arc<Plan>, idx: usize) {
+    fn children(&mut self, node: Element<'v>, plan: &Arc<Plan>, idx: usize) {
         let content = plan.content_of(idx);
         let Some(parent) = plan.elements.get(content) else {
             return;
         };
         // Occurrences per child definition (index into parent.children).
         let mut counts: Vec<u32> = vec![0; parent.children.len()];
-        let mut first: Vec<Option<&Element>> = vec![None; parent.children.len()];
-        if node.resource_type.is_some() {
+        let mut first: Vec<Option<Element<'v>>> = vec![None; parent.children.len()];
+        if node.resource_type().is_some() {
             // A `resourceType` property of a non-resource (for example
             // ExampleScenario.instance.resourceType) is read as a resource
             // type by format readers that do not know the definitions.
@@ -543,16 +544,16 @@ impl Walk<'_> {
             }
         }
         // Instances of sliced elements, for the slice pass (profiles).
-        let mut sliced: Vec<(usize, &Element, String)> = Vec::new();
-        for child in &node.children {
+        let mut sliced: Vec<(usize, Element<'v>, String)> = Vec::new();
+        for child in node.children() {
             // Element ids are unique within a resource (ElementDefinition
             // ids are paths, repeated between snapshot and differential).
-            if child.name == "id"
-                && node.resource_type.is_none()
+            if child.name() == "id"
+                && node.resource_type().is_none()
                 && !self.profile_mode
                 && plan.type_name != "ElementDefinition"
             {
-                if let Some(id) = child.value.as_deref() {
+                if let Some(id) = child.value() {
                     let fresh = match self.element_ids.last_mut() {
                         Some(set) => set.insert(id.to_string()),
                         None => true,
@@ -562,11 +563,11 @@ impl Walk<'_> {
                     }
                 }
             }
-            let found = plan.find_child(content, &child.name);
+            let found = plan.find_child(content, child.name());
             let Some((ci, ti)) = found else {
                 if !self.profile_mode {
                     self.unknown_property(node, plan, content, child);
-                } else if let Some(ci) = plan.is_bad_choice(content, &child.name) {
+                } else if let Some(ci) = plan.is_bad_choice(content, child.name()) {
                     // A choice type the profile does not allow: the
                     // element still counts as the choice element.
                     if let Some(slot) = parent.children.iter().position(|&c| c == ci) {
@@ -614,7 +615,7 @@ impl Walk<'_> {
                 continue;
             }
             done.push(ci);
-            let items: Vec<(&Element, &str)> = sliced
+            let items: Vec<(Element<'v>, &str)> = sliced
                 .iter()
                 .filter(|(c, _, _)| *c == ci)
                 .map(|(_, e, p)| (*e, p.as_str()))
@@ -647,19 +648,29 @@ impl Walk<'_> {
         }
     }
 
-    fn unknown_property(&mut self, node: &Element, plan: &Plan, content: usize, child: &Element) {
-        let _ = plan.is_bad_choice(content, &child.name);
-        self.report(Msg::UnknownProperty, args![&child.name], child);
+    fn unknown_property(
+        &mut self,
+        node: Element<'v>,
+        plan: &Plan,
+        content: usize,
+        child: Element<'v>,
+    ) {
+        let _ = plan.is_bad_choice(content, child.name());
+        self.report(Msg::UnknownProperty, args![&child.name()], child);
         let _ = node;
     }
 
     /// JSON: repeating elements are arrays, others are not.
-    fn array_form(&mut self, node: &Element, def: &ElemDef, child: &Element) {
+    fn array_form(&mut self, node: Element<'v>, def: &ElemDef, child: Element<'v>) {
         let parent = self.parent_path();
-        if def.repeats() && !child.in_array {
-            self.report(Msg::JsonArrayExpected, args![&child.name, parent], child);
-        } else if !def.repeats() && child.in_array {
-            self.report(Msg::JsonArrayUnexpected, args![&child.name, parent], child);
+        if def.repeats() && !child.in_array() {
+            self.report(Msg::JsonArrayExpected, args![&child.name(), parent], child);
+        } else if !def.repeats() && child.in_array() {
+            self.report(
+                Msg::JsonArrayUnexpected,
+                args![&child.name(), parent],
+                child,
+            );
         }
         let _ = node;
     }
@@ -674,7 +685,7 @@ impl Walk<'_> {
     }
 
     /// Check one element against its definition.
-    fn element(&mut self, node: &Element, plan: &Arc<Plan>, idx: usize, ti: Option<usize>) {
+    fn element(&mut self, node: Element<'v>, plan: &Arc<Plan>, idx: usize, ti: Option<usize>) {
         self.element_invariants(node, plan, idx, ti);
         let def = &plan.elements[idx];
         let content = plan.content_of(idx);
@@ -685,12 +696,12 @@ impl Walk<'_> {
             if let Some(pattern) = &def.pattern {
                 self.fixed_value(node, pattern, true, &plan.versioned_url());
             }
-            if node.value.is_none() {
+            if node.value().is_none() {
                 self.value_controls(node, plan, def, ti);
             }
         }
         if self.profile_mode {
-            if let (Some(v), Some(t)) = (node.value.as_deref(), def.types.first()) {
+            if let (Some(v), Some(t)) = (node.value(), def.types.first()) {
                 if ti.is_none() && def.types.len() == 1 {
                     self.value_limits(node, &t.code, def, v);
                 }
@@ -704,8 +715,8 @@ impl Walk<'_> {
         }
         if !plan.elements[content].children.is_empty() {
             // Inline (backbone) element.
-            if node.value.is_some() && !self.profile_mode {
-                self.report(Msg::ObjectExpected, args![&node.name], node);
+            if node.value().is_some() && !self.profile_mode {
+                self.report(Msg::ObjectExpected, args![&node.name()], node);
             }
             if self.profile_mode {
                 self.children(node, plan, content);
@@ -715,7 +726,7 @@ impl Walk<'_> {
                 if let Some(t) = t {
                     if t.code == "Reference" {
                         self.reference_target(node, &t);
-                    } else if node.resource_type.is_some() {
+                    } else if node.resource_type().is_some() {
                         self.resource_of_type(node, &t);
                     }
                 }
@@ -737,7 +748,7 @@ impl Walk<'_> {
         self.typed(node, t, def);
     }
 
-    fn typed(&mut self, node: &Element, t: &TypeRef, def: &ElemDef) {
+    fn typed(&mut self, node: Element<'v>, t: &TypeRef, def: &ElemDef) {
         let code = t.code.as_str();
         if code == "Resource" || code == "DomainResource" || self.v.is_resource_type(code) {
             if self.profile_mode {
@@ -745,7 +756,7 @@ impl Walk<'_> {
                 self.resource_type_profiles(node, t);
                 return;
             }
-            match node.resource_type.as_deref() {
+            match node.resource_type() {
                 Some(rt) => {
                     let id = node.child_value("id").unwrap_or("null");
                     let len = self.path.len();
@@ -832,8 +843,8 @@ impl Walk<'_> {
             }
             return;
         }
-        if node.value.is_some() {
-            self.report(Msg::ObjectExpected, args![&node.name], node);
+        if node.value().is_some() {
+            self.report(Msg::ObjectExpected, args![&node.name()], node);
         }
         let Some(tp) = self.v.type_plan(code) else {
             return;
@@ -855,12 +866,12 @@ impl Walk<'_> {
         }
     }
 
-    fn primitive(&mut self, node: &Element, t: &TypeRef, def: &ElemDef) {
+    fn primitive(&mut self, node: Element<'v>, t: &TypeRef, def: &ElemDef) {
         let code = t.code.as_str();
-        if let Some(v) = node.value.as_deref() {
+        if let Some(v) = node.value() {
             if self.json {
                 let want = json_kind(code);
-                if node.value_kind != want {
+                if node.value_kind() != want {
                     let msg = match want {
                         ValueKind::Boolean => Msg::JsonValueNotBoolean,
                         ValueKind::Number => Msg::JsonValueNotNumber,
@@ -891,7 +902,7 @@ impl Walk<'_> {
                 if code == "canonical" {
                     self.canonical(node, t, v);
                 }
-                if (code == "uri" || code == "url") && node.name != "system" {
+                if (code == "uri" || code == "url") && node.name() != "system" {
                     // uris that may point at entries: reachability in documents
                     const NOT_LINKS: &[&str] = &[
                         "Bundle.entry.fullUrl",
@@ -910,14 +921,13 @@ impl Walk<'_> {
                 }
             }
         } else if !node
-            .children
-            .iter()
-            .any(|c| c.name == "extension" || c.name == "id")
+            .children()
+            .any(|c| c.name() == "extension" || c.name() == "id")
         {
             // (with only an id, ele-1 reports it, as the HL7 Java validator does)
             self.report(Msg::PrimitiveEmpty, args![], node);
         }
-        if !node.children.is_empty() {
+        if node.has_children() {
             if let Some(tp) = self.v.type_plan(code) {
                 self.anchors.push((self.path.len(), Some(tp.clone()), None));
                 self.children(node, &tp, 0);
@@ -927,7 +937,7 @@ impl Walk<'_> {
     }
 
     /// `minValue[x]` / `maxValue[x]` of the definition.
-    fn value_limits(&mut self, node: &Element, code: &str, def: &ElemDef, v: &str) {
+    fn value_limits(&mut self, node: Element<'v>, code: &str, def: &ElemDef, v: &str) {
         use std::cmp::Ordering;
         let cmp = |limit: &serde_json::Value| -> Option<(Ordering, String)> {
             let l = match limit {
@@ -958,7 +968,7 @@ impl Walk<'_> {
 
     /// Canonical references: absolute unless a fragment, and of the
     /// target type when the registry has the target.
-    fn canonical(&mut self, node: &Element, t: &TypeRef, v: &str) {
+    fn canonical(&mut self, node: Element<'v>, t: &TypeRef, v: &str) {
         if !v.starts_with('#') && !has_scheme(v) {
             // An error, as the HL7 Java validator reports it.
             self.report(Msg::CanonicalNotAbsolute, args![v], node);
@@ -975,7 +985,7 @@ impl Walk<'_> {
         }
     }
 
-    fn push_tx(&mut self, i: &fhirreg_terminology::TxIssue, sub: &str, node: &Element) {
+    fn push_tx(&mut self, i: &fhirreg_terminology::TxIssue, sub: &str, node: Element<'v>) {
         let severity = match i.severity {
             fhirreg_terminology::Severity::Error => Severity::Error,
             fhirreg_terminology::Severity::Warning => Severity::Warning,
@@ -988,7 +998,7 @@ impl Walk<'_> {
         self.path.truncate(len);
     }
 
-    fn at_child(&mut self, node: &Element, name: &str, msg: Msg, args: Args) {
+    fn at_child(&mut self, node: Element<'v>, name: &str, msg: Msg, args: Args) {
         let at = node.child(name).unwrap_or(node);
         let len = self.path.len();
         self.path.push('.');
@@ -998,7 +1008,7 @@ impl Walk<'_> {
     }
 
     /// A stated Attachment.size matches the decoded data.
-    fn attachment(&mut self, node: &Element) {
+    fn attachment(&mut self, node: Element<'v>) {
         if let Some(data) = node.child_value("data") {
             // The HL7 validator decodes the data and reports a failure on
             // the Attachment, in the decoder's words.
@@ -1029,7 +1039,7 @@ impl Walk<'_> {
         }
     }
 
-    fn identifier(&mut self, node: &Element) {
+    fn identifier(&mut self, node: Element<'v>) {
         let Some(system) = node.child_value("system") else {
             return;
         };
@@ -1046,7 +1056,7 @@ impl Walk<'_> {
 
     /// A Coding's code (and display) in its code system, when the code
     /// system is available.
-    fn coding(&mut self, node: &Element) {
+    fn coding(&mut self, node: Element<'v>) {
         if let Some(system) = node.child_value("system") {
             if !has_scheme(system) {
                 self.at_child(node, "system", Msg::CodingSystemRelative, args![]);
@@ -1093,7 +1103,7 @@ impl Walk<'_> {
     }
 
     /// Membership of a coded value in the value set of its binding.
-    fn binding(&mut self, node: &Element, code: &str, b: &Binding) {
+    fn binding(&mut self, node: Element<'v>, code: &str, b: &Binding) {
         if !b.additional.is_empty() {
             self.additional_bindings(node, code, b);
         }
@@ -1121,7 +1131,7 @@ impl Walk<'_> {
         if !self.profile_mode {
             self.base_bindings.insert(self.path.clone(), vs.to_string());
         }
-        fn coding_of(c: &Element) -> Option<CodingRef<'_>> {
+        fn coding_of(c: Element<'_>) -> Option<CodingRef<'_>> {
             Some(CodingRef {
                 system: c.child_value("system"),
                 version: c.child_value("version"),
@@ -1135,7 +1145,7 @@ impl Walk<'_> {
         };
         let issues = match code {
             "code" => {
-                let Some(v) = node.value.as_deref() else {
+                let Some(v) = node.value() else {
                     return;
                 };
                 let Ok(r) = one(&CodingRef::code(v)) else {
@@ -1208,7 +1218,7 @@ impl Walk<'_> {
         }
     }
 
-    fn narrative(&mut self, node: &Element, div: &str) {
+    fn narrative(&mut self, node: Element<'v>, div: &str) {
         let empty = HashSet::new();
         let ids = self.contained_ids.last().unwrap_or(&empty);
         let problems = xhtml::check(div, ids);
@@ -1218,10 +1228,10 @@ impl Walk<'_> {
     }
 
     /// Extension rules: url, value or children, known definition.
-    fn extension(&mut self, node: &Element) {
+    fn extension(&mut self, node: Element<'v>) {
         let url = node.child_value("url");
-        let value = node.children.iter().find(|c| c.name.starts_with("value"));
-        let has_ext = node.children.iter().any(|c| c.name == "extension");
+        let value = node.children().find(|c| c.name().starts_with("value"));
+        let has_ext = node.children().any(|c| c.name() == "extension");
         if url.is_none() {
             self.report(Msg::ExtensionUrlMissing, args![], node);
         }
@@ -1246,7 +1256,7 @@ impl Walk<'_> {
             }
             return;
         };
-        let modifier_slot = node.name == "modifierExtension";
+        let modifier_slot = node.name() == "modifierExtension";
         let is_modifier = ext.elements.first().is_some_and(|e| e.is_modifier);
         if is_modifier && !modifier_slot {
             self.error_at_url(url, Msg::ModifierUsedAsExtension, args![url], node);
@@ -1271,7 +1281,7 @@ impl Walk<'_> {
             }) else {
                 return;
             };
-            let suffix = &value.name["value".len()..];
+            let suffix = &value.name()["value".len()..];
             if vdef.max == Some(0) {
                 return;
             }
@@ -1291,7 +1301,7 @@ impl Walk<'_> {
     /// The definition of an extension url. A version in the url
     /// (`url|version`) is an error: the definition without it is used, as
     /// the HL7 Java validator does.
-    fn extension_definition(&mut self, node: &Element, url: &str) -> Option<Arc<Plan>> {
+    fn extension_definition(&mut self, node: Element<'v>, url: &str) -> Option<Arc<Plan>> {
         let Some((base, _)) = url.split_once('|') else {
             return self.v.plan(url);
         };
@@ -1322,7 +1332,7 @@ impl Walk<'_> {
 
     /// An error about an extension at `path[url='URL']` (as the HL7 Java
     /// validator locates the issues about an extension's url).
-    fn error_at_url(&mut self, url: &str, msg: Msg, args: Args, node: &Element) {
+    fn error_at_url(&mut self, url: &str, msg: Msg, args: Args, node: Element<'v>) {
         let len = self.path.len();
         self.path.push_str(&format!("[url='{url}']"));
         self.report(msg, args, node);
@@ -1330,7 +1340,7 @@ impl Walk<'_> {
     }
 
     /// Sub-extensions (relative urls) must be slices the definition names.
-    fn sub_extension_urls(&mut self, node: &Element, ext: &Plan) {
+    fn sub_extension_urls(&mut self, node: Element<'v>, ext: &Plan) {
         let Some(root) = ext.elements.first() else {
             return;
         };
@@ -1389,8 +1399,8 @@ impl Walk<'_> {
     }
 
     /// Reference format and target type.
-    fn reference(&mut self, node: &Element, t: &TypeRef) {
-        let Some(r) = node.child("reference").and_then(|c| c.value.as_deref()) else {
+    fn reference(&mut self, node: Element<'v>, t: &TypeRef) {
+        let Some(r) = node.child("reference").and_then(|c| c.value()) else {
             return;
         };
         if r.is_empty() {
@@ -1440,7 +1450,7 @@ impl Walk<'_> {
 
     /// Bundle rules: fullUrl present and absolute, RESTful fullUrls match
     /// the resource.
-    fn bundle(&mut self, node: &Element) {
+    fn bundle(&mut self, node: Element<'v>) {
         let btype = node.child_value("type").unwrap_or("");
         let search_types = if btype == "searchset" {
             self.search_types(node)
@@ -1466,8 +1476,7 @@ impl Walk<'_> {
                     // Search outcome entries (OperationOutcome in a
                     // searchset) are not resources with an identity.
                     let outcome = btype == "searchset"
-                        && resource.and_then(|r| r.resource_type.as_deref())
-                            == Some("OperationOutcome");
+                        && resource.and_then(|r| r.resource_type()) == Some("OperationOutcome");
                     let exempt = outcome
                         || matches!(
                             btype,
@@ -1488,7 +1497,7 @@ impl Walk<'_> {
     }
 
     /// The resource types a searchset's self link searches for.
-    fn search_types(&self, bundle: &Element) -> Vec<String> {
+    fn search_types(&self, bundle: Element<'v>) -> Vec<String> {
         let Some(url) = bundle
             .children_named("link")
             .find(|l| l.child_value("relation") == Some("self"))
@@ -1510,9 +1519,9 @@ impl Walk<'_> {
 
     /// Searchset entries: matches have ids and the searched type, outcomes
     /// are OperationOutcomes.
-    fn search_entry(&mut self, entry: &Element, res: &Element, types: &[String]) {
+    fn search_entry(&mut self, entry: Element<'v>, res: Element<'v>, types: &[String]) {
         let mode = entry.child("search").and_then(|s| s.child_value("mode"));
-        let rt = res.resource_type.as_deref().unwrap_or("");
+        let rt = res.resource_type().unwrap_or("");
         let len = self.path.len();
         self.path.push_str(".resource");
         if mode == Some("outcome") {
@@ -1531,7 +1540,7 @@ impl Walk<'_> {
         self.path.truncate(len);
     }
 
-    fn restful_full_url(&mut self, entry: &Element, url: &str, res: &Element) {
+    fn restful_full_url(&mut self, entry: Element<'v>, url: &str, res: Element<'v>) {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return;
         }
@@ -1540,7 +1549,7 @@ impl Walk<'_> {
         if n < 5 || !self.v.is_resource_type(parts[n - 2]) {
             return;
         }
-        let rt = res.resource_type.as_deref().unwrap_or("");
+        let rt = res.resource_type().unwrap_or("");
         match res.child_value("id") {
             None => self.report(Msg::FullUrlRestfulNoId, args![url], entry),
             Some(id) => {

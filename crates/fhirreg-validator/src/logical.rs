@@ -8,8 +8,8 @@ use crate::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 
-impl Walk<'_> {
-    pub(crate) fn structure_type_rules(&mut self, sd: &Element) {
+impl<'v> Walk<'v> {
+    pub(crate) fn structure_type_rules(&mut self, sd: Element<'v>) {
         let Some(ty) = sd.child_value("type").filter(|t| !t.is_empty()) else {
             return;
         };

@@ -41,8 +41,8 @@ impl Concept {
         }
     }
 
-    fn from_element(e: &Element) -> Concept {
-        let codings: Vec<&Element> = e.children_named("coding").collect();
+    fn from_element(e: Element<'_>) -> Concept {
+        let codings: Vec<Element<'_>> = e.children_named("coding").collect();
         Concept {
             codings: codings
                 .iter()
@@ -277,18 +277,18 @@ fn library(l: &Value) -> Lib {
     }
 }
 
-impl Walk<'_> {
-    fn at_path(&mut self, sub: &str, msg: Msg, args: Args, node: &Element) {
+impl<'v> Walk<'v> {
+    fn at_path(&mut self, sub: &str, msg: Msg, args: Args, node: Element<'v>) {
         let len = self.path.len();
         self.path.push_str(sub);
         self.report(msg, args, node);
         self.path.truncate(len);
     }
 
-    pub(crate) fn measure(&mut self, m: &Element) {
+    pub(crate) fn measure(&mut self, m: Element<'v>) {
         let mut libs: Vec<Lib> = Vec::new();
         for lib in m.children_named("library") {
-            let Some(r) = lib.value.as_deref().filter(|r| !r.is_empty()) else {
+            let Some(r) = lib.value().filter(|r| !r.is_empty()) else {
                 continue;
             };
             match self.v.resolve(r).filter(|x| x.resource_type == "Library") {
@@ -296,30 +296,30 @@ impl Walk<'_> {
                 None => self.report(Msg::MeasureLibraryUnknown, args![r], lib),
             }
         }
-        let groups: Vec<&Element> = m.children_named("group").collect();
+        let groups: Vec<Element<'v>> = m.children_named("group").collect();
         if groups.is_empty() {
             self.report(Msg::MeasureNoGroups, args![], m);
         }
         for (gi, g) in groups.iter().enumerate() {
             let gp = format!(".group[{gi}]");
             if groups.len() > 1 && g.child("code").is_none() {
-                self.at_path(&gp, Msg::MeasureGroupNoCode, args![], g);
+                self.at_path(&gp, Msg::MeasureGroupNoCode, args![], *g);
             }
-            let pops: Vec<&Element> = g.children_named("population").collect();
+            let pops: Vec<Element<'v>> = g.children_named("population").collect();
             if pops.is_empty() {
-                self.at_path(&gp, Msg::MeasureGroupNoPopulation, args![], g);
+                self.at_path(&gp, Msg::MeasureGroupNoPopulation, args![], *g);
             }
             for (pi, p) in pops.iter().enumerate() {
                 if pops.len() > 1 && p.child("code").is_none() {
                     let sub = format!("{gp}.population[{pi}]");
-                    self.at_path(&sub, Msg::MeasurePopulationNoCode, args![], p);
+                    self.at_path(&sub, Msg::MeasurePopulationNoCode, args![], *p);
                 }
             }
-            let strata: Vec<&Element> = g.children_named("stratifier").collect();
+            let strata: Vec<Element<'v>> = g.children_named("stratifier").collect();
             for (si, st) in strata.iter().enumerate() {
                 let sp = format!("{gp}.stratifier[{si}]");
                 if strata.len() > 1 && st.child("code").is_none() {
-                    self.at_path(&sp, Msg::MeasureStratifierNoCode, args![], st);
+                    self.at_path(&sp, Msg::MeasureStratifierNoCode, args![], *st);
                 }
                 if let Some(crit) = st.child("criteria") {
                     self.measure_criteria(crit, &format!("{sp}.criteria"), &libs);
@@ -340,7 +340,7 @@ impl Walk<'_> {
     /// A criteria Expression in CQL names a statement of one of the
     /// Measure's Libraries (`Library.statement`, or just `statement` when
     /// there is one Library).
-    fn measure_criteria(&mut self, crit: &Element, sub: &str, libs: &[Lib]) {
+    fn measure_criteria(&mut self, crit: Element<'v>, sub: &str, libs: &[Lib]) {
         let Some(lang) = crit.child_value("language").filter(|l| !l.is_empty()) else {
             return; // reported by the structure checks
         };
@@ -397,14 +397,13 @@ impl Walk<'_> {
         }
     }
 
-    pub(crate) fn measure_report(&mut self, mr: &Element) {
+    pub(crate) fn measure_report(&mut self, mr: Element<'v>) {
         let Some(mref) = mr.child("measure") else {
             self.report(Msg::ReportNoMeasure, args![], mr);
             return;
         };
         let Some(url) = mref
-            .value
-            .as_deref()
+            .value()
             .or_else(|| mref.child_value("reference"))
             .filter(|u| !u.trim().is_empty())
         else {
@@ -412,9 +411,7 @@ impl Walk<'_> {
         };
         let measure = if let Some(id) = url.strip_prefix('#') {
             mr.children_named("contained")
-                .find(|c| {
-                    c.resource_type.as_deref() == Some("Measure") && c.child_value("id") == Some(id)
-                })
+                .find(|c| c.resource_type() == Some("Measure") && c.child_value("id") == Some(id))
                 .map(element_json)
         } else {
             self.v
@@ -437,27 +434,27 @@ impl Walk<'_> {
             return;
         }
         let report_type = mr.child_value("type").unwrap_or("");
-        let glist: Vec<&Element> = mr.children_named("group").collect();
+        let glist: Vec<Element<'v>> = mr.children_named("group").collect();
         if let ([g], [mg]) = (glist.as_slice(), m.groups.as_slice()) {
             // A single group may be anonymous; codes on both must agree.
             let sub = ".group[0]";
             if let (Some(mcode), Some(c)) = (&mg.code, g.child("code")) {
                 let cc = Concept::from_element(c);
                 if !cc.usable() {
-                    self.at_path(sub, Msg::ReportGroupCodeUnusable, args![], g);
+                    self.at_path(sub, Msg::ReportGroupCodeUnusable, args![], *g);
                 } else if !cc.matches(mcode) {
                     let args = args![cc.display(), mcode.display()];
-                    self.at_path(sub, Msg::ReportGroupCodeMismatch, args, g);
+                    self.at_path(sub, Msg::ReportGroupCodeMismatch, args, *g);
                 }
             }
-            self.report_group(g, mg, &m, report_type, sub);
+            self.report_group(*g, mg, &m, report_type, sub);
             return;
         }
         let gcodes: Vec<Option<Concept>> = m.groups.iter().map(|g| g.code.clone()).collect();
         let mut seen: Vec<usize> = Vec::new();
         for (i, g) in glist.iter().enumerate() {
             let sub = format!(".group[{i}]");
-            let rule = |w: &mut Self, msg: Msg| w.at_path(&sub, msg, args![], g);
+            let rule = |w: &mut Self, msg: Msg| w.at_path(&sub, msg, args![], *g);
             let Some(c) = g.child("code") else {
                 rule(self, Msg::ReportGroupNoCode);
                 continue;
@@ -473,7 +470,7 @@ impl Walk<'_> {
             }
             seen.push(k);
             if let Some(mg) = m.groups.get(k) {
-                self.report_group(g, mg, &m, report_type, &sub);
+                self.report_group(*g, mg, &m, report_type, &sub);
             }
         }
         if report_type != "data-collection" {
@@ -490,7 +487,7 @@ impl Walk<'_> {
     /// stratifiers.
     fn report_group(
         &mut self,
-        g: &Element,
+        g: Element<'v>,
         mg: &Group,
         m: &MeasureDef,
         report_type: &str,
@@ -505,7 +502,7 @@ impl Walk<'_> {
     /// code, each once, and none is missing.
     fn report_codes(
         &mut self,
-        g: &Element,
+        g: Element<'v>,
         name: &str,
         defs: &[Option<Concept>],
         sub: &str,
@@ -565,7 +562,7 @@ impl Walk<'_> {
     }
 
     /// The measureScore agrees with the report type and Measure scoring.
-    fn measure_score(&mut self, g: &Element, m: &MeasureDef, report_type: &str, sub: &str) {
+    fn measure_score(&mut self, g: Element<'v>, m: &MeasureDef, report_type: &str, sub: &str) {
         let ms = g.child("measureScore");
         let ssub = format!("{sub}.measureScore");
         let scoring = m.scoring.as_deref().unwrap_or("");
@@ -603,7 +600,7 @@ impl Walk<'_> {
             return;
         };
         if scoring == "proportion" {
-            if let Some(v) = value.value.as_deref().and_then(|v| v.parse::<f64>().ok()) {
+            if let Some(v) = value.value().and_then(|v| v.parse::<f64>().ok()) {
                 if !(0.0..=1.0).contains(&v) {
                     let sub = format!("{ssub}.value");
                     self.at_path(&sub, Msg::ScoreOutOfRange, args![], value);
@@ -615,19 +612,19 @@ impl Walk<'_> {
 
 /// A contained resource as JSON (only what the Measure checks read:
 /// `scoring` and `group` codes), built from the element tree.
-fn element_json(e: &Element) -> Value {
+fn element_json(e: Element<'_>) -> Value {
     let mut map = serde_json::Map::new();
     let mut names: Vec<&str> = Vec::new();
-    for c in &e.children {
-        if !names.contains(&c.name.as_str()) {
-            names.push(&c.name);
+    for c in e.children() {
+        if !names.contains(&c.name()) {
+            names.push(c.name());
         }
     }
     for name in names {
         let items: Vec<Value> = e
             .children_named(name)
-            .map(|c| match &c.value {
-                Some(v) if c.children.is_empty() => Value::String(v.clone()),
+            .map(|c| match &c.value() {
+                Some(v) if c.child_count() == 0 => Value::String(v.to_string()),
                 _ => element_json(c),
             })
             .collect();

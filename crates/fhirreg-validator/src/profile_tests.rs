@@ -10,7 +10,7 @@ fn run(v: Value, profiles: &[String]) -> Option<Vec<Issue>> {
         eprintln!("skipped: the registry could not be built");
         return None;
     };
-    Some(val.validate(&tree(&v), profiles))
+    Some(val.validate(tree(&v).root(), profiles))
 }
 
 fn errors_at(issues: &[Issue]) -> Vec<(String, String)> {
@@ -140,7 +140,7 @@ fn complex_fixed_values_and_patterns() {
         "telecom": [{"system": "phone", "value": "555", "use": "home"}],
         "address": [{"line": ["Lillegata 2"], "city": "Oslo"}]
     }));
-    let e = errors_at(&v.validate(&bad, &p));
+    let e = errors_at(&v.validate(bad.root(), &p));
     let at = |x: &str| e.iter().any(|(a, _)| a == x);
     // the slice matched through its fixed value; the other content is not allowed
     assert!(at("Practitioner.telecom[0].system"), "{e:?}");
@@ -157,7 +157,7 @@ fn complex_fixed_values_and_patterns() {
         "telecom": [{"use": "home"}, {"system": "email", "value": "a@b.no", "use": "work"}],
         "address": [{"line": ["Storgata 1", "3. etg"], "city": "Oslo", "country": "NO"}]
     }));
-    let e = errors_at(&v.validate(&good, &p));
+    let e = errors_at(&v.validate(good.root(), &p));
     assert!(e.is_empty(), "{e:?}");
 }
 
@@ -186,14 +186,14 @@ fn entry_resource_must_have_the_type_of_its_profile() {
                                     "content": [{"reference": "Binary/1"}]}}]
         }))
     };
-    let e = errors_at(&v.validate(&bundle("Patient"), &p));
+    let e = errors_at(&v.validate(bundle("Patient").root(), &p));
     assert!(
         e.iter()
             .any(|(a, m)| a == "Bundle.entry[0].resource/*Patient/x*/"
                 && m.starts_with("entry-resource-type: The resource type Patient is not allowed here: it has to be DocumentManifest")),
         "{e:?}"
     );
-    let e = errors_at(&v.validate(&bundle("DocumentManifest"), &p));
+    let e = errors_at(&v.validate(bundle("DocumentManifest").root(), &p));
     assert!(
         !e.iter().any(|(_, m)| m.starts_with("entry-resource-type:")),
         "{e:?}"
@@ -228,7 +228,8 @@ fn must_have_value_and_value_alternatives() {
     };
     let dar = with_ext("http://hl7.org/fhir/StructureDefinition/data-absent-reason");
     let nf = with_ext("http://hl7.org/fhir/StructureDefinition/iso21090-nullFlavor");
-    let run = |p: &str, e: &fhirreg_element::Element| errors_at(&v.validate(e, &[p.to_string()]));
+    let run =
+        |p: &str, e: &fhirreg_element::Document| errors_at(&v.validate(e.root(), &[p.to_string()]));
     let e = run("http://example.org/sd/present", &dar);
     assert!(
         e.iter()
@@ -267,11 +268,11 @@ fn choice_types_a_profile_does_not_allow() {
     };
     let obs = tree(&json!({"resourceType": "Observation", "status": "final",
         "code": {"text": "age"}, "valueString": "12"}));
-    let e = errors_at(&v.validate(&obs, &["http://example.org/sd/q".to_string()]));
+    let e = errors_at(&v.validate(obs.root(), &["http://example.org/sd/q".to_string()]));
     assert_eq!(e.len(), 1, "{e:?}");
     assert_eq!(e[0].0, "Observation.value.ofType(string)");
     assert!(e[0].1.contains("allows the type Quantity here, not string"));
-    let e = errors_at(&v.validate(&obs, &["http://example.org/sd/qc".to_string()]));
+    let e = errors_at(&v.validate(obs.root(), &["http://example.org/sd/qc".to_string()]));
     assert_eq!(e.len(), 1, "{e:?}");
     assert_eq!(e[0].0, "Observation");
     assert!(e[0]
@@ -296,14 +297,14 @@ fn global_profiles_of_loaded_guides_apply() {
         return;
     };
     let p = tree(&json!({"resourceType": "Patient", "active": true}));
-    let e = errors_at(&v.validate(&p, &[]));
+    let e = errors_at(&v.validate(p.root(), &[]));
     assert!(
         e.iter().any(|(a, m)| a == "Patient"
             && m.starts_with("too-few-occurrences: Patient.name: at least 1 required")),
         "{e:?}"
     );
     let o = tree(&json!({"resourceType": "Organization", "name": "Org"}));
-    assert!(errors_at(&v.validate(&o, &[])).is_empty());
+    assert!(errors_at(&v.validate(o.root(), &[])).is_empty());
 }
 
 #[test]
@@ -334,7 +335,7 @@ fn no_matching_type_profile_reports_each_profiles_errors() {
         return;
     };
     let p = tree(&json!({"resourceType": "Patient", "name": [{"given": ["A"]}]}));
-    let e = errors_at(&v.validate(&p, &["http://example.org/sd/pn".to_string()]));
+    let e = errors_at(&v.validate(p.root(), &["http://example.org/sd/pn".to_string()]));
     assert!(
         e.iter()
             .any(|(a, m)| a == "Patient.name[0]" && m.starts_with("no-profile-matches: ")),
@@ -367,7 +368,7 @@ fn unknown_datatype_profiles_are_errors_on_the_element() {
     };
     let p = ["http://example.org/sd/org".to_string()];
     let with = tree(&json!({"resourceType": "Organization", "identifier": [{"value": "1"}]}));
-    let issues = v.validate(&with, &p);
+    let issues = v.validate(with.root(), &p);
     let errors: Vec<&Issue> = issues.iter().filter(|i| i.severity.is_error()).collect();
     assert_eq!(errors.len(), 1, "{:?}", errors_at(&issues));
     assert_eq!(errors[0].msg, fhirreg_element::Msg::UnknownProfile);
@@ -378,5 +379,5 @@ fn unknown_datatype_profiles_are_errors_on_the_element() {
     );
     // Nothing to report where the element is absent.
     let without = tree(&json!({"resourceType": "Organization", "name": "x"}));
-    assert!(errors_at(&v.validate(&without, &p)).is_empty());
+    assert!(errors_at(&v.validate(without.root(), &p)).is_empty());
 }

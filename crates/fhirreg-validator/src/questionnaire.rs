@@ -96,12 +96,12 @@ fn base64_len(data: &str) -> usize {
 }
 
 /// The answers to question `link`, searched from the nearest scope outwards.
-fn answers_to<'a>(link: &str, scope: &[&'a Element]) -> Vec<&'a Element> {
-    fn collect<'a>(node: &'a Element, link: &str, out: &mut Vec<&'a Element>) {
+fn answers_to<'a>(link: &str, scope: &[Element<'a>]) -> Vec<Element<'a>> {
+    fn collect<'a>(node: Element<'a>, link: &str, out: &mut Vec<Element<'a>>) {
         for it in node.children_named("item") {
             if it.child_value("linkId") == Some(link) {
                 for a in it.children_named("answer") {
-                    if let Some(v) = a.children.iter().find(|c| c.name.starts_with("value")) {
+                    if let Some(v) = a.children().find(|c| c.name().starts_with("value")) {
                         out.push(v);
                     }
                 }
@@ -114,7 +114,7 @@ fn answers_to<'a>(link: &str, scope: &[&'a Element]) -> Vec<&'a Element> {
     }
     for node in scope.iter().rev() {
         let mut out = Vec::new();
-        collect(node, link, &mut out);
+        collect(*node, link, &mut out);
         if !out.is_empty() {
             return out;
         }
@@ -123,7 +123,7 @@ fn answers_to<'a>(link: &str, scope: &[&'a Element]) -> Vec<&'a Element> {
 }
 
 /// Does an answer satisfy one enableWhen condition?
-fn condition_holds(cond: &Value, answers: &[&Element]) -> bool {
+fn condition_holds(cond: &Value, answers: &[Element<'_>]) -> bool {
     let op = s(cond, "operator").unwrap_or("=");
     let expected = cond
         .as_object()
@@ -144,11 +144,11 @@ fn condition_holds(cond: &Value, answers: &[&Element]) -> bool {
                         .and_then(Value::as_str)
                         .map_or(true, |sys| Some(sys) == a.child_value("system"))
             }
-            other => json_text(other).as_deref() == a.value.as_deref(),
+            other => json_text(other).as_deref() == a.value(),
         };
         let ord = || -> Option<std::cmp::Ordering> {
             let w = json_text(want)?;
-            let v = a.value.as_deref()?;
+            let v = a.value()?;
             match (w.parse::<f64>(), v.parse::<f64>()) {
                 (Ok(x), Ok(y)) => y.partial_cmp(&x),
                 _ => Some(v.cmp(w.as_str())),
@@ -173,7 +173,7 @@ fn condition_holds(cond: &Value, answers: &[&Element]) -> bool {
 }
 
 /// Is the item enabled (enableWhen with enableBehavior; default any)?
-fn enabled(qi: &Value, scope: &[&Element]) -> bool {
+fn enabled(qi: &Value, scope: &[Element<'_>]) -> bool {
     let conds: Vec<&Value> = qi
         .get("enableWhen")
         .and_then(Value::as_array)
@@ -194,10 +194,10 @@ fn enabled(qi: &Value, scope: &[&Element]) -> bool {
     }
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// Validate a QuestionnaireResponse (the current node) against the
     /// Questionnaire it names, when the registry has it.
-    pub(crate) fn questionnaire_response(&mut self, qr: &Element) {
+    pub(crate) fn questionnaire_response(&mut self, qr: Element<'v>) {
         let Some(canonical) = qr.child_value("questionnaire") else {
             return;
         };
@@ -213,7 +213,7 @@ impl Walk<'_> {
 
     /// `scope` is the chain of enclosing QR nodes (outermost first), where
     /// enableWhen questions are looked up, nearest first.
-    fn qr_items(&mut self, parent: &Element, qitems: &[Value], scope: &[&Element]) {
+    fn qr_items(&mut self, parent: Element<'v>, qitems: &[Value], scope: &[Element<'v>]) {
         let len = self.path.len();
         for (i, it) in parent.children_named("item").enumerate() {
             let link = it.child_value("linkId").unwrap_or("");
@@ -241,9 +241,9 @@ impl Walk<'_> {
         }
     }
 
-    fn qr_item(&mut self, it: &Element, qi: &Value, scope: &[&Element]) {
+    fn qr_item(&mut self, it: Element<'v>, qi: &Value, scope: &[Element<'v>]) {
         let ty = s(qi, "type").unwrap_or("");
-        let mut inner: Vec<&Element> = scope.to_vec();
+        let mut inner: Vec<Element<'v>> = scope.to_vec();
         inner.push(it);
         if qi.get("enableWhen").is_some()
             && !enabled(qi, scope)
@@ -257,7 +257,7 @@ impl Walk<'_> {
         }
         let required = qi.get("required").and_then(Value::as_bool) == Some(true);
         let enabled_always = qi.get("enableWhen").is_none();
-        let answers: Vec<&Element> = it.children_named("answer").collect();
+        let answers: Vec<Element<'v>> = it.children_named("answer").collect();
         let link = s(qi, "linkId").unwrap_or("");
         match ty {
             "display" => {
@@ -301,11 +301,11 @@ impl Walk<'_> {
         let len = self.path.len();
         for (j, a) in answers.iter().enumerate() {
             self.path.push_str(&format!(".answer[{j}]"));
-            self.qr_answer(a, qi, ty);
+            self.qr_answer(*a, qi, ty);
             if a.child("item").is_some() {
                 let mut deeper = inner.clone();
-                deeper.push(a);
-                self.qr_items(a, items(qi), &deeper);
+                deeper.push(*a);
+                self.qr_items(*a, items(qi), &deeper);
             }
             self.path.truncate(len);
         }
@@ -314,11 +314,11 @@ impl Walk<'_> {
         }
     }
 
-    fn qr_answer(&mut self, a: &Element, qi: &Value, ty: &str) {
-        let Some(v) = a.children.iter().find(|c| c.name.starts_with("value")) else {
+    fn qr_answer(&mut self, a: Element<'v>, qi: &Value, ty: &str) {
+        let Some(v) = a.children().find(|c| c.name().starts_with("value")) else {
             return;
         };
-        let found = type_of_suffix(&v.name["value".len()..]);
+        let found = type_of_suffix(&v.name()["value".len()..]);
         let allowed = answer_types(ty);
         let len = self.path.len();
         self.path.push_str(&format!(".value.ofType({found})"));
@@ -351,7 +351,7 @@ impl Walk<'_> {
             self.path.truncate(len);
             return;
         }
-        let value = v.value.as_deref();
+        let value = v.value();
         match (found.as_str(), value) {
             ("integer" | "decimal" | "date" | "dateTime" | "time", Some(val)) => {
                 self.qr_limits(v, qi, &found, val);
@@ -509,7 +509,7 @@ impl Walk<'_> {
         self.path.truncate(len);
     }
 
-    fn qr_limits(&mut self, v: &Element, qi: &Value, ty: &str, val: &str) {
+    fn qr_limits(&mut self, v: Element<'v>, qi: &Value, ty: &str, val: &str) {
         if let Some(min) = exts(qi, "minValue").first().and_then(|m| json_text(m)) {
             if compare(ty, val, &min) == Some(std::cmp::Ordering::Less) {
                 self.report(Msg::QrBelowMinimum, args![val, min], v);
@@ -533,7 +533,7 @@ impl Walk<'_> {
         }
     }
 
-    fn qr_options(&mut self, v: &Element, qi: &Value, ty: &str, val: &str) {
+    fn qr_options(&mut self, v: Element<'v>, qi: &Value, ty: &str, val: &str) {
         let key = format!("value{}", crate::upper_first(ty));
         let opts: Vec<String> = qi
             .get("answerOption")
@@ -547,7 +547,7 @@ impl Walk<'_> {
         }
     }
 
-    fn qr_reference(&mut self, v: &Element, qi: &Value) {
+    fn qr_reference(&mut self, v: Element<'v>, qi: &Value) {
         let Some(r) = v.child_value("reference") else {
             return;
         };
@@ -582,12 +582,12 @@ impl Walk<'_> {
 /// An item of a Questionnaire in document order: its node, expression and
 /// the index of the item after its last descendant.
 struct QItem<'e> {
-    node: &'e Element,
+    node: Element<'e>,
     path: String,
     end: usize,
 }
 
-fn collect_items<'e>(parent: &'e Element, path: &str, out: &mut Vec<QItem<'e>>, depth: usize) {
+fn collect_items<'e>(parent: Element<'e>, path: &str, out: &mut Vec<QItem<'e>>, depth: usize) {
     // (bounded by the document's nesting, which the reader limits)
     for (i, it) in parent.children_named("item").enumerate() {
         let p = format!("{path}.item[{i}]");
@@ -607,10 +607,10 @@ fn collect_items<'e>(parent: &'e Element, path: &str, out: &mut Vec<QItem<'e>>, 
     }
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// Questionnaire rules: enableWhen refers to an existing question that
     /// is not the item itself nor inside it (and comes before it).
-    pub(crate) fn questionnaire(&mut self, q: &Element) {
+    pub(crate) fn questionnaire(&mut self, q: Element<'v>) {
         let mut all = Vec::new();
         collect_items(q, "", &mut all, 0);
         let len = self.path.len();
@@ -643,11 +643,18 @@ impl Walk<'_> {
     }
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// A Coding answer is in the item's answerValueSet (an error the value
     /// set validation reports, such as a wrong display, counts), as the HL7
     /// validator checks it; open-choice items allow other codes.
-    fn qr_coding_in_value_set(&mut self, v: &Element, a: &Element, vs: &str, ty: &str, len: usize) {
+    fn qr_coding_in_value_set(
+        &mut self,
+        v: Element<'v>,
+        a: Element<'v>,
+        vs: &str,
+        ty: &str,
+        len: usize,
+    ) {
         if ty == "open-choice" {
             return;
         }

@@ -7,10 +7,10 @@ use crate::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// Check the differential of a constraint StructureDefinition `node`
     /// (at `self.path`) against its base.
-    pub(crate) fn structure_definition(&mut self, node: &Element) {
+    pub(crate) fn structure_definition(&mut self, node: Element<'v>) {
         if node.child_value("type") == Some("Extension") {
             self.extension_context_review(node);
         }
@@ -41,13 +41,12 @@ impl Walk<'_> {
             // as the snapshot generator does, at the element's path).
             let Some(base) = &base else { continue };
             let Some(fixed) = ed
-                .children
-                .iter()
-                .find(|c| c.name.starts_with("fixed") && c.name.len() > "fixed".len())
+                .children()
+                .find(|c| c.name().starts_with("fixed") && c.name().len() > "fixed".len())
             else {
                 continue;
             };
-            let Some(value) = fixed.value.as_deref() else {
+            let Some(value) = fixed.value() else {
                 continue;
             };
             let id = ed.child_value("id").unwrap_or(path);
@@ -70,7 +69,7 @@ impl Walk<'_> {
     }
 
     /// An extension usable on any element is rarely intended: a warning.
-    fn extension_context_review(&mut self, node: &Element) {
+    fn extension_context_review(&mut self, node: Element<'v>) {
         let id = node.child_value("id").unwrap_or_default().to_string();
         let len = self.path.len();
         for (i, c) in node.children_named("context").enumerate() {
@@ -107,7 +106,7 @@ mod tests {
                 {"id": "Extension.url", "path": "Extension.url", "fixedUri": "http://example.org/sd/x"}
             ]}
         }));
-        let issues = v.validate(&sd, &[]);
+        let issues = v.validate(sd.root(), &[]);
         let has = |sev: bool, s: &str| {
             issues.iter().any(|i| {
                 i.severity.is_error() == sev

@@ -33,18 +33,18 @@ fn union_operands(expr: &str) -> Vec<(usize, &str)> {
     out
 }
 
-impl Walk<'_> {
-    pub(crate) fn search_parameter(&mut self, sp: &Element) {
+impl<'v> Walk<'v> {
+    pub(crate) fn search_parameter(&mut self, sp: Element<'v>) {
         let ty = sp.child_value("type");
         if ty == Some("composite") && sp.children_named("component").count() < 2 {
             self.report(Msg::SearchParamComponents, args![], sp);
         }
         let bases: Vec<&str> = sp
             .children_named("base")
-            .filter_map(|b| b.value.as_deref())
+            .filter_map(|b| b.value())
             .collect();
         if let Some(e) = sp.child("expression") {
-            if let Some(expr) = e.value.as_deref() {
+            if let Some(expr) = e.value() {
                 self.search_expression(e, expr, &bases);
             }
         }
@@ -82,7 +82,7 @@ impl Walk<'_> {
     /// Each union operand that starts with a resource type name must start
     /// with one of the bases (FHIRPath type checking against the bases, for
     /// the leading name).
-    fn search_expression(&mut self, node: &Element, expr: &str, bases: &[&str]) {
+    fn search_expression(&mut self, node: Element<'v>, expr: &str, bases: &[&str]) {
         if bases.is_empty()
             || bases
                 .iter()

@@ -10,22 +10,21 @@ use serde_json::Value;
 use std::sync::Arc;
 
 /// Does the element match the value (a fixed value or a pattern)?
-pub(crate) fn matches_value(e: &Element, v: &Value) -> bool {
+pub(crate) fn matches_value(e: Element<'_>, v: &Value) -> bool {
     match v {
-        Value::String(s) => e.value.as_deref() == Some(s.as_str()),
-        Value::Bool(b) => e.value.as_deref() == Some(if *b { "true" } else { "false" }),
+        Value::String(s) => e.value() == Some(s.as_str()),
+        Value::Bool(b) => e.value() == Some(if *b { "true" } else { "false" }),
         Value::Number(n) => e
-            .value
-            .as_deref()
+            .value()
             .is_some_and(|x| x == n.to_string() || x.parse::<f64>().ok() == n.as_f64()),
         Value::Object(map) => map.iter().all(|(k, want)| {
-            let mut kids = e.children.iter().filter(|c| c.name == *k);
+            let mut kids = e.children().filter(|c| c.name() == *k);
             match want {
                 Value::Array(items) => {
-                    let kids: Vec<&Element> = kids.collect();
+                    let kids: Vec<Element<'_>> = kids.collect();
                     items
                         .iter()
-                        .all(|w| kids.iter().any(|c| matches_value(c, w)))
+                        .all(|w| kids.iter().any(|c| matches_value(*c, w)))
                 }
                 _ => kids.any(|c| matches_value(c, want)),
             }
@@ -36,7 +35,7 @@ pub(crate) fn matches_value(e: &Element, v: &Value) -> bool {
 }
 
 /// The elements at a discriminator path below `e`.
-fn navigate<'a>(e: &'a Element, path: &str) -> Vec<&'a Element> {
+fn navigate<'a>(e: Element<'a>, path: &str) -> Vec<Element<'a>> {
     let mut cur = vec![e];
     if path == "$this" {
         return cur;
@@ -64,17 +63,18 @@ fn navigate<'a>(e: &'a Element, path: &str) -> Vec<&'a Element> {
             next.extend(
                 cur.iter()
                     .copied()
-                    .filter(|c| c.name.ends_with(&upper_first(t))),
+                    .filter(|c| c.name().ends_with(&upper_first(t))),
             );
         } else if seg == "resolve()" {
             next.extend(cur.iter().copied()); // contained/bundled resources are inline
         } else {
             let name = seg.strip_suffix("[x]").unwrap_or(seg);
             for c in &cur {
-                next.extend(c.children.iter().filter(|x| {
-                    x.name == name
-                        || (x.name.starts_with(name)
-                            && x.name[name.len()..].starts_with(|ch: char| ch.is_ascii_uppercase()))
+                next.extend(c.children().filter(|x| {
+                    x.name() == name
+                        || (x.name().starts_with(name)
+                            && x.name()[name.len()..]
+                                .starts_with(|ch: char| ch.is_ascii_uppercase()))
                 }));
             }
         }
@@ -161,7 +161,7 @@ fn magic_code(plan: &Plan, s: usize) -> Option<String> {
         .map(String::from)
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// The element of another profile a slice's type points at
     /// (`type.profile` with the profile-element extension).
     fn profile_element(&self, plan: &Plan, s: usize) -> Option<(Arc<Plan>, usize)> {
@@ -174,7 +174,7 @@ impl Walk<'_> {
 
     /// The resource type a Reference points at (contained, relative or
     /// RESTful absolute reference).
-    fn referenced_type(&self, reference: &Element) -> Option<String> {
+    fn referenced_type(&self, reference: Element<'v>) -> Option<String> {
         let r = reference.child_value("reference")?;
         if let Some(id) = r.strip_prefix('#') {
             return self.contained_type(id);
@@ -201,19 +201,19 @@ impl Walk<'_> {
         ok
     }
 
-    fn slice_type_index(plan: &Plan, s: usize, item: &Element) -> Option<usize> {
+    fn slice_type_index(plan: &Plan, s: usize, item: Element<'v>) -> Option<usize> {
         let def = &plan.elements[s];
         if !def.choice {
             return None;
         }
-        let suffix = item.name.get(def.name.len()..)?;
+        let suffix = item.name().get(def.name.len()..)?;
         def.types.iter().position(|t| t.suffix == suffix)
     }
 
     /// Does `item` belong to slice `s`?
     fn slice_matches(
         &mut self,
-        item: &Element,
+        item: Element<'v>,
         plan: &Arc<Plan>,
         s: usize,
         slicing: Option<&Slicing>,
@@ -254,7 +254,7 @@ impl Walk<'_> {
                             .map(|p| Value::String(p.clone()))
                     });
                     match expected {
-                        Some(v) => navigate(item, path).iter().any(|e| matches_value(e, &v)),
+                        Some(v) => navigate(item, path).iter().any(|e| matches_value(*e, &v)),
                         None => {
                             // No fixed value or pattern: the slice's own
                             // constraints decide (e.g. a required binding).
@@ -281,10 +281,10 @@ impl Walk<'_> {
                     want.is_empty()
                         || found.iter().any(|e| {
                             let ty = if resolve {
-                                self.referenced_type(e)
+                                self.referenced_type(*e)
                             } else {
-                                e.resource_type.clone().or_else(|| {
-                                    e.name
+                                e.resource_type().map(str::to_string).or_else(|| {
+                                    e.name()
                                         .strip_prefix(prefix.as_str())
                                         .filter(|x| !x.is_empty())
                                         .map(crate::lower_first_if_primitive)
@@ -292,7 +292,7 @@ impl Walk<'_> {
                             };
                             // `is`: a resource is a Resource (and, but for
                             // the three that are not, a DomainResource).
-                            let resource = e.resource_type.is_some() && !resolve;
+                            let resource = e.resource_type().is_some() && !resolve;
                             ty.is_some_and(|t| {
                                 want.contains(&t)
                                     || (resource
@@ -317,12 +317,12 @@ impl Walk<'_> {
                         || found.iter().any(|e| {
                             profiles.iter().any(|p| match self.v.plan(p) {
                                 Some(pp) => {
-                                    let rt = e.resource_type.as_deref().unwrap_or("");
+                                    let rt = e.resource_type().unwrap_or("");
                                     (rt.is_empty() || pp.type_name == rt)
                                         && self.sandbox(|w| {
                                             let was = w.profile_mode;
                                             w.profile_mode = true;
-                                            w.children(e, &pp, 0);
+                                            w.children(*e, &pp, 0);
                                             w.profile_mode = was;
                                         })
                                 }
@@ -351,10 +351,10 @@ impl Walk<'_> {
     /// check them. `items` are the instances with their path suffixes.
     pub(crate) fn slices(
         &mut self,
-        node: &Element,
+        node: Element<'v>,
         plan: &Arc<Plan>,
         base: usize,
-        items: &[(&Element, &str)],
+        items: &[(Element<'v>, &str)],
     ) {
         let def = &plan.elements[base];
         let slicing = def.slicing.clone();
@@ -363,7 +363,7 @@ impl Walk<'_> {
         for (item, suffix) in items {
             let mut matched = None;
             for (k, &s) in slices.iter().enumerate() {
-                if self.slice_matches(item, plan, s, slicing.as_ref()) {
+                if self.slice_matches(*item, plan, s, slicing.as_ref()) {
                     matched = Some(k);
                     break;
                 }
@@ -373,16 +373,16 @@ impl Walk<'_> {
             match matched {
                 Some(k) => {
                     counts[k] += 1;
-                    let ti = Self::slice_type_index(plan, slices[k], item);
-                    self.element(item, plan, slices[k], ti);
+                    let ti = Self::slice_type_index(plan, slices[k], *item);
+                    self.element(*item, plan, slices[k], ti);
                     if let Some((other, idx)) = self.profile_element(plan, slices[k]) {
-                        self.element(item, &other, idx, ti);
+                        self.element(*item, &other, idx, ti);
                     }
                 }
                 None => {
                     if slicing.as_ref().is_some_and(|s| s.closed) {
                         let args = args![plan.versioned_url()];
-                        self.report(Msg::SliceNoMatchClosed, args, item);
+                        self.report(Msg::SliceNoMatchClosed, args, *item);
                     }
                 }
             }

@@ -1,7 +1,6 @@
 //! Unit tests over the embedded R4 core definitions.
 
 use super::*;
-use fhirreg_element::Element;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -21,9 +20,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Option<fhirreg_element::Document> {
     fhirreg_element::json::parse(bytes, &fhirreg_element::ParseOptions::default()).ok()
 }
 
-pub(crate) fn tree(json: &Value) -> Element {
+pub(crate) fn tree(json: &Value) -> fhirreg_element::Document {
     let text = json.to_string();
-    parse(text.as_bytes()).map(|d| d.root).unwrap_or_default()
+    parse(text.as_bytes()).unwrap_or_default()
 }
 
 fn run(json: Value) -> Option<Vec<Issue>> {
@@ -31,7 +30,7 @@ fn run(json: Value) -> Option<Vec<Issue>> {
         eprintln!("skipped: the registry could not be built");
         return None;
     };
-    Some(v.validate(&tree(&json), &[]))
+    Some(v.validate(tree(&json).root(), &[]))
 }
 
 fn errors(issues: &[Issue]) -> Vec<String> {
@@ -217,7 +216,7 @@ fn r4_examples() {
             total += 1;
             continue;
         };
-        let rt = doc.root.resource_type.clone().unwrap_or_default();
+        let rt = doc.root().resource_type().unwrap_or_default().to_string();
         if fhirreg_registry::DEFINITION_RESOURCE_TYPES.contains(&rt.as_str()) {
             continue;
         }
@@ -225,13 +224,13 @@ fn r4_examples() {
     }
     // First pass compiles the plans and value sets; the second is timed.
     for (_, doc) in &trees {
-        let _ = v.validate(&doc.root, &[]);
+        let _ = v.validate(doc.root(), &[]);
     }
     let start = std::time::Instant::now();
     for (name, doc) in &trees {
         total += 1;
         let mut issues = doc.issues.clone();
-        issues.extend(v.validate(&doc.root, &[]));
+        issues.extend(v.validate(doc.root(), &[]));
         let errs = errors(&issues);
         if !errs.is_empty() {
             let kinds: Vec<Msg> = issues
@@ -462,7 +461,7 @@ fn questionnaire_response_against_questionnaire() {
             {"linkId": "shoe", "answer": [{"valueString": "x"}]}
         ]
     }));
-    let e = errors(&v.validate(&qr, &[]));
+    let e = errors(&v.validate(qr.root(), &[]));
     let has = |s: &str| e.iter().any(|m| m.contains(s));
     assert!(
         has("qr-required-missing: The required item 'name' has no answer @ QuestionnaireResponse"),
@@ -494,20 +493,20 @@ fn profile_without_snapshot_is_derived_from_its_base() {
     };
     let p = ["http://example.org/sd/p".to_string()];
     let no_name = tree(&serde_json::json!({"resourceType": "Patient", "gender": "male"}));
-    let e = errors(&v.validate(&no_name, &p));
+    let e = errors(&v.validate(no_name.root(), &p));
     let has = |e: &[String], s: &str| e.iter().any(|m| m.contains(s));
     assert!(has(&e, "too-few-occurrences: Patient.name: at least 1 required, but 0 found (profile http://example.org/sd/p) @ Patient"), "{e:?}");
     assert!(has(&e, "fixed-value-mismatch: The value is 'male', but the profile http://example.org/sd/p fixes it to 'female'"), "{e:?}");
     let given_only =
         tree(&serde_json::json!({"resourceType": "Patient", "name": [{"given": ["A"]}]}));
-    let e = errors(&v.validate(&given_only, &p));
+    let e = errors(&v.validate(given_only.root(), &p));
     assert!(has(&e, "too-few-occurrences: Patient.name.family: at least 1 required, but 0 found (profile http://example.org/sd/p) @ Patient.name[0]"), "{e:?}");
     let good = tree(
         &serde_json::json!({"resourceType": "Patient", "gender": "female", "name": [{"family": "F"}]}),
     );
-    assert!(errors(&v.validate(&good, &p)).is_empty());
+    assert!(errors(&v.validate(good.root(), &p)).is_empty());
     // Without the profile the same instance is valid against the core.
-    assert!(errors(&v.validate(&no_name, &[])).is_empty());
+    assert!(errors(&v.validate(no_name.root(), &[])).is_empty());
 }
 
 #[test]
@@ -571,7 +570,7 @@ fn questionnaire_response_enable_when() {
                 {"linkId": "packs", "answer": [{"valueInteger": 3}]}]}
         ]
     }));
-    let e = errors(&v.validate(&qr, &[]));
+    let e = errors(&v.validate(qr.root(), &[]));
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(e[0].contains("qr-answer-not-enabled: The item 'packs' has an answer although it is not enabled @ QuestionnaireResponse.item[1].item[1]"), "{e:?}");
     // A required item is missing only where it is enabled.
@@ -583,7 +582,7 @@ fn questionnaire_response_enable_when() {
             {"linkId": "g", "item": [{"linkId": "smoker", "answer": [{"valueBoolean": false}]}]}
         ]
     }));
-    let e = errors(&v.validate(&qr, &[]));
+    let e = errors(&v.validate(qr.root(), &[]));
     assert_eq!(
         e,
         ["qr-required-missing: The required item 'packs' has no answer @ QuestionnaireResponse.item[0]"],
@@ -613,7 +612,7 @@ fn deep_nesting_does_not_overflow() {
         eprintln!("skipped: the reader refuses nested extensions");
         return;
     };
-    let issues = v.validate(&doc.root, &[]);
+    let issues = v.validate(doc.root(), &[]);
     assert!(errors(&issues).is_empty(), "{:?}", errors(&issues));
 }
 
@@ -648,11 +647,11 @@ fn type_slices_resolve_contained_references() {
     let p = ["http://example.org/sd/l".to_string()];
     let condition = serde_json::json!(
         {"resourceType": "Condition", "id": "x", "subject": {"reference": "Patient/1"}});
-    let e = errors(&v.validate(&list(condition), &p));
+    let e = errors(&v.validate(list(condition).root(), &p));
     assert!(e.is_empty(), "{e:?}");
     let observation = serde_json::json!(
         {"resourceType": "Observation", "id": "x", "status": "final", "code": {"text": "x"}});
-    let e = errors(&v.validate(&list(observation), &p));
+    let e = errors(&v.validate(list(observation).root(), &p));
     assert!(
         e.iter().any(|m| m.starts_with("slice-no-match-closed: ")),
         "{e:?}"
@@ -774,13 +773,13 @@ fn profile_bindings_additional_and_contained() {
             {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": "N", "display": "local name"}]}
         ]}]
     }));
-    let base = errors(&v.validate(&pat, &[]));
+    let base = errors(&v.validate(pat.root(), &[]));
     assert!(
         base.iter()
             .any(|e| e.contains("@ Patient.contact[0].relationship[0].coding[0].display")),
         "{base:?}"
     );
-    let e = errors(&v.validate(&pat, &["http://example.org/sd/pat".to_string()]));
+    let e = errors(&v.validate(pat.root(), &["http://example.org/sd/pat".to_string()]));
     let at = |p: &str| e.iter().filter(|m| m.ends_with(&format!("@ {p}"))).count();
     // the profile's value set gives the display: accepted there only
     assert_eq!(
@@ -855,7 +854,7 @@ fn measure_report_against_measure() {
         "group": [{"population": [pop("initial-population"), pop("numerator")],
                    "measureScore": {"value": 1}}]
     }));
-    let e = errors(&v.validate(&mr, &[]));
+    let e = errors(&v.validate(mr.root(), &[]));
     assert_eq!(
         e,
         [
@@ -871,7 +870,7 @@ fn measure_report_against_measure() {
                        "criteria": {"language": "text/fhirpath", "expression": "true"}}],
                    "stratifier": [{"criteria": {"language": "text/cql", "expression": "Lib.Strat"}}]}]
     }));
-    let e = errors(&v.validate(&m, &[]));
+    let e = errors(&v.validate(m.root(), &[]));
     assert_eq!(
         e,
         ["measure-cql-no-library: The measure has no library for its CQL expressions @ Measure.group[0].stratifier[0].criteria"],
@@ -978,10 +977,10 @@ fn new_slices_keep_the_base_cardinality() {
     let p = ["http://example.org/sd/ids".to_string()];
     let only_a = tree(&serde_json::json!({"resourceType": "Patient",
         "identifier": [{"system": "http://example.org/a", "value": "1"}]}));
-    let e = errors(&v.validate(&only_a, &p));
+    let e = errors(&v.validate(only_a.root(), &p));
     assert!(e.is_empty(), "{e:?}");
     let none = tree(&serde_json::json!({"resourceType": "Patient", "active": true}));
-    let e = errors(&v.validate(&none, &p));
+    let e = errors(&v.validate(none.root(), &p));
     assert!(
         e.iter()
             .any(|m| m.starts_with("too-few-occurrences: Patient.identifier: at least 1 required")),

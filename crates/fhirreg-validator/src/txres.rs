@@ -225,7 +225,7 @@ fn has_scheme(u: &str) -> bool {
 /// A declared value set parameter.
 struct Parameter<'e> {
     name: String,
-    node: &'e Element,
+    node: Element<'e>,
     used: bool,
 }
 
@@ -270,9 +270,16 @@ fn fhirpath_constants(expr: &str) -> Vec<String> {
     out
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// Report at `path` (the walk's path is restored afterwards).
-    fn report_at(&mut self, severity: Severity, msg: Msg, args: Args, path: &str, node: &Element) {
+    fn report_at(
+        &mut self,
+        severity: Severity,
+        msg: Msg,
+        args: Args,
+        path: &str,
+        node: Element<'v>,
+    ) {
         let saved = std::mem::replace(&mut self.path, path.to_string());
         self.report_as(severity, msg, args, node);
         self.path = saved;
@@ -280,7 +287,7 @@ impl Walk<'_> {
 
     // ---------------------------------------------------------------- CodeSystem
 
-    pub(crate) fn codesystem_rules(&mut self, cs: &Element) {
+    pub(crate) fn codesystem_rules(&mut self, cs: Element<'v>) {
         let base = self.path.clone();
         let url = cs.child_value("url");
         let content = cs.child_value("content");
@@ -330,7 +337,7 @@ impl Walk<'_> {
             }
         }
         if let (Some(c), Some(content)) = (cs.child("count"), content) {
-            if let Ok(stated) = c.value.as_deref().unwrap_or("").parse::<usize>() {
+            if let Ok(stated) = c.value().unwrap_or("").parse::<usize>() {
                 let path = format!("{base}.count");
                 match content {
                     "complete" if stated != count => self.report_at(
@@ -368,7 +375,7 @@ impl Walk<'_> {
     }
 
     /// The codes a supplement describes exist in the code system it supplements.
-    fn supplement_concepts(&mut self, cs: &Element, base: &str, supp: &str) {
+    fn supplement_concepts(&mut self, cs: Element<'v>, base: &str, supp: &str) {
         let (system, version) = match supp.split_once('|') {
             Some((s, v)) => (s, Some(v)),
             None => (supp, None),
@@ -391,7 +398,7 @@ impl Walk<'_> {
 
     // ---------------------------------------------------------------- ValueSet
 
-    pub(crate) fn valueset_rules(&mut self, vs: &Element) {
+    pub(crate) fn valueset_rules(&mut self, vs: Element<'v>) {
         let base = self.path.clone();
         let mut params: Vec<Parameter<'_>> = Vec::new();
         let mut ext_count = 0;
@@ -402,11 +409,11 @@ impl Walk<'_> {
                 let name = ext
                     .children_named("extension")
                     .find(|e| e.child_value("url") == Some("name"))
-                    .and_then(|e| e.children.iter().find(|c| c.name.starts_with("value")))
-                    .and_then(|v| v.value.clone());
+                    .and_then(|e| e.children().find(|c| c.name().starts_with("value")))
+                    .and_then(|v| v.value());
                 if let Some(name) = name {
                     params.push(Parameter {
-                        name,
+                        name: name.to_string(),
                         node: ext,
                         used: false,
                     });
@@ -435,7 +442,7 @@ impl Walk<'_> {
         }
     }
 
-    fn valueset_include(&mut self, inc: &Element, path: &str, params: &mut [Parameter<'_>]) {
+    fn valueset_include(&mut self, inc: Element<'v>, path: &str, params: &mut [Parameter<'_>]) {
         let Some(system) = inc.child_value("system") else {
             return;
         };
@@ -470,7 +477,7 @@ impl Walk<'_> {
                 );
             }
         }
-        let concepts: Vec<&Element> = inc.children_named("concept").collect();
+        let concepts: Vec<Element<'v>> = inc.children_named("concept").collect();
         if check_concepts && concepts.len() <= TOO_MANY_CODES_TO_VALIDATE {
             for (j, concept) in concepts.iter().enumerate() {
                 let Some(code) = concept.child_value("code") else {
@@ -482,7 +489,7 @@ impl Walk<'_> {
                         Msg::ValueSetConceptUnknown,
                         args![code, system, r.messages()],
                         &format!("{path}.concept[{j}]"),
-                        concept,
+                        *concept,
                     );
                 }
             }
@@ -502,7 +509,7 @@ impl Walk<'_> {
 
     fn valueset_filter(
         &mut self,
-        filter: &Element,
+        filter: Element<'v>,
         path: &str,
         system: &str,
         version: Option<&str>,
@@ -517,7 +524,7 @@ impl Walk<'_> {
             return;
         };
         let value_node = filter.child("value");
-        let value = value_node.and_then(|v| v.value.as_deref());
+        let value = value_node.and_then(|v| v.value());
         if !info.knows_property(property) {
             let names = info.property_names();
             let (sev, msg) = match info {
@@ -610,7 +617,7 @@ impl Walk<'_> {
     /// its `%parameters` are declared value set parameters.
     fn filter_expression(
         &mut self,
-        value_node: Option<&Element>,
+        value_node: Option<Element<'v>>,
         path: &str,
         params: &mut [Parameter<'_>],
     ) {
@@ -648,7 +655,7 @@ impl Walk<'_> {
     #[allow(clippy::too_many_arguments)]
     fn filter_value(
         &mut self,
-        filter: &Element,
+        filter: Element<'v>,
         path: &str,
         system: &str,
         version: Option<&str>,
@@ -762,11 +769,11 @@ impl Walk<'_> {
     /// should be (warning), a `current`/`preferred` one is recommended.
     pub(crate) fn additional_bindings(
         &mut self,
-        node: &Element,
+        node: Element<'v>,
         code: &str,
         b: &crate::plan::Binding,
     ) {
-        fn coding_of(c: &Element) -> Option<CodingRef<'_>> {
+        fn coding_of(c: Element<'_>) -> Option<CodingRef<'_>> {
             Some(CodingRef {
                 system: c.child_value("system"),
                 version: c.child_value("version"),
@@ -775,12 +782,7 @@ impl Walk<'_> {
             })
         }
         let codings: Vec<CodingRef<'_>> = match code {
-            "code" => node
-                .value
-                .as_deref()
-                .map(CodingRef::code)
-                .into_iter()
-                .collect(),
+            "code" => node.value().map(CodingRef::code).into_iter().collect(),
             "Coding" => coding_of(node).into_iter().collect(),
             "CodeableConcept" => node
                 .children_named("coding")
@@ -819,17 +821,13 @@ impl Walk<'_> {
 
     // ---------------------------------------------------------------- ConceptMap
 
-    pub(crate) fn conceptmap_rules(&mut self, cm: &Element) {
+    pub(crate) fn conceptmap_rules(&mut self, cm: Element<'v>) {
         let base = self.path.clone();
         let scope = |names: [&str; 2]| -> Option<String> {
-            cm.children
-                .iter()
-                .find(|c| names.iter().any(|n| c.name.starts_with(n)))
-                .and_then(|c| {
-                    c.value
-                        .clone()
-                        .or_else(|| c.child_value("reference").map(str::to_string))
-                })
+            cm.children()
+                .find(|c| names.iter().any(|n| c.name().starts_with(n)))
+                .and_then(|c| c.value().or_else(|| c.child_value("reference")))
+                .map(str::to_string)
         };
         let source_vs = scope(["sourceScope", "source"]);
         let target_vs = scope(["targetScope", "target"]);
@@ -871,14 +869,14 @@ impl Walk<'_> {
     /// CodeSystem here) and is in the map's source/target value set.
     fn conceptmap_code(
         &mut self,
-        node: &Element,
+        node: Element<'v>,
         path: &str,
         side: Side,
         system: Option<&str>,
         version: Option<&str>,
         scope: Option<&str>,
     ) {
-        let (Some(code), Some(system)) = (node.value.as_deref(), system) else {
+        let (Some(code), Some(system)) = (node.value(), system) else {
             return;
         };
         // SNOMED CT and LOINC are only known to terminology servers.
@@ -945,7 +943,7 @@ impl Walk<'_> {
 }
 
 /// The code is definitely not in its code system.
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// The result of looking `code` up in `system`, when the system is
     /// known and says the code is not in it (`None`: valid, or not checked).
     fn unknown_code(
@@ -1005,7 +1003,7 @@ fn is_unknown_code(r: &ValidateResult) -> bool {
         })
 }
 
-fn count_concepts(e: &Element) -> usize {
+fn count_concepts(e: Element<'_>) -> usize {
     // The element tree depth is bounded by the reader.
     e.children_named("concept")
         .map(|c| 1 + count_concepts(c))

@@ -198,7 +198,7 @@ const VITALS: &[(&str, &[&str], &str, &str)] = &[
 /// The vital-signs profile an Observation's code implies: (profile id,
 /// name, system name, the code found).
 pub(crate) fn implied_profile(
-    obs: &Element,
+    obs: Element<'_>,
 ) -> Option<(&'static str, &'static str, &'static str, String)> {
     let codings: Vec<(&str, &str)> = obs
         .child("code")?
@@ -218,10 +218,10 @@ pub(crate) fn implied_profile(
     })
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// Validate an Observation against the vital-signs profile its code
     /// implies (unless it claims that profile already).
-    pub(crate) fn vital_signs(&mut self, node: &Element, claimed: &[String]) {
+    pub(crate) fn vital_signs(&mut self, node: Element<'v>, claimed: &[String]) {
         let Some((id, name, system, code)) = implied_profile(node) else {
             return;
         };
@@ -274,10 +274,10 @@ impl crate::Inner {
     }
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'v> {
     /// A resource is validated against the global profiles the loaded
     /// implementation guides set for its type (as the HL7 Java validator).
-    pub(crate) fn global_profiles(&mut self, node: &Element, rt: &str, claimed: &[String]) {
+    pub(crate) fn global_profiles(&mut self, node: Element<'v>, rt: &str, claimed: &[String]) {
         let globals: Vec<(String, String)> = self
             .v
             .globals()

@@ -369,14 +369,14 @@ impl Validator {
             Err(issue) => Outcome {
                 issues: vec![issue],
             },
-            Ok(document) => {
-                let mut issues = document.issues;
+            Ok(mut document) => {
+                let mut issues = std::mem::take(&mut document.issues);
                 if profiles.is_empty() {
-                    issues.extend(self.inner.validate(&document.root, &self.profiles));
+                    issues.extend(self.inner.validate(document.root(), &self.profiles));
                 } else {
                     let mut all_profiles = self.profiles.clone();
                     all_profiles.extend(profiles.iter().cloned());
-                    issues.extend(self.inner.validate(&document.root, &all_profiles));
+                    issues.extend(self.inner.validate(document.root(), &all_profiles));
                 }
                 Outcome { issues }
             }
@@ -397,10 +397,10 @@ impl Validator {
     pub fn convert(&self, bytes: &[u8], to: Format, pretty: bool) -> Result<String, Error> {
         let format = Format::sniff(bytes).ok_or(Error::UnknownFormat)?;
         let mut document = fhirreg_element::parse(bytes, format, &self.parse_options)?;
-        self.registry.annotate_types(&mut document.root);
+        self.registry.annotate_types(&mut document);
         Ok(match to {
-            Format::Json => fhirreg_element::json::write(&document.root, pretty),
-            Format::Xml => fhirreg_element::xml::write(&document.root, pretty),
+            Format::Json => fhirreg_element::json::write(document.root(), pretty),
+            Format::Xml => fhirreg_element::xml::write(document.root(), pretty),
         })
     }
 
