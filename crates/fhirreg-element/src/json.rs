@@ -87,6 +87,8 @@ struct Prop<'a> {
 
 struct Parser<'a> {
     b: &'a [u8],
+    /// `b` as text (checked to be UTF-8).
+    text: &'a str,
     i: usize,
     /// The tree being built.
     doc: Document,
@@ -143,8 +145,18 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
         ));
     }
     let b = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    // The whole input is checked to be UTF-8 once (fast, vectorised);
+    // strings are then slices of it, not checked again one by one.
+    let text = match std::str::from_utf8(b) {
+        Ok(t) => t,
+        Err(e) => {
+            let pos = Locator::new(b).pos(e.valid_up_to());
+            return Err(ParseError::new("invalid UTF-8", pos));
+        }
+    };
     let mut p = Parser {
         b,
+        text,
         i: 0,
         // A node per ~40 bytes and about half the text, in practice.
         doc: Document::with_capacity(b.len() / 40 + 4, b.len() / 2 + 16),
@@ -366,7 +378,7 @@ impl<'a> Parser<'a> {
 
     /// A run of `[A-Za-z0-9_.-]` (an unquoted name or value, or a literal).
     fn bare_word(&mut self) -> &'a str {
-        let b: &'a [u8] = self.b;
+        let (b, text): (&'a [u8], &'a str) = (self.b, self.text);
         let start = self.i;
         while let Some(c) = b.get(self.i) {
             if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-') {
@@ -376,7 +388,7 @@ impl<'a> Parser<'a> {
             }
         }
         // ASCII by construction.
-        std::str::from_utf8(b.get(start..self.i).unwrap_or_default()).unwrap_or_default()
+        text.get(start..self.i).unwrap_or_default()
     }
 
     /// Report a lenient-syntax problem (extra or missing comma) at the
@@ -429,16 +441,16 @@ impl<'a> Parser<'a> {
         }
         self.i = j;
         // The slice is ASCII by construction.
-        let b: &'a [u8] = self.b;
-        Ok(std::str::from_utf8(b.get(start..j).unwrap_or_default()).unwrap_or_default())
+        let text: &'a str = self.text;
+        Ok(text.get(start..j).unwrap_or_default())
     }
 
     fn utf8(&mut self, from: usize, to: usize) -> Result<&'a str, ParseError> {
-        let b: &'a [u8] = self.b;
-        let slice = b.get(from..to).unwrap_or_default();
-        match std::str::from_utf8(slice) {
-            Ok(s) => Ok(s),
-            Err(e) => self.err(from + e.valid_up_to(), "invalid UTF-8 in a string"),
+        let text: &'a str = self.text;
+        match text.get(from..to) {
+            Some(s) => Ok(s),
+            // Slices end at ASCII delimiters, so this is a reader bug.
+            None => self.err(from, "string does not end on a character boundary"),
         }
     }
 
@@ -448,8 +460,8 @@ impl<'a> Parser<'a> {
     fn parse_string(&mut self) -> Result<Cow<'a, str>, ParseError> {
         let open = self.i;
         let start = open + 1;
-        let mut j = start;
-        // Fast path: no escapes.
+        // Fast path: skip plain bytes eight at a time, then no escapes.
+        let mut j = start + plain_run(self.b.get(start..).unwrap_or_default());
         loop {
             match self.b.get(j) {
                 None => return self.err(open, "unterminated string"),
@@ -994,6 +1006,33 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The length of the leading run of bytes that need no attention inside a
+/// JSON string (not `"`, not `\\`, not a control character), found eight
+/// bytes at a time; the caller looks at the byte after it one by one.
+/// Long values (base64 attachments, narratives) are most of a document's
+/// bytes.
+fn plain_run(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut n = 0;
+    for chunk in b.chunks_exact(8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w);
+        // A byte below 0x20: (x - 0x20..) borrows into its high bit when
+        // the byte itself has no high bit.
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        let quote = has_zero(x ^ (ONES * u64::from(b'"')));
+        let backslash = has_zero(x ^ (ONES * u64::from(b'\\')));
+        if control | quote | backslash != 0 {
+            break;
+        }
+        n += 8;
+    }
+    n
+}
+
 /// Where an issue is, relative to the current object's path.
 #[derive(Clone, Copy)]
 struct Loc<'k> {
@@ -1382,6 +1421,22 @@ mod tests {
             .find(|i| i.msg == Msg::JsonDuplicateProperty)
             .unwrap();
         assert_eq!(dup.pos, Some(Position::new(1, 41)));
+    }
+
+    #[test]
+    fn plain_runs_stop_before_special_bytes() {
+        assert_eq!(plain_run(b"abcdefgh"), 8);
+        assert_eq!(plain_run(b"abcdefghij"), 8);
+        assert_eq!(plain_run(b"abc\"defghijklmnop"), 0);
+        assert_eq!(plain_run(b"abcdefgh\\ijklmnop"), 8);
+        assert_eq!(plain_run(b"abcdefghijklmno\n"), 8);
+        assert_eq!(plain_run("éééééééé\"".as_bytes()), 16);
+        for i in 0..24 {
+            let mut v = vec![b'x'; 24];
+            v[i] = b'"';
+            assert!(plain_run(&v) <= i, "{i}");
+            assert!(plain_run(&v) + 8 > i, "{i}");
+        }
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub(crate) struct Locator<'a> {
 }
 
 fn count_chars(bytes: &[u8]) -> usize {
+    // Mostly ASCII: checked word-wise, then no per-byte count is needed.
+    if bytes.is_ascii() {
+        return bytes.len();
+    }
     bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
 }
 
