@@ -208,7 +208,7 @@ impl<'v> Walk<'v> {
     /// A Reference (or uri) met in the walk, for the enclosing document or
     /// message.
     pub(crate) fn collect_bundle_ref(&mut self, node: Element<'v>, reference: &str) {
-        if self.profile_mode || reference.starts_with('#') {
+        if reference.starts_with('#') {
             return;
         }
         if let Some(Some(list)) = self.bundle_refs.last_mut() {
@@ -1050,17 +1050,18 @@ impl<'v> Walk<'v> {
         &mut self,
         node: Element<'v>,
         t: &crate::plan::TypeRef,
+        mode: crate::plan::Mode,
     ) -> Option<String> {
         let r = node.child_value("reference").filter(|r| !r.is_empty())?;
         let profiles_needed = t.target_profiles.iter().any(|p| !p.starts_with(CORE));
         if !profiles_needed
             && t.aggregation.is_empty()
             && self.containers == 0
-            && !self.profile_mode
+            && !mode.is_profile()
         {
             return None;
         }
-        let resolved = if self.profile_mode {
+        let resolved = if mode.is_profile() {
             // (the base walk reported the resolution problems)
             let mark = self.issues.len();
             let x = self.resolve_local(node, r);
@@ -1168,11 +1169,8 @@ impl<'v> Walk<'v> {
         );
         self.enter_resource_scope(target);
         let ok = self.sandbox(|w| {
-            let was = w.profile_mode;
-            w.profile_mode = true;
             w.children(target, &plan, 0);
             w.invariants(target, &plan);
-            w.profile_mode = was;
         });
         self.leave_resource_scope();
         self.path = saved_path;

@@ -236,7 +236,7 @@ impl<'v> Walk<'v> {
         let primitive = ti
             .and_then(|i| def.types.get(i))
             .or(def.types.first())
-            .is_some_and(|t| crate::is_primitive_code(&t.code));
+            .is_some_and(|t| crate::plan::is_primitive_code(&t.code));
         if !primitive {
             return;
         }

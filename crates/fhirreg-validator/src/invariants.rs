@@ -267,7 +267,7 @@ impl<'v> Walk<'v> {
     /// definition) for the resource `node`.
     pub(crate) fn invariants(&mut self, node: Element<'v>, plan: &Arc<Plan>) {
         self.element_invariants(node, plan, 0, None);
-        if !self.profile_mode && is_core_plan(plan) {
+        if !plan.mode.is_profile() && is_core_plan(plan) {
             self.contained_referenced(node);
         }
     }
@@ -286,7 +286,6 @@ impl<'v> Walk<'v> {
         let len = self.path.len();
         let id = node.child_value("id").unwrap_or("null");
         self.path.push_str(&format!("/*{rt}/{id}*/"));
-        let was = self.profile_mode;
         if let [p] = profiles.as_slice() {
             self.profile(node, p, false);
         } else {
@@ -307,7 +306,6 @@ impl<'v> Walk<'v> {
                 self.report(Msg::NoProfileMatches, args![list.join(", ")], node);
             }
         }
-        self.profile_mode = was;
         self.path.truncate(len);
     }
 
@@ -355,7 +353,7 @@ impl<'v> Walk<'v> {
         let Some(def) = plan.elements.get(idx) else {
             return;
         };
-        if idx != 0 && !self.profile_mode {
+        if idx != 0 && !plan.mode.is_profile() {
             self.ele_1(node, plan, idx, ti);
         }
         if !def.constraints.iter().any(evaluated) {
@@ -389,7 +387,7 @@ impl<'v> Walk<'v> {
             plan: plan.clone(),
             idx,
             path: self.path.clone(),
-            profile: self.profile_mode || !is_core_plan(plan),
+            profile: plan.mode.is_profile() || !is_core_plan(plan),
             focus_type,
         });
     }

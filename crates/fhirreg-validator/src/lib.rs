@@ -62,7 +62,7 @@ use fhirreg_element::message::{Arg, Args, Msg};
 use fhirreg_element::{args, Element, Issue, NodeId, Severity, ValueKind};
 use fhirreg_registry::{Registry, Resource};
 use fhirreg_terminology::{BindingStrength, BoundValue, CodingRef, IssueKind, Terminology};
-use plan::{Binding, ElemDef, Kind, Plan, TypeRef};
+use plan::{Binding, CompiledPlan, Dispatch, ElemDef, Kind, Mode, Plan, StructureDef, TypeRef};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
@@ -157,7 +157,12 @@ struct Inner {
     /// `ImplementationGuide.global` of the loaded guides: (resource type,
     /// profile, guide url), read on first use.
     globals: std::sync::OnceLock<Vec<(String, String, String)>>,
+    /// Compiled plans by (definition, mode). The key is the definition's
+    /// address: the plan holds the definition, so it cannot be reused.
+    plans: RwLock<PlanCache>,
 }
+
+type PlanCache = HashMap<(usize, Mode), Arc<CompiledPlan>, foldhash::fast::FixedState>;
 
 const CORE: &str = "http://hl7.org/fhir/StructureDefinition/";
 
@@ -179,6 +184,7 @@ impl Validator {
                 registry,
                 options,
                 globals: std::sync::OnceLock::new(),
+                plans: RwLock::new(PlanCache::default()),
             }),
         }
     }
@@ -210,7 +216,6 @@ impl Validator {
             contained_ids: Vec::new(),
             contained_types: Vec::new(),
             element_ids: Vec::new(),
-            profile_mode: false,
             inv: invariants::WalkInvariants::new(root),
             root,
             bundle_refs: Vec::new(),
@@ -259,18 +264,6 @@ fn looks_like_json(e: Element<'_>) -> bool {
     e.in_array() || e.value_kind() != ValueKind::String || e.children().any(looks_like_json)
 }
 
-fn is_primitive_code(code: &str) -> bool {
-    code.starts_with(|c: char| c.is_ascii_lowercase())
-}
-
-fn json_kind(code: &str) -> ValueKind {
-    match code {
-        "boolean" => ValueKind::Boolean,
-        "integer" | "decimal" | "positiveInt" | "unsignedInt" | "integer64" => ValueKind::Number,
-        _ => ValueKind::String,
-    }
-}
-
 impl Inner {
     fn resolve(&self, canonical: &str) -> Option<Arc<Resource>> {
         self.registry.resolve(canonical)
@@ -278,12 +271,44 @@ impl Inner {
 
     /// The compiled definition of a canonical (compiled once, by the
     /// registry).
+    /// The plan of a definition run as a profile (what it adds to its
+    /// type): profiles, extension definitions, type profiles.
     fn plan(&self, canonical: &str) -> Option<Arc<Plan>> {
-        self.registry.structure(canonical)
+        let def = self.registry.structure(canonical)?;
+        Some(self.compiled(def, Mode::Profile))
     }
 
+    /// The plan of a type's own definition (every rule of the type).
     fn type_plan(&self, type_name: &str) -> Option<Arc<Plan>> {
-        self.registry.type_structure(type_name)
+        let def = self.registry.type_structure(type_name)?;
+        Some(self.compiled(def, Mode::Base))
+    }
+
+    fn compiled(&self, def: Arc<StructureDef>, mode: Mode) -> Arc<CompiledPlan> {
+        let key = (Arc::as_ptr(&def) as usize, mode);
+        if let Ok(plans) = self.plans.read() {
+            if let Some(p) = plans.get(&key) {
+                return p.clone();
+            }
+        }
+        let plan = Arc::new(CompiledPlan::new(def, mode));
+        match self.plans.write() {
+            Ok(mut plans) => plans.entry(key).or_insert(plan).clone(),
+            Err(_) => plan,
+        }
+    }
+
+    /// The compiled facts of element `idx` of `plan`.
+    fn node<'p>(&self, plan: &'p CompiledPlan, idx: usize) -> Option<&'p plan::Node> {
+        plan.node(idx, &|name| self.is_resource_type(name))
+    }
+
+    /// The base plan of the complex type of a dispatch (resolved once).
+    fn dispatch_plan(&self, dispatch: &plan::Dispatch, code: &str) -> Option<Arc<Plan>> {
+        match dispatch {
+            plan::Dispatch::Complex { plan } => plan.get_or_init(|| self.type_plan(code)).clone(),
+            _ => self.type_plan(code),
+        }
     }
 
     fn is_resource_type(&self, name: &str) -> bool {
@@ -308,9 +333,6 @@ struct Walk<'v> {
     contained_types: Vec<HashMap<String, String>>,
     /// Element ids seen in each enclosing resource (must be unique).
     element_ids: Vec<HashSet<String>>,
-    /// Validating against a profile: only the profile's own constraints
-    /// (cardinality, fixed values), the base checks were done already.
-    profile_mode: bool,
     /// Invariants queued for evaluation after the walk.
     inv: invariants::WalkInvariants<'v>,
     /// The validated tree.
@@ -517,10 +539,7 @@ impl<'v> Walk<'v> {
         if plan.type_name != rt {
             return;
         }
-        let was = self.profile_mode;
-        self.profile_mode = true;
         self.children(node, &plan, 0);
-        self.profile_mode = was;
         self.invariants(node, &plan);
     }
 
@@ -550,7 +569,7 @@ impl<'v> Walk<'v> {
             // ids are paths, repeated between snapshot and differential).
             if child.name() == "id"
                 && node.resource_type().is_none()
-                && !self.profile_mode
+                && !plan.mode.is_profile()
                 && plan.type_name != "ElementDefinition"
             {
                 if let Some(id) = child.value() {
@@ -565,7 +584,7 @@ impl<'v> Walk<'v> {
             }
             let found = plan.find_child(content, child.name());
             let Some((ci, ti)) = found else {
-                if !self.profile_mode {
+                if !plan.mode.is_profile() {
                     self.unknown_property(node, plan, content, child);
                 } else if let Some(ci) = plan.is_bad_choice(content, child.name()) {
                     // A choice type the profile does not allow: the
@@ -600,11 +619,11 @@ impl<'v> Walk<'v> {
                 self.path.push_str(&n.to_string());
                 self.path.push(']');
             }
-            if self.json && !self.profile_mode {
+            if self.json && !plan.mode.is_profile() {
                 self.array_form(node, def, child);
             }
             self.element(child, plan, ci, ti);
-            if self.profile_mode && !def.slices.is_empty() {
+            if plan.mode.is_profile() && !def.slices.is_empty() {
                 sliced.push((ci, child, self.path[len..].to_string()));
             }
             self.path.truncate(len);
@@ -622,7 +641,7 @@ impl<'v> Walk<'v> {
                 .collect();
             self.slices(node, plan, ci, &items);
         }
-        if self.profile_mode {
+        if plan.mode.is_profile() {
             // Required slices of elements that are absent.
             for &ci in &parent.children {
                 let def = &plan.elements[ci];
@@ -684,169 +703,192 @@ impl<'v> Walk<'v> {
         }
     }
 
-    /// Check one element against its definition.
+    /// Check one element against its definition: run the checks its plan
+    /// node carries (see [`plan::Check`]).
     fn element(&mut self, node: Element<'v>, plan: &Arc<Plan>, idx: usize, ti: Option<usize>) {
-        self.element_invariants(node, plan, idx, ti);
-        let def = &plan.elements[idx];
-        let content = plan.content_of(idx);
-        if self.profile_mode {
-            if let Some(fixed) = &def.fixed {
-                self.fixed_value(node, fixed, false, &plan.versioned_url());
-            }
-            if let Some(pattern) = &def.pattern {
-                self.fixed_value(node, pattern, true, &plan.versioned_url());
-            }
-            if node.value().is_none() {
-                self.value_controls(node, plan, def, ti);
-            }
-        }
-        if self.profile_mode {
-            if let (Some(v), Some(t)) = (node.value(), def.types.first()) {
-                if ti.is_none() && def.types.len() == 1 {
-                    self.value_limits(node, &t.code, def, v);
-                }
-            }
-            if let (Some(b), Some(t)) = (
-                &def.binding,
-                ti.and_then(|i| def.types.get(i)).or(def.types.first()),
-            ) {
-                self.binding(node, &t.code, b);
-            }
-        }
-        if !plan.elements[content].children.is_empty() {
-            // Inline (backbone) element.
-            if node.value().is_some() && !self.profile_mode {
-                self.report(Msg::ObjectExpected, args![&node.name()], node);
-            }
-            if self.profile_mode {
-                self.children(node, plan, content);
-                // A Reference (or resource) whose parts the profile
-                // constrains (expanded inline): its targets (type) still apply.
-                let t = plan.elements[idx].types.first().cloned();
-                if let Some(t) = t {
-                    if t.code == "Reference" {
-                        self.reference_target(node, &t);
-                    } else if node.resource_type().is_some() {
-                        self.resource_of_type(node, &t);
+        let Some(compiled) = self.v.node(plan, idx) else {
+            return;
+        };
+        let Some(def) = plan.elements.get(idx) else {
+            return;
+        };
+        let content = compiled.content;
+        for check in compiled.checks(ti) {
+            match check {
+                plan::Check::Invariants => self.element_invariants(node, plan, idx, ti),
+                plan::Check::Fixed => {
+                    if let Some(fixed) = &def.fixed {
+                        self.fixed_value(node, fixed, false, &plan.versioned_url());
                     }
                 }
-            } else {
-                let reused = (content != idx).then(|| plan.elements[content].path.clone());
-                self.anchors.push((self.path.len(), None, reused));
-                self.children(node, plan, content);
-                self.anchors.pop();
+                plan::Check::Pattern => {
+                    if let Some(pattern) = &def.pattern {
+                        self.fixed_value(node, pattern, true, &plan.versioned_url());
+                    }
+                }
+                plan::Check::ValueControls => {
+                    if node.value().is_none() {
+                        self.value_controls(node, plan, def, ti);
+                    }
+                }
+                plan::Check::ValueLimits => {
+                    if let (Some(v), Some(t)) = (node.value(), def.types.first()) {
+                        self.value_limits(node, &t.code, def, v);
+                    }
+                }
+                plan::Check::Binding => {
+                    let t = ti.and_then(|i| def.types.get(i)).or(def.types.first());
+                    if let (Some(b), Some(t)) = (&def.binding, t) {
+                        self.binding(node, &t.code, b, plan.mode);
+                    }
+                }
+                plan::Check::ObjectForm => {
+                    if node.value().is_some() {
+                        self.report(Msg::ObjectExpected, args![&node.name()], node);
+                    }
+                }
+                plan::Check::Children => {
+                    if plan.mode.is_profile() {
+                        self.children(node, plan, content);
+                    } else {
+                        let reused = (content != idx).then(|| plan.elements[content].path.clone());
+                        self.anchors.push((self.path.len(), None, reused));
+                        self.children(node, plan, content);
+                        self.anchors.pop();
+                    }
+                }
+                plan::Check::InlineTarget => {
+                    // A Reference (or resource) whose parts the profile
+                    // constrains (expanded inline): its targets (type) still apply.
+                    if let Some(t) = def.types.first() {
+                        if t.code == "Reference" {
+                            self.reference_target(node, t, plan.mode);
+                        } else if node.is_resource() {
+                            self.resource_of_type(node, t);
+                        }
+                    }
+                }
+                plan::Check::Resource => match node.resource_type() {
+                    Some(rt) => {
+                        let id = node.child_value("id").unwrap_or("null");
+                        let len = self.path.len();
+                        self.path.push_str("/*");
+                        self.path.push_str(rt);
+                        self.path.push('/');
+                        self.path.push_str(id);
+                        self.path.push_str("*/");
+                        self.resource(node, false);
+                        self.path.truncate(len);
+                    }
+                    None => self.report(Msg::ResourceTypeMissing, args![], node),
+                },
+                plan::Check::Primitive => {
+                    if let (Some(t), Some(cdef)) =
+                        (plan.type_of(idx, ti), plan.elements.get(content))
+                    {
+                        self.primitive(node, t, cdef);
+                    }
+                }
+                plan::Check::ResourceType => {
+                    if let Some(t) = plan.type_of(idx, ti) {
+                        self.resource_of_type(node, t);
+                        self.resource_type_profiles(node, t);
+                    }
+                }
+                plan::Check::ReferenceTarget => {
+                    if let Some(t) = plan.type_of(idx, ti) {
+                        // The profile's target profiles and aggregation modes.
+                        self.reference_target(node, t, plan.mode);
+                    }
+                }
+                plan::Check::TypeProfiles => {
+                    if let Some(t) = plan.type_of(idx, ti) {
+                        self.type_profiles(node, t);
+                    }
+                }
+                plan::Check::Complex => {
+                    if let Some(t) = plan.type_of(idx, ti) {
+                        self.complex(node, t, compiled.dispatch(ti));
+                    }
+                }
+                plan::Check::ComplexBinding => {
+                    let b = plan.elements.get(content).and_then(|c| c.binding.as_ref());
+                    if let (Some(t), Some(b)) = (plan.type_of(idx, ti), b) {
+                        self.binding(node, &t.code, b, plan.mode);
+                    }
+                }
             }
-            return;
         }
-        let def = &plan.elements[content];
-        let t = match ti {
-            Some(i) => plan.elements[idx].types.get(i),
-            None if def.types.len() == 1 => def.types.first(),
-            None => None,
-        };
-        let Some(t) = t else { return };
-        self.typed(node, t, def);
     }
 
-    fn typed(&mut self, node: Element<'v>, t: &TypeRef, def: &ElemDef) {
-        let code = t.code.as_str();
-        if code == "Resource" || code == "DomainResource" || self.v.is_resource_type(code) {
-            if self.profile_mode {
-                self.resource_of_type(node, t);
-                self.resource_type_profiles(node, t);
-                return;
+    /// The datatype profiles a profile gives an element: the element must
+    /// conform to its one profile, or to one of several.
+    fn type_profiles(&mut self, node: Element<'v>, t: &TypeRef) {
+        // Datatype profiles on the element are validated; the core
+        // datatypes were checked by the base walk.
+        let mut plans: Vec<Arc<Plan>> = Vec::new();
+        for p in t.profiles.iter().filter(|p| !p.starts_with(CORE)) {
+            match self.v.plan(p) {
+                Some(plan) => plans.push(plan),
+                // A datatype profile that cannot be found cannot be
+                // checked: the element is not known to conform.
+                None => self.report(Msg::UnknownProfile, args![p.as_str()], node),
             }
-            match node.resource_type() {
-                Some(rt) => {
-                    let id = node.child_value("id").unwrap_or("null");
-                    let len = self.path.len();
-                    self.path.push_str("/*");
-                    self.path.push_str(rt);
-                    self.path.push('/');
-                    self.path.push_str(id);
-                    self.path.push_str("*/");
-                    self.resource(node, false);
-                    self.path.truncate(len);
-                }
-                None => self.report(Msg::ResourceTypeMissing, args![], node),
-            }
-            return;
         }
-        if is_primitive_code(code) {
-            if !self.profile_mode {
-                self.primitive(node, t, def);
-            }
-            return;
-        }
-        if self.profile_mode {
-            if code == "Reference" {
-                // The profile's target profiles and aggregation modes.
-                self.reference_target(node, t);
-            }
-            // Datatype profiles on the element are validated; the core
-            // datatypes were checked by the base walk.
-            let mut plans: Vec<Arc<Plan>> = Vec::new();
-            for p in t.profiles.iter().filter(|p| !p.starts_with(CORE)) {
-                match self.v.plan(p) {
-                    Some(plan) => plans.push(plan),
-                    // A datatype profile that cannot be found cannot be
-                    // checked: the element is not known to conform.
-                    None => self.report(Msg::UnknownProfile, args![p.as_str()], node),
-                }
-            }
-            if plans.len() == 1 {
-                self.children(node, &plans[0], 0);
-                self.element_invariants(node, &plans[0], 0, None);
-            } else if plans.len() > 1 {
-                // The element must conform to one of the profiles.
-                let saved = std::mem::take(&mut self.issues);
-                let mark = self.invariant_mark();
-                let mut ok = false;
-                // Without a match, the HL7 Java validator also reports each
-                // profile's errors, naming the profile (the same error from
-                // several profiles once, naming them all).
-                let mut found: Vec<(Issue, Vec<String>)> = Vec::new();
-                for p in &plans {
-                    self.children(node, p, 0);
-                    self.element_invariants(node, p, 0, None);
-                    self.flush_invariants(mark);
-                    let errs: Vec<Issue> = self
-                        .issues
-                        .drain(..)
-                        .filter(|i| i.severity.is_error())
-                        .collect();
-                    ok |= errs.is_empty();
-                    for i in errs {
-                        let same = |f: &Issue| {
-                            f.expression == i.expression && f.msg == i.msg && f.args == i.args
-                        };
-                        match found.iter_mut().find(|(f, _)| same(f)) {
-                            Some((_, from)) => from.push(p.versioned_url()),
-                            None => found.push((i, vec![p.versioned_url()])),
-                        }
+        if plans.len() == 1 {
+            self.children(node, &plans[0], 0);
+            self.element_invariants(node, &plans[0], 0, None);
+        } else if plans.len() > 1 {
+            // The element must conform to one of the profiles.
+            let saved = std::mem::take(&mut self.issues);
+            let mark = self.invariant_mark();
+            let mut ok = false;
+            // Without a match, the HL7 Java validator also reports each
+            // profile's errors, naming the profile (the same error from
+            // several profiles once, naming them all).
+            let mut found: Vec<(Issue, Vec<String>)> = Vec::new();
+            for p in &plans {
+                self.children(node, p, 0);
+                self.element_invariants(node, p, 0, None);
+                self.flush_invariants(mark);
+                let errs: Vec<Issue> = self
+                    .issues
+                    .drain(..)
+                    .filter(|i| i.severity.is_error())
+                    .collect();
+                ok |= errs.is_empty();
+                for i in errs {
+                    let same = |f: &Issue| {
+                        f.expression == i.expression && f.msg == i.msg && f.args == i.args
+                    };
+                    match found.iter_mut().find(|(f, _)| same(f)) {
+                        Some((_, from)) => from.push(p.versioned_url()),
+                        None => found.push((i, vec![p.versioned_url()])),
                     }
                 }
-                self.issues = saved;
-                self.invariant_rollback(mark);
-                if !ok {
-                    let list: Vec<String> = plans.iter().map(|p| p.url.clone()).collect();
-                    self.report(Msg::NoProfileMatches, args![list.join(", ")], node);
-                    self.issues.extend(found.into_iter().map(|(i, from)| {
-                        let finding = Arg::from(i.to_message());
-                        Issue {
-                            msg: Msg::FoundAgainstProfiles,
-                            args: args![finding, from.join(", ")],
-                            ..i
-                        }
-                    }));
-                }
             }
-            return;
+            self.issues = saved;
+            self.invariant_rollback(mark);
+            if !ok {
+                let list: Vec<String> = plans.iter().map(|p| p.url.clone()).collect();
+                self.report(Msg::NoProfileMatches, args![list.join(", ")], node);
+                self.issues.extend(found.into_iter().map(|(i, from)| {
+                    let finding = Arg::from(i.to_message());
+                    Issue {
+                        msg: Msg::FoundAgainstProfiles,
+                        args: args![finding, from.join(", ")],
+                        ..i
+                    }
+                }));
+            }
         }
-        if node.value().is_some() {
-            self.report(Msg::ObjectExpected, args![&node.name()], node);
-        }
-        let Some(tp) = self.v.type_plan(code) else {
+    }
+
+    /// A complex datatype's own plan (its children and invariants), then
+    /// the type-specific rules.
+    fn complex(&mut self, node: Element<'v>, t: &TypeRef, dispatch: &Dispatch) {
+        let code = t.code.as_str();
+        let Some(tp) = self.v.dispatch_plan(dispatch, code) else {
             return;
         };
         self.anchors.push((self.path.len(), Some(tp.clone()), None));
@@ -861,16 +903,13 @@ impl<'v> Walk<'v> {
             "Attachment" => self.attachment(node),
             _ => {}
         }
-        if let Some(b) = &def.binding {
-            self.binding(node, code, b);
-        }
     }
 
     fn primitive(&mut self, node: Element<'v>, t: &TypeRef, def: &ElemDef) {
         let code = t.code.as_str();
         if let Some(v) = node.value() {
             if self.json {
-                let want = json_kind(code);
+                let want = plan::json_kind(code);
                 if node.value_kind() != want {
                     let msg = match want {
                         ValueKind::Boolean => Msg::JsonValueNotBoolean,
@@ -896,7 +935,7 @@ impl<'v> Walk<'v> {
                     }
                 }
                 if let Some(b) = &def.binding {
-                    self.binding(node, code, b);
+                    self.binding(node, code, b, Mode::Base);
                 }
                 self.value_limits(node, code, def, v);
                 if code == "canonical" {
@@ -1103,7 +1142,7 @@ impl<'v> Walk<'v> {
     }
 
     /// Membership of a coded value in the value set of its binding.
-    fn binding(&mut self, node: Element<'v>, code: &str, b: &Binding) {
+    fn binding(&mut self, node: Element<'v>, code: &str, b: &Binding, mode: Mode) {
         if !b.additional.is_empty() {
             self.additional_bindings(node, code, b);
         }
@@ -1119,7 +1158,7 @@ impl<'v> Walk<'v> {
         // the base binding (the HL7 validator validates against the
         // profile's snapshot only): the base walk's findings of that
         // binding, and the displays the profile's value set accepts, go.
-        let superseded = if self.profile_mode {
+        let superseded = if mode.is_profile() {
             self.base_bindings
                 .get(&self.path)
                 .filter(|base| base.as_str() != vs)
@@ -1128,7 +1167,7 @@ impl<'v> Walk<'v> {
             None
         };
         let supersedes = superseded.is_some();
-        if !self.profile_mode {
+        if !mode.is_profile() {
             self.base_bindings.insert(self.path.clone(), vs.to_string());
         }
         fn coding_of(c: Element<'_>) -> Option<CodingRef<'_>> {
@@ -1266,11 +1305,9 @@ impl<'v> Walk<'v> {
         self.extension_context(node, &ext, modifier_slot);
         // The extension's own definition: cardinality, fixed values and
         // slices (sub-extensions) of complex extensions.
-        let was = self.profile_mode;
-        self.profile_mode = true;
+        // (`ext` is the definition's profile plan.)
         self.children(node, &ext, 0);
         self.element_invariants(node, &ext, 0, None);
-        self.profile_mode = was;
         self.sub_extension_urls(node, &ext);
         if let Some(value) = value {
             let Some(vdef) = ext.elements.first().and_then(|root| {
@@ -1407,7 +1444,7 @@ impl<'v> Walk<'v> {
             return;
         }
         self.collect_bundle_ref(node, r);
-        let resolved = self.reference_target(node, t);
+        let resolved = self.reference_target(node, t, Mode::Base);
         let ft = resolved.clone().or_else(|| self.type_in_reference(r));
         self.reference_declared_type(node, t, ft.as_deref());
         if resolved.is_some() || r.starts_with('#') {

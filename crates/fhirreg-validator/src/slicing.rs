@@ -319,12 +319,7 @@ impl<'v> Walk<'v> {
                                 Some(pp) => {
                                     let rt = e.resource_type().unwrap_or("");
                                     (rt.is_empty() || pp.type_name == rt)
-                                        && self.sandbox(|w| {
-                                            let was = w.profile_mode;
-                                            w.profile_mode = true;
-                                            w.children(*e, &pp, 0);
-                                            w.profile_mode = was;
-                                        })
+                                        && self.sandbox(|w| w.children(*e, &pp, 0))
                                 }
                                 None => false,
                             })
