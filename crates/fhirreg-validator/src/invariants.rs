@@ -297,7 +297,7 @@ impl<'v> Walk<'v> {
                 self.profile(node, p, false);
                 self.flush_invariants(mark);
                 ok |= !self.issues.iter().any(|i| i.severity.is_error());
-                self.issues.clear();
+                self.issues.take();
             }
             self.issues = saved;
             self.invariant_rollback(mark);

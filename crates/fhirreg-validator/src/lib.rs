@@ -53,6 +53,7 @@ mod primitive;
 mod questionnaire;
 mod sdef;
 mod search_param;
+mod sink;
 mod slicing;
 mod txres;
 mod vitals;
@@ -63,6 +64,7 @@ use fhirreg_element::{args, Element, Issue, NodeId, Severity, ValueKind};
 use fhirreg_registry::{Registry, Resource};
 use fhirreg_terminology::{BindingStrength, BoundValue, CodingRef, IssueKind, Terminology};
 use plan::{Binding, CompiledPlan, Dispatch, ElemDef, Kind, Mode, Plan, StructureDef, TypeRef};
+use sink::Sink;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
@@ -208,9 +210,31 @@ impl Validator {
     /// assert!(issues.iter().any(|i| i.severity.is_error()));
     /// ```
     pub fn validate(&self, root: Element<'_>, profiles: &[String]) -> Vec<Issue> {
+        self.run(root, profiles, Sink::default()).into_issues()
+    }
+
+    /// True when the resource has no error (the same verdict as
+    /// [`Validator::validate`]), found faster: the walk stops at the first
+    /// error.
+    ///
+    /// ```
+    /// use fhirreg_validator::{Validator, ValidatorOptions};
+    /// let registry = fhirreg_registry::Registry::builder().build().unwrap();
+    /// let validator = Validator::new(registry, ValidatorOptions::default());
+    /// let parse = |s: &[u8]| fhirreg_element::json::parse(s, &Default::default()).unwrap();
+    /// let good = parse(br#"{"resourceType": "Patient", "active": true}"#);
+    /// let bad = parse(br#"{"resourceType": "Patient", "active": "yes"}"#);
+    /// assert!(validator.is_valid(good.root(), &[]));
+    /// assert!(!validator.is_valid(bad.root(), &[]));
+    /// ```
+    pub fn is_valid(&self, root: Element<'_>, profiles: &[String]) -> bool {
+        !self.run(root, profiles, Sink::first_error()).has_error()
+    }
+
+    fn run(&self, root: Element<'_>, profiles: &[String], sink: Sink) -> Sink {
         let mut walk = Walk {
             v: &self.inner,
-            issues: Vec::new(),
+            issues: sink,
             json: looks_like_json(root),
             path: String::new(),
             contained_ids: Vec::new(),
@@ -227,6 +251,7 @@ impl Validator {
             base_bindings: HashMap::new(),
             superseded_bindings: HashMap::new(),
             accepted_displays: HashSet::new(),
+            deferred: Vec::new(),
             anchors: Vec::new(),
         };
         let Some(rt) = root.resource_type().filter(|r| !r.is_empty()) else {
@@ -237,23 +262,19 @@ impl Validator {
         walk.resource(root, true);
         walk.enter_resource_scope(root);
         for p in profiles {
+            if walk.issues.stopped() {
+                break;
+            }
             walk.profile(root, p, true);
         }
         walk.leave_resource_scope();
-        walk.run_invariants();
-        // The same finding from the core definition and a profile is
-        // reported once. The set borrows the issues' parts (no copy of
-        // every issue: a Bundle can have 100,000s).
-        let keep: Vec<bool> = {
-            let mut seen = HashSet::with_capacity(walk.issues.len());
-            walk.issues
-                .iter()
-                .map(|i| seen.insert((i.expression.as_str(), i.msg, &i.args)))
-                .collect()
-        };
-        let mut keep = keep.into_iter();
-        walk.issues.retain(|_| keep.next().unwrap_or(true));
-        walk.drop_superseded();
+        // Checks that wait until every plan that applies has been seen:
+        // base bindings a profile may rebind, displays a profile's value
+        // set may accept, then the invariants.
+        walk.run_deferred();
+        if !walk.issues.stopped() {
+            walk.run_invariants();
+        }
         walk.issues
     }
 }
@@ -322,7 +343,7 @@ impl Inner {
 /// State of one validation walk.
 struct Walk<'v> {
     v: &'v Inner,
-    issues: Vec<Issue>,
+    issues: Sink,
     /// The tree came from JSON (array and value-kind checks apply).
     json: bool,
     /// The expression of the node being visited.
@@ -361,6 +382,32 @@ struct Walk<'v> {
     /// The type boundaries above the node being visited (base walk), for
     /// the logical paths of extension contexts.
     anchors: Vec<ext_context::Anchor>,
+    /// Terminology checks of the type's own plans that wait for the
+    /// profiles (see [`Deferred`]).
+    deferred: Vec<Deferred>,
+}
+
+/// A check of a type's own plan that waits until every plan applying to
+/// the resource has run: a profile that binds the element to another
+/// value set replaces the base binding (the HL7 validator validates
+/// against the profile's snapshot), and a display the profile's value set
+/// accepts is not wrong.
+enum Deferred {
+    /// The membership of a coded value in its base binding.
+    Binding {
+        node: NodeId,
+        path: String,
+        code: String,
+        binding: Binding,
+        strength: BindingStrength,
+    },
+    /// A display that is not the code system's, at `path` (of the
+    /// `display`).
+    Display {
+        node: NodeId,
+        path: String,
+        issue: fhirreg_terminology::TxIssue,
+    },
 }
 
 impl<'v> Walk<'v> {
@@ -706,6 +753,9 @@ impl<'v> Walk<'v> {
     /// Check one element against its definition: run the checks its plan
     /// node carries (see [`plan::Check`]).
     fn element(&mut self, node: Element<'v>, plan: &Arc<Plan>, idx: usize, ti: Option<usize>) {
+        if self.issues.stopped() {
+            return; // (the verdict is known: is_valid)
+        }
         let Some(compiled) = self.v.node(plan, idx) else {
             return;
         };
@@ -853,7 +903,8 @@ impl<'v> Walk<'v> {
                 self.flush_invariants(mark);
                 let errs: Vec<Issue> = self
                     .issues
-                    .drain(..)
+                    .take()
+                    .into_iter()
                     .filter(|i| i.severity.is_error())
                     .collect();
                 ok |= errs.is_empty();
@@ -1133,7 +1184,16 @@ impl<'v> Walk<'v> {
         for i in &r.issues {
             let sub = match i.kind {
                 IssueKind::UnknownCode | IssueKind::CaseDifference => ".code",
-                IssueKind::InvalidDisplay => ".display",
+                IssueKind::InvalidDisplay => {
+                    // (a profile's value set may accept it: decided later)
+                    let at = node.child("display").unwrap_or(node);
+                    self.deferred.push(Deferred::Display {
+                        node: at.id(),
+                        path: format!("{}.display", self.path),
+                        issue: i.clone(),
+                    });
+                    continue;
+                }
                 _ => continue, // system not available, not checked: quiet
             };
             let at = node.child(sub.trim_start_matches('.')).unwrap_or(node);
@@ -1152,24 +1212,48 @@ impl<'v> Walk<'v> {
         if strength == BindingStrength::Example || b.value_set.is_empty() {
             return;
         }
+        let vs = b.value_set.as_str();
+        if !mode.is_profile() {
+            // Checked once the profiles have run (see `Deferred`).
+            self.base_bindings.insert(self.path.clone(), vs.to_string());
+            self.deferred.push(Deferred::Binding {
+                node: node.id(),
+                path: self.path.clone(),
+                code: code.to_string(),
+                binding: b.clone(),
+                strength,
+            });
+            return;
+        }
+        // A profile that binds the element to another value set replaces
+        // the base binding there, and the displays its value set accepts
+        // are not wrong.
+        let superseded = self
+            .base_bindings
+            .get(&self.path)
+            .filter(|base| base.as_str() != vs)
+            .cloned();
+        let supersedes = superseded.is_some();
+        self.membership(node, code, b, strength, supersedes);
+        if let Some(base) = superseded {
+            self.superseded_bindings.insert(self.path.clone(), base);
+        }
+    }
+
+    /// The membership of a coded value (code, Coding, Quantity,
+    /// CodeableConcept) in the value set of a binding; `supersedes`: the
+    /// binding replaces the base binding here, so the displays it accepts
+    /// are recorded.
+    fn membership(
+        &mut self,
+        node: Element<'v>,
+        code: &str,
+        b: &Binding,
+        strength: BindingStrength,
+        supersedes: bool,
+    ) {
         let tx = &self.v.tx;
         let vs = b.value_set.as_str();
-        // A profile that binds the element to another value set replaces
-        // the base binding (the HL7 validator validates against the
-        // profile's snapshot only): the base walk's findings of that
-        // binding, and the displays the profile's value set accepts, go.
-        let superseded = if mode.is_profile() {
-            self.base_bindings
-                .get(&self.path)
-                .filter(|base| base.as_str() != vs)
-                .cloned()
-        } else {
-            None
-        };
-        let supersedes = superseded.is_some();
-        if !mode.is_profile() {
-            self.base_bindings.insert(self.path.clone(), vs.to_string());
-        }
         fn coding_of(c: Element<'_>) -> Option<CodingRef<'_>> {
             Some(CodingRef {
                 system: c.child_value("system"),
@@ -1249,11 +1333,50 @@ impl<'v> Walk<'v> {
             }
             _ => return,
         };
-        if let Some(base) = superseded {
-            self.superseded_bindings.insert(self.path.clone(), base);
-        }
         for i in &issues {
             self.push_tx(i, "", node);
+        }
+    }
+
+    /// Run the deferred checks (see [`Deferred`]) in the order they were
+    /// met, except those a profile made moot.
+    fn run_deferred(&mut self) {
+        let jobs = std::mem::take(&mut self.deferred);
+        let doc = self.root.document();
+        for job in jobs {
+            if self.issues.stopped() {
+                return;
+            }
+            match job {
+                Deferred::Binding {
+                    node,
+                    path,
+                    code,
+                    binding,
+                    strength,
+                } => {
+                    let replaced = self.superseded_bindings.get(&path).is_some_and(|base| {
+                        let url = |v: &str| v.split('|').next().unwrap_or(v).to_string();
+                        url(base) == url(&binding.value_set)
+                    });
+                    let Some(node) = doc.get(node) else { continue };
+                    if replaced {
+                        continue;
+                    }
+                    let saved = std::mem::replace(&mut self.path, path);
+                    self.membership(node, &code, &binding, strength, false);
+                    self.path = saved;
+                }
+                Deferred::Display { node, path, issue } => {
+                    if self.accepted_displays.contains(&path) {
+                        continue;
+                    }
+                    let Some(node) = doc.get(node) else { continue };
+                    let saved = std::mem::replace(&mut self.path, path);
+                    self.push_tx(&issue, "", node);
+                    self.path = saved;
+                }
+            }
         }
     }
 

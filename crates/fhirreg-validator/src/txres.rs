@@ -7,8 +7,8 @@
 //! ConceptMap maps from and to.
 
 use crate::Walk;
-use fhirreg_element::message::{Arg, Args, Msg};
-use fhirreg_element::{args, Element, Issue, Severity};
+use fhirreg_element::message::{Args, Msg};
+use fhirreg_element::{args, Element, Severity};
 use fhirreg_terminology::external::{self, SNOMED};
 use fhirreg_terminology::{CodingRef, IssueKind, ValidateResult};
 use serde_json::Value;
@@ -741,29 +741,6 @@ impl<'v> Walk<'v> {
 
     // ---------------------------------------------------------------- bindings
 
-    /// Drop the base walk's findings that a profile's binding replaced: the
-    /// base binding's membership issues (their value set argument is its
-    /// value set) and wrong displays that the profile's value set accepts.
-    /// A finding quoted by [`Msg::FoundAgainstProfiles`] counts as itself.
-    pub(crate) fn drop_superseded(&mut self) {
-        if self.superseded_bindings.is_empty() && self.accepted_displays.is_empty() {
-            return;
-        }
-        let (bindings, displays) = (&self.superseded_bindings, &self.accepted_displays);
-        self.issues.retain(|i| {
-            let (msg, args) = finding(i);
-            let base_binding = BINDING_MESSAGES.contains(&msg)
-                && bindings.get(&i.expression).is_some_and(|vs| {
-                    let url = vs.split('|').next().unwrap_or(vs);
-                    msg.arg(args, "valueset")
-                        .is_some_and(|v| v.split('|').next() == Some(url))
-                });
-            let display = matches!(msg, Msg::TxWrongDisplay | Msg::TxWrongDisplayChoices)
-                && displays.contains(&i.expression);
-            !base_binding && !display
-        });
-    }
-
     /// Additional bindings of an element (R5 `binding.additional`): a
     /// `required`/`maximum` one must be met (error), an `extensible` one
     /// should be (warning), a `current`/`preferred` one is recommended.
@@ -967,33 +944,6 @@ impl<'v> Walk<'v> {
 enum Side {
     Source,
     Target,
-}
-
-/// The messages of a value outside a binding's value set (they carry the
-/// value set as their `valueset` argument).
-const BINDING_MESSAGES: &[Msg] = &[
-    Msg::TxBindingCodeRequired,
-    Msg::TxBindingCodeExtensible,
-    Msg::TxBindingCodePreferred,
-    Msg::TxBindingCodingRequired,
-    Msg::TxBindingCodingExtensible,
-    Msg::TxBindingCodingPreferred,
-    Msg::TxBindingConceptRequired,
-    Msg::TxBindingConceptExtensible,
-    Msg::TxBindingConceptPreferred,
-];
-
-/// What an issue found: its message, or the one it quotes when it is a
-/// finding against one of several profiles.
-fn finding(i: &Issue) -> (Msg, &[Arg]) {
-    if i.msg == Msg::FoundAgainstProfiles {
-        if let Some(Arg::Msgs(inner)) = i.args.first() {
-            if let [m] = &inner[..] {
-                return (m.msg, &m.args);
-            }
-        }
-    }
-    (i.msg, &i.args)
 }
 
 fn is_unknown_code(r: &ValidateResult) -> bool {

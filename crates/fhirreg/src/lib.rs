@@ -387,9 +387,28 @@ impl Validator {
         outcome
     }
 
-    /// True when the resource has no error or fatal issue.
+    /// True when the resource has no error or fatal issue: the verdict
+    /// of [`Validator::validate`], found faster (the validation stops at
+    /// the first error and lists nothing).
+    ///
+    /// ```
+    /// let validator = fhirreg::Validator::builder().build().unwrap();
+    /// assert!(validator.is_valid(br#"{"resourceType":"Patient","active":true}"#));
+    /// assert!(!validator.is_valid(br#"{"resourceType":"Patient","active":"yes"}"#));
+    /// assert!(!validator.is_valid(b"not FHIR"));
+    /// ```
     pub fn is_valid(&self, bytes: &[u8]) -> bool {
-        self.validate(bytes).is_valid()
+        let Ok(document) = self.parse(bytes) else {
+            return false;
+        };
+        if document.issues.iter().any(|i| i.severity.is_error()) {
+            return false;
+        }
+        // A panic (a bug) is no verdict of validity.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.inner.is_valid(document.root(), &self.profiles)
+        }))
+        .unwrap_or(false)
     }
 
     /// Convert a resource between FHIR JSON and XML. Types from the

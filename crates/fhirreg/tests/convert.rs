@@ -79,3 +79,40 @@ fn r4_examples_convert_json_xml_json_identically() {
         &failures[..failures.len().min(10)]
     );
 }
+
+/// The fast verdict (`is_valid`, which stops at the first error) is the
+/// verdict of the full validation, on every R4 example.
+#[test]
+fn is_valid_agrees_with_validate_on_r4_examples() {
+    let Some(dir) = std::env::var_os("FHIRREG_R4_EXAMPLES") else {
+        println!("skipped: FHIRREG_R4_EXAMPLES is not set (scripts/fetch-r4-examples.sh)");
+        return;
+    };
+    let validator = Validator::builder().build().expect("embedded core");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("examples folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n == "package.json" || n == ".index.json")
+        })
+        .collect();
+    files.sort();
+    let (mut n, mut invalid, mut differ) = (0, 0, Vec::new());
+    for f in files.iter().step_by(3) {
+        let Ok(src) = std::fs::read(f) else { continue };
+        let full = validator.validate(&src).is_valid();
+        n += 1;
+        invalid += usize::from(!full);
+        if validator.is_valid(&src) != full {
+            differ.push(f.display().to_string());
+        }
+    }
+    println!("{n} examples, {invalid} invalid");
+    assert!(n > 1000 && invalid > 10, "{n} examples, {invalid} invalid");
+    assert!(
+        differ.is_empty(),
+        "is_valid differs from validate: {differ:?}"
+    );
+}
