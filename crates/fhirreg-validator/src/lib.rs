@@ -42,6 +42,7 @@
 //! (`Patient.identifier[0].value`, `Observation.value.ofType(Quantity)`,
 //! `Bundle.entry[0].resource/*Observation/1*/.code`).
 
+mod base64_binary;
 mod bundle;
 mod ext_context;
 mod fixed;
@@ -170,7 +171,7 @@ impl Validator {
                     registry.clone(),
                     fhirreg_terminology::Options {
                         // The HL7 Java validator reports a wrong display as an error.
-                        display_mismatch: fhirreg_terminology::Severity::Error,
+                        display_mismatch: Severity::Error,
                         ..Default::default()
                     },
                 ),
@@ -976,15 +977,10 @@ impl Walk<'_> {
     }
 
     fn push_tx(&mut self, i: &fhirreg_terminology::TxIssue, sub: &str, node: &Element) {
-        let severity = match i.severity {
-            fhirreg_terminology::Severity::Error => Severity::Error,
-            fhirreg_terminology::Severity::Warning => Severity::Warning,
-            fhirreg_terminology::Severity::Information => Severity::Information,
-        };
         let len = self.path.len();
         self.path.push_str(sub);
         let m = &i.message;
-        self.report_as(severity, m.msg, m.args.clone(), node);
+        self.report_as(i.severity, m.msg, m.args.clone(), node);
         self.path.truncate(len);
     }
 
@@ -1002,12 +998,7 @@ impl Walk<'_> {
         if let Some(data) = node.child_value("data") {
             // The HL7 validator decodes the data and reports a failure on
             // the Attachment, in the decoder's words.
-            let bad = data.bytes().find(|&b| {
-                !b.is_ascii_alphanumeric()
-                    && !matches!(b, b'+' | b'/' | b'=')
-                    && !b.is_ascii_whitespace()
-            });
-            if let Some(b) = bad {
+            if let Some(b) = base64_binary::first_invalid_byte(data) {
                 self.report(Msg::AttachmentDataNotBase64, args![format!("{b:x}")], node);
                 return;
             }
@@ -1018,12 +1009,11 @@ impl Walk<'_> {
         let Ok(stated) = size.parse::<u64>() else {
             return;
         };
-        let clean: Vec<u8> = data.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        if clean.len() % 4 != 0 {
+        let chars = base64_binary::compact(data);
+        if chars.len() % 4 != 0 {
             return; // not valid base64: reported on Attachment.data
         }
-        let pad = clean.iter().rev().take_while(|&&b| b == b'=').count();
-        let actual = (clean.len() / 4 * 3).saturating_sub(pad) as u64;
+        let actual = base64_binary::decoded_len(&chars) as u64;
         if actual != stated {
             self.report(Msg::AttachmentSizeMismatch, args![stated, actual], node);
         }

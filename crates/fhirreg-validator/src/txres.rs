@@ -803,10 +803,10 @@ impl Walk<'_> {
             };
             // Only a definite "not in the value set" counts (codes that
             // could not be checked are not reported here).
-            let missing = r.issues.iter().any(|i| {
-                i.kind == IssueKind::NotInValueSet
-                    && i.severity == fhirreg_terminology::Severity::Error
-            });
+            let missing = r
+                .issues
+                .iter()
+                .any(|i| i.kind == IssueKind::NotInValueSet && i.severity == Severity::Error);
             if !missing || r.unknown {
                 continue;
             }
@@ -1000,9 +1000,9 @@ fn finding(i: &Issue) -> (Msg, &[Arg]) {
 
 fn is_unknown_code(r: &ValidateResult) -> bool {
     !r.unknown
-        && r.issues.iter().any(|i| {
-            i.kind == IssueKind::UnknownCode && i.severity == fhirreg_terminology::Severity::Error
-        })
+        && r.issues
+            .iter()
+            .any(|i| i.kind == IssueKind::UnknownCode && i.severity == Severity::Error)
 }
 
 fn count_concepts(e: &Element) -> usize {
