@@ -34,7 +34,6 @@ pub mod model;
 mod parser;
 mod strings;
 mod temporal;
-mod ucum;
 pub mod value;
 
 pub use ast::TypeSpec;

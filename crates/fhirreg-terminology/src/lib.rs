@@ -63,7 +63,6 @@ pub mod external;
 pub mod grammar;
 pub mod parameters;
 mod source;
-pub mod ucum;
 mod validate;
 mod valueset;
 
@@ -76,6 +75,8 @@ pub use codesystem::Content;
 /// error, a warning or information, never fatal).
 pub use fhirreg_element::Severity;
 pub use fhirreg_registry::{Registry, Resource};
+/// UCUM, the unit engine of the workspace (its own crate).
+pub use fhirreg_ucum as ucum;
 pub use grammar::GrammarSystem;
 pub use source::{Layered, MemorySource, ResourceSource};
 
@@ -704,10 +705,10 @@ impl Terminology {
                     display: Some(display),
                     properties: match (g, ucum::parse(code)) {
                         (GrammarSystem::Ucum, Ok(u)) => vec![
-                            ("canonical".to_owned(), PropertyValue::String(u.canonical)),
+                            ("canonical".to_owned(), PropertyValue::String(u.canonical())),
                             (
                                 "factor".to_owned(),
-                                PropertyValue::Decimal(format!("{}", u.factor)),
+                                PropertyValue::Decimal(u.factor.to_string()),
                             ),
                         ],
                         _ => Vec::new(),
