@@ -66,7 +66,9 @@ mod source;
 mod validate;
 mod valueset;
 
-use std::collections::HashMap;
+// The caches here are looked up per validated code (by value set and code
+// system url): foldhash, seeded per process, instead of SipHash.
+use foldhash::{HashMap, HashMapExt};
 use std::sync::{Arc, OnceLock, RwLock};
 
 pub use binding::{BindingStrength, BoundValue};

@@ -64,7 +64,10 @@ use fhirreg_element::{args, Element, Issue, Severity, ValueKind};
 use fhirreg_registry::{Registry, Resource};
 use fhirreg_terminology::{BindingStrength, BoundValue, CodingRef, IssueKind, Terminology};
 use plan::{Binding, ElemDef, Kind, Plan, TypeRef};
-use std::collections::{HashMap, HashSet};
+// The maps and sets here are looked up per validated node (ids, bindings,
+// compiled expressions, issue de-duplication): foldhash, seeded per process
+// (keys can come from the validated resource), instead of SipHash.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::sync::{Arc, RwLock};
 
 pub use invariants::BestPracticeLevel;
