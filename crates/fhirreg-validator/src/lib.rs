@@ -1090,9 +1090,7 @@ impl Walk<'_> {
         if !b.additional.is_empty() {
             self.additional_bindings(node, code, b);
         }
-        let Some(strength) = BindingStrength::parse(b.strength.code()) else {
-            return;
-        };
+        let strength = b.strength;
         if strength == BindingStrength::Example || b.value_set.is_empty() {
             return;
         }
