@@ -60,24 +60,8 @@ pub(crate) fn transform(f: Func, s: &str, kind: &str) -> Option<String> {
                 .replace('\r', "\\r")
                 .replace('\t', "\\t"),
         ),
-        (Func::Unescape, "json") => {
-            let mut out = String::with_capacity(s.len());
-            let mut chars = s.chars();
-            while let Some(c) = chars.next() {
-                if c != '\\' {
-                    out.push(c);
-                    continue;
-                }
-                match chars.next() {
-                    Some('n') => out.push('\n'),
-                    Some('r') => out.push('\r'),
-                    Some('t') => out.push('\t'),
-                    Some(o) => out.push(o),
-                    None => out.push('\\'),
-                }
-            }
-            Some(out)
-        }
+        // JSON's escapes are FHIRPath's (a lone backslash or a bad \u is not JSON)
+        (Func::Unescape, "json") => crate::parser::resolve_escapes(s).ok(),
         _ => None,
     }
 }
@@ -125,6 +109,17 @@ pub(crate) fn html_ok(html: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_unescape() {
+        let u = |s: &str| transform(Func::Unescape, s, "json");
+        assert_eq!(u(r#"\"1<2\""#).as_deref(), Some("\"1<2\""));
+        assert_eq!(u(r"a\nb\tc\\d\/").as_deref(), Some("a\nb\tc\\d/"));
+        assert_eq!(u(r"\u0041\f").as_deref(), Some("A\u{c}"));
+        assert_eq!(u("plain").as_deref(), Some("plain"));
+        assert_eq!(u(r"dangling\"), None);
+        assert_eq!(u(r"\uZZZZ"), None);
+    }
 
     #[test]
     fn base64_round_trip() {
