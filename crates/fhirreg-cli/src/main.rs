@@ -10,6 +10,11 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use fhirreg::{Format, Outcome, Validator};
 
+/// mimalloc rather than the system allocator: the validator allocates many
+/// small, short-lived values (element trees, issues, strings).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod fhirpath_cmd;
 mod package_cmd;
 mod report;

@@ -17,7 +17,6 @@ use crate::distinct::{classify, has_convertible, Class, FastHasher, Key};
 use crate::functions::Func;
 use crate::model::{ElementType, ModelInfo};
 use crate::temporal::{now_utc, Precision};
-use crate::ucum;
 use crate::value::{
     decimal_equivalent, parse_date, parse_datetime, parse_quantity, parse_time, Node,
     PartialDateTime, Quantity, Value, QUANTITY_TYPES,
@@ -1214,7 +1213,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 let (Some((a, da)), Some((b, db))) = (p.canonical(), q.canonical()) else {
                     return none();
                 };
-                let mut dims = [0i8; 7];
+                let mut dims: fhirreg_ucum::Dims = [0; 7];
                 for i in 0..7 {
                     dims[i] = if op == BinOp::Mul {
                         da[i].saturating_add(db[i])
@@ -1232,7 +1231,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 match v {
                     Some(v) => one(Quantity(crate::value::Quantity {
                         value: v,
-                        unit: ucum::unit_for_dims(&dims),
+                        unit: fhirreg_ucum::canonical_unit(&dims),
                     })),
                     None => err("decimal overflow"),
                 }
@@ -1668,10 +1667,10 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                         Some(u) if *u == q.unit => Some(Value::Quantity(q)),
                         Some(u) => {
                             let (v, dims) = q.canonical()?;
-                            let c = ucum::canonical(u)?;
-                            (c.dims == dims).then(|| {
+                            let (factor, target_dims) = crate::value::unit_factor(u)?;
+                            (target_dims == dims).then(|| {
                                 Value::Quantity(Quantity {
-                                    value: (v / c.factor).normalize(),
+                                    value: (v / factor).normalize(),
                                     unit: u.to_string(),
                                 })
                             })

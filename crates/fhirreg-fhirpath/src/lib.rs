@@ -32,7 +32,6 @@ pub mod model;
 mod parser;
 mod strings;
 mod temporal;
-mod ucum;
 pub mod value;
 
 pub use ast::TypeSpec;
@@ -40,6 +39,9 @@ pub use context::{
     ConformanceHook, EvalContext, Limits, ReferenceResolver, TerminologyHook, TraceHook,
 };
 pub use model::{ElementType, ModelInfo};
+/// The calendar arithmetic of the workspace (the validator's date check and
+/// the terminology timestamps use it too).
+pub use temporal::{days_in_month, now_utc};
 pub use value::{Literal, Node, PartialDateTime, Precision, Quantity, TypeInfo, Value};
 
 /// An expression that cannot be compiled: a syntax error, an unknown

@@ -373,6 +373,14 @@ fn expr_as_type_spec(e: &Expr) -> Option<TypeSpec> {
 
 /// Resolve FHIRPath escapes in string literals and delimited identifiers.
 pub(crate) fn unescape(s: &str, src: &str, start: usize) -> Result<String, CompileError> {
+    resolve_escapes(s).map_err(|why| CompileError::new(why, src, start))
+}
+
+/// `s` with its backslash escapes resolved (`\n`, `\r`, `\t`, `\f`,
+/// `\uXXXX`; any other character after a backslash stands for itself), as
+/// FHIRPath literals and JSON strings write them; the reason when a
+/// backslash ends the text or a `\u` escape is not a character.
+pub(crate) fn resolve_escapes(s: &str) -> Result<String, &'static str> {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
@@ -390,11 +398,11 @@ pub(crate) fn unescape(s: &str, src: &str, start: usize) -> Result<String, Compi
                 let cp = u32::from_str_radix(&hex, 16)
                     .ok()
                     .and_then(char::from_u32)
-                    .ok_or_else(|| CompileError::new("invalid unicode escape", src, start))?;
+                    .ok_or("invalid unicode escape")?;
                 out.push(cp);
             }
             Some(other) => out.push(other),
-            None => return Err(CompileError::new("dangling escape", src, start)),
+            None => return Err("dangling escape"),
         }
     }
     Ok(out)

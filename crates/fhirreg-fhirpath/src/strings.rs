@@ -2,65 +2,32 @@
 
 use crate::functions::Func;
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD, URL_SAFE};
+use base64::engine::DecodePaddingMode;
+use base64::{alphabet, Engine};
 
-fn base64_encode(bytes: &[u8], url: bool) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                let c = B64[((n >> (18 - 6 * i)) & 63) as usize];
-                out.push(match (url, c) {
-                    (true, b'+') => '-',
-                    (true, b'/') => '_',
-                    _ => c as char,
-                });
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+/// A decoder of one alphabet that takes the text with or without padding
+/// and ignores bits left over in the last character.
+const fn lenient(alphabet: &alphabet::Alphabet) -> GeneralPurpose {
+    GeneralPurpose::new(
+        alphabet,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    )
 }
 
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    let mut buf = 0u32;
-    let mut bits = 0;
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' => continue,
-            _ => return None,
-        };
-        buf = (buf << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-            buf &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
-}
+const DECODE_STANDARD: GeneralPurpose = lenient(&alphabet::STANDARD);
+const DECODE_URL_SAFE: GeneralPurpose = lenient(&alphabet::URL_SAFE);
 
 /// Apply encode/decode/escape/unescape with the given format.
 pub(crate) fn transform(f: Func, s: &str, kind: &str) -> Option<String> {
     match (f, kind) {
-        (Func::Encode, "base64") => Some(base64_encode(s.as_bytes(), false)),
-        (Func::Encode, "urlbase64") => Some(base64_encode(s.as_bytes(), true)),
+        (Func::Encode, "base64") => Some(STANDARD.encode(s)),
+        (Func::Encode, "urlbase64") => Some(URL_SAFE.encode(s)),
         (Func::Encode, "hex") => Some(s.bytes().map(|b| format!("{b:02x}")).collect()),
-        (Func::Decode, "base64" | "urlbase64") => String::from_utf8(base64_decode(s)?).ok(),
+        (Func::Decode, "base64") => String::from_utf8(DECODE_STANDARD.decode(s).ok()?).ok(),
+        (Func::Decode, "urlbase64") => String::from_utf8(DECODE_URL_SAFE.decode(s).ok()?).ok(),
         (Func::Decode, "hex") => {
             if !s.len().is_multiple_of(2) || !s.is_ascii() {
                 return None;
@@ -93,24 +60,8 @@ pub(crate) fn transform(f: Func, s: &str, kind: &str) -> Option<String> {
                 .replace('\r', "\\r")
                 .replace('\t', "\\t"),
         ),
-        (Func::Unescape, "json") => {
-            let mut out = String::with_capacity(s.len());
-            let mut chars = s.chars();
-            while let Some(c) = chars.next() {
-                if c != '\\' {
-                    out.push(c);
-                    continue;
-                }
-                match chars.next() {
-                    Some('n') => out.push('\n'),
-                    Some('r') => out.push('\r'),
-                    Some('t') => out.push('\t'),
-                    Some(o) => out.push(o),
-                    None => out.push('\\'),
-                }
-            }
-            Some(out)
-        }
+        // JSON's escapes are FHIRPath's (a lone backslash or a bad \u is not JSON)
+        (Func::Unescape, "json") => crate::parser::resolve_escapes(s).ok(),
         _ => None,
     }
 }
@@ -160,9 +111,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn json_unescape() {
+        let u = |s: &str| transform(Func::Unescape, s, "json");
+        assert_eq!(u(r#"\"1<2\""#).as_deref(), Some("\"1<2\""));
+        assert_eq!(u(r"a\nb\tc\\d\/").as_deref(), Some("a\nb\tc\\d/"));
+        assert_eq!(u(r"\u0041\f").as_deref(), Some("A\u{c}"));
+        assert_eq!(u("plain").as_deref(), Some("plain"));
+        assert_eq!(u(r"dangling\"), None);
+        assert_eq!(u(r"\uZZZZ"), None);
+    }
+
+    #[test]
     fn base64_round_trip() {
-        assert_eq!(base64_encode(b"test", false), "dGVzdA==");
-        assert_eq!(base64_decode("dGVzdA==").unwrap(), b"test");
+        let t = |kind: &str, s: &str| transform(Func::Encode, s, kind);
+        let d = |kind: &str, s: &str| transform(Func::Decode, s, kind);
+        assert_eq!(t("base64", "test").as_deref(), Some("dGVzdA=="));
+        assert_eq!(
+            t("base64", "subjects?_d").as_deref(),
+            Some("c3ViamVjdHM/X2Q=")
+        );
+        assert_eq!(
+            t("urlbase64", "subjects?_d").as_deref(),
+            Some("c3ViamVjdHM_X2Q=")
+        );
+        assert_eq!(d("base64", "dGVzdA==").as_deref(), Some("test"));
+        assert_eq!(d("base64", "dGVzdA").as_deref(), Some("test"));
+        assert_eq!(
+            d("urlbase64", "c3ViamVjdHM_X2Q=").as_deref(),
+            Some("subjects?_d")
+        );
+        assert_eq!(d("base64", "c3ViamVjdHM_X2Q="), None);
+        assert_eq!(d("base64", "a.b"), None);
+        assert_eq!(d("base64", "/w=="), None, "not UTF-8");
     }
 
     #[test]

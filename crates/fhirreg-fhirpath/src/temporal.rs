@@ -1,4 +1,8 @@
-//! Partial-precision dates, date-times and times.
+//! Partial-precision dates, date-times and times, and the calendar
+//! arithmetic under them (proleptic Gregorian: month lengths, days from and
+//! to a civil date, the current UTC time). The one date module of the
+//! workspace: hand-written rather than `jiff`, whose civil dates are whole
+//! dates only (FHIR's `2015` and `2015-02` are values of their own here).
 
 use std::cmp::Ordering;
 use std::fmt;

@@ -11,7 +11,6 @@ use rust_decimal::Decimal;
 
 use crate::model::ElementType;
 pub use crate::temporal::{parse_date, parse_datetime, parse_time, PartialDateTime, Precision};
-use crate::ucum;
 
 /// A quantity: an exact decimal value and a unit. Calendar duration units
 /// (`year`, `month`, `week`, `day`, `hour`, `minute`, `second`,
@@ -60,12 +59,12 @@ impl Quantity {
     }
 
     /// The value in canonical base units with its dimensions.
-    pub(crate) fn canonical(&self) -> Option<(Decimal, ucum::Dims)> {
+    pub(crate) fn canonical(&self) -> Option<(Decimal, fhirreg_ucum::Dims)> {
         if self.unit == "year" || self.unit == "month" {
             return None;
         }
-        let c = ucum::canonical(&self.ucum_unit())?;
-        Some((self.value.checked_mul(c.factor)?, c.dims))
+        let factor = unit_factor(&self.ucum_unit())?;
+        Some((self.value.checked_mul(factor.0)?, factor.1))
     }
 
     /// Compare two quantities, converting units when both are known; `None`
@@ -109,6 +108,24 @@ impl Quantity {
             None => false,
         }
     }
+}
+
+/// The factor of a UCUM unit to its canonical base units, with their
+/// dimensions: `None` for an invalid unit and for a special one (a
+/// temperature, a logarithm, an arbitrary unit), which is not a ratio.
+pub(crate) fn unit_factor(unit: &str) -> Option<(Decimal, fhirreg_ucum::Dims)> {
+    let unit = unit.trim();
+    let u = if unit.contains('μ') {
+        // `μ` for micro, as people write it (UCUM's is `u`)
+        fhirreg_ucum::parse(&unit.replace('μ', "u"))
+    } else {
+        fhirreg_ucum::parse(unit)
+    }
+    .ok()?;
+    if u.special || u.factor.is_zero() {
+        return None;
+    }
+    Some((u.factor.to_decimal()?, u.dims))
 }
 
 /// Decimal equivalence: equal when rounded to `scale` digits.
@@ -384,4 +401,36 @@ pub fn parse_quantity(s: &str) -> Option<Quantity> {
         }
     };
     Some(Quantity { value, unit })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(value: &str, unit: &str) -> Quantity {
+        Quantity {
+            value: value.parse().unwrap(),
+            unit: unit.to_string(),
+        }
+    }
+
+    #[test]
+    fn quantities_compare_through_ucum() {
+        assert_eq!(q("4", "g").compare(&q("4000", "mg")), Some(Ordering::Equal));
+        assert_eq!(
+            q("1", "μg").compare(&q("0.001", "mg")),
+            Some(Ordering::Equal)
+        );
+        assert_eq!(q("7", "day").compare(&q("1", "wk")), Some(Ordering::Equal));
+        assert_eq!(q("1", "m").compare(&q("99", "cm")), Some(Ordering::Greater));
+        assert_eq!(q("1", "g").compare(&q("1", "m")), None);
+        // special units are not ratios: only the same unit compares
+        assert_eq!(q("37", "Cel").compare(&q("310.15", "K")), None);
+        assert_eq!(
+            q("37", "Cel").compare(&q("38", "Cel")),
+            Some(Ordering::Less)
+        );
+        assert_eq!(q("1", "[iU]").compare(&q("1", "1")), None);
+        assert!(q("4", "g").equivalent(&q("4000", "mg")));
+    }
 }

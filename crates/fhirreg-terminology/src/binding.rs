@@ -5,39 +5,16 @@ use crate::{CodingRef, IssueKind, Severity, TxIssue, ValidateResult};
 use fhirreg_element::args;
 use fhirreg_element::message::{Message, Msg};
 
-/// `ElementDefinition.binding.strength`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BindingStrength {
-    /// `required`
-    Required,
-    /// `extensible`
-    Extensible,
-    /// `preferred`
-    Preferred,
-    /// `example`
-    Example,
-}
+/// `ElementDefinition.binding.strength`: the definition model's.
+pub use fhirreg_registry::model::BindingStrength;
 
-impl BindingStrength {
-    /// Parse the FHIR code.
-    pub fn parse(code: &str) -> Option<BindingStrength> {
-        Some(match code {
-            "required" => BindingStrength::Required,
-            "extensible" => BindingStrength::Extensible,
-            "preferred" => BindingStrength::Preferred,
-            "example" => BindingStrength::Example,
-            _ => return None,
-        })
-    }
-
-    /// The severity of a value outside the value set.
-    pub fn severity(self) -> Option<Severity> {
-        match self {
-            BindingStrength::Required => Some(Severity::Error),
-            BindingStrength::Extensible => Some(Severity::Warning),
-            BindingStrength::Preferred => Some(Severity::Information),
-            BindingStrength::Example => None,
-        }
+/// The severity of a value outside the value set of a binding of `strength`.
+fn severity(strength: BindingStrength) -> Option<Severity> {
+    match strength {
+        BindingStrength::Required => Some(Severity::Error),
+        BindingStrength::Extensible => Some(Severity::Warning),
+        BindingStrength::Preferred => Some(Severity::Information),
+        BindingStrength::Example => None,
     }
 }
 
@@ -82,7 +59,7 @@ impl ValidateResult {
             )
         };
         if !self.valid && !self.unknown {
-            if let Some(severity) = strength.severity() {
+            if let Some(severity) = severity(strength) {
                 out.push(TxIssue {
                     severity,
                     kind: IssueKind::NotInValueSet,

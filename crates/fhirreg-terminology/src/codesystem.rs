@@ -1,6 +1,9 @@
 //! A CodeSystem compiled once into indexed concepts with a hierarchy.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+// foldhash in the code index, looked up per validated code (see lib.rs).
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use serde_json::Value;
 

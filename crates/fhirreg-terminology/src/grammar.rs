@@ -4,7 +4,7 @@
 //! cannot be shipped (SNOMED CT, LOINC, ICD ...), which are "not checked".
 
 use crate::data::iso;
-use crate::ucum;
+use fhirreg_ucum as ucum;
 
 /// The canonical URL of UCUM.
 pub const UCUM: &str = "http://unitsofmeasure.org";

@@ -63,16 +63,22 @@ pub mod external;
 pub mod grammar;
 pub mod parameters;
 mod source;
-pub mod ucum;
 mod validate;
 mod valueset;
 
-use std::collections::HashMap;
+// The caches here are looked up per validated code (by value set and code
+// system url): foldhash, seeded per process, instead of SipHash.
+use foldhash::{HashMap, HashMapExt};
 use std::sync::{Arc, OnceLock, RwLock};
 
 pub use binding::{BindingStrength, BoundValue};
 pub use codesystem::Content;
+/// Issue severity: the one of the element tree (a terminology issue is an
+/// error, a warning or information, never fatal).
+pub use fhirreg_element::Severity;
 pub use fhirreg_registry::{Registry, Resource};
+/// UCUM, the unit engine of the workspace (its own crate).
+pub use fhirreg_ucum as ucum;
 pub use grammar::GrammarSystem;
 pub use source::{Layered, MemorySource, ResourceSource};
 
@@ -80,28 +86,9 @@ pub use source::{Layered, MemorySource, ResourceSource};
 /// (`2026-12-03T07:00:00Z`): the expansion timestamp, and the date the
 /// server puts on its CapabilityStatement.
 pub fn now_datetime() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let mut now = fhirreg_fhirpath::now_utc();
+    now.precision = fhirreg_fhirpath::Precision::Second;
+    now.to_string()
 }
 
 use codesystem::CompiledCodeSystem;
@@ -205,28 +192,6 @@ impl<'a> CodingRef<'a> {
     /// `system#code` as the HL7 validator prints it.
     pub fn to_token(&self) -> String {
         format!("{}#{}", self.system.unwrap_or(""), self.code.unwrap_or(""))
-    }
-}
-
-/// Issue severity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// An error: the code is invalid.
-    Error,
-    /// A warning.
-    Warning,
-    /// Information only.
-    Information,
-}
-
-impl Severity {
-    /// The FHIR `IssueSeverity` code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Information => "information",
-        }
     }
 }
 
@@ -742,10 +707,10 @@ impl Terminology {
                     display: Some(display),
                     properties: match (g, ucum::parse(code)) {
                         (GrammarSystem::Ucum, Ok(u)) => vec![
-                            ("canonical".to_owned(), PropertyValue::String(u.canonical)),
+                            ("canonical".to_owned(), PropertyValue::String(u.canonical())),
                             (
                                 "factor".to_owned(),
-                                PropertyValue::Decimal(format!("{}", u.factor)),
+                                PropertyValue::Decimal(u.factor.to_string()),
                             ),
                         ],
                         _ => Vec::new(),

@@ -1,6 +1,7 @@
 //! Where CodeSystems, ValueSets and ConceptMaps come from.
 
-use std::collections::HashMap;
+// foldhash in the store, looked up per resolved canonical (see lib.rs).
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use fhirreg_registry::{Registry, Resource};

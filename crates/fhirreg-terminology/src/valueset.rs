@@ -1,7 +1,8 @@
 //! ValueSet compose evaluation: a membership index built once per value set,
 //! and `$expand` over it.
 
-use std::collections::{HashMap, HashSet};
+// foldhash in the value set index, looked up per validated code (see lib.rs).
+use foldhash::{HashMap, HashSet, HashSetExt};
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};

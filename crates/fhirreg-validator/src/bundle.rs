@@ -18,7 +18,8 @@
 use crate::{has_scheme, Walk, CORE};
 use fhirreg_element::message::{Args, Msg};
 use fhirreg_element::{args, Element, Issue, IssueType, NodeId, Severity};
-use std::collections::{HashMap, HashSet};
+// foldhash in the maps looked up per reference (see lib.rs).
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::rc::Rc;
 
 /// A resource that is the `resource` of a Bundle entry: (entry, bundle).

@@ -28,7 +28,8 @@ use fhirreg_fhirpath::{
     Value as FpValue,
 };
 use fhirreg_terminology::{CodingRef, Terminology};
-use std::collections::{HashMap, HashSet};
+// foldhash in the maps looked up per node and constraint (see lib.rs).
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::sync::{Arc, OnceLock, RwLock};
 
 /// How best-practice constraints (`elementdefinition-bestpractice`, like

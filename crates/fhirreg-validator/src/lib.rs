@@ -42,6 +42,7 @@
 //! (`Patient.identifier[0].value`, `Observation.value.ofType(Quantity)`,
 //! `Bundle.entry[0].resource/*Observation/1*/.code`).
 
+mod base64_binary;
 mod bundle;
 mod ext_context;
 mod fixed;
@@ -65,7 +66,10 @@ use fhirreg_registry::{Registry, Resource};
 use fhirreg_terminology::{BindingStrength, BoundValue, CodingRef, IssueKind, Terminology};
 use plan::{Binding, CompiledPlan, Dispatch, ElemDef, Kind, Mode, Plan, StructureDef, TypeRef};
 use sink::Sink;
-use std::collections::{HashMap, HashSet};
+// The maps and sets here are looked up per validated node (ids, bindings,
+// compiled expressions, issue de-duplication): foldhash, seeded per process
+// (keys can come from the validated resource), instead of SipHash.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::sync::{Arc, RwLock};
 
 pub use invariants::BestPracticeLevel;
@@ -164,7 +168,8 @@ struct Inner {
     plans: RwLock<PlanCache>,
 }
 
-type PlanCache = HashMap<(usize, Mode), Arc<CompiledPlan>, foldhash::fast::FixedState>;
+type PlanCache =
+    std::collections::HashMap<(usize, Mode), Arc<CompiledPlan>, foldhash::fast::FixedState>;
 
 const CORE: &str = "http://hl7.org/fhir/StructureDefinition/";
 
@@ -177,7 +182,7 @@ impl Validator {
                     registry.clone(),
                     fhirreg_terminology::Options {
                         // The HL7 Java validator reports a wrong display as an error.
-                        display_mismatch: fhirreg_terminology::Severity::Error,
+                        display_mismatch: Severity::Error,
                         ..Default::default()
                     },
                 ),
@@ -1076,15 +1081,10 @@ impl<'v> Walk<'v> {
     }
 
     fn push_tx(&mut self, i: &fhirreg_terminology::TxIssue, sub: &str, node: Element<'v>) {
-        let severity = match i.severity {
-            fhirreg_terminology::Severity::Error => Severity::Error,
-            fhirreg_terminology::Severity::Warning => Severity::Warning,
-            fhirreg_terminology::Severity::Information => Severity::Information,
-        };
         let len = self.path.len();
         self.path.push_str(sub);
         let m = &i.message;
-        self.report_as(severity, m.msg, m.args.clone(), node);
+        self.report_as(i.severity, m.msg, m.args.clone(), node);
         self.path.truncate(len);
     }
 
@@ -1102,12 +1102,7 @@ impl<'v> Walk<'v> {
         if let Some(data) = node.child_value("data") {
             // The HL7 validator decodes the data and reports a failure on
             // the Attachment, in the decoder's words.
-            let bad = data.bytes().find(|&b| {
-                !b.is_ascii_alphanumeric()
-                    && !matches!(b, b'+' | b'/' | b'=')
-                    && !b.is_ascii_whitespace()
-            });
-            if let Some(b) = bad {
+            if let Some(b) = base64_binary::first_invalid_byte(data) {
                 self.report(Msg::AttachmentDataNotBase64, args![format!("{b:x}")], node);
                 return;
             }
@@ -1118,12 +1113,11 @@ impl<'v> Walk<'v> {
         let Ok(stated) = size.parse::<u64>() else {
             return;
         };
-        let clean: Vec<u8> = data.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        if clean.len() % 4 != 0 {
+        let chars = base64_binary::compact(data);
+        if chars.len() % 4 != 0 {
             return; // not valid base64: reported on Attachment.data
         }
-        let pad = clean.iter().rev().take_while(|&&b| b == b'=').count();
-        let actual = (clean.len() / 4 * 3).saturating_sub(pad) as u64;
+        let actual = base64_binary::decoded_len(&chars) as u64;
         if actual != stated {
             self.report(Msg::AttachmentSizeMismatch, args![stated, actual], node);
         }
@@ -1206,9 +1200,7 @@ impl<'v> Walk<'v> {
         if !b.additional.is_empty() {
             self.additional_bindings(node, code, b);
         }
-        let Some(strength) = BindingStrength::parse(b.strength.code()) else {
-            return;
-        };
+        let strength = b.strength;
         if strength == BindingStrength::Example || b.value_set.is_empty() {
             return;
         }

@@ -8,7 +8,7 @@
 //!   stratifiers match the Measure's by code, and the measureScore agrees
 //!   with the Measure's scoring.
 
-use crate::Walk;
+use crate::{base64_binary, Walk};
 use fhirreg_element::message::{Args, Msg};
 use fhirreg_element::{args, Element};
 use serde_json::Value;
@@ -209,41 +209,6 @@ fn parse_elm(xml: &[u8]) -> Elm {
     Elm::Statements(names)
 }
 
-/// Standard base64 (whitespace ignored); None when not base64.
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    fn val(c: u8) -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    }
-    let clean: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let body = clean
-        .strip_suffix(b"==")
-        .or_else(|| clean.strip_suffix(b"="))
-        .unwrap_or(&clean);
-    let mut out = Vec::with_capacity(body.len() * 3 / 4);
-    for chunk in body.chunks(4) {
-        let mut n = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            n |= val(c)? << (18 - 6 * i);
-        }
-        let bytes = n.to_be_bytes();
-        let take = match chunk.len() {
-            4 => 3,
-            3 => 2,
-            2 => 1,
-            _ => return None,
-        };
-        out.extend_from_slice(bytes.get(1..1 + take)?);
-    }
-    Some(out)
-}
-
 /// A Library the Measure uses: its name, url and compiled ELM (if any).
 struct Lib {
     name: Option<String>,
@@ -261,7 +226,7 @@ fn library(l: &Value) -> Lib {
         .rfind(|a| a.get("contentType").and_then(Value::as_str) == Some("application/elm+xml"))
         .map(|a| {
             let data = a.get("data").and_then(Value::as_str).unwrap_or("");
-            match base64_decode(data) {
+            match base64_binary::decode(data) {
                 Some(bytes) => parse_elm(&bytes),
                 None => Elm::Error("invalid base64 content".into()),
             }
@@ -655,12 +620,5 @@ mod tests {
             parse_elm(b"<library xmlns='urn:hl7-org:elm:r1'><a></b></library>"),
             Elm::Error(_)
         ));
-    }
-
-    #[test]
-    fn base64() {
-        assert_eq!(base64_decode("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
-        assert_eq!(base64_decode("aGk=").as_deref(), Some(&b"hi"[..]));
-        assert_eq!(base64_decode("a.b").as_deref(), None);
     }
 }

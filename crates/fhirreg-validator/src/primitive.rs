@@ -1,8 +1,10 @@
 //! Lexical rules of the FHIR R4 primitive types
 //! (<https://hl7.org/fhir/R4/datatypes.html#primitive>).
 
+use crate::base64_binary;
 use fhirreg_element::args;
 use fhirreg_element::message::{Args, Message, Msg};
+use fhirreg_fhirpath::days_in_month;
 
 /// The outcome of a primitive check: a message (its severity says whether
 /// it is only a warning).
@@ -46,16 +48,6 @@ pub(crate) fn is_decimal(s: &str) -> bool {
     frac.map_or(true, all_digits)
 }
 
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
 fn num(s: &str, len: usize) -> Option<u32> {
     if s.len() == len && all_digits(s) {
         s.parse().ok()
@@ -82,7 +74,9 @@ fn is_date(s: &str) -> bool {
     };
     let day_ok = match parts.next() {
         None => true,
-        Some(d) => matches!(num(d, 2), Some(d) if d >= 1 && d <= days_in_month(year, month)),
+        // (four digits and 1-12: both fit)
+        Some(d) => matches!(num(d, 2), Some(d) if d >= 1
+            && d <= u32::from(days_in_month(year as i32, month as u8))),
     };
     day_ok && parts.next().is_none()
 }
@@ -216,10 +210,6 @@ fn check_uri(value: &str, type_code: &str) -> Option<Problem> {
     }
 }
 
-fn is_base64_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='
-}
-
 /// R4 `id`: 1-64 of `[A-Za-z0-9\-\.]`.
 pub(crate) fn is_id(s: &str) -> bool {
     !s.is_empty()
@@ -284,17 +274,10 @@ pub(crate) fn check(type_code: &str, value: &str) -> Option<Problem> {
             bad.then(|| problem(Msg::CodeWhitespace, args![value]))
         }
         "base64Binary" => {
-            let bytes = value.as_bytes();
-            if bytes
-                .iter()
-                .any(|&b| !is_base64_char(b) && !b.is_ascii_whitespace())
-            {
+            if base64_binary::first_invalid_byte(value).is_some() {
                 return Some(problem(Msg::Base64Invalid, args![snip(value)]));
             }
-            bytes
-                .iter()
-                .any(u8::is_ascii_whitespace)
-                .then(|| problem(Msg::Base64Whitespace, args![]))
+            base64_binary::has_whitespace(value).then(|| problem(Msg::Base64Whitespace, args![]))
         }
         "string" | "markdown" => value
             .trim()

@@ -4,9 +4,9 @@
 //! type), reference target types and quantity units, with the HL7 Java
 //! validator's messages.
 
-use crate::{lower_first, Walk};
+use crate::{base64_binary, lower_first, Walk};
 use fhirreg_element::message::{Message, Msg};
-use fhirreg_element::{args, Element};
+use fhirreg_element::{args, Element, Severity};
 use serde_json::Value;
 
 const SD: &str = "http://hl7.org/fhir/StructureDefinition/";
@@ -87,12 +87,6 @@ fn type_of_suffix(suffix: &str) -> String {
         "Coding" | "Attachment" | "Reference" | "Quantity" => suffix.to_string(),
         _ => lower_first(suffix),
     }
-}
-
-fn base64_len(data: &str) -> usize {
-    let clean: Vec<u8> = data.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let pad = clean.iter().rev().take_while(|&&b| b == b'=').count();
-    (clean.len() / 4 * 3).saturating_sub(pad)
 }
 
 /// The answers to question `link`, searched from the nearest scope outwards.
@@ -411,7 +405,7 @@ impl<'v> Walk<'v> {
                 if let Some(max) = exts(qi, "maxSize").first().and_then(|m| m.as_f64()) {
                     let size = v
                         .child_value("data")
-                        .map(base64_len)
+                        .map(|d| base64_binary::decoded_len(&base64_binary::compact(d)))
                         .or_else(|| v.child_value("size").and_then(|x| x.parse().ok()))
                         .unwrap_or(0);
                     if size as f64 > max {
@@ -673,7 +667,7 @@ impl<'v> Walk<'v> {
         let errors: Vec<Message> = r
             .issues
             .iter()
-            .filter(|i| i.severity == fhirreg_terminology::Severity::Error)
+            .filter(|i| i.severity == Severity::Error)
             .map(|i| i.message.clone())
             .collect();
         if r.unknown || (r.valid && errors.is_empty()) {

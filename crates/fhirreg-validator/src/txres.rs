@@ -782,10 +782,10 @@ impl<'v> Walk<'v> {
             };
             // Only a definite "not in the value set" counts (codes that
             // could not be checked are not reported here).
-            let missing = r.issues.iter().any(|i| {
-                i.kind == IssueKind::NotInValueSet
-                    && i.severity == fhirreg_terminology::Severity::Error
-            });
+            let missing = r
+                .issues
+                .iter()
+                .any(|i| i.kind == IssueKind::NotInValueSet && i.severity == Severity::Error);
             if !missing || r.unknown {
                 continue;
             }
@@ -948,9 +948,9 @@ enum Side {
 
 fn is_unknown_code(r: &ValidateResult) -> bool {
     !r.unknown
-        && r.issues.iter().any(|i| {
-            i.kind == IssueKind::UnknownCode && i.severity == fhirreg_terminology::Severity::Error
-        })
+        && r.issues
+            .iter()
+            .any(|i| i.kind == IssueKind::UnknownCode && i.severity == Severity::Error)
 }
 
 fn count_concepts(e: Element<'_>) -> usize {

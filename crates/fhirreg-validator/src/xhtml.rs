@@ -6,7 +6,8 @@ use fhirreg_element::args;
 use fhirreg_element::message::{Args, Message, Msg};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
-use std::collections::HashSet;
+// foldhash: the element ids of lib.rs (see there).
+use foldhash::{HashSet, HashSetExt};
 
 /// The XHTML namespace.
 pub(crate) const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";

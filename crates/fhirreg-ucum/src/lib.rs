@@ -1,17 +1,35 @@
-//! UCUM (`http://unitsofmeasure.org`): a parser of unit expressions with
-//! the base units, prefixes and the common derived and customary units,
-//! reducing each expression to a magnitude over the seven base units.
+//! UCUM (`http://unitsofmeasure.org`), the units of FHIR Quantities: a
+//! parser and validator of unit expressions with the base units, prefixes
+//! and the common derived and customary units, each expression reduced to
+//! an exact factor over the seven base units (its canonical form), and the
+//! conversion of a value between commensurable units.
+//!
+//! One engine for the workspace: the terminology (the UCUM code system, its
+//! `$lookup` and `$validate-code`) and FHIRPath (quantity comparison,
+//! arithmetic and `toQuantity()`) both use it. Crates.io has UCUM crates;
+//! none fitted as is: they reject annotations with spaces that FHIR's own
+//! `ucum-common` value set holds (`{# of fetuses}`), compute in `f64`, or
+//! word their errors unlike the HL7 validator's UCUM library, whose wording
+//! (`The unit 'mgg' is unknown at character 1`) this one keeps.
 //!
 //! ```
-//! use fhirreg_terminology::ucum;
+//! use fhirreg_ucum as ucum;
 //! let u = ucum::parse("mg/dL").unwrap();
-//! assert_eq!(u.canonical, "g.m-3");
-//! assert!((u.factor - 10.0).abs() < 1e-9);
+//! assert_eq!(u.canonical(), "g.m-3");
+//! assert_eq!(u.factor.to_string(), "10");
 //! assert!(ucum::parse("mgg").is_err());
+//! let v = ucum::convert("4000".parse().unwrap(), "mg", "g").unwrap();
+//! assert_eq!(v.to_string(), "4");
 //! ```
+
+mod number;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
+
+use rust_decimal::Decimal;
+
+pub use number::Number;
 
 /// Exponents of the base units, in the order m, s, g, rad, K, C, cd.
 pub type Dims = [i32; 7];
@@ -20,18 +38,25 @@ const BASE: [&str; 7] = ["m", "s", "g", "rad", "K", "C", "cd"];
 
 /// A validated UCUM unit expression.
 #[derive(Debug, Clone, PartialEq)]
-pub struct UcumUnit {
+pub struct Unit {
     /// The expression as given.
     pub code: String,
-    /// The magnitude of one of this unit in canonical base units.
-    pub factor: f64,
+    /// The magnitude of one of this unit in canonical base units (exact
+    /// to 28 significant digits).
+    pub factor: Number,
     /// Exponents of the base units.
     pub dims: Dims,
-    /// The canonical base-unit form, e.g. `g.m-3` for `mg/dL`, `1` for dimensionless.
-    pub canonical: String,
     /// Whether the expression uses an arbitrary or special (non-ratio) unit,
     /// so that `factor` is not a conversion factor.
     pub special: bool,
+}
+
+impl Unit {
+    /// The canonical base-unit form, e.g. `g.m-3` for `mg/dL`, `1` for
+    /// dimensionless.
+    pub fn canonical(&self) -> String {
+        canonical_unit(&self.dims)
+    }
 }
 
 /// Why a unit expression is not valid UCUM.
@@ -280,6 +305,16 @@ fn is_special(code: &str) -> bool {
         )
 }
 
+fn prefix_values() -> &'static [(&'static str, Number)] {
+    static VALUES: OnceLock<Vec<(&'static str, Number)>> = OnceLock::new();
+    VALUES.get_or_init(|| {
+        PREFIXES
+            .iter()
+            .map(|&(p, f)| (p, Number::from_f64(f)))
+            .collect()
+    })
+}
+
 fn atoms() -> &'static HashMap<&'static str, Atom> {
     static ATOMS: OnceLock<HashMap<&'static str, Atom>> = OnceLock::new();
     ATOMS.get_or_init(|| {
@@ -291,22 +326,35 @@ fn atoms() -> &'static HashMap<&'static str, Atom> {
 }
 
 /// The resolved value of each atom: (factor, dims, special).
-fn atom_values() -> &'static HashMap<&'static str, (f64, Dims, bool)> {
-    static VALUES: OnceLock<HashMap<&'static str, (f64, Dims, bool)>> = OnceLock::new();
+fn atom_values() -> &'static HashMap<&'static str, Value3> {
+    static VALUES: OnceLock<HashMap<&'static str, Value3>> = OnceLock::new();
     VALUES.get_or_init(|| {
-        let mut out: HashMap<&'static str, (f64, Dims, bool)> = HashMap::new();
+        let mut out: HashMap<&'static str, Value3> = HashMap::new();
         for &(code, _, factor, def, _) in UNITS {
+            let factor = Number::from_f64(factor);
             let value = if def.is_empty() {
                 let mut dims = [0; 7];
                 if let Some(pos) = BASE.iter().position(|b| *b == code) {
                     dims[pos] = 1;
                 }
-                (factor, dims, false)
+                Value3 {
+                    factor,
+                    dims,
+                    special: false,
+                }
             } else {
                 match eval_expr(def, &out) {
-                    Ok((f, d, s)) => (factor * f, d, s || is_special(code)),
+                    Ok(v) => Value3 {
+                        factor: factor * v.factor,
+                        dims: v.dims,
+                        special: v.special || is_special(code),
+                    },
                     // Unreachable with a consistent table; keep the unit usable.
-                    Err(_) => (factor, [0; 7], true),
+                    Err(_) => Value3 {
+                        factor,
+                        dims: [0; 7],
+                        special: true,
+                    },
                 }
             };
             out.insert(code, value);
@@ -315,25 +363,32 @@ fn atom_values() -> &'static HashMap<&'static str, (f64, Dims, bool)> {
     })
 }
 
-#[derive(Default, Clone, Copy)]
+/// A unit expression's value: its factor, dimensions and whether it is special.
+#[derive(Clone, Copy)]
 struct Value3 {
-    factor: f64,
+    factor: Number,
     dims: Dims,
     special: bool,
+}
+
+impl Value3 {
+    /// The number one.
+    const ONE: Value3 = Value3 {
+        factor: Number::ONE,
+        dims: [0; 7],
+        special: false,
+    };
 }
 
 struct Parser<'a> {
     s: &'a [u8],
     src: &'a str,
     pos: usize,
-    values: &'a HashMap<&'static str, (f64, Dims, bool)>,
+    values: &'a HashMap<&'static str, Value3>,
     depth: usize,
 }
 
-fn eval_expr(
-    expr: &str,
-    values: &HashMap<&'static str, (f64, Dims, bool)>,
-) -> Result<(f64, Dims, bool), UcumError> {
+fn eval_expr(expr: &str, values: &HashMap<&'static str, Value3>) -> Result<Value3, UcumError> {
     let mut p = Parser {
         s: expr.as_bytes(),
         src: expr,
@@ -341,8 +396,7 @@ fn eval_expr(
         values,
         depth: 0,
     };
-    let v = p.main_term()?;
-    Ok((v.factor, v.dims, v.special))
+    p.main_term()
 }
 
 fn combine(a: Value3, b: Value3, divide: bool) -> Value3 {
@@ -370,20 +424,13 @@ impl Parser<'_> {
         if self.s.is_empty() {
             return err("The unit is empty");
         }
-        let v = if self.peek() == Some(b'/') {
+        // A leading solidus inverts the component after it (`/[pi].A/m`
+        // in the oersted's definition is A/([pi].m)).
+        let inverse = self.peek() == Some(b'/');
+        if inverse {
             self.pos += 1;
-            let t = self.term()?;
-            combine(
-                Value3 {
-                    factor: 1.0,
-                    ..Default::default()
-                },
-                t,
-                true,
-            )
-        } else {
-            self.term()?
-        };
+        }
+        let v = self.term(inverse)?;
         if self.pos < self.s.len() {
             return err(format!(
                 "Unexpected character '{}' at position {} in '{}'",
@@ -398,12 +445,16 @@ impl Parser<'_> {
         Ok(v)
     }
 
-    fn term(&mut self) -> Result<Value3, UcumError> {
+    /// Components joined by `.` and `/`, the first one inverted when `inverse`.
+    fn term(&mut self, inverse: bool) -> Result<Value3, UcumError> {
         self.depth += 1;
         if self.depth > 64 {
             return err("The unit is nested too deeply");
         }
         let mut v = self.component()?;
+        if inverse {
+            v = combine(Value3::ONE, v, true);
+        }
         loop {
             match self.peek() {
                 Some(b'.') => {
@@ -449,19 +500,15 @@ impl Parser<'_> {
     }
 
     fn component(&mut self) -> Result<Value3, UcumError> {
-        let one = Value3 {
-            factor: 1.0,
-            ..Default::default()
-        };
         match self.peek() {
             None => err(format!("Missing unit at the end of '{}'", self.src)),
             Some(b'{') => {
                 self.annotation()?;
-                Ok(one)
+                Ok(Value3::ONE)
             }
             Some(b'(') => {
                 self.pos += 1;
-                let v = self.term()?;
+                let v = self.term(false)?;
                 if self.peek() != Some(b')') {
                     return err(format!("Missing ')' in '{}'", self.src));
                 }
@@ -549,10 +596,9 @@ impl Parser<'_> {
         }
         // a pure integer factor
         if token.bytes().all(|b| b.is_ascii_digit()) {
-            let f: f64 = token.parse().unwrap_or(1.0);
             return Ok(Value3 {
-                factor: f,
-                ..Default::default()
+                factor: Number::parse(token).unwrap_or(Number::ONE),
+                ..Value3::ONE
             });
         }
         // split a trailing exponent (outside brackets)
@@ -583,22 +629,17 @@ impl Parser<'_> {
     }
 
     fn resolve_atom(&self, atom: &str, start: usize) -> Result<Value3, UcumError> {
-        if let Some(&(f, d, s)) = self.values.get(atom) {
-            return Ok(Value3 {
-                factor: f,
-                dims: d,
-                special: s,
-            });
+        if let Some(&v) = self.values.get(atom) {
+            return Ok(v);
         }
         let table = atoms();
-        for &(p, pf) in PREFIXES {
+        for &(p, pf) in prefix_values() {
             if let Some(rest) = atom.strip_prefix(p) {
-                if let (Some(a), Some(&(f, d, s))) = (table.get(rest), self.values.get(rest)) {
+                if let (Some(a), Some(&v)) = (table.get(rest), self.values.get(rest)) {
                     if a.metric {
                         return Ok(Value3 {
-                            factor: pf * f,
-                            dims: d,
-                            special: s,
+                            factor: pf * v.factor,
+                            ..v
                         });
                     }
                 }
@@ -623,8 +664,9 @@ fn pow(v: Value3, e: i32) -> Value3 {
     }
 }
 
-fn canonical_of(dims: &Dims) -> String {
-    // gram first as UCUM tools print it, then the others in base order.
+/// The canonical unit of base-unit exponents: `g.m-3`, `s-1`, `1` for none
+/// (gram first, as UCUM tools print it, then the others in base order).
+pub fn canonical_unit(dims: &Dims) -> String {
     let order = [2usize, 0, 1, 3, 4, 5, 6];
     let parts: Vec<String> = order
         .iter()
@@ -646,18 +688,33 @@ fn canonical_of(dims: &Dims) -> String {
 }
 
 /// Parse and validate a UCUM expression (case sensitive form).
-pub fn parse(code: &str) -> Result<UcumUnit, UcumError> {
+pub fn parse(code: &str) -> Result<Unit, UcumError> {
     if code.len() > 1024 {
         return err("The unit is too long");
     }
-    let (factor, dims, special) = eval_expr(code, atom_values())?;
-    Ok(UcumUnit {
+    let v = eval_expr(code, atom_values())?;
+    Ok(Unit {
         code: code.to_owned(),
-        factor,
-        dims,
-        canonical: canonical_of(&dims),
-        special,
+        factor: v.factor,
+        dims: v.dims,
+        special: v.special,
     })
+}
+
+/// `value` in unit `from` converted to unit `to`, exactly (to 28
+/// significant digits): `None` when either is not valid UCUM, they are not
+/// commensurable, either is a special unit (a temperature, a logarithm, an
+/// arbitrary unit), or the result does not fit a decimal.
+pub fn convert(value: Decimal, from: &str, to: &str) -> Option<Decimal> {
+    let from = parse(from).ok()?;
+    let to = parse(to).ok()?;
+    if from.special || to.special || from.dims != to.dims || to.factor.is_zero() {
+        return None;
+    }
+    let ratio = from.factor / to.factor;
+    (Number::from_decimal(value) * ratio)
+        .to_decimal()
+        .map(|d| d.normalize())
 }
 
 /// A readable name for a unit expression, e.g. `milligram / deciliter`.
@@ -755,7 +812,7 @@ pub fn commensurable(a: &str, b: &str) -> Option<bool> {
 mod tests {
     use super::*;
 
-    fn ok(code: &str) -> UcumUnit {
+    fn ok(code: &str) -> Unit {
         match parse(code) {
             Ok(u) => u,
             Err(e) => panic!("{code}: {e}"),
@@ -838,19 +895,20 @@ mod tests {
     #[test]
     fn canonical_forms() {
         let u = ok("mg/dL");
-        assert_eq!(u.canonical, "g.m-3");
-        assert!((u.factor - 10.0).abs() < 1e-9, "{}", u.factor);
+        assert_eq!(u.canonical(), "g.m-3");
+        assert_eq!(u.factor.to_string(), "10");
         let u = ok("mm[Hg]");
-        assert_eq!(u.canonical, "g.m-1.s-2");
-        assert!((u.factor - 133_322.0).abs() < 1e-6, "{}", u.factor);
+        assert_eq!(u.canonical(), "g.m-1.s-2");
+        assert_eq!(u.factor.to_string(), "133322");
         let u = ok("10*9/L");
-        assert_eq!(u.canonical, "m-3");
-        assert!((u.factor - 1e12).abs() / 1e12 < 1e-12);
-        assert_eq!(ok("/min").canonical, "s-1");
-        assert_eq!(ok("{beats}/min").canonical, "s-1");
-        assert_eq!(ok("%").canonical, "1");
+        assert_eq!(u.canonical(), "m-3");
+        assert_eq!(u.factor.to_string(), "1000000000000");
+        assert_eq!(ok("/min").canonical(), "s-1");
+        assert_eq!(ok("{beats}/min").canonical(), "s-1");
+        assert_eq!(ok("%").canonical(), "1");
         let u = ok("[lb_av]");
-        assert!((u.factor - 453.592_37).abs() < 1e-6, "{}", u.factor);
+        assert_eq!(u.factor.to_string(), "453.59237");
+        assert!((u.factor.to_f64() - 453.592_37).abs() < 1e-9);
         assert_eq!(commensurable("kg/m2", "[lb_av]/[sin_i]"), Some(true));
         assert_eq!(commensurable("kg", "m"), Some(false));
     }
@@ -860,5 +918,62 @@ mod tests {
         assert_eq!(display("mg/dL").as_deref(), Some("milligram / deciliter"));
         assert_eq!(display("kg/m2").as_deref(), Some("kilogram / meter^2"));
         assert_eq!(display("mgg"), None);
+    }
+
+    // From FHIRPath's former unit table: prefixed and compound units.
+    #[test]
+    fn reduces_prefixed_and_compound_units() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let mg = ok("mg");
+        assert_eq!(mg.factor.to_decimal(), Some(d("0.001")));
+        assert_eq!(mg.dims, [0, 0, 1, 0, 0, 0, 0]);
+        let gm = ok("g/m");
+        assert_eq!(gm.dims, [-1, 0, 1, 0, 0, 0, 0]);
+        assert_eq!(ok("m2").dims, [2, 0, 0, 0, 0, 0, 0]);
+        assert!(parse("furlong").is_err());
+        assert_eq!(canonical_unit(&gm.dims), "g.m-1");
+        assert_eq!(ok("wk").factor.to_decimal(), Some(d("604800")));
+        assert_eq!(ok("mo").factor.to_decimal(), Some(d("2629800")));
+        assert_eq!(ok("a").factor.to_decimal(), Some(d("31557600")));
+        assert_eq!(ok("[in_i]").factor.to_decimal(), Some(d("0.0254")));
+        assert_eq!(ok("[oz_av]").factor.to_decimal(), Some(d("28.349523125")));
+        assert_eq!(ok("L").factor, ok("dm3").factor);
+        assert_eq!(ok("kg.m-2").dims, [-2, 0, 1, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn leading_solidus_inverts_the_next_component() {
+        assert_eq!(ok("/m.s").canonical(), "m-1.s");
+        assert_eq!(ok("/(m.s)").canonical(), "m-1.s-1");
+        // the oersted, 250/[pi] A/m, and the gilbert, Oe.cm: ampere-turns
+        assert_eq!(commensurable("Oe", "A/m"), Some(true));
+        assert_eq!(ok("Oe").canonical(), "m-1.s-1.C");
+        assert!((ok("Oe").factor.to_f64() - 250.0 / std::f64::consts::PI).abs() < 1e-9);
+        assert_eq!(commensurable("Gb", "A"), Some(true));
+    }
+
+    #[test]
+    fn exact_conversion() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(convert(d("4000"), "mg", "g"), Some(d("4")));
+        assert_eq!(convert(d("185"), "[lb_av]", "kg"), Some(d("83.91458845")));
+        assert_eq!(convert(d("1"), "wk", "d"), Some(d("7")));
+        assert_eq!(convert(d("0.040"), "m2", "cm2"), Some(d("400")));
+        assert_eq!(convert(d("1"), "mmol/L", "umol/mL"), Some(d("1")));
+        assert_eq!(convert(d("1"), "g", "m"), None);
+        assert_eq!(convert(d("37"), "Cel", "K"), None, "special: not a ratio");
+        assert_eq!(convert(d("1"), "[iU]", "1"), None, "arbitrary");
+        assert_eq!(convert(d("1"), "mgg", "g"), None);
+    }
+
+    #[test]
+    fn factors_beyond_decimal_range() {
+        // [m_e] is about 9.1e-28 g, Ymol about 6e47: parsed, and exact
+        // where the digits allow.
+        assert_eq!(ok("[m_e]").factor.to_string(), "9.1093897e-28");
+        assert_eq!(ok("Ymol").factor.to_string(), "6.0221367e47");
+        assert_eq!(ok("Ymol").factor.to_decimal(), None);
+        assert!(ok("10*99999").factor.to_decimal().is_none());
+        assert!(parse("10*99999999999").is_err());
     }
 }
