@@ -14,8 +14,20 @@ mod fhirpath;
 mod outcome;
 mod validator;
 
+/// For the tests: panics inside the guards, with and without the GIL
+/// released, to show that a panic arrives as `fhirreg.InternalError`.
+#[pyfunction]
+fn _panic_for_tests(py: Python<'_>, released: bool) -> PyResult<()> {
+    if released {
+        errors::detached(py, || panic!("test panic (GIL released)"))
+    } else {
+        errors::guarded(py, || panic!("test panic"))
+    }
+}
+
 #[pymodule]
 fn _fhirreg(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add_class::<validator::PyValidator>()?;
     m.add_class::<validator::NdjsonIterator>()?;
     m.add_class::<outcome::PyOutcome>()?;

@@ -181,3 +181,14 @@ def test_exceptions_pickle():
     assert (type(back), back.line, back.column, str(back)) == (fhirreg.ParseError, 3, 4, str(err))
     prof = pickle.loads(pickle.dumps(fhirreg.UnknownProfileError("x", "http://p")))
     assert prof.profile == "http://p"
+
+
+def test_a_rust_panic_is_an_internal_error(validator):
+    from fhirreg import _fhirreg
+
+    for released in (False, True):
+        with pytest.raises(fhirreg.InternalError) as info:
+            _fhirreg._panic_for_tests(released)
+        assert "test panic" in str(info.value)
+    # Everything still works afterwards.
+    assert validator.validate({"resourceType": "Patient"}).valid
