@@ -27,6 +27,11 @@ echo "built $(basename "$WHEEL")"
 # The installed wheel, not the source folder, is what the tests import.
 (cd / && "$VENV/bin/python" -c 'import fhirreg, sys; print("fhirreg", fhirreg.__version__, "from", fhirreg.__file__)')
 
+echo "== python: type stubs (mypy stubtest) and annotations"
+export MYPY_CACHE_DIR="$TARGET/mypy-cache"
+(cd / && "$VENV/bin/python" -m mypy.stubtest fhirreg._fhirreg \
+  && "$VENV/bin/python" -m mypy -p fhirreg --ignore-missing-imports)
+
 echo "== python: pytest"
 export FHIRREG_REQUIRE_SPARK=1
 export PYSPARK_PYTHON="$VENV/bin/python"

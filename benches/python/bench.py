@@ -8,16 +8,21 @@ conformance type, less the 14 "definition Bundles": the corpus of
 
 Prints a table and one JSON line:
 
-* validate_many on all cores (bytes in memory; GIL released) against the CLI
-  validating the same files in one call (`fhirreg validate DIR
-  --output-format json`, all cores, whole process: start-up, reading,
-  writing the OperationOutcomes);
+* validate_many on all cores (bytes in memory; GIL released; a warm
+  validator, and a fresh process doing as the CLI does: import, first
+  Validator, reading the files, validating) against the CLI validating the
+  same files in one call (`fhirreg validate DIR --output-format json`, all
+  cores, whole process: start-up, reading, writing the OperationOutcomes);
 * single-threaded validate (each resource in turn, one core) against
   fhirkit-rs (`fhirkit.parse(bytes)`) and fhir.resources
   (`get_fhir_model_class(rt).model_validate_json(bytes)`, R4B models), each
   timed per file in the same way (best pass), in processes pinned to one
   CPU;
 * `import fhirreg` and the first `fhirreg.Validator()` (fresh processes).
+
+With --instructions, each single-threaded peer is also run under callgrind
+for instructions per resource, a figure that does not depend on what else
+the machine is doing (slow: a few minutes).
 """
 
 import argparse
@@ -136,6 +141,21 @@ def child(peer, files_list, passes):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def instructions(peer, files_list):
+    """Instructions per resource of one single-threaded pass, counted by
+    callgrind (the same on a loaded machine): a run with three passes less
+    a run with one, halved (start-up, imports and the warm-up cancel out)."""
+    totals = []
+    for passes in (1, 3):
+        cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+               os.path.abspath(__file__), "--single", peer, "--files-list", files_list, "--passes", str(passes)]
+        p = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        line = next(l for l in p.stderr.splitlines() if "Collected" in l)
+        totals.append(int(line.split(":")[-1].strip()))
+        files = json.loads(p.stdout.strip().splitlines()[-1])["files"]
+    return (totals[1] - totals[0]) / 2 / files
+
+
 def fresh(code, runs=7):
     """Best and median of a snippet's own timing, each in a fresh interpreter."""
     values = []
@@ -153,6 +173,8 @@ def main():
     ap.add_argument("--passes", type=int, default=5)
     ap.add_argument("--single")
     ap.add_argument("--files-list")
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count instructions per resource with callgrind (slow: minutes)")
     args = ap.parse_args()
     if args.single:
         files = open(args.files_list).read().split("\n")
@@ -198,7 +220,26 @@ def main():
                 raise SystemExit("the CLI exited %d" % p.returncode)
         cli()
         cli_best, cli_median = best(cli, args.passes)
+    # The same in a fresh process, as the CLI runs: import, first Validator,
+    # reading the files and a first validate_many (definitions decoded and
+    # plans compiled on first use).
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as lst:
+        lst.write("\n".join(files))
+    try:
+        cold = fresh(
+            "import json, time\n"
+            "t = time.perf_counter()\n"
+            "import fhirreg\n"
+            "data = [open(f, 'rb').read() for f in open(%r).read().split('\\n')]\n"
+            "fhirreg.Validator().validate_many(data)\n"
+            "print(json.dumps({'cold_s': time.perf_counter() - t}))\n" % lst.name,
+            runs=args.passes,
+        )["cold_s"]
+    finally:
+        os.unlink(lst.name)
     results["all_cores"] = {
+        "validate_many_cold_res_s": round(len(data) / cold[0], 1),
+        "ratio_cold_validate_many_to_cli": round(cli_best / cold[0], 2),
         "validate_many_res_s": round(len(data) / many_best, 1),
         "validate_many_incl_read_res_s": round(len(data) / many_read_best, 1),
         "cli_res_s": round(len(data) / cli_best, 1),
@@ -220,6 +261,8 @@ def main():
             single_results[peer] = {"res_s": round(r["files"] / r["best_s"], 1),
                                     "ms_per_res": round(r["best_s"] / r["files"] * 1e3, 3),
                                     "invalid": r["invalid"]}
+            if args.instructions:
+                single_results[peer]["instructions_per_res"] = round(instructions(peer, lst.name))
     finally:
         os.unlink(lst.name)
     results["single_thread"] = single_results
@@ -228,12 +271,19 @@ def main():
     a = results["all_cores"]
     print("import fhirreg: %.1f ms; first Validator(): %.1f ms; first validate: %.1f ms (median of 7 fresh processes)"
           % (s["import_ms"], s["validator_ms"], s["first_validate_ms"]))
-    print("all cores: validate_many %.0f res/s (%.0f incl. reading the files), CLI %.0f res/s: %.2fx the CLI"
-          % (a["validate_many_res_s"], a["validate_many_incl_read_res_s"], a["cli_res_s"], a["ratio_validate_many_to_cli"]))
+    print("all cores: CLI (one call, whole process) %.0f res/s" % a["cli_res_s"])
+    print("all cores: validate_many, warm validator: %.0f res/s (%.0f incl. reading the files): %.2fx the CLI"
+          % (a["validate_many_res_s"], a["validate_many_incl_read_res_s"], a["ratio_validate_many_to_cli"]))
+    print("all cores: validate_many, fresh process (import, Validator(), read, validate): %.0f res/s: %.2fx the CLI"
+          % (a["validate_many_cold_res_s"], a["ratio_cold_validate_many_to_cli"]))
     ours = single_results.get("fhirreg", {}).get("res_s")
     for peer, r in single_results.items():
         ratio = "" if peer == "fhirreg" or not ours else " (fhirreg is %.1fx)" % (ours / r["res_s"])
-        print("one core: %-15s %8.0f res/s, %.3f ms/res, %d invalid%s" % (peer, r["res_s"], r["ms_per_res"], r["invalid"], ratio))
+        counted = ""
+        if "instructions_per_res" in r:
+            counted = ", %.2f M instructions/res" % (r["instructions_per_res"] / 1e6)
+        print("one core: %-15s %8.0f res/s, %.3f ms/res%s, %d invalid%s"
+              % (peer, r["res_s"], r["ms_per_res"], counted, r["invalid"], ratio))
     print(json.dumps(results))
 
 

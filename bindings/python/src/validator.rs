@@ -249,7 +249,8 @@ impl PyValidator {
         threads = None,
         max_depth = None,
         max_size = None,
-    ))]
+    ), text_signature = "(packages=None, load=None, profiles=None, fhir_version='4.0.1', lang='en', \
+        extensions=None, *, max_issues=None, threads=None, max_depth=None, max_size=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -586,8 +587,9 @@ impl PyValidator {
         self.config.fhir_version.clone()
     }
 
-    #[getter]
-    fn lang_code(&self) -> &'static str {
+    /// The language of the messages (`en`).
+    #[getter(lang)]
+    fn lang_tag(&self) -> &'static str {
         self.lang().code()
     }
 

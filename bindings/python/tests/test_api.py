@@ -126,8 +126,8 @@ def test_max_issues():
 
 
 def test_lang():
-    assert fhirreg.Validator(lang="en").lang_code == "en"
-    assert fhirreg.Validator(lang="en-GB").lang_code == "en"
+    assert fhirreg.Validator(lang="en").lang == "en"
+    assert fhirreg.Validator(lang="en-GB").lang == "en"
 
 
 def test_validate_many_keeps_order(validator):

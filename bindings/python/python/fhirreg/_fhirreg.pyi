@@ -12,7 +12,20 @@ from typing import (
     Sequence,
     Tuple,
     Union,
+    final,
 )
+
+__all__ = [
+    "_panic_for_tests",
+    "Validator",
+    "NdjsonOutcomes",
+    "Outcome",
+    "Issue",
+    "Expression",
+    "__version__",
+    "SUPPORTED_FHIR_VERSIONS",
+    "LANGUAGES",
+]
 
 __version__: str
 SUPPORTED_FHIR_VERSIONS: List[str]
@@ -20,12 +33,13 @@ LANGUAGES: List[str]
 
 #: A resource: a dict (FHIR JSON as Python objects), or JSON or XML text as
 #: str or bytes.
-Resource = Union[Mapping[str, Any], str, bytes, bytearray, memoryview]
+_Resource = Union[Mapping[str, Any], str, bytes, bytearray, memoryview]
 #: Definitions to load: a path, or bytes with a name (a resource, a Bundle,
 #: a package .tgz).
-LoadItem = Union[str, "os.PathLike[str]", Tuple[str, bytes], bytes]
-Profiles = Union[str, Sequence[str], None]
+_LoadItem = Union[str, "os.PathLike[str]", Tuple[str, bytes], bytes]
+_Profiles = Union[str, Sequence[str], None]
 
+@final
 class Issue:
     """One finding about a resource."""
 
@@ -50,6 +64,7 @@ class Issue:
     def is_error(self) -> bool:
         """True for ``fatal`` and ``error``."""
 
+@final
 class Outcome:
     """The result of validating one resource."""
 
@@ -73,6 +88,7 @@ class Outcome:
     def __len__(self) -> int: ...
     def _repr_html_(self) -> str: ...
 
+@final
 class NdjsonOutcomes(Iterator[Outcome]):
     """The outcomes of an NDJSON stream, one per non-blank line (``.line``
     set), produced while the stream is read. Raises OSError if reading fails
@@ -81,6 +97,7 @@ class NdjsonOutcomes(Iterator[Outcome]):
     def __iter__(self) -> "NdjsonOutcomes": ...
     def __next__(self) -> Outcome: ...
 
+@final
 class Validator:
     """A configured FHIR validator: build once, use for many resources, from
     any number of threads.
@@ -104,10 +121,10 @@ class Validator:
         ConfigurationError:
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         packages: Optional[Sequence[str]] = None,
-        load: Optional[Sequence[LoadItem]] = None,
+        load: Optional[Sequence[_LoadItem]] = None,
         profiles: Optional[Sequence[str]] = None,
         fhir_version: str = "4.0.1",
         lang: str = "en",
@@ -117,8 +134,8 @@ class Validator:
         threads: Optional[int] = None,
         max_depth: Optional[int] = None,
         max_size: Optional[int] = None,
-    ) -> None: ...
-    def validate(self, resource: Resource, profile: Profiles = None) -> Outcome:
+    ) -> "Validator": ...
+    def validate(self, resource: _Resource, profile: _Profiles = None) -> Outcome:
         """Validate one resource against its core type, its meta.profile, the
         validator's profiles and ``profile``.
 
@@ -126,10 +143,10 @@ class Validator:
         :raises InputTypeError: not a dict, str or bytes.
         :raises UnknownProfileError: ``profile`` is not loaded.
         """
-    def is_valid(self, resource: Resource, profile: Profiles = None) -> bool:
+    def is_valid(self, resource: _Resource, profile: _Profiles = None) -> bool:
         """True when the resource has no error (False when it cannot be read)."""
     def validate_many(
-        self, resources: Iterable[Resource], profile: Profiles = None
+        self, resources: Iterable[_Resource], profile: _Profiles = None
     ) -> List[Outcome]:
         """Validate many resources on all cores, GIL released; outcomes in
         input order. Unreadable resources get a fatal issue."""
@@ -137,7 +154,7 @@ class Validator:
         self, source: Union[str, "os.PathLike[str]", bytes, bytearray]
     ) -> NdjsonOutcomes:
         """Validate an NDJSON file (a path) or NDJSON bytes, streamed."""
-    def convert(self, resource: Resource, to: str = "json", pretty: bool = False) -> str:
+    def convert(self, resource: _Resource, to: str = "json", pretty: bool = False) -> str:
         """Convert between FHIR JSON and XML (``to``: ``"json"`` or ``"xml"``)."""
     def expand(
         self,
@@ -172,18 +189,23 @@ class Validator:
     @property
     def fhir_version(self) -> str: ...
     @property
-    def lang_code(self) -> str: ...
+    def lang(self) -> str:
+        """The language of the messages (``"en"``)."""
 
+@final
 class Expression:
     """A compiled FHIRPath expression."""
 
-    def __init__(self, expression: str) -> None: ...
+    def __new__(cls, expression: str) -> "Expression": ...
     @property
     def source(self) -> str: ...
     def evaluate(
         self,
-        resource: Resource,
+        resource: _Resource,
         variables: Optional[Dict[str, Any]] = None,
         validator: Optional[Validator] = None,
     ) -> List[Any]:
         """The result collection over one resource, as Python values."""
+
+def _panic_for_tests(released: bool) -> None:
+    """For the tests: a Rust panic, raised as InternalError."""
