@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check of the project: formatting, lints, all tests (unit, doc,
-# conformance against ../shared when present). Installs what it needs.
+# conformance against ../shared when present), the Python package's pytest
+# suite (scripts/test-python.sh). Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,9 @@ echo "== cargo test"
 mkdir -p target
 export FHIRREG_CONFORMANCE_JSON="$PWD/target/conformance-library.json"
 cargo test --workspace
+
+# The Python package: release wheel, fresh venv, pytest (Spark included).
+scripts/test-python.sh
 
 # The CLI scored by the shared tool must agree with the library runner.
 if [ -f ../shared/tools/conformance.py ]; then

@@ -592,10 +592,10 @@ impl Loader<'_> {
             )
         })?;
         let dir = crate::cache::find_in_cache(&root, id_version).ok_or_else(|| {
-            RegistryError::load(
-                id_version,
-                format!("package not found in the package cache {}", root.display()),
-            )
+            RegistryError::PackageNotFound {
+                package: id_version.to_owned(),
+                cache: root.display().to_string(),
+            }
         })?;
         self.package_dir(&dir.join("package"), &display(&dir))
     }

@@ -173,6 +173,10 @@ fn canonical(url: &str, version: Option<&str>) -> String {
 pub enum RegistryError {
     #[error("{path}: {message}")]
     Load { path: String, message: String },
+    /// A package asked for by `ID#VERSION`
+    /// ([`RegistryBuilder::add_package_cache`]) is not in the package cache.
+    #[error("{package}: package not found in the package cache {cache}")]
+    PackageNotFound { package: String, cache: String },
 }
 
 impl RegistryError {

@@ -23,6 +23,12 @@
 //! [`ValidatorBuilder::threads`] and [`ValidatorBuilder::thread_pool`]
 //! choose the threads; [`ValidatorBuilder::max_issues`] caps the issues
 //! reported per resource.
+//!
+//! Besides validation the facade evaluates FHIRPath ([`FhirPath`]) and runs
+//! the terminology operations ([`Validator::expand`], [`Validator::lookup`],
+//! [`Validator::validate_code`], [`Validator::translate`],
+//! [`Validator::subsumes`]) with results as JSON (`serde_json::Value`), so
+//! callers (the CLI, the Python binding) need no types of the crates below.
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -46,8 +52,11 @@ pub use fhirreg_registry as registry;
 /// The terminology engine: lookup, validate-code, expand, subsumes, translate.
 pub use fhirreg_terminology as terminology;
 
+mod fhirpath_json;
 mod ndjson;
 mod outcome;
+mod tx;
+pub use fhirpath_json::{evaluate_fhirpath, FhirPath};
 pub use ndjson::{NdjsonResult, NdjsonResults};
 pub use outcome::{
     OperationOutcome, Outcome, COL_EXTENSION, FILE_EXTENSION, LINE_EXTENSION, MESSAGE_ID_EXTENSION,
@@ -56,23 +65,72 @@ pub use outcome::{
 /// The rayon version the validator runs on, to build a pool for
 /// [`ValidatorBuilder::thread_pool`].
 pub use rayon;
+pub use tx::ExpandOptions;
 
 /// The FHIR versions this build validates.
 pub const SUPPORTED_FHIR_VERSIONS: &[&str] = &["4.0.1", "4.0"];
 
-/// Errors building a [`Validator`] or converting a document.
+/// Errors building a [`Validator`], reading a document, evaluating
+/// FHIRPath or running a terminology operation.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     #[error("FHIR version {0} is not supported (supported: 4.0.1)")]
     UnsupportedVersion(String),
+    /// The language of [`ValidatorBuilder::language`] has no messages.
+    #[error("language {0:?} is not supported (supported: {langs})", langs = supported_languages())]
+    UnsupportedLanguage(String),
+    /// Definitions could not be loaded (a file, a folder, a package).
     #[error(transparent)]
-    Registry(#[from] RegistryError),
+    Registry(RegistryError),
+    /// A package asked for by `ID#VERSION` ([`ValidatorBuilder::package`])
+    /// is not in the FHIR package cache.
+    #[error("{0}")]
+    UnknownPackage(RegistryError),
+    /// A profile canonical names no StructureDefinition of the registry
+    /// ([`Validator::check_profile`], [`Validator::try_validate`]).
+    #[error("unknown profile {0:?}: no StructureDefinition with this canonical URL is loaded")]
+    UnknownProfile(String),
+    /// The document cannot be read: malformed, or over the
+    /// [`ParseOptions`] limits (with the position).
     #[error("{0}")]
     Parse(#[from] ParseError),
     #[error("cannot tell whether the input is JSON or XML")]
     UnknownFormat,
     #[error("cannot start the validation threads: {0}")]
     ThreadPool(String),
+    /// A FHIRPath expression that does not compile (with its position).
+    #[error("FHIRPath syntax: {0}")]
+    FhirPathSyntax(#[from] fhirreg_fhirpath::CompileError),
+    /// A FHIRPath evaluation failed (a type error, a collection where one
+    /// item is needed, a limit), or a variable could not be used.
+    #[error("FHIRPath evaluation: {0}")]
+    FhirPathEvaluation(String),
+    /// A terminology operation failed (an unknown value set, code system,
+    /// concept map or code; an expansion too large).
+    #[error(transparent)]
+    Terminology(#[from] fhirreg_terminology::TxError),
+    /// A bug: the operation panicked. The validator is still usable.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<RegistryError> for Error {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::PackageNotFound { .. } => Error::UnknownPackage(e),
+            e => Error::Registry(e),
+        }
+    }
+}
+
+/// The message languages, as BCP 47 tags joined with `, `.
+fn supported_languages() -> String {
+    Lang::ALL
+        .iter()
+        .map(|l| l.code())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Where extra definitions come from.
@@ -100,6 +158,7 @@ pub struct ValidatorBuilder {
     options: ValidatorOptions,
     max_issues: Option<usize>,
     threads: Threads,
+    language: String,
 }
 
 impl Default for ValidatorBuilder {
@@ -112,6 +171,7 @@ impl Default for ValidatorBuilder {
             options: ValidatorOptions::default(),
             max_issues: None,
             threads: Threads::Current,
+            language: Lang::default().code().to_string(),
         }
     }
 }
@@ -213,11 +273,32 @@ impl ValidatorBuilder {
         self
     }
 
+    /// The language of the messages, as a BCP 47 tag (`en`, `en-GB`; the
+    /// primary subtag decides). Default `en`. [`Validator::build`] fails
+    /// with [`Error::UnsupportedLanguage`] for a language without messages
+    /// ([`Lang::ALL`] lists those there are). The language is used where
+    /// the validator renders text: [`Validator::operation_outcome`] and
+    /// [`Validator::message`].
+    ///
+    /// ```
+    /// let validator = fhirreg::Validator::builder().language("en-GB").build().unwrap();
+    /// assert_eq!(validator.lang(), fhirreg::Lang::En);
+    /// let err = fhirreg::Validator::builder().language("tlh").build().err().unwrap();
+    /// assert!(matches!(err, fhirreg::Error::UnsupportedLanguage(_)));
+    /// ```
+    ///
+    /// [`Validator::build`]: ValidatorBuilder::build
+    pub fn language(mut self, tag: impl Into<String>) -> Self {
+        self.language = tag.into();
+        self
+    }
+
     /// Load everything and produce the validator.
     pub fn build(self) -> Result<Validator, Error> {
         if !SUPPORTED_FHIR_VERSIONS.contains(&self.fhir_version.as_str()) {
             return Err(Error::UnsupportedVersion(self.fhir_version));
         }
+        let lang = Lang::parse(&self.language).ok_or(Error::UnsupportedLanguage(self.language))?;
         let pool = match self.threads {
             Threads::Current | Threads::Count(0) => Pool::Current,
             Threads::Count(1) => Pool::Sequential,
@@ -241,11 +322,16 @@ impl ValidatorBuilder {
         let registry = registry.build()?;
         Ok(Validator {
             inner: fhirreg_validator::Validator::new(registry.clone(), self.options),
+            terminology: fhirreg_terminology::Terminology::new(registry.clone()),
+            fhirpath_model: Arc::new(fhirreg_registry::model::FhirPathModel::new(
+                registry.clone(),
+            )),
             registry,
             profiles: self.profiles,
             parse_options: self.parse_options,
             max_issues: self.max_issues,
             pool,
+            lang,
         })
     }
 }
@@ -265,11 +351,17 @@ enum Pool {
 #[derive(Clone)]
 pub struct Validator {
     inner: fhirreg_validator::Validator,
+    /// The terminology operations' engine (its caches live as long as the
+    /// validator).
+    terminology: fhirreg_terminology::Terminology,
+    /// FHIRPath's type information for [`FhirPath`] (cached per type).
+    fhirpath_model: Arc<fhirreg_registry::model::FhirPathModel>,
     registry: Registry,
     profiles: Vec<String>,
     parse_options: ParseOptions,
     max_issues: Option<usize>,
     pool: Pool,
+    lang: Lang,
 }
 
 impl Validator {
@@ -291,6 +383,81 @@ impl Validator {
         self.validate_parsed(self.parse(bytes), profiles)
     }
 
+    /// Like [`Validator::validate_with_profiles`], but input that cannot be
+    /// read and profiles that cannot be found are errors instead of fatal
+    /// issues: [`Error::UnknownFormat`] (neither JSON nor XML),
+    /// [`Error::Parse`] (malformed, or over the [`ParseOptions`] limits;
+    /// with the position), [`Error::UnknownProfile`] (one of `profiles` is
+    /// not in the registry). A panic (a bug) is [`Error::Internal`].
+    ///
+    /// ```
+    /// let validator = fhirreg::Validator::builder().build().unwrap();
+    /// let outcome = validator.try_validate(br#"{"resourceType":"Patient","active":"yes"}"#, &[]).unwrap();
+    /// assert!(!outcome.is_valid());
+    /// match validator.try_validate(b"{\"resourceType\":", &[]) {
+    ///     Err(fhirreg::Error::Parse(e)) => assert_eq!((e.pos.line, e.pos.col), (1, 17)),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// let profile = ["http://example.org/no-such-profile".to_string()];
+    /// let unknown = validator.try_validate(br#"{"resourceType":"Patient"}"#, &profile);
+    /// assert!(matches!(unknown, Err(fhirreg::Error::UnknownProfile(_))));
+    /// ```
+    pub fn try_validate(&self, bytes: &[u8], profiles: &[String]) -> Result<Outcome, Error> {
+        for profile in profiles {
+            self.check_profile(profile)?;
+        }
+        let format = Format::sniff(bytes).ok_or(Error::UnknownFormat)?;
+        let document = fhirreg_element::parse(bytes, format, &self.parse_options)?;
+        catch(|| self.validate_parsed(Ok(document), profiles))
+    }
+
+    /// `Ok` when `canonical` (`url` or `url|version`) names a
+    /// StructureDefinition of the registry, [`Error::UnknownProfile`]
+    /// otherwise. Validating against an unknown profile is not an error
+    /// but an issue of each resource (`unknown-profile`); this checks a
+    /// configuration up front.
+    ///
+    /// ```
+    /// let validator = fhirreg::Validator::builder().build().unwrap();
+    /// assert!(validator.check_profile("http://hl7.org/fhir/StructureDefinition/vitalsigns").is_ok());
+    /// assert!(validator.check_profile("http://hl7.org/fhir/StructureDefinition/vitalsigns|4.0.1").is_ok());
+    /// assert!(validator.check_profile("http://hl7.org/fhir/ValueSet/administrative-gender").is_err());
+    /// ```
+    pub fn check_profile(&self, canonical: &str) -> Result<(), Error> {
+        match self.registry.resolve_summary(canonical) {
+            Some(summary) if summary.resource_type() == "StructureDefinition" => Ok(()),
+            _ => Err(Error::UnknownProfile(canonical.to_string())),
+        }
+    }
+
+    /// The profiles every resource is validated against
+    /// ([`ValidatorBuilder::profile`]).
+    pub fn profiles(&self) -> &[String] {
+        &self.profiles
+    }
+
+    /// The language of the messages ([`ValidatorBuilder::language`]).
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    /// The text of an issue in this validator's language.
+    ///
+    /// ```
+    /// let validator = fhirreg::Validator::builder().build().unwrap();
+    /// let outcome = validator.validate(br#"{"resourceType":"Patient","colour":"red"}"#);
+    /// assert!(validator.message(&outcome.issues[0]).contains("colour"));
+    /// ```
+    pub fn message(&self, issue: &Issue) -> String {
+        issue.message_in(self.lang)
+    }
+
+    /// The OperationOutcome of an outcome, in this validator's language
+    /// (see [`Outcome::operation_outcome`]).
+    pub fn operation_outcome<'a>(&self, outcome: &'a Outcome) -> OperationOutcome<'a> {
+        outcome.operation_outcome().lang(self.lang)
+    }
+
     /// Validate several resources (each JSON or XML), in parallel (see
     /// [`ValidatorBuilder::threads`]); the outcomes are in input order.
     ///
@@ -305,7 +472,27 @@ impl Validator {
     /// assert_eq!(valid, [true, false, true]);
     /// ```
     pub fn validate_many(&self, inputs: &[&[u8]]) -> Vec<Outcome> {
-        self.map_ordered(inputs, |bytes| self.guarded(|| self.validate(bytes)))
+        self.validate_many_with_profiles(inputs, &[])
+    }
+
+    /// [`Validator::validate_many`] with extra profiles for this call (as
+    /// [`Validator::validate_with_profiles`]).
+    ///
+    /// ```
+    /// let validator = fhirreg::Validator::builder().build().unwrap();
+    /// let vitals = ["http://hl7.org/fhir/StructureDefinition/vitalsigns".to_string()];
+    /// let inputs: [&[u8]; 1] = [br#"{"resourceType":"Observation","status":"final","code":{"text":"x"}}"#];
+    /// assert!(validator.validate_many(&inputs)[0].is_valid());
+    /// assert!(!validator.validate_many_with_profiles(&inputs, &vitals)[0].is_valid());
+    /// ```
+    pub fn validate_many_with_profiles(
+        &self,
+        inputs: &[&[u8]],
+        profiles: &[String],
+    ) -> Vec<Outcome> {
+        self.map_ordered(inputs, |bytes| {
+            self.guarded(|| self.validate_with_profiles(bytes, profiles))
+        })
     }
 
     /// Run one validation; a panic (a bug, whatever the input) becomes a
@@ -340,7 +527,23 @@ impl Validator {
     /// assert_eq!(lines, [(1, true), (3, false), (4, false)]);
     /// ```
     pub fn validate_ndjson<R: BufRead>(&self, reader: R) -> NdjsonResults<'_, R> {
-        NdjsonResults::new(self, reader)
+        NdjsonResults::new(ndjson::ValidatorRef::Borrowed(self), reader)
+    }
+
+    /// [`Validator::validate_ndjson`] taking the validator (clone it: that
+    /// is cheap), so that the iterator borrows nothing and can be kept in
+    /// another structure, sent to another thread or handed to another
+    /// language.
+    ///
+    /// ```
+    /// let validator = fhirreg::Validator::builder().build().unwrap();
+    /// let input = std::io::Cursor::new(b"{\"resourceType\":\"Patient\"}\n".to_vec());
+    /// let results = validator.clone().validate_ndjson_owned(input);
+    /// let handle = std::thread::spawn(move || results.map(|r| r.line).collect::<Vec<_>>());
+    /// assert_eq!(handle.join().unwrap(), [1]);
+    /// ```
+    pub fn validate_ndjson_owned<R: BufRead>(self, reader: R) -> NdjsonResults<'static, R> {
+        NdjsonResults::new(ndjson::ValidatorRef::Owned(Box::new(self)), reader)
     }
 
     /// Apply `f` to every item on this validator's threads; results in
@@ -423,9 +626,10 @@ impl Validator {
         })
     }
 
-    /// A terminology engine over this validator's registry.
+    /// A terminology engine over this validator's registry (a handle on
+    /// the validator's own: caches are shared).
     pub fn terminology(&self) -> fhirreg_terminology::Terminology {
-        fhirreg_terminology::Terminology::new(self.registry.clone())
+        self.terminology.clone()
     }
 
     /// The registry of conformance resources this validator uses.
@@ -439,6 +643,18 @@ impl Validator {
         })?;
         fhirreg_element::parse(bytes, format, &self.parse_options).map_err(parse_error)
     }
+}
+
+/// Run `f`; a panic (a bug) becomes [`Error::Internal`] with its message.
+fn catch<T>(f: impl FnOnce() -> T) -> Result<T, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string());
+        Error::Internal(text)
+    })
 }
 
 /// The fatal issue of an input whose validation panicked: the only place
@@ -529,6 +745,60 @@ mod tests {
         // Under the limit nothing changes.
         let roomy = Validator::builder().max_issues(100).build().unwrap();
         assert_eq!(roomy.validate(bad).issues, full.issues);
+    }
+
+    #[test]
+    fn configuration_errors_are_typed() {
+        let dir = std::env::temp_dir().join(format!("fhirreg-empty-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::env::set_var("FHIR_PACKAGE_CACHE", &dir);
+        let missing = Validator::builder()
+            .package("no.such.package#1.0.0")
+            .build();
+        assert!(
+            matches!(&missing, Err(Error::UnknownPackage(_))),
+            "{:?}",
+            missing.err()
+        );
+        let unreadable = Validator::builder()
+            .load_path(dir.join("nothing-here.json"))
+            .build();
+        assert!(matches!(unreadable, Err(Error::Registry(_))));
+        assert!(matches!(
+            Validator::builder().language("xx").build(),
+            Err(Error::UnsupportedLanguage(_))
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_operation_outcome_is_written_in_the_validators_language() {
+        let validator = Validator::builder().language("en").build().unwrap();
+        let outcome = validator.validate(br#"{"resourceType":"Patient","active":"yes"}"#);
+        let value = validator.operation_outcome(&outcome).to_value();
+        assert_eq!(value, outcome.to_operation_outcome());
+        assert_eq!(
+            value["issue"][0]["details"]["text"],
+            validator.message(&outcome.issues[0])
+        );
+    }
+
+    #[test]
+    fn try_validate_agrees_with_validate_on_readable_input() {
+        let validator = Validator::builder().build().unwrap();
+        let profile = ["http://hl7.org/fhir/StructureDefinition/vitalsigns".to_string()];
+        let input: &[u8] =
+            br#"{"resourceType":"Observation","status":"final","code":{"text":"x"}}"#;
+        let tried = validator.try_validate(input, &profile).unwrap();
+        assert_eq!(
+            tried.issues,
+            validator.validate_with_profiles(input, &profile).issues
+        );
+        assert!(!tried.is_valid());
+        assert!(matches!(
+            validator.try_validate(b"  ", &[]),
+            Err(Error::UnknownFormat)
+        ));
     }
 
     #[test]

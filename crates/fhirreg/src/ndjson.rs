@@ -44,11 +44,31 @@ impl NdjsonResult {
     }
 }
 
-/// The iterator of [`Validator::validate_ndjson`]: reads a batch of lines,
+/// The validator of an [`NdjsonResults`]: borrowed
+/// ([`Validator::validate_ndjson`]) or its own
+/// ([`Validator::validate_ndjson_owned`]).
+pub(crate) enum ValidatorRef<'v> {
+    Borrowed(&'v Validator),
+    Owned(Box<Validator>),
+}
+
+impl std::ops::Deref for ValidatorRef<'_> {
+    type Target = Validator;
+
+    fn deref(&self) -> &Validator {
+        match self {
+            ValidatorRef::Borrowed(v) => v,
+            ValidatorRef::Owned(v) => v,
+        }
+    }
+}
+
+/// The iterator of [`Validator::validate_ndjson`] (and
+/// [`Validator::validate_ndjson_owned`]): reads a batch of lines,
 /// validates it (in parallel unless the validator runs on one thread),
 /// yields its results in line order, then reads the next batch.
 pub struct NdjsonResults<'v, R> {
-    validator: &'v Validator,
+    validator: ValidatorRef<'v>,
     reader: R,
     /// Lines read so far.
     line: u64,
@@ -65,7 +85,7 @@ enum Pending {
 }
 
 impl<'v, R: BufRead> NdjsonResults<'v, R> {
-    pub(crate) fn new(validator: &'v Validator, reader: R) -> Self {
+    pub(crate) fn new(validator: ValidatorRef<'v>, reader: R) -> Self {
         NdjsonResults {
             validator,
             reader,
@@ -149,7 +169,7 @@ impl<R: BufRead> Iterator for NdjsonResults<'_, R> {
                 return None;
             }
             let batch = self.read_batch();
-            let validator = self.validator;
+            let validator: &Validator = &self.validator;
             let results = validator.map_ordered(&batch, |(line, pending)| NdjsonResult {
                 line: *line,
                 outcome: match pending {

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use fhirreg_element::{args, Issue, Msg, Severity};
+use fhirreg_element::{args, Issue, Lang, Msg, Severity};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
@@ -39,6 +39,27 @@ impl Outcome {
     /// No error or fatal issue.
     pub fn is_valid(&self) -> bool {
         !self.issues.iter().any(|i| i.severity.is_error())
+    }
+
+    /// The outcome of an input that cannot be read (malformed, not JSON or
+    /// XML, over a limit): one fatal `parse-error` issue with the reason,
+    /// as [`Validator::validate`](crate::Validator::validate) gives for
+    /// such input. For layers that read input themselves (a binding
+    /// converting its own objects to JSON).
+    ///
+    /// ```
+    /// let outcome = fhirreg::Outcome::unreadable("nested too deep", None);
+    /// assert!(!outcome.is_valid());
+    /// assert_eq!(outcome.issues[0].severity, fhirreg::Severity::Fatal);
+    /// assert_eq!(outcome.issues[0].message_id(), "parse-error");
+    /// ```
+    pub fn unreadable(
+        message: impl Into<String>,
+        pos: Option<fhirreg_element::Position>,
+    ) -> Outcome {
+        Outcome {
+            issues: vec![Issue::new(Msg::ParseError, args![message.into()], "", pos)],
+        }
     }
 
     /// The number of issues of this severity.
@@ -86,6 +107,7 @@ impl Outcome {
         OperationOutcome {
             issues: &self.issues,
             extensions: Vec::new(),
+            lang: Lang::En,
         }
     }
 
@@ -168,9 +190,21 @@ enum ExtensionValue<'a> {
 pub struct OperationOutcome<'a> {
     issues: &'a [Issue],
     extensions: Vec<(&'a str, ExtensionValue<'a>)>,
+    lang: Lang,
 }
 
 impl<'a> OperationOutcome<'a> {
+    /// Write the messages (`details.text`) in `lang` (default English).
+    pub fn lang(mut self, lang: Lang) -> Self {
+        self.lang = lang;
+        self
+    }
+
+    /// The OperationOutcome as a JSON tree.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
     /// Add an extension with a `valueString` (e.g. [`FILE_EXTENSION`]).
     pub fn extension_string(mut self, url: &'a str, value: &'a str) -> Self {
         self.extensions.push((url, ExtensionValue::String(value)));
@@ -200,7 +234,7 @@ impl Serialize for OperationOutcome<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("resourceType", "OperationOutcome")?;
-        map.serialize_entry("issue", &Issues(self.issues))?;
+        map.serialize_entry("issue", &Issues(self.issues, self.lang))?;
         if !self.extensions.is_empty() {
             map.serialize_entry("extension", &Extensions(&self.extensions))?;
         }
@@ -247,32 +281,33 @@ impl<T: Serialize + ?Sized> Serialize for Extension<'_, T> {
     }
 }
 
-struct Issues<'a>(&'a [Issue]);
+struct Issues<'a>(&'a [Issue], Lang);
 
 impl Serialize for Issues<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if self.0.is_empty() {
             // OperationOutcome needs at least one issue.
             let mut seq = serializer.serialize_seq(Some(1))?;
-            seq.serialize_element(&IssueJson(&Issue::new(Msg::NoIssues, args![], "", None)))?;
+            let no_issues = Issue::new(Msg::NoIssues, args![], "", None);
+            seq.serialize_element(&IssueJson(&no_issues, self.1))?;
             return seq.end();
         }
         let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
         for issue in self.0 {
-            seq.serialize_element(&IssueJson(issue))?;
+            seq.serialize_element(&IssueJson(issue, self.1))?;
         }
         seq.end()
     }
 }
 
 /// `{"text": ..., "coding": [the Java key]}` of an issue.
-struct Details<'a>(&'a Issue);
+struct Details<'a>(&'a Issue, Lang);
 
 impl Serialize for Details<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let issue = self.0;
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("text", &issue.message())?;
+        map.serialize_entry("text", &issue.message_in(self.1))?;
         if let Some(key) = issue.java_key() {
             map.serialize_entry("coding", &[JavaKey(key)])?;
         }
@@ -294,7 +329,7 @@ impl Serialize for JavaKey<'_> {
 
 /// One OperationOutcome.issue: line/col/message-id extensions, severity,
 /// code, details.text, expression.
-struct IssueJson<'a>(&'a Issue);
+struct IssueJson<'a>(&'a Issue, Lang);
 
 impl Serialize for IssueJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -303,7 +338,7 @@ impl Serialize for IssueJson<'_> {
         map.serialize_entry("extension", &IssueExtensions(issue))?;
         map.serialize_entry("severity", issue.severity.code())?;
         map.serialize_entry("code", issue.code.code())?;
-        map.serialize_entry("details", &Details(issue))?;
+        map.serialize_entry("details", &Details(issue, self.1))?;
         if !issue.expression.is_empty() {
             map.serialize_entry("expression", &[issue.expression.as_str()])?;
         }
