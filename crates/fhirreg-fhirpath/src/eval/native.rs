@@ -53,7 +53,11 @@ enum Cond {
     Not(Box<Cond>),
     /// `path.exists()`, `path.empty()`, `path.hasValue()`; `expr` is the
     /// whole call, for the interpreter.
-    Test { test: Test, path: Vec<String>, expr: Expr },
+    Test {
+        test: Test,
+        path: Vec<String>,
+        expr: Expr,
+    },
     /// `a = b` / `a != b` of two tests that always give one boolean.
     BoolEq(bool, Box<Cond>, Box<Cond>),
     /// `count > count`, with `children().count()`, `path.count()` or an integer.
@@ -293,11 +297,7 @@ fn may_expand(name: &str) -> bool {
 /// child's name is `name` followed by an upper-case letter (a choice
 /// element's value, `valueString` for `value`): what navigation gives then
 /// depends on the types.
-fn exact_children<'a>(
-    el: Element<'a>,
-    name: &str,
-    mut f: impl FnMut(Element<'a>),
-) -> Option<()> {
+fn exact_children<'a>(el: Element<'a>, name: &str, mut f: impl FnMut(Element<'a>)) -> Option<()> {
     let mut found = false;
     let mut choice = false;
     for c in el.children() {
