@@ -3,7 +3,8 @@
 //! cardinality, closed slicing, and the slice's own constraints.
 
 use crate::plan::{Plan, Slicing};
-use crate::{upper_first, Walk};
+use crate::upper_first;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 use serde_json::Value;
@@ -162,6 +163,39 @@ fn magic_code(plan: &Plan, s: usize) -> Option<String> {
 }
 
 impl<'v> Walk<'v> {
+    /// The slices of the sliced child definitions of an element: the
+    /// instances of each (`sliced`: definition, instance, path below the
+    /// element), and the slices of definitions without instances (their
+    /// required slices).
+    pub(crate) fn slice_pass(
+        &mut self,
+        node: Element<'v>,
+        plan: &Arc<Plan>,
+        children: &[usize],
+        sliced: &[(usize, Element<'v>, String)],
+    ) {
+        let mut done: Vec<usize> = Vec::new();
+        for &(ci, _, _) in sliced {
+            if done.contains(&ci) {
+                continue;
+            }
+            done.push(ci);
+            let items: Vec<(Element<'v>, &str)> = sliced
+                .iter()
+                .filter(|(c, _, _)| *c == ci)
+                .map(|(_, e, p)| (*e, p.as_str()))
+                .collect();
+            self.slices(node, plan, ci, &items);
+        }
+        // Required slices of elements that are absent.
+        for &ci in children {
+            let def = &plan.elements[ci];
+            if !def.slices.is_empty() && !done.contains(&ci) {
+                self.slices(node, plan, ci, &[]);
+            }
+        }
+    }
+
     /// The element of another profile a slice's type points at
     /// (`type.profile` with the profile-element extension).
     fn profile_element(&self, plan: &Plan, s: usize) -> Option<(Arc<Plan>, usize)> {

@@ -8,7 +8,8 @@
 //!   stratifiers match the Measure's by code, and the measureScore agrees
 //!   with the Measure's scoring.
 
-use crate::{base64_binary, Walk};
+use crate::checks::primitive::base64_binary;
+use crate::walk::Walk;
 use fhirreg_element::message::{Args, Msg};
 use fhirreg_element::{args, Element};
 use serde_json::Value;

@@ -4,7 +4,9 @@
 //! type), reference target types and quantity units, with the HL7 Java
 //! validator's messages.
 
-use crate::{base64_binary, lower_first, Walk};
+use crate::checks::primitive::base64_binary;
+use crate::lower_first;
+use crate::walk::Walk;
 use fhirreg_element::message::{Message, Msg};
 use fhirreg_element::{args, Element, Severity};
 use serde_json::Value;
