@@ -1,39 +1,46 @@
-//! FHIR resource validation against StructureDefinitions.
+//! FHIR resource validation against StructureDefinitions, following
+//! <https://hl7.org/fhir/R4/validation.html>.
 //!
-//! A [`Validator`] compiles each StructureDefinition snapshot it needs (the
-//! core resource and datatype definitions, profiles) once into a plan and
-//! keeps it in a cache shared by all threads, so validating many resources
-//! never re-reads definition JSON. The walk over an
-//! [`Element`](fhirreg_element::Element) tree checks, following
-//! <https://hl7.org/fhir/R4/validation.html>:
+//! A [`Validator`] compiles each StructureDefinition it needs (the core
+//! resource and datatype definitions, profiles, extension definitions) once
+//! into a plan and keeps it in a cache shared by all threads, so validating
+//! many resources never re-reads definitions.
 //!
-//! * known resource types and known properties (`Unrecognized property`),
-//! * cardinality (`minimum required` / `max allowed`) and JSON array vs
-//!   object form,
-//! * types, including choice elements (`valueQuantity`) and resources inside
-//!   `contained`, `Bundle.entry.resource` and `Parameters.parameter.resource`,
-//! * the lexical rules of the primitive types and JSON value kinds,
-//! * extensions (url present and without a version, value or children,
-//!   known definition, allowed value types, modifier use, the contexts
-//!   where the definition allows it (see `ext_context.rs`), the extension's
-//!   own definition including sub-extension slices),
-//! * narrative XHTML (allowed elements and attributes, namespace, links),
-//! * resource ids, duplicate element ids, reference formats and target
-//!   types, canonical urls, Bundle fullUrls and searchset entries,
-//! * bindings (required/extensible/preferred, additional bindings, value
-//!   sets contained in a profile) and codings in their code systems,
-//!   through `fhirreg-terminology`,
-//! * the content rules of CodeSystem, ValueSet and ConceptMap resources
-//!   (see `txres.rs`),
-//! * profiles given by the caller or in `meta.profile` (with or without a
-//!   snapshot: a differential is applied to its base): cardinality, fixed
-//!   primitive values, min/max values, type profiles, slicing (value,
-//!   pattern, type, profile and exists discriminators; closed slicing),
-//! * QuestionnaireResponses against their Questionnaire (linkIds, required
-//!   items, answer types and options, enableWhen, value limits),
-//! * invariants: the `constraint`s of every element definition applied
-//!   (resources, backbone elements, datatypes, profiles, extensions),
-//!   evaluated with FHIRPath (see `invariants.rs`).
+//! # How it is built
+//!
+//! * `plan`: a definition compiled for one mode (a type's own definition:
+//!   every rule of the type; a profile, extension or type profile: only
+//!   what it adds). Each element becomes a node listing its checks
+//!   (`plan::Check`), worked out once.
+//! * `walk`: the walker. It visits the [`Element`]
+//!   tree, keeps the path and the scopes (enclosing resources, Bundles,
+//!   contained ids), and runs the checks of each node; `walk::profiles`
+//!   decides which profiles apply besides those the caller names
+//!   (`meta.profile`, implied vital-signs profiles, implementation guide
+//!   globals).
+//! * `checks`: one module per kind of check (below).
+//! * `sink`: where findings go. The same checks serve
+//!   [`Validator::validate`] (every finding, each once) and
+//!   [`Validator::is_valid`] (a sink that stops the walk at the first
+//!   error).
+//!
+//! | kind of check | module | what it checks |
+//! |---|---|---|
+//! | cardinality | `checks::cardinality` | `min`/`max` of each child definition; JSON arrays for repeating elements only; objects for complex elements |
+//! | type and choice | `checks::types` | known properties; choice types a profile allows; a complex datatype's own plan and its type-specific rules; datatype profiles (one of several); resources of the type and profile an element allows |
+//! | primitive format | `checks::primitive` | lexical rules of the primitive types, JSON value kinds, empty primitives, narrative XHTML (`primitive::xhtml`), base64 (`primitive::base64_binary`) |
+//! | fixed and pattern | `checks::fixed` | `fixed[x]` (exact) and `pattern[x]` (contained) values, complex values included |
+//! | value limits | `checks::limits` | `minValue[x]`/`maxValue[x]`, `maxLength`, `mustHaveValue`/`valueAlternatives` |
+//! | binding | `checks::binding` | value set membership (required, extensible, preferred; additional bindings; value sets contained in a profile), codes and displays in their code systems; base bindings deferred until the profiles have run |
+//! | invariant | `checks::invariant` | the `constraint`s of every element definition applied, evaluated with FHIRPath after the walk (ele-1 natively) |
+//! | slicing | `checks::slicing` | which slice an element belongs to (value, pattern, type, profile and exists discriminators), slice cardinality, closed slicing, the slice's own constraints |
+//! | extension | `checks::extension` | url, value or children (ext-1), known definition, value types, modifier use, sub-extension urls, the contexts a definition allows (`extension::context`) |
+//! | reference | `checks::reference` | reference format and target type, `Reference.type`, canonical references, targets resolved in the resource, Bundle or Parameters (their types, target profiles, aggregation) |
+//! | contained | `checks::contained` | the scope of `#id` references; dom-3 (contained resources are referenced) |
+//! | Bundle | `checks::bundle` | fullUrls, searchset entries, references resolved among the entries, documents and messages (first entry, every entry reachable) |
+//! | identity | `checks::ids` | resource id format and length, unique element ids, absolute canonical `url` |
+//! | datatype rules | `checks::datatypes` | Identifier (absolute system, URI values) and Attachment (base64 data, size) |
+//! | resource-specific | `checks::resources` | Questionnaire and QuestionnaireResponse (`questionnaire`), Measure and MeasureReport (`measure`), CodeSystem, ValueSet and ConceptMap (`terminology`), SearchParameter (`search_parameter`), StructureDefinition (`structure_definition`) |
 //!
 //! Issues are messages of the shared catalogue
 //! ([`fhirreg_element::message`]: our own words, with the HL7 Java
@@ -292,6 +299,17 @@ fn has_scheme(u: &str) -> bool {
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
         }
         None => false,
+    }
+}
+
+/// The text of a JSON string, boolean or number (a FHIR primitive value as
+/// a definition holds it).
+fn json_primitive_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }
 

@@ -138,39 +138,33 @@ impl<'v> Walk<'v> {
         self.issues.push(issue);
     }
 
-    /// [`Self::report`] with another severity.
-    pub(crate) fn report_as(
-        &mut self,
-        severity: Severity,
-        msg: Msg,
-        args: Args,
-        node: Element<'v>,
-    ) {
-        let issue = Issue::new(msg, args, self.path.clone(), Some(node.pos()));
-        self.issues.push(issue.with_severity(severity));
-    }
-
-    /// Report at `path` (the walk's path is restored afterwards).
+    /// [`Self::report`] at `path` instead of the current path, with
+    /// another severity.
     pub(crate) fn report_at(
         &mut self,
         severity: Severity,
         msg: Msg,
         args: Args,
         path: &str,
-        node: Element<'v>,
+        node: Element<'_>,
     ) {
-        let saved = std::mem::replace(&mut self.path, path.to_string());
-        self.report_as(severity, msg, args, node);
-        self.path = saved;
+        let issue = Issue::new(msg, args, path.to_string(), Some(node.pos()));
+        self.issues.push(issue.with_severity(severity));
     }
 
+    /// [`Self::report`] at the current path followed by `sub` (`.code`,
+    /// `[url='...']`).
+    pub(crate) fn report_sub(&mut self, sub: &str, msg: Msg, args: Args, node: Element<'v>) {
+        let len = self.path.len();
+        self.path.push_str(sub);
+        self.report(msg, args, node);
+        self.path.truncate(len);
+    }
+
+    /// [`Self::report`] at child `name` of `node` (at `node` when absent).
     pub(crate) fn at_child(&mut self, node: Element<'v>, name: &str, msg: Msg, args: Args) {
         let at = node.child(name).unwrap_or(node);
-        let len = self.path.len();
-        self.path.push('.');
-        self.path.push_str(name);
-        self.report(msg, args, at);
-        self.path.truncate(len);
+        self.report_sub(&format!(".{name}"), msg, args, at);
     }
 
     /// Validate a resource node; `self.path` is its expression.

@@ -101,14 +101,6 @@ impl<'v> Walk<'v> {
     ) {
         let tx = &self.v.tx;
         let vs = b.value_set.as_str();
-        fn coding_of(c: Element<'_>) -> Option<CodingRef<'_>> {
-            Some(CodingRef {
-                system: c.child_value("system"),
-                version: c.child_value("version"),
-                code: Some(c.child_value("code")?),
-                display: c.child_value("display"),
-            })
-        }
         let one = |cr: &CodingRef<'_>| match &b.contained {
             Some(json) => tx.validate_code_with(vs, json, cr),
             None => tx.validate_code(vs, cr),
@@ -233,11 +225,9 @@ impl<'v> Walk<'v> {
         sub: &str,
         node: Element<'v>,
     ) {
-        let len = self.path.len();
-        self.path.push_str(sub);
         let m = &i.message;
-        self.report_as(i.severity, m.msg, m.args.clone(), node);
-        self.path.truncate(len);
+        let path = format!("{}{sub}", self.path);
+        self.report_at(i.severity, m.msg, m.args.clone(), &path, node);
     }
 
     /// A Coding's code (and display) in its code system, when the code
@@ -305,20 +295,19 @@ impl<'v> Walk<'v> {
         code: &str,
         b: &crate::plan::Binding,
     ) {
-        fn coding_of(c: Element<'_>) -> Option<CodingRef<'_>> {
-            Some(CodingRef {
-                system: c.child_value("system"),
-                version: c.child_value("version"),
-                code: Some(c.child_value("code")?),
+        // (additional bindings check codes, not displays)
+        let code_only = |c: Element<'v>| {
+            coding_of(c).map(|cr| CodingRef {
                 display: None,
+                ..cr
             })
-        }
+        };
         let codings: Vec<CodingRef<'_>> = match code {
             "code" => node.value().map(CodingRef::code).into_iter().collect(),
-            "Coding" => coding_of(node).into_iter().collect(),
+            "Coding" => code_only(node).into_iter().collect(),
             "CodeableConcept" => node
                 .children_named("coding")
-                .filter_map(coding_of)
+                .filter_map(code_only)
                 .collect(),
             _ => return,
         };
@@ -350,4 +339,15 @@ impl<'v> Walk<'v> {
             self.report(msg, args![name, versioned, codes.join(", ")], node);
         }
     }
+}
+
+/// A Coding-like element (Coding, Quantity) as a coded value, when it has
+/// a code.
+fn coding_of(c: Element<'_>) -> Option<CodingRef<'_>> {
+    Some(CodingRef {
+        system: c.child_value("system"),
+        version: c.child_value("version"),
+        code: Some(c.child_value("code")?),
+        display: c.child_value("display"),
+    })
 }

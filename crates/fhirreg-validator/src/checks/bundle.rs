@@ -18,8 +18,9 @@
 use crate::has_scheme;
 use crate::walk::Walk;
 use fhirreg_element::message::{Args, Msg};
-use fhirreg_element::{args, Element, Issue, NodeId, Severity};
-// foldhash in the maps looked up per reference (see lib.rs).
+use fhirreg_element::{args, Element, NodeId, Severity};
+// foldhash in the maps looked up per reference (keys can come from the
+// validated resource: seeded per process).
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::rc::Rc;
 
@@ -194,9 +195,9 @@ impl<'v> Walk<'v> {
         self.issue_at(Severity::Error, Msg::BundleEntryFoundMultiple, args, at);
     }
 
+    /// [`Walk::report_at`] at an [`At`].
     pub(crate) fn issue_at(&mut self, severity: Severity, msg: Msg, args: Args, at: &At<'_>) {
-        let issue = Issue::new(msg, args, at.path.to_string(), Some(at.node.pos()));
-        self.issues.push(issue.with_severity(severity));
+        self.report_at(severity, msg, args, at.path, at.node);
     }
 
     /// Start collecting the references of a Bundle's entries (documents and

@@ -121,10 +121,7 @@ impl<'v> Walk<'v> {
     /// An error about an extension at `path[url='URL']` (as the HL7 Java
     /// validator locates the issues about an extension's url).
     pub(crate) fn error_at_url(&mut self, url: &str, msg: Msg, args: Args, node: Element<'v>) {
-        let len = self.path.len();
-        self.path.push_str(&format!("[url='{url}']"));
-        self.report(msg, args, node);
-        self.path.truncate(len);
+        self.report_sub(&format!("[url='{url}']"), msg, args, node);
     }
 
     /// Sub-extensions (relative urls) must be slices the definition names.

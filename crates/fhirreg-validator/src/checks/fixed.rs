@@ -5,6 +5,7 @@
 //! its own content to be present (each repeated item somewhere).
 
 use crate::checks::slicing::matches_value;
+use crate::json_primitive_text;
 use crate::plan::{ElemDef, Plan};
 use crate::walk::Walk;
 use fhirreg_element::message::{Args, Msg};
@@ -14,15 +15,6 @@ use serde_json::Value;
 /// Nesting bound for fixed values (they are finite JSON, this only guards
 /// against pathological definitions).
 const MAX_DEPTH: usize = 32;
-
-fn primitive_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
 
 /// A primitive instance value equals a fixed primitive (decimals compare
 /// by value: `1.0` and `1.00` are different in FHIR, but JSON numbers lose
@@ -36,7 +28,7 @@ fn same_primitive(have: &str, want: &Value) -> bool {
                     .ok()
                     .is_some_and(|h| Some(h) == n.as_f64()))
         }
-        _ => primitive_text(want).is_some_and(|w| w == have),
+        _ => json_primitive_text(want).is_some_and(|w| w == have),
     }
 }
 
@@ -78,7 +70,7 @@ impl<'v> Walk<'v> {
         if depth > MAX_DEPTH {
             return;
         }
-        if let Some(w) = primitive_text(want) {
+        if let Some(w) = json_primitive_text(want) {
             let have = node.value();
             if !have.is_some_and(|h| same_primitive(h, want)) {
                 let args = args![have.unwrap_or("null"), w, source];

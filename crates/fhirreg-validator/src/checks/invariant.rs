@@ -29,7 +29,8 @@ use fhirreg_fhirpath::{
     Value as FpValue,
 };
 use fhirreg_terminology::{CodingRef, Terminology};
-// foldhash in the maps looked up per node and constraint (see lib.rs).
+// foldhash in the maps looked up per node and constraint (keys can come
+// from the validated resource: seeded per process).
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -50,7 +51,7 @@ pub enum BestPracticeLevel {
 
 /// Keys the walk checks by hand, never evaluated here so that they are not
 /// reported twice: ele-1 and ext-1 (same messages), dom-3 (as the HL7 Java
-/// validator reports it), txt-1/txt-2 (narrative XHTML, `xhtml.rs`).
+/// validator reports it), txt-1/txt-2 (narrative XHTML, `checks::primitive::xhtml`).
 const HAND_CHECKED: &[&str] = &["ele-1", "ext-1", "dom-3", "txt-1", "txt-2"];
 
 fn evaluated(c: &Constraint) -> bool {

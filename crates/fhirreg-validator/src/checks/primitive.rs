@@ -1,5 +1,9 @@
-//! Lexical rules of the FHIR R4 primitive types
-//! (<https://hl7.org/fhir/R4/datatypes.html#primitive>).
+//! Primitive values: the lexical rules of the FHIR R4 primitive types
+//! (<https://hl7.org/fhir/R4/datatypes.html#primitive>), the JSON value
+//! kind of each, empty primitives, narrative XHTML ([`xhtml`]) and base64
+//! ([`base64_binary`]). A valid value then gets the checks that need a
+//! value: `maxLength` and limits (`checks::limits`), the binding
+//! (`checks::binding`), canonical references (`checks::reference`).
 
 pub(crate) mod base64_binary;
 pub(crate) mod xhtml;

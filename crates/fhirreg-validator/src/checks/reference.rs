@@ -36,16 +36,7 @@ impl<'v> Walk<'v> {
         }
         let target_type: Option<&str> = if has_scheme(r) {
             // Absolute: [base]/Type/id(/_history/v)
-            let parts: Vec<&str> = r.split('/').collect();
-            let n = parts.len();
-            let ty = if n >= 4 && parts[n - 2] == "_history" {
-                parts.get(n - 4).copied()
-            } else if n >= 2 {
-                parts.get(n - 2).copied()
-            } else {
-                None
-            };
-            ty.filter(|t| r.starts_with("http") && self.v.is_resource_type(t))
+            ft.as_deref().filter(|_| r.starts_with("http"))
         } else {
             let path = r.split('?').next().unwrap_or(r);
             let parts: Vec<&str> = path.split('/').collect();

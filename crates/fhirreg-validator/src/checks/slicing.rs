@@ -213,14 +213,7 @@ impl<'v> Walk<'v> {
         if let Some(id) = r.strip_prefix('#') {
             return self.contained_type(id);
         }
-        let parts: Vec<&str> = r.split('/').collect();
-        let n = parts.len();
-        let ty = if n >= 4 && parts[n - 2] == "_history" {
-            parts.get(n - 4)?
-        } else {
-            parts.get(n.checked_sub(2)?)?
-        };
-        self.v.is_resource_type(ty).then(|| ty.to_string())
+        self.type_in_reference(r)
     }
 
     /// Run `f` and report whether it found no errors, discarding its issues.

@@ -9,6 +9,7 @@
 //! specialization defines a type other than its base's; element paths
 //! start with the structure's type.
 
+use crate::json_primitive_text;
 use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
@@ -59,11 +60,8 @@ impl<'v> Walk<'v> {
             let Some(bdef) = base.element_by_id(id).and_then(|b| base.elements.get(b)) else {
                 continue;
             };
-            let want = match &bdef.fixed {
-                Some(serde_json::Value::String(s)) => s.clone(),
-                Some(serde_json::Value::Bool(b)) => b.to_string(),
-                Some(serde_json::Value::Number(n)) => n.to_string(),
-                _ => continue,
+            let Some(want) = bdef.fixed.as_ref().and_then(json_primitive_text) else {
+                continue;
             };
             if want != value {
                 let args = args![value, want, &base.url];

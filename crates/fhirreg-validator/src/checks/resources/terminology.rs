@@ -6,6 +6,7 @@
 //! and well-formed values, ECL, value set parameters), and the codes a
 //! ConceptMap maps from and to.
 
+use crate::has_scheme;
 use crate::walk::Walk;
 use fhirreg_element::message::{Args, Msg};
 use fhirreg_element::{args, Element, Severity};
@@ -203,10 +204,6 @@ impl SystemInfo {
             SystemInfo::Unknown => base_rules(property, Vec::new()),
         }
     }
-}
-
-fn has_scheme(u: &str) -> bool {
-    crate::has_scheme(u)
 }
 
 /// A declared value set parameter.
