@@ -167,6 +167,26 @@ impl<'v> Walk<'v> {
         self.report_sub(&format!(".{name}"), msg, args, at);
     }
 
+    /// Run `f` on the side: its findings (with the invariants it queued,
+    /// evaluated) are returned instead of reported, and nothing it queued
+    /// stays. For the checks that try alternatives: slices, one of several
+    /// profiles.
+    pub(crate) fn trial(&mut self, f: impl FnOnce(&mut Self)) -> Vec<Issue> {
+        let saved = std::mem::take(&mut self.issues);
+        let mark = self.invariant_mark();
+        f(self);
+        self.flush_invariants(mark);
+        let found = std::mem::replace(&mut self.issues, saved).into_issues();
+        self.invariant_rollback(mark);
+        found
+    }
+
+    /// Run `f` on the side (see [`Self::trial`]): true when it found no
+    /// error.
+    pub(crate) fn sandbox(&mut self, f: impl FnOnce(&mut Self)) -> bool {
+        !self.trial(f).iter().any(|i| i.severity.is_error())
+    }
+
     /// Validate a resource node; `self.path` is its expression.
     pub(crate) fn resource(&mut self, node: Element<'v>, top: bool) {
         let rt = node.resource_type().unwrap_or(node.name());

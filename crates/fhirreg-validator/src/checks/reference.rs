@@ -35,7 +35,8 @@ impl<'v> Walk<'v> {
             return;
         }
         let target_type: Option<&str> = if has_scheme(r) {
-            // Absolute: [base]/Type/id(/_history/v)
+            // Absolute: [base]/Type/id(/_history/v) (not resolved, so `ft`
+            // is the type the URL names)
             ft.as_deref().filter(|_| r.starts_with("http"))
         } else {
             let path = r.split('?').next().unwrap_or(r);

@@ -216,18 +216,6 @@ impl<'v> Walk<'v> {
         self.type_in_reference(r)
     }
 
-    /// Run `f` and report whether it found no errors, discarding its issues.
-    pub(crate) fn sandbox(&mut self, f: impl FnOnce(&mut Self)) -> bool {
-        let saved = std::mem::take(&mut self.issues);
-        let mark = self.invariant_mark();
-        f(self);
-        self.flush_invariants(mark);
-        let ok = !self.issues.iter().any(|i| i.severity.is_error());
-        self.issues = saved;
-        self.invariant_rollback(mark);
-        ok
-    }
-
     fn slice_type_index(plan: &Plan, s: usize, item: Element<'v>) -> Option<usize> {
         let def = &plan.elements[s];
         if !def.choice {

@@ -67,20 +67,17 @@ impl<'v> Walk<'v> {
             self.element_invariants(node, &plans[0], 0, None);
         } else if plans.len() > 1 {
             // The element must conform to one of the profiles.
-            let saved = std::mem::take(&mut self.issues);
-            let mark = self.invariant_mark();
             let mut ok = false;
             // Without a match, the HL7 Java validator also reports each
             // profile's errors, naming the profile (the same error from
             // several profiles once, naming them all).
             let mut found: Vec<(Issue, Vec<String>)> = Vec::new();
             for p in &plans {
-                self.children(node, p, 0);
-                self.element_invariants(node, p, 0, None);
-                self.flush_invariants(mark);
                 let errs: Vec<Issue> = self
-                    .issues
-                    .take()
+                    .trial(|w| {
+                        w.children(node, p, 0);
+                        w.element_invariants(node, p, 0, None);
+                    })
                     .into_iter()
                     .filter(|i| i.severity.is_error())
                     .collect();
@@ -95,8 +92,6 @@ impl<'v> Walk<'v> {
                     }
                 }
             }
-            self.issues = saved;
-            self.invariant_rollback(mark);
             if !ok {
                 let list: Vec<String> = plans.iter().map(|p| p.url.clone()).collect();
                 self.report(Msg::NoProfileMatches, args![list.join(", ")], node);
@@ -163,17 +158,10 @@ impl<'v> Walk<'v> {
             self.profile(node, p, false);
         } else {
             // The resource conforms to one of the profiles.
-            let saved = std::mem::take(&mut self.issues);
-            let mark = self.invariant_mark();
             let mut ok = false;
             for p in &profiles {
-                self.profile(node, p, false);
-                self.flush_invariants(mark);
-                ok |= !self.issues.iter().any(|i| i.severity.is_error());
-                self.issues.take();
+                ok |= self.sandbox(|w| w.profile(node, p, false));
             }
-            self.issues = saved;
-            self.invariant_rollback(mark);
             if !ok {
                 let list: Vec<&str> = profiles.iter().map(|p| p.as_str()).collect();
                 self.report(Msg::NoProfileMatches, args![list.join(", ")], node);
