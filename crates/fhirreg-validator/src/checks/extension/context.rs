@@ -13,9 +13,9 @@
 //! `extension` and `fhirpath` contexts and the invariants need the tree, so
 //! they are queued and decided after the walk, with the constraints.
 
-use crate::invariants::{invariant_limits, resource_above, root_resource_of, Resolver};
+use crate::checks::invariant::{invariant_limits, resource_above, root_resource_of, Resolver};
 use crate::plan::{ExtContext, Plan};
-use crate::Walk;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element, Issue, NodeId};
 use fhirreg_fhirpath::{EvalContext, Expression, Value as FpValue};

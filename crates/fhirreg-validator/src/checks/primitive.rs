@@ -1,10 +1,20 @@
-//! Lexical rules of the FHIR R4 primitive types
-//! (<https://hl7.org/fhir/R4/datatypes.html#primitive>).
+//! Primitive values: the lexical rules of the FHIR R4 primitive types
+//! (<https://hl7.org/fhir/R4/datatypes.html#primitive>), the JSON value
+//! kind of each, empty primitives, narrative XHTML ([`xhtml`]) and base64
+//! ([`base64_binary`]). A valid value then gets the checks that need a
+//! value: `maxLength` and limits (`checks::limits`), the binding
+//! (`checks::binding`), canonical references (`checks::reference`).
 
-use crate::base64_binary;
+pub(crate) mod base64_binary;
+pub(crate) mod xhtml;
+
+use crate::plan::{self, ElemDef, Mode, TypeRef};
+use crate::walk::Walk;
 use fhirreg_element::args;
 use fhirreg_element::message::{Args, Message, Msg};
+use fhirreg_element::{Element, ValueKind};
 use fhirreg_fhirpath::days_in_month;
+use foldhash::{HashSet, HashSetExt};
 
 /// The outcome of a primitive check: a message (its severity says whether
 /// it is only a warning).
@@ -292,6 +302,83 @@ fn snip(v: &str) -> &str {
         "(snip)"
     } else {
         v
+    }
+}
+
+impl<'v> Walk<'v> {
+    pub(crate) fn primitive(&mut self, node: Element<'v>, t: &TypeRef, def: &ElemDef) {
+        let code = t.code.as_str();
+        if let Some(v) = node.value() {
+            if self.json {
+                let want = plan::json_kind(code);
+                if node.value_kind() != want {
+                    let msg = match want {
+                        ValueKind::Boolean => Msg::JsonValueNotBoolean,
+                        ValueKind::Number => Msg::JsonValueNotNumber,
+                        ValueKind::String => Msg::JsonValueNotString,
+                    };
+                    self.report(msg, args![], node);
+                }
+            }
+            if code == "xhtml" {
+                self.narrative(node, v);
+            } else if let Some(p) = check(code, v) {
+                // (an invalid value is not looked up in its value set)
+                if p.msg.severity().is_error() && def.path == "Attachment.data" {
+                    // reported on the Attachment (see `attachment`)
+                    return;
+                }
+                self.report(p.msg, p.args, node);
+            } else {
+                self.max_length(node, def, v);
+                if let Some(b) = &def.binding {
+                    self.binding(node, code, b, Mode::Base);
+                }
+                self.value_limits(node, code, def, v);
+                if code == "canonical" {
+                    self.canonical(node, t, v);
+                }
+                if (code == "uri" || code == "url") && node.name() != "system" {
+                    // uris that may point at entries: reachability in documents
+                    const NOT_LINKS: &[&str] = &[
+                        "Bundle.entry.fullUrl",
+                        "Coding.system",
+                        "Identifier.system",
+                        "Meta.profile",
+                        "Extension.url",
+                        "Quantity.system",
+                        "MessageHeader.source.endpoint",
+                        "MessageHeader.destination.endpoint",
+                        "Endpoint.address",
+                    ];
+                    if !NOT_LINKS.contains(&def.path.as_str()) {
+                        self.collect_bundle_ref(node, v);
+                    }
+                }
+            }
+        } else if !node
+            .children()
+            .any(|c| c.name() == "extension" || c.name() == "id")
+        {
+            // (with only an id, ele-1 reports it, as the HL7 Java validator does)
+            self.report(Msg::PrimitiveEmpty, args![], node);
+        }
+        if node.has_children() {
+            if let Some(tp) = self.v.type_plan(code) {
+                self.anchors.push((self.path.len(), Some(tp.clone()), None));
+                self.children(node, &tp, 0);
+                self.anchors.pop();
+            }
+        }
+    }
+
+    fn narrative(&mut self, node: Element<'v>, div: &str) {
+        let empty = HashSet::new();
+        let ids = self.contained_ids.last().unwrap_or(&empty);
+        let problems = xhtml::check(div, ids);
+        for p in problems {
+            self.report(p.msg, p.args, node);
+        }
     }
 }
 

@@ -15,15 +15,17 @@
 //!   reachable from it by following references (`resolveInBundle`,
 //!   `checkAllInterlinked`); stylesheet links resolve.
 
-use crate::{has_scheme, Walk, CORE};
+use crate::has_scheme;
+use crate::walk::Walk;
 use fhirreg_element::message::{Args, Msg};
-use fhirreg_element::{args, Element, Issue, IssueType, NodeId, Severity};
-// foldhash in the maps looked up per reference (see lib.rs).
+use fhirreg_element::{args, Element, NodeId, Severity};
+// foldhash in the maps looked up per reference (keys can come from the
+// validated resource: seeded per process).
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::rc::Rc;
 
 /// A resource that is the `resource` of a Bundle entry: (entry, bundle).
-fn entry_of<'t>(res: Element<'t>) -> Option<(Element<'t>, Element<'t>)> {
+pub(crate) fn entry_of<'t>(res: Element<'t>) -> Option<(Element<'t>, Element<'t>)> {
     res.resource_type()?;
     let entry = res.parent().filter(|e| e.name() == "entry")?;
     let bundle = entry
@@ -45,7 +47,7 @@ pub(crate) struct BundleRef {
 
 /// The walk path as an element path: no `/*Type/id*/` comments, choice
 /// elements as `[x]`.
-fn element_path(walk_path: &str) -> String {
+pub(crate) fn element_path(walk_path: &str) -> String {
     let mut out = String::with_capacity(walk_path.len());
     let mut rest = walk_path;
     while let Some(i) = rest.find("/*") {
@@ -123,9 +125,9 @@ impl<'t> EntryIndex<'t> {
 }
 
 /// Where a bundle-level finding is reported.
-struct At<'a> {
-    path: &'a str,
-    node: Element<'a>,
+pub(crate) struct At<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) node: Element<'a>,
 }
 
 /// Ids equal to `fragment` among the nodes below `e` (element and resource
@@ -193,9 +195,9 @@ impl<'v> Walk<'v> {
         self.issue_at(Severity::Error, Msg::BundleEntryFoundMultiple, args, at);
     }
 
-    fn issue_at(&mut self, severity: Severity, msg: Msg, args: Args, at: &At<'_>) {
-        let issue = Issue::new(msg, args, at.path.to_string(), Some(at.node.pos()));
-        self.issues.push(issue.with_severity(severity));
+    /// [`Walk::report_at`] at an [`At`].
+    pub(crate) fn issue_at(&mut self, severity: Severity, msg: Msg, args: Args, at: &At<'_>) {
+        self.report_at(severity, msg, args, at.path, at.node);
     }
 
     /// Start collecting the references of a Bundle's entries (documents and
@@ -754,13 +756,6 @@ struct DocCtx<'a, 't> {
     id: Option<&'a str>,
 }
 
-/// How a reference resolved (`ReferenceDestinationType`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Destination {
-    Contained,
-    Bundled,
-}
-
 /// A `[type]?[name]=[value](&...)` search URL of a known resource type.
 fn is_search_url(walk: &Walk<'_>, r: &str) -> bool {
     let Some((ty, query)) = r.split_once('?') else {
@@ -777,137 +772,8 @@ fn is_search_url(walk: &Walk<'_>, r: &str) -> bool {
 }
 
 impl<'v> Walk<'v> {
-    /// The target of `reference` (on Reference element `node`) when it is
-    /// contained, in the enclosing Bundle or among the Parameters
-    /// resources; issues the Bundle resolution rules raise on the way.
-    pub(crate) fn resolve_local(
-        &mut self,
-        node: Element<'v>,
-        reference: &str,
-    ) -> Option<(Element<'v>, Destination)> {
-        if let Some(id) = reference.strip_prefix('#') {
-            return self
-                .resolve_contained(node, id)
-                .map(|t| (t, Destination::Contained));
-        }
-        if self.containers == 0 && !self.in_container(node) {
-            return None;
-        }
-        let mut cur = Some(node);
-        // The fullUrl of the nearest entry (outer None: no entry passed).
-        let mut full_url: Option<Option<&'v str>> = None;
-        let mut steps = 0;
-        while let Some(f) = cur {
-            steps += 1;
-            if steps > 100_000 {
-                return None;
-            }
-            if full_url.is_none() {
-                if let Some((entry, bundle)) = entry_of(f) {
-                    let fu = entry.child_value("fullUrl");
-                    full_url = Some(fu);
-                    let btype = bundle.child_value("type").unwrap_or("");
-                    if fu.is_none() && !matches!(btype, "batch-response" | "transaction-response") {
-                        let ep = element_path(&self.path);
-                        let p = entry_path(&ep);
-                        self.issue_at(
-                            Severity::Error,
-                            Msg::EntryNoFullUrl,
-                            args![],
-                            &At {
-                                path: &p,
-                                node: entry,
-                            },
-                        );
-                    }
-                }
-            }
-            if f.resource_type() == Some("Bundle") {
-                return self
-                    .get_from_bundle(f, reference, full_url.flatten(), node)
-                    .map(|t| (t, Destination::Bundled));
-            }
-            if f.resource_type().is_some()
-                && f.parent()
-                    .is_some_and(|p| p.name() == "parameter" || p.name() == "part")
-            {
-                let mut params = f.parent();
-                while let Some(p) = params {
-                    if p.resource_type() == Some("Parameters") {
-                        break;
-                    }
-                    params = p.parent();
-                }
-                if let Some(t) = params.and_then(|p| find_in_params(p, reference)) {
-                    return Some((t, Destination::Bundled));
-                }
-            }
-            cur = f.parent();
-        }
-        None
-    }
-
-    /// Is `node` inside a Bundle or Parameters resource (profile walks run
-    /// after the base walk left them)?
-    fn in_container(&mut self, node: Element<'v>) -> bool {
-        if !matches!(self.root.resource_type(), Some("Bundle" | "Parameters")) {
-            return false;
-        }
-        let mut cur = node.parent();
-        let mut steps = 0;
-        while let Some(f) = cur {
-            steps += 1;
-            if steps > 100_000 {
-                return false;
-            }
-            if matches!(f.resource_type(), Some("Bundle" | "Parameters")) {
-                return true;
-            }
-            cur = f.parent();
-        }
-        false
-    }
-
-    /// `#id`: a contained resource of the enclosing resource (from a
-    /// contained resource: of its container); `#` alone is the container.
-    fn resolve_contained(&mut self, node: Element<'v>, id: &str) -> Option<Element<'v>> {
-        let mut cur = Some(node);
-        let mut was_contained = false;
-        let mut steps = 0;
-        while let Some(f) = cur {
-            steps += 1;
-            if steps > 100_000 {
-                return None;
-            }
-            if f.resource_type().is_some() {
-                let contained = f.name() == "contained";
-                if id.is_empty() && !contained && was_contained {
-                    return Some(f);
-                }
-                was_contained |= contained;
-                if !id.is_empty() {
-                    if let Some(c) = f
-                        .children_named("contained")
-                        .find(|c| c.child_value("id") == Some(id))
-                    {
-                        return Some(c);
-                    }
-                }
-                // (no resolution across an entry or parameter boundary)
-                let boundary = f
-                    .parent()
-                    .is_some_and(|p| matches!(p.name(), "entry" | "parameter" | "part"));
-                if boundary {
-                    return None;
-                }
-            }
-            cur = f.parent();
-        }
-        None
-    }
-
     /// A reference resolved by the Bundle's entries (`getFromBundle`).
-    fn get_from_bundle(
+    pub(crate) fn get_from_bundle(
         &mut self,
         bundle: Element<'v>,
         reference: &str,
@@ -1043,149 +909,11 @@ impl<'v> Walk<'v> {
         }
         found
     }
-
-    /// Checks of a Reference against its type that need the target: the
-    /// target's type and target profiles, and the aggregation modes.
-    /// Returns the target's type when the reference resolved locally.
-    pub(crate) fn reference_target(
-        &mut self,
-        node: Element<'v>,
-        t: &crate::plan::TypeRef,
-        mode: crate::plan::Mode,
-    ) -> Option<String> {
-        let r = node.child_value("reference").filter(|r| !r.is_empty())?;
-        let profiles_needed = t.target_profiles.iter().any(|p| !p.starts_with(CORE));
-        if !profiles_needed
-            && t.aggregation.is_empty()
-            && self.containers == 0
-            && !mode.is_profile()
-        {
-            return None;
-        }
-        let resolved = if mode.is_profile() {
-            // (the base walk reported the resolution problems)
-            let mark = self.issues.len();
-            let x = self.resolve_local(node, r);
-            self.issues.truncate(mark);
-            x
-        } else {
-            self.resolve_local(node, r)
-        };
-        let Some((target, dest)) = resolved else {
-            // (outside a Bundle the Java validator does not enforce the
-            // aggregation modes by default)
-            let in_container = self.containers > 0 || self.in_container(node);
-            if in_container
-                && !t.aggregation.is_empty()
-                && !t.aggregation.iter().any(|a| a == "referenced")
-            {
-                self.report(Msg::ReferenceNotLocal, args![r], node);
-            }
-            return None;
-        };
-        let ft = target
-            .resource_type()
-            .map(str::to_string)
-            .unwrap_or_default();
-        let any = t.target_profiles.is_empty()
-            || t.target_profiles
-                .iter()
-                .any(|p| p.split('|').next() == Some(&format!("{CORE}Resource")));
-        if !any {
-            let mut types: Vec<String> = Vec::new();
-            let mut matching: Vec<String> = Vec::new();
-            for p in &t.target_profiles {
-                let ty = match p.strip_prefix(CORE) {
-                    Some(core) => Some(core.split('|').next().unwrap_or(core).to_string()),
-                    None => self.v.plan(p).map(|pl| pl.type_name.clone()),
-                };
-                let Some(ty) = ty else {
-                    self.report(Msg::ReferenceProfileUnknown, args![p], node);
-                    continue;
-                };
-                if ty == ft {
-                    matching.push(p.clone());
-                }
-                if !types.contains(&ty) {
-                    types.push(ty);
-                }
-            }
-            let own: Vec<&String> = matching.iter().filter(|p| !p.starts_with(CORE)).collect();
-            if !own.is_empty() && !matching.iter().any(|p| p.starts_with(CORE)) {
-                let good = own.iter().any(|p| self.conforms(target, p));
-                if !good {
-                    let mut all = t.target_profiles.clone();
-                    all.sort();
-                    self.report(Msg::ReferenceNoProfileMatch, args![r, all.join(", ")], node);
-                }
-            }
-            if !types.is_empty() && !types.contains(&ft) {
-                types.sort();
-                self.report(Msg::ReferenceTargetType, args![&ft, types.join(", ")], node);
-            }
-        }
-        if !t.aggregation.is_empty() {
-            let ok = t.aggregation.iter().any(|a| match a.as_str() {
-                "contained" => dest == Destination::Contained,
-                "bundled" => dest == Destination::Bundled,
-                "referenced" => dest != Destination::Contained,
-                _ => false,
-            });
-            if !ok {
-                let what = match dest {
-                    Destination::Contained => "contained",
-                    Destination::Bundled => "bundled",
-                };
-                let args = args![what, t.aggregation.join(", ")];
-                self.report(Msg::ReferenceAggregation, args, node);
-            }
-        }
-        Some(ft)
-    }
-
-    /// Does the resource `target` conform to `profile` (its constraints,
-    /// fixed values, slices and invariants)? A (target, profile) pair met
-    /// again while being checked counts as conforming (reference cycles).
-    fn conforms(&mut self, target: Element<'v>, profile: &str) -> bool {
-        let key = (target.id(), profile.to_string());
-        if let Some(&known) = self.target_results.get(&key) {
-            return known;
-        }
-        if self.target_checks.contains(&key) || self.target_checks.len() > 16 {
-            return true;
-        }
-        let Some(plan) = self.v.plan(profile) else {
-            return false;
-        };
-        if target.resource_type() != Some(plan.type_name.as_str()) {
-            return false;
-        }
-        self.target_checks.push(key);
-        let saved_path = std::mem::replace(
-            &mut self.path,
-            target
-                .resource_type()
-                .map(str::to_string)
-                .unwrap_or_default(),
-        );
-        self.enter_resource_scope(target);
-        let ok = self.sandbox(|w| {
-            w.children(target, &plan, 0);
-            w.invariants(target, &plan);
-        });
-        self.leave_resource_scope();
-        self.path = saved_path;
-        if let Some(key) = self.target_checks.pop() {
-            // (a target is checked against a profile once per validation)
-            self.target_results.insert(key, ok);
-        }
-        ok
-    }
 }
 
 /// The element path of the Bundle entry the path is in
 /// (`Bundle.entry[1].resource.subject` -> `Bundle.entry[1]`).
-fn entry_path(element_path: &str) -> String {
+pub(crate) fn entry_path(element_path: &str) -> String {
     let mut best = None;
     for (i, _) in element_path.match_indices(".resource") {
         let head = &element_path[..i];
@@ -1206,167 +934,117 @@ fn entry_path(element_path: &str) -> String {
     }
 }
 
-/// A resource among the parameters (and their parts) with `Type/id` equal
-/// to `reference`.
-fn find_in_params<'t>(params: Element<'t>, reference: &str) -> Option<Element<'t>> {
-    let mut stack: Vec<Element<'_>> = params.children_named("parameter").collect();
-    stack.reverse();
-    while let Some(p) = stack.pop() {
-        if let Some(res) = p.child("resource") {
-            if entry_rel_of(res).as_deref() == Some(reference) {
-                return Some(res);
+impl<'v> Walk<'v> {
+    /// Bundle rules: fullUrl present and absolute, RESTful fullUrls match
+    /// the resource.
+    pub(crate) fn bundle(&mut self, node: Element<'v>) {
+        let btype = node.child_value("type").unwrap_or("");
+        let search_types = if btype == "searchset" {
+            self.search_types(node)
+        } else {
+            Vec::new()
+        };
+        let len = self.path.len();
+        for (i, entry) in node.children_named("entry").enumerate() {
+            self.path.push_str(".entry[");
+            self.path.push_str(&i.to_string());
+            self.path.push(']');
+            let resource = entry.child("resource");
+            match entry.child_value("fullUrl") {
+                Some(u) if !has_scheme(u) => {
+                    self.report(Msg::FullUrlNotAbsolute, args![u], entry);
+                }
+                Some(u) => {
+                    if let Some(res) = resource {
+                        self.restful_full_url(entry, u, res);
+                    }
+                }
+                None => {
+                    // Search outcome entries (OperationOutcome in a
+                    // searchset) are not resources with an identity.
+                    let outcome = btype == "searchset"
+                        && resource.and_then(|r| r.resource_type()) == Some("OperationOutcome");
+                    let exempt = outcome
+                        || matches!(
+                            btype,
+                            "transaction" | "batch" | "transaction-response" | "batch-response"
+                        );
+                    if resource.is_some() && !exempt {
+                        self.report(Msg::FullUrlMissing, args![], entry);
+                    }
+                }
+            }
+            if btype == "searchset" {
+                if let Some(res) = resource {
+                    self.search_entry(entry, res, &search_types);
+                }
+            }
+            self.path.truncate(len);
+        }
+    }
+
+    /// The resource types a searchset's self link searches for.
+    fn search_types(&self, bundle: Element<'v>) -> Vec<String> {
+        let Some(url) = bundle
+            .children_named("link")
+            .find(|l| l.child_value("relation") == Some("self"))
+            .and_then(|l| l.child_value("url"))
+        else {
+            return Vec::new();
+        };
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        if let Some(t) = query.split('&').find_map(|p| p.strip_prefix("_type=")) {
+            return t.split(',').map(String::from).collect();
+        }
+        let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        if self.v.is_resource_type(last) {
+            vec![last.to_string()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Searchset entries: matches have ids and the searched type, outcomes
+    /// are OperationOutcomes.
+    fn search_entry(&mut self, entry: Element<'v>, res: Element<'v>, types: &[String]) {
+        let mode = entry.child("search").and_then(|s| s.child_value("mode"));
+        let rt = res.resource_type().unwrap_or("");
+        let len = self.path.len();
+        self.path.push_str(".resource");
+        if mode == Some("outcome") {
+            if rt != "OperationOutcome" {
+                self.report(Msg::SearchOutcomeNotOutcome, args![rt], res);
+            }
+        } else if mode == Some("match") {
+            if res.child_value("id").is_none() {
+                self.report(Msg::SearchMatchNoId, args![], res);
+            }
+            if !types.is_empty() && !types.iter().any(|t| t == rt) {
+                let args = args![rt, types.join(", ")];
+                self.report(Msg::SearchMatchWrongType, args, res);
             }
         }
-        let mut parts: Vec<Element<'_>> = p.children_named("part").collect();
-        parts.reverse();
-        stack.extend(parts);
+        self.path.truncate(len);
     }
-    None
-}
 
-fn entry_rel_of(res: Element<'_>) -> Option<String> {
-    Some(format!(
-        "{}/{}",
-        res.resource_type()?,
-        res.child_value("id").unwrap_or("null")
-    ))
-}
-
-impl<'v> Walk<'v> {
-    /// The resource type a reference URL names (`Type/id`,
-    /// `[base]/Type/id[/_history/v]`), if it is a known type.
-    pub(crate) fn type_in_reference(&self, r: &str) -> Option<String> {
-        let parts: Vec<&str> = r.split('/').collect();
+    fn restful_full_url(&mut self, entry: Element<'v>, url: &str, res: Element<'v>) {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return;
+        }
+        let parts: Vec<&str> = url.split('/').collect();
         let n = parts.len();
-        let ty = match n {
-            0 | 1 => return None,
-            2 => parts[0],
-            _ if n >= 4 && parts[n - 2] == "_history" => parts[n - 4],
-            _ => parts[n - 2],
-        };
-        self.v.is_resource_type(ty).then(|| ty.to_string())
-    }
-
-    /// `Reference.type`: one of the element's target types, and the type of
-    /// the target (`ft`: resolved, else named by the URL).
-    pub(crate) fn reference_declared_type(
-        &mut self,
-        node: Element<'v>,
-        t: &crate::plan::TypeRef,
-        ft: Option<&str>,
-    ) {
-        let Some(declared) = node.child_value("type") else {
+        if n < 5 || !self.v.is_resource_type(parts[n - 2]) {
             return;
-        };
-        let tu = if has_scheme(declared) {
-            declared.to_string()
-        } else {
-            format!("{CORE}{declared}")
-        };
-        let any = t
-            .target_profiles
-            .iter()
-            .any(|p| p.split('|').next() == Some(&format!("{CORE}Resource")) || *p == tu);
-        if !any && !t.target_profiles.is_empty() {
-            let mut listed = Vec::new();
-            let mut matching = false;
-            for p in &t.target_profiles {
-                let plan = self.v.plan(p);
-                if let Some(pl) = &plan {
-                    matching |= format!("{CORE}{}", pl.type_name) == tu;
-                }
-                let pinned = match &plan {
-                    Some(pl) if !p.contains('|') && !pl.version.is_empty() => {
-                        format!("{p}|{}", pl.version)
-                    }
-                    _ => p.clone(),
-                };
-                listed.push(pinned);
-            }
-            if !matching {
-                let args = args![declared, listed.join(", ")];
-                self.report(Msg::ReferenceTypeNotTarget, args, node);
-            }
         }
-        if let Some(ft) = ft {
-            if ft != declared {
-                self.report(
-                    Msg::ReferenceDeclaredTypeMismatch,
-                    args![declared, ft],
-                    node,
-                );
-            }
-        }
-    }
-}
-
-impl<'v> Walk<'v> {
-    /// A resource in a Resource-typed element (entry, contained, parameter)
-    /// is of the type the profile allows there: the type itself, or the
-    /// type of its single profile.
-    pub(crate) fn resource_of_type(&mut self, node: Element<'v>, t: &crate::plan::TypeRef) {
-        let Some(rt) = node.resource_type() else {
-            return;
-        };
-        let want = if t.code == "Resource" || t.code == "DomainResource" {
-            match t.profiles.as_slice() {
-                [p] => match self.v.plan(p) {
-                    Some(plan) if plan.kind == crate::plan::Kind::Resource => {
-                        plan.type_name.clone()
-                    }
-                    Some(_) => return,
-                    None => {
-                        self.unknown_resource_profile(node, rt, p);
-                        return;
-                    }
-                },
-                _ => return,
-            }
-        } else {
-            if let [p] = t.profiles.as_slice() {
-                if t.code == rt && self.v.plan(p).is_none() {
-                    self.unknown_resource_profile(node, rt, p);
+        let rt = res.resource_type().unwrap_or("");
+        match res.child_value("id") {
+            None => self.report(Msg::FullUrlRestfulNoId, args![url], entry),
+            Some(id) => {
+                let tail = format!("/{rt}/{id}");
+                if !url.ends_with(&tail) {
+                    self.report(Msg::FullUrlRestfulMismatch, args![url, tail], entry);
                 }
             }
-            t.code.clone()
-        };
-        if want == rt {
-            return;
         }
-        let len = self.path.len();
-        let id = node.child_value("id").unwrap_or("null");
-        self.path.push_str(&format!("/*{rt}/{id}*/"));
-        self.report(Msg::EntryResourceType, args![rt, want], node);
-        self.path.truncate(len);
-    }
-}
-
-impl<'v> Walk<'v> {
-    /// The single profile of a Resource-typed element is unknown: reported
-    /// on the element and on the resource (as the HL7 validator).
-    fn unknown_resource_profile(&mut self, node: Element<'v>, rt: &str, profile: &str) {
-        let issue = Issue::new(
-            Msg::UnknownProfile,
-            args![profile],
-            self.path.clone(),
-            Some(node.pos()),
-        );
-        self.issues.push(issue.with_code(IssueType::Structure));
-        // What holds the resource: entry, parameter, contained, outcome.
-        let holder = {
-            let p = self.path.as_str();
-            let head = p.rsplit_once('.').unwrap_or(("", p));
-            if head.1.starts_with("contained") {
-                "contained".to_string()
-            } else {
-                let seg = head.0.rsplit('.').next().unwrap_or("");
-                seg.split('[').next().unwrap_or(seg).to_string()
-            }
-        };
-        let len = self.path.len();
-        let id = node.child_value("id").unwrap_or("null");
-        self.path.push_str(&format!("/*{rt}/{id}*/"));
-        self.report(Msg::EntryProfileUnknown, args![profile, holder], node);
-        self.path.truncate(len);
     }
 }

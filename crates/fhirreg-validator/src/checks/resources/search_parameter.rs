@@ -4,7 +4,7 @@
 //! its type and bases; the resource types an expression starts from are
 //! among the bases.
 
-use crate::Walk;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 use serde_json::Value;

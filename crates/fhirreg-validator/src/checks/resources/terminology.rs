@@ -6,7 +6,8 @@
 //! and well-formed values, ECL, value set parameters), and the codes a
 //! ConceptMap maps from and to.
 
-use crate::Walk;
+use crate::has_scheme;
+use crate::walk::Walk;
 use fhirreg_element::message::{Args, Msg};
 use fhirreg_element::{args, Element, Severity};
 use fhirreg_terminology::external::{self, SNOMED};
@@ -205,10 +206,6 @@ impl SystemInfo {
     }
 }
 
-fn has_scheme(u: &str) -> bool {
-    crate::has_scheme(u)
-}
-
 /// A declared value set parameter.
 struct Parameter<'e> {
     name: String,
@@ -258,20 +255,6 @@ fn fhirpath_constants(expr: &str) -> Vec<String> {
 }
 
 impl<'v> Walk<'v> {
-    /// Report at `path` (the walk's path is restored afterwards).
-    fn report_at(
-        &mut self,
-        severity: Severity,
-        msg: Msg,
-        args: Args,
-        path: &str,
-        node: Element<'v>,
-    ) {
-        let saved = std::mem::replace(&mut self.path, path.to_string());
-        self.report_as(severity, msg, args, node);
-        self.path = saved;
-    }
-
     // ---------------------------------------------------------------- CodeSystem
 
     pub(crate) fn codesystem_rules(&mut self, cs: Element<'v>) {
@@ -696,13 +679,13 @@ impl<'v> Walk<'v> {
                 }
             }
             ValueType::DateTime => {
-                if crate::primitive::check("dateTime", &comparison(value)).is_some() {
+                if crate::checks::primitive::check("dateTime", &comparison(value)).is_some() {
                     let args = args![property, value];
                     bad(self, Severity::Error, Msg::FilterValueDateTime, args);
                 }
             }
             ValueType::Decimal => {
-                if !crate::primitive::is_decimal(&comparison(value)) {
+                if !crate::checks::primitive::is_decimal(&comparison(value)) {
                     let args = args![property, value];
                     bad(self, Severity::Error, Msg::FilterValueDecimal, args);
                 }
@@ -724,61 +707,6 @@ impl<'v> Walk<'v> {
     }
 
     // ---------------------------------------------------------------- bindings
-
-    /// Additional bindings of an element (R5 `binding.additional`): a
-    /// `required`/`maximum` one must be met (error), an `extensible` one
-    /// should be (warning), a `current`/`preferred` one is recommended.
-    pub(crate) fn additional_bindings(
-        &mut self,
-        node: Element<'v>,
-        code: &str,
-        b: &crate::plan::Binding,
-    ) {
-        fn coding_of(c: Element<'_>) -> Option<CodingRef<'_>> {
-            Some(CodingRef {
-                system: c.child_value("system"),
-                version: c.child_value("version"),
-                code: Some(c.child_value("code")?),
-                display: None,
-            })
-        }
-        let codings: Vec<CodingRef<'_>> = match code {
-            "code" => node.value().map(CodingRef::code).into_iter().collect(),
-            "Coding" => coding_of(node).into_iter().collect(),
-            "CodeableConcept" => node
-                .children_named("coding")
-                .filter_map(coding_of)
-                .collect(),
-            _ => return,
-        };
-        if codings.is_empty() {
-            return;
-        }
-        for (purpose, vs) in &b.additional {
-            let msg = match purpose.as_str() {
-                "required" | "maximum" => Msg::AdditionalBindingRequired,
-                "extensible" => Msg::AdditionalBindingExtensible,
-                "current" | "preferred" => Msg::AdditionalBindingPreferred,
-                _ => continue,
-            };
-            let Ok(r) = self.v.tx.validate_codeable_concept(vs, &codings) else {
-                continue;
-            };
-            // Only a definite "not in the value set" counts (codes that
-            // could not be checked are not reported here).
-            let missing = r
-                .issues
-                .iter()
-                .any(|i| i.kind == IssueKind::NotInValueSet && i.severity == Severity::Error);
-            if !missing || r.unknown {
-                continue;
-            }
-            let name = r.valueset_name.clone().unwrap_or_else(|| vs.clone());
-            let versioned = r.valueset.clone().unwrap_or_else(|| vs.clone());
-            let codes: Vec<String> = codings.iter().map(CodingRef::to_token).collect();
-            self.report(msg, args![name, versioned, codes.join(", ")], node);
-        }
-    }
 
     // ---------------------------------------------------------------- ConceptMap
 

@@ -19,8 +19,9 @@
 //!
 //! [`Validator`]: crate::Validator
 
-use crate::plan::{Constraint, Plan, TypeRef};
-use crate::{Inner, Walk, CORE};
+use crate::plan::{Constraint, Plan};
+use crate::walk::Walk;
+use crate::{Inner, CORE};
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element, Issue, NodeId, Severity};
 use fhirreg_fhirpath::{
@@ -28,7 +29,8 @@ use fhirreg_fhirpath::{
     Value as FpValue,
 };
 use fhirreg_terminology::{CodingRef, Terminology};
-// foldhash in the maps looked up per node and constraint (see lib.rs).
+// foldhash in the maps looked up per node and constraint (keys can come
+// from the validated resource: seeded per process).
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -49,7 +51,7 @@ pub enum BestPracticeLevel {
 
 /// Keys the walk checks by hand, never evaluated here so that they are not
 /// reported twice: ele-1 and ext-1 (same messages), dom-3 (as the HL7 Java
-/// validator reports it), txt-1/txt-2 (narrative XHTML, `xhtml.rs`).
+/// validator reports it), txt-1/txt-2 (narrative XHTML, `checks::primitive::xhtml`).
 const HAND_CHECKED: &[&str] = &["ele-1", "ext-1", "dom-3", "txt-1", "txt-2"];
 
 fn evaluated(c: &Constraint) -> bool {
@@ -194,7 +196,7 @@ pub(crate) struct Job {
 pub(crate) struct WalkInvariants<'t> {
     pub(crate) jobs: Vec<Job>,
     /// Extension context checks that need the tree.
-    pub(crate) ext_jobs: Vec<crate::ext_context::ExtJob>,
+    pub(crate) ext_jobs: Vec<crate::checks::extension::context::ExtJob>,
     root: Element<'t>,
 }
 
@@ -258,11 +260,6 @@ fn is_core_plan(plan: &Plan) -> bool {
     plan.url.strip_prefix(CORE) == Some(plan.type_name.as_str())
 }
 
-/// True when a contained resource has a reference to its container (`#`).
-fn refers_to_container(e: Element<'_>) -> bool {
-    e.value() == Some("#") || e.children().any(refers_to_container)
-}
-
 impl<'v> Walk<'v> {
     /// Queue the constraints of the root of `plan` (a resource or profile
     /// definition) for the resource `node`.
@@ -270,75 +267,6 @@ impl<'v> Walk<'v> {
         self.element_invariants(node, plan, 0, None);
         if !plan.mode.is_profile() && is_core_plan(plan) {
             self.contained_referenced(node);
-        }
-    }
-
-    /// Profiles a profile puts on a resource-typed element
-    /// (`Bundle.entry.resource` with `type.profile`): the resource there is
-    /// validated against them too (their constraints included).
-    pub(crate) fn resource_type_profiles(&mut self, node: Element<'v>, t: &TypeRef) {
-        let Some(rt) = node.resource_type() else {
-            return;
-        };
-        let profiles: Vec<&String> = t.profiles.iter().filter(|p| !p.starts_with(CORE)).collect();
-        if profiles.is_empty() {
-            return;
-        }
-        let len = self.path.len();
-        let id = node.child_value("id").unwrap_or("null");
-        self.path.push_str(&format!("/*{rt}/{id}*/"));
-        if let [p] = profiles.as_slice() {
-            self.profile(node, p, false);
-        } else {
-            // The resource conforms to one of the profiles.
-            let saved = std::mem::take(&mut self.issues);
-            let mark = self.invariant_mark();
-            let mut ok = false;
-            for p in &profiles {
-                self.profile(node, p, false);
-                self.flush_invariants(mark);
-                ok |= !self.issues.iter().any(|i| i.severity.is_error());
-                self.issues.take();
-            }
-            self.issues = saved;
-            self.invariant_rollback(mark);
-            if !ok {
-                let list: Vec<&str> = profiles.iter().map(|p| p.as_str()).collect();
-                self.report(Msg::NoProfileMatches, args![list.join(", ")], node);
-            }
-        }
-        self.path.truncate(len);
-    }
-
-    /// dom-3, checked directly (like the HL7 Java validator does, with its
-    /// message and location): each contained resource is referenced from
-    /// elsewhere in the resource (`#id`), or refers to the container (`#`).
-    fn contained_referenced(&mut self, node: Element<'v>) {
-        if node.child("contained").is_none() {
-            return;
-        }
-        // `#id` values in the resource (references, canonicals, uris).
-        let mut refs: HashSet<&str> = HashSet::new();
-        let mut stack = vec![node];
-        while let Some(e) = stack.pop() {
-            if let Some(v) = e.value() {
-                if v.starts_with('#') && e.name() != "div" {
-                    refs.insert(&v[1..]);
-                }
-            }
-            stack.extend(e.children());
-        }
-        let len = self.path.len();
-        for (i, c) in node.children_named("contained").enumerate() {
-            let Some(id) = c.child_value("id") else {
-                continue;
-            };
-            if refs.contains(id) || refers_to_container(c) {
-                continue;
-            }
-            self.path.push_str(&format!(".contained[{i}]"));
-            self.report(Msg::ContainedNotReferenced, args![id], c);
-            self.path.truncate(len);
         }
     }
 
@@ -655,5 +583,4 @@ impl ReferenceResolver for Resolver<'_> {
 }
 
 #[cfg(test)]
-#[path = "invariants_tests.rs"]
 mod tests;

@@ -3,7 +3,8 @@
 //! cardinality, closed slicing, and the slice's own constraints.
 
 use crate::plan::{Plan, Slicing};
-use crate::{upper_first, Walk};
+use crate::upper_first;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 use serde_json::Value;
@@ -162,6 +163,39 @@ fn magic_code(plan: &Plan, s: usize) -> Option<String> {
 }
 
 impl<'v> Walk<'v> {
+    /// The slices of the sliced child definitions of an element: the
+    /// instances of each (`sliced`: definition, instance, path below the
+    /// element), and the slices of definitions without instances (their
+    /// required slices).
+    pub(crate) fn slice_pass(
+        &mut self,
+        node: Element<'v>,
+        plan: &Arc<Plan>,
+        children: &[usize],
+        sliced: &[(usize, Element<'v>, String)],
+    ) {
+        let mut done: Vec<usize> = Vec::new();
+        for &(ci, _, _) in sliced {
+            if done.contains(&ci) {
+                continue;
+            }
+            done.push(ci);
+            let items: Vec<(Element<'v>, &str)> = sliced
+                .iter()
+                .filter(|(c, _, _)| *c == ci)
+                .map(|(_, e, p)| (*e, p.as_str()))
+                .collect();
+            self.slices(node, plan, ci, &items);
+        }
+        // Required slices of elements that are absent.
+        for &ci in children {
+            let def = &plan.elements[ci];
+            if !def.slices.is_empty() && !done.contains(&ci) {
+                self.slices(node, plan, ci, &[]);
+            }
+        }
+    }
+
     /// The element of another profile a slice's type points at
     /// (`type.profile` with the profile-element extension).
     fn profile_element(&self, plan: &Plan, s: usize) -> Option<(Arc<Plan>, usize)> {
@@ -179,26 +213,7 @@ impl<'v> Walk<'v> {
         if let Some(id) = r.strip_prefix('#') {
             return self.contained_type(id);
         }
-        let parts: Vec<&str> = r.split('/').collect();
-        let n = parts.len();
-        let ty = if n >= 4 && parts[n - 2] == "_history" {
-            parts.get(n - 4)?
-        } else {
-            parts.get(n.checked_sub(2)?)?
-        };
-        self.v.is_resource_type(ty).then(|| ty.to_string())
-    }
-
-    /// Run `f` and report whether it found no errors, discarding its issues.
-    pub(crate) fn sandbox(&mut self, f: impl FnOnce(&mut Self)) -> bool {
-        let saved = std::mem::take(&mut self.issues);
-        let mark = self.invariant_mark();
-        f(self);
-        self.flush_invariants(mark);
-        let ok = !self.issues.iter().any(|i| i.severity.is_error());
-        self.issues = saved;
-        self.invariant_rollback(mark);
-        ok
+        self.type_in_reference(r)
     }
 
     fn slice_type_index(plan: &Plan, s: usize, item: Element<'v>) -> Option<usize> {

@@ -4,7 +4,9 @@
 //! type), reference target types and quantity units, with the HL7 Java
 //! validator's messages.
 
-use crate::{base64_binary, lower_first, Walk};
+use crate::checks::primitive::base64_binary;
+use crate::walk::Walk;
+use crate::{json_primitive_text, lower_first};
 use fhirreg_element::message::{Message, Msg};
 use fhirreg_element::{args, Element, Severity};
 use serde_json::Value;
@@ -36,15 +38,6 @@ fn exts<'a>(v: &'a Value, name: &str) -> Vec<&'a Value> {
                 .map(|(_, v)| v)
         })
         .collect()
-}
-
-fn json_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
 }
 
 /// Compare two values of the same primitive type.
@@ -138,10 +131,10 @@ fn condition_holds(cond: &Value, answers: &[Element<'_>]) -> bool {
                         .and_then(Value::as_str)
                         .map_or(true, |sys| Some(sys) == a.child_value("system"))
             }
-            other => json_text(other).as_deref() == a.value(),
+            other => json_primitive_text(other).as_deref() == a.value(),
         };
         let ord = || -> Option<std::cmp::Ordering> {
-            let w = json_text(want)?;
+            let w = json_primitive_text(want)?;
             let v = a.value()?;
             match (w.parse::<f64>(), v.parse::<f64>()) {
                 (Ok(x), Ok(y)) => y.partial_cmp(&x),
@@ -411,7 +404,7 @@ impl<'v> Walk<'v> {
                     if size as f64 > max {
                         let allowed = exts(qi, "maxSize")
                             .first()
-                            .and_then(|m| json_text(m))
+                            .and_then(|m| json_primitive_text(m))
                             .unwrap_or_default();
                         self.report(Msg::QrAttachmentTooLarge, args![allowed, size], a);
                     }
@@ -504,12 +497,18 @@ impl<'v> Walk<'v> {
     }
 
     fn qr_limits(&mut self, v: Element<'v>, qi: &Value, ty: &str, val: &str) {
-        if let Some(min) = exts(qi, "minValue").first().and_then(|m| json_text(m)) {
+        if let Some(min) = exts(qi, "minValue")
+            .first()
+            .and_then(|m| json_primitive_text(m))
+        {
             if compare(ty, val, &min) == Some(std::cmp::Ordering::Less) {
                 self.report(Msg::QrBelowMinimum, args![val, min], v);
             }
         }
-        if let Some(max) = exts(qi, "maxValue").first().and_then(|m| json_text(m)) {
+        if let Some(max) = exts(qi, "maxValue")
+            .first()
+            .and_then(|m| json_primitive_text(m))
+        {
             if compare(ty, val, &max) == Some(std::cmp::Ordering::Greater) {
                 self.report(Msg::QrAboveMaximum, args![val, max], v);
             }
@@ -534,7 +533,7 @@ impl<'v> Walk<'v> {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter_map(|o| o.get(&key).and_then(json_text))
+            .filter_map(|o| o.get(&key).and_then(json_primitive_text))
             .collect();
         if !opts.is_empty() && !opts.iter().any(|o| o == val) {
             self.report(Msg::QrValueNotAnOption, args![ty, val], v);

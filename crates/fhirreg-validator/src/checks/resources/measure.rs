@@ -8,7 +8,8 @@
 //!   stratifiers match the Measure's by code, and the measureScore agrees
 //!   with the Measure's scoring.
 
-use crate::{base64_binary, Walk};
+use crate::checks::primitive::base64_binary;
+use crate::walk::Walk;
 use fhirreg_element::message::{Args, Msg};
 use fhirreg_element::{args, Element};
 use serde_json::Value;
@@ -243,13 +244,6 @@ fn library(l: &Value) -> Lib {
 }
 
 impl<'v> Walk<'v> {
-    fn at_path(&mut self, sub: &str, msg: Msg, args: Args, node: Element<'v>) {
-        let len = self.path.len();
-        self.path.push_str(sub);
-        self.report(msg, args, node);
-        self.path.truncate(len);
-    }
-
     pub(crate) fn measure(&mut self, m: Element<'v>) {
         let mut libs: Vec<Lib> = Vec::new();
         for lib in m.children_named("library") {
@@ -268,23 +262,23 @@ impl<'v> Walk<'v> {
         for (gi, g) in groups.iter().enumerate() {
             let gp = format!(".group[{gi}]");
             if groups.len() > 1 && g.child("code").is_none() {
-                self.at_path(&gp, Msg::MeasureGroupNoCode, args![], *g);
+                self.report_sub(&gp, Msg::MeasureGroupNoCode, args![], *g);
             }
             let pops: Vec<Element<'v>> = g.children_named("population").collect();
             if pops.is_empty() {
-                self.at_path(&gp, Msg::MeasureGroupNoPopulation, args![], *g);
+                self.report_sub(&gp, Msg::MeasureGroupNoPopulation, args![], *g);
             }
             for (pi, p) in pops.iter().enumerate() {
                 if pops.len() > 1 && p.child("code").is_none() {
                     let sub = format!("{gp}.population[{pi}]");
-                    self.at_path(&sub, Msg::MeasurePopulationNoCode, args![], *p);
+                    self.report_sub(&sub, Msg::MeasurePopulationNoCode, args![], *p);
                 }
             }
             let strata: Vec<Element<'v>> = g.children_named("stratifier").collect();
             for (si, st) in strata.iter().enumerate() {
                 let sp = format!("{gp}.stratifier[{si}]");
                 if strata.len() > 1 && st.child("code").is_none() {
-                    self.at_path(&sp, Msg::MeasureStratifierNoCode, args![], *st);
+                    self.report_sub(&sp, Msg::MeasureStratifierNoCode, args![], *st);
                 }
                 if let Some(crit) = st.child("criteria") {
                     self.measure_criteria(crit, &format!("{sp}.criteria"), &libs);
@@ -310,12 +304,12 @@ impl<'v> Walk<'v> {
             return; // reported by the structure checks
         };
         if lang != "text/cql" && lang != "text/cql.identifier" {
-            self.at_path(sub, Msg::MeasureLanguageUnsupported, args![lang], crit);
+            self.report_sub(sub, Msg::MeasureLanguageUnsupported, args![lang], crit);
             return;
         }
         let expr = crit.child_value("expression").unwrap_or("");
         let err = |w: &mut Self, msg: Msg, args: Args| {
-            w.at_path(sub, msg, args, crit);
+            w.report_sub(sub, msg, args, crit);
         };
         if libs.is_empty() {
             err(self, Msg::MeasureCqlNoLibrary, args![]);
@@ -393,7 +387,7 @@ impl<'v> Walk<'v> {
             m.scoring.as_deref(),
             Some("proportion" | "ratio" | "continuous-variable" | "cohort")
         ) {
-            self.at_path(".measure", Msg::ReportScoringUnknown, args![], mref);
+            self.report_sub(".measure", Msg::ReportScoringUnknown, args![], mref);
         }
         if m.groups.is_empty() {
             return;
@@ -406,10 +400,10 @@ impl<'v> Walk<'v> {
             if let (Some(mcode), Some(c)) = (&mg.code, g.child("code")) {
                 let cc = Concept::from_element(c);
                 if !cc.usable() {
-                    self.at_path(sub, Msg::ReportGroupCodeUnusable, args![], *g);
+                    self.report_sub(sub, Msg::ReportGroupCodeUnusable, args![], *g);
                 } else if !cc.matches(mcode) {
                     let args = args![cc.display(), mcode.display()];
-                    self.at_path(sub, Msg::ReportGroupCodeMismatch, args, *g);
+                    self.report_sub(sub, Msg::ReportGroupCodeMismatch, args, *g);
                 }
             }
             self.report_group(*g, mg, &m, report_type, sub);
@@ -419,7 +413,7 @@ impl<'v> Walk<'v> {
         let mut seen: Vec<usize> = Vec::new();
         for (i, g) in glist.iter().enumerate() {
             let sub = format!(".group[{i}]");
-            let rule = |w: &mut Self, msg: Msg| w.at_path(&sub, msg, args![], *g);
+            let rule = |w: &mut Self, msg: Msg| w.report_sub(&sub, msg, args![], *g);
             let Some(c) = g.child("code") else {
                 rule(self, Msg::ReportGroupNoCode);
                 continue;
@@ -477,7 +471,7 @@ impl<'v> Walk<'v> {
         let mut seen: Vec<usize> = Vec::new();
         for (i, p) in g.children_named(name).enumerate() {
             let psub = format!("{sub}.{name}[{i}]");
-            let rule = |w: &mut Self, msg: Msg, args: Args| w.at_path(&psub, msg, args, p);
+            let rule = |w: &mut Self, msg: Msg, args: Args| w.report_sub(&psub, msg, args, p);
             let Some(c) = p.child("code") else {
                 rule(self, Msg::ReportPopulationNoCode, args![]);
                 continue;
@@ -505,7 +499,7 @@ impl<'v> Walk<'v> {
                         rule(self, Msg::ReportSubjectsNotAllowed, args![]);
                     }
                     if p.child("count").is_none() {
-                        self.at_path(&psub, Msg::ReportCountMissing, args![], p);
+                        self.report_sub(&psub, Msg::ReportCountMissing, args![], p);
                     }
                 }
             }
@@ -521,7 +515,7 @@ impl<'v> Walk<'v> {
                 });
             if !seen.contains(&k) && !observation {
                 let code = d.as_ref().map(Concept::display).unwrap_or_default();
-                self.at_path(sub, Msg::ReportGroupMissing, args![code], g);
+                self.report_sub(sub, Msg::ReportGroupMissing, args![code], g);
             }
         }
     }
@@ -533,7 +527,7 @@ impl<'v> Walk<'v> {
         let scoring = m.scoring.as_deref().unwrap_or("");
         let banned = |w: &mut Self, msg: Msg| {
             if let Some(ms) = ms {
-                w.at_path(&ssub, msg, args![], ms);
+                w.report_sub(&ssub, msg, args![], ms);
             }
         };
         if report_type == "data-collection" {
@@ -548,7 +542,7 @@ impl<'v> Walk<'v> {
             return;
         }
         let Some(ms) = ms else {
-            self.at_path(sub, Msg::ScoreMissing, args![scoring], g);
+            self.report_sub(sub, Msg::ScoreMissing, args![scoring], g);
             return;
         };
         let value = ms.child("value");
@@ -556,19 +550,19 @@ impl<'v> Walk<'v> {
             for unit in ["unit", "system", "code"] {
                 if let Some(u) = ms.child(unit) {
                     let sub = format!("{ssub}.{unit}");
-                    self.at_path(&sub, Msg::ScoreUnitNotAllowed, args![], u);
+                    self.report_sub(&sub, Msg::ScoreUnitNotAllowed, args![], u);
                 }
             }
         }
         let Some(value) = value else {
-            self.at_path(&ssub, Msg::ScoreValueMissing, args![scoring], ms);
+            self.report_sub(&ssub, Msg::ScoreValueMissing, args![scoring], ms);
             return;
         };
         if scoring == "proportion" {
             if let Some(v) = value.value().and_then(|v| v.parse::<f64>().ok()) {
                 if !(0.0..=1.0).contains(&v) {
                     let sub = format!("{ssub}.value");
-                    self.at_path(&sub, Msg::ScoreOutOfRange, args![], value);
+                    self.report_sub(&sub, Msg::ScoreOutOfRange, args![], value);
                 }
             }
         }

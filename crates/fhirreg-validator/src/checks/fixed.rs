@@ -4,8 +4,10 @@
 //! allowed; repeating elements match item by item), a pattern only needs
 //! its own content to be present (each repeated item somewhere).
 
-use crate::slicing::matches_value;
-use crate::Walk;
+use crate::checks::slicing::matches_value;
+use crate::json_primitive_text;
+use crate::plan::{ElemDef, Plan};
+use crate::walk::Walk;
 use fhirreg_element::message::{Args, Msg};
 use fhirreg_element::{args, Element};
 use serde_json::Value;
@@ -13,15 +15,6 @@ use serde_json::Value;
 /// Nesting bound for fixed values (they are finite JSON, this only guards
 /// against pathological definitions).
 const MAX_DEPTH: usize = 32;
-
-fn primitive_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
 
 /// A primitive instance value equals a fixed primitive (decimals compare
 /// by value: `1.0` and `1.00` are different in FHIR, but JSON numbers lose
@@ -35,11 +28,25 @@ fn same_primitive(have: &str, want: &Value) -> bool {
                     .ok()
                     .is_some_and(|h| Some(h) == n.as_f64()))
         }
-        _ => primitive_text(want).is_some_and(|w| w == have),
+        _ => json_primitive_text(want).is_some_and(|w| w == have),
     }
 }
 
 impl<'v> Walk<'v> {
+    /// The element's `fixed[x]` (or, with `pattern`, its `pattern[x]`).
+    pub(crate) fn fixed_or_pattern(
+        &mut self,
+        node: Element<'v>,
+        plan: &Plan,
+        def: &ElemDef,
+        pattern: bool,
+    ) {
+        let want = if pattern { &def.pattern } else { &def.fixed };
+        if let Some(want) = want {
+            self.fixed_value(node, want, pattern, &plan.versioned_url());
+        }
+    }
+
     /// Check `node` (at `self.path`) against the fixed value or pattern
     /// `want` of a profile element. `source` names the profile.
     pub(crate) fn fixed_value(
@@ -63,7 +70,7 @@ impl<'v> Walk<'v> {
         if depth > MAX_DEPTH {
             return;
         }
-        if let Some(w) = primitive_text(want) {
+        if let Some(w) = json_primitive_text(want) {
             let have = node.value();
             if !have.is_some_and(|h| same_primitive(h, want)) {
                 let args = args![have.unwrap_or("null"), w, source];
@@ -220,70 +227,6 @@ fn pattern_not_found(key: &str, w: &Value, source: &str) -> (Msg, Args) {
     }
 }
 
-impl<'v> Walk<'v> {
-    /// A primitive without a value: `mustHaveValue` forbids it, and
-    /// `valueAlternatives` names the extensions that must stand in for it.
-    pub(crate) fn value_controls(
-        &mut self,
-        node: Element<'v>,
-        plan: &crate::plan::Plan,
-        def: &crate::plan::ElemDef,
-        ti: Option<usize>,
-    ) {
-        if !def.must_have_value && def.value_alternatives.is_empty() {
-            return;
-        }
-        let primitive = ti
-            .and_then(|i| def.types.get(i))
-            .or(def.types.first())
-            .is_some_and(|t| crate::plan::is_primitive_code(&t.code));
-        if !primitive {
-            return;
-        }
-        if def.must_have_value {
-            self.report(Msg::ValueRequired, args![&def.path, &plan.url], node);
-        } else {
-            let present = node.children_named("extension").any(|e| {
-                e.child_value("url")
-                    .is_some_and(|u| def.value_alternatives.iter().any(|a| a == u))
-            });
-            if !present {
-                let args = args![&def.path, &plan.url, def.value_alternatives.join(", ")];
-                self.report(Msg::ValueOrAlternativeRequired, args, node);
-            }
-        }
-    }
-}
+impl<'v> Walk<'v> {}
 
-impl<'v> Walk<'v> {
-    /// A choice element (`valueString`) whose type the profile's choice
-    /// (`value[x]`) does not allow, reported as the HL7 Java validator
-    /// does: with one allowed type, on the element; with several, the type
-    /// cannot be determined (on the parent).
-    pub(crate) fn profile_choice_type(
-        &mut self,
-        plan: &crate::plan::Plan,
-        ci: usize,
-        child: Element<'v>,
-    ) {
-        if plan.type_name == "Extension" {
-            return; // extension values: reported by the extension checks
-        }
-        let def = &plan.elements[ci];
-        let suffix = child.name().get(def.name.len()..).unwrap_or_default();
-        if let [t] = def.types.as_slice() {
-            let found = crate::lower_first_if_primitive(suffix);
-            let len = self.path.len();
-            self.path.push('.');
-            self.path.push_str(&def.name);
-            self.path.push_str(&format!(".ofType({found})"));
-            let args = args![plan.versioned_url(), &t.code, found];
-            self.report(Msg::ProfileChoiceType, args, child);
-            self.path.truncate(len);
-        } else {
-            let types: Vec<&str> = def.types.iter().map(|t| t.code.as_str()).collect();
-            let args = args![&child.name(), types.join(", ")];
-            self.report(Msg::ChoiceTypeNotAllowed, args, child);
-        }
-    }
-}
+impl<'v> Walk<'v> {}

@@ -1,3 +1,7 @@
+//! The profiles that apply to a resource besides those the caller names:
+//! the ones it claims in `meta.profile`, the vital-signs profile its code
+//! implies, and the global profiles of the loaded implementation guides.
+//!
 //! Observations with a vital-sign code are validated against the core
 //! vital-signs profile of that sign (R4: "If an Observation has one of these
 //! codes, it SHALL conform to the profile", observation-vitalsigns.html),
@@ -5,7 +9,8 @@
 //! the list, else the first with a SNOMED CT code, picks the profile, and
 //! an information issue says so.
 
-use crate::{Walk, CORE};
+use crate::walk::Walk;
+use crate::CORE;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 
@@ -216,6 +221,32 @@ pub(crate) fn implied_profile(
         };
         Some((*id, *name, sys_name, code.to_string()))
     })
+}
+
+impl<'v> Walk<'v> {
+    /// Validate resource `node` (of type `rt`) against the profiles that
+    /// apply to it without the caller naming them.
+    pub(crate) fn applicable_profiles(&mut self, node: Element<'v>, rt: &str) {
+        if !self.v.options.ignore_meta_profiles {
+            let metas: Vec<String> = node
+                .child("meta")
+                .map(|m| {
+                    m.children_named("profile")
+                        .filter_map(|p| p.value().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for p in &metas {
+                self.profile(node, p, false);
+            }
+            if rt == "Observation" {
+                self.vital_signs(node, &metas);
+            }
+            self.global_profiles(node, rt, &metas);
+        } else if rt == "Observation" {
+            self.vital_signs(node, &[]);
+        }
+    }
 }
 
 impl<'v> Walk<'v> {
