@@ -15,6 +15,7 @@ use fhirreg::{Format, Outcome, Validator};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod check_id_cmd;
 mod fhirpath_cmd;
 mod package_cmd;
 mod report;
@@ -76,6 +77,10 @@ enum Command {
         /// saying how many were left out.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         max_issues: Option<u32>,
+        /// Norwegian synthetic test numbers (Test Norge/Tenor, NAV) in
+        /// national identifiers are errors, not information (production).
+        #[arg(long)]
+        no_synthetic_ids: bool,
     },
     /// Evaluate a FHIRPath expression over each file; prints one JSON line per file:
     /// the result collection, or {"error": ...}.
@@ -172,6 +177,21 @@ enum Command {
         #[arg(long, global = true, value_name = "DIR")]
         cache: Option<PathBuf>,
     },
+    /// Check Norwegian national identifiers (fødselsnummer, D-nummer, ...):
+    /// length, digits, control digits, birth date. Exit 1 when one is invalid.
+    CheckId {
+        /// fnr, dnr, hnr, fhn, duf, orgnr, kommune, bydel, hpr, her.
+        #[arg(long = "type", value_name = "TYPE", value_parser = check_id_cmd::parse_kind)]
+        kind: fhirreg::no::IdKind,
+        #[arg(required = true, value_name = "VALUE")]
+        values: Vec<String>,
+        /// text, or json (one object per value, one per line).
+        #[arg(long, value_enum, default_value_t = CheckIdFormat::Text)]
+        output_format: CheckIdFormat,
+        /// Synthetic test numbers (Test Norge/Tenor, NAV) are invalid.
+        #[arg(long)]
+        no_synthetic_ids: bool,
+    },
     /// Convert a resource between FHIR JSON and XML (by file extension; - for stdin/stdout).
     Convert {
         input: String,
@@ -202,6 +222,12 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
         .split_once('=')
         .ok_or_else(|| format!("expected NAME=VALUE, got '{text}'"))?;
     Ok((name.to_string(), value.to_string()))
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum CheckIdFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -272,11 +298,13 @@ fn run(command: Command) -> Result<ExitCode, String> {
             input_format,
             threads,
             max_issues,
+            no_synthetic_ids,
         } => {
             let files = expand_inputs(&inputs)?;
             let options = fhirreg::ValidatorOptions {
                 any_extensions_allowed: extension.iter().any(|e| e == "any"),
                 extension_domains: extension.into_iter().filter(|e| e != "any").collect(),
+                no_synthetic_ids,
                 ..Default::default()
             };
             let runner = Runner::new(threads)?;
@@ -438,6 +466,17 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 PackageAction::Install { file } => package_cmd::install(cache, &file)?,
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckId {
+            kind,
+            values,
+            output_format,
+            no_synthetic_ids,
+        } => {
+            let json = output_format == CheckIdFormat::Json;
+            let lang = fhirreg::Lang::default();
+            let valid = check_id_cmd::run(kind, &values, json, no_synthetic_ids, lang)?;
+            Ok(ExitCode::from(if valid { 0 } else { 1 }))
         }
         Command::Convert {
             input,

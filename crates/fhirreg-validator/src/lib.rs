@@ -46,6 +46,7 @@ mod base64_binary;
 mod bundle;
 mod ext_context;
 mod fixed;
+pub mod identifier_no;
 mod invariants;
 mod logical;
 mod measure;
@@ -123,6 +124,9 @@ pub struct ValidatorOptions {
     pub ignore_meta_profiles: bool,
     /// How failed best-practice invariants (`dom-6`) are reported.
     pub best_practice_level: BestPracticeLevel,
+    /// Norwegian synthetic test numbers (Test Norge/Tenor, NAV) are
+    /// errors, not information (for production; see [`identifier_no`]).
+    pub no_synthetic_ids: bool,
 }
 
 /// Validates FHIR resources against the definitions of a registry.
@@ -1127,6 +1131,7 @@ impl<'v> Walk<'v> {
         let Some(system) = node.child_value("system") else {
             return;
         };
+        self.norwegian_identifier(node, system);
         if !has_scheme(system) {
             self.at_child(node, "system", Msg::IdentifierSystemRelative, args![]);
         } else if system == "urn:ietf:rfc:3986" {
