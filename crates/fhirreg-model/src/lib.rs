@@ -1,6 +1,8 @@
 //! The definition model: every StructureDefinition compiled once into one
 //! typed form that the validator, FHIRPath's type information, the typing
-//! pass of the format converters and the server all read.
+//! pass of the format converters and the server all read; and every
+//! CodeSystem and ValueSet into the typed form the terminology engine reads
+//! ([`terminology`]).
 //!
 //! A [`StructureDef`] holds the snapshot as an element tree (element 0 is
 //! the root; each element lists its children and its slices by index),
@@ -41,12 +43,16 @@
 
 mod compile;
 mod serde_json_text;
+pub mod terminology;
 
 use serde::{Deserialize, Serialize};
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
 pub use compile::ModelError;
+pub use terminology::{
+    CodeSystemDef, ConceptDef, Content, Designation, PropertyValue, ValueSetDef,
+};
 
 /// Upper bound of a cardinality (`*` is `None`).
 pub type Max = Option<u32>;

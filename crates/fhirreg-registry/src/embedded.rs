@@ -48,7 +48,7 @@ pub(crate) struct Layer {
     blob: &'static [u8],
     /// One line per resource.
     index: &'static [IndexLine],
-    /// The StructureDefinitions compiled at build time.
+    /// The definitions compiled at build time.
     model: &'static [u8],
 }
 
@@ -66,7 +66,7 @@ pub(crate) static HL7_TERMINOLOGY: Layer = Layer {
     package: generated::HL7_TERMINOLOGY_PACKAGE,
     blob: include_bytes!("../../../profiles/hl7-terminology/resources.bin"),
     index: generated::HL7_TERMINOLOGY_INDEX,
-    model: &[],
+    model: include_bytes!(concat!(env!("OUT_DIR"), "/hl7-terminology-model.bin")),
 };
 
 /// Inflated size limit of one embedded resource (the largest is ~2 MB).
@@ -108,12 +108,17 @@ impl Layer {
         })
     }
 
-    /// The StructureDefinition of `line` from its compiled form (no JSON
-    /// read); `None` when it was not precompiled.
-    pub(crate) fn precompiled(&self, line: &IndexLine) -> Option<fhirreg_model::StructureDef> {
+    /// The compiled form of `line`'s definition (StructureDefinitions of
+    /// the core, every CodeSystem and ValueSet), decoded by `decode`;
+    /// `None` when it was not precompiled.
+    pub(crate) fn precompiled<T>(
+        &self,
+        line: &IndexLine,
+        decode: impl FnOnce(&[u8]) -> Result<T, fhirreg_model::ModelError>,
+    ) -> Option<T> {
         let (at, len) = line.model?;
         let (at, len) = (at as usize, len as usize);
-        fhirreg_model::StructureDef::from_bytes(self.model.get(at..at.checked_add(len)?)?).ok()
+        decode(self.model.get(at..at.checked_add(len)?)?).ok()
     }
 
     /// Inflate and parse the resource of `line`.

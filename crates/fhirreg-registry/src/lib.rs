@@ -333,6 +333,15 @@ struct Entry {
     snapshot: OnceLock<Option<Arc<Resource>>>,
     /// The compiled definition model of a StructureDefinition, on first use.
     model: OnceLock<Option<Arc<model::StructureDef>>>,
+    /// The compiled CodeSystem or ValueSet, on first use.
+    terminology: OnceLock<Option<TerminologyDef>>,
+}
+
+/// A compiled terminology resource.
+#[derive(Clone)]
+enum TerminologyDef {
+    CodeSystem(Arc<model::CodeSystemDef>),
+    ValueSet(Arc<model::ValueSetDef>),
 }
 
 impl Entry {
@@ -447,6 +456,7 @@ impl Registry {
                 cell: OnceLock::new(),
                 snapshot: OnceLock::new(),
                 model: OnceLock::new(),
+                terminology: OnceLock::new(),
             }));
         }
         entries.extend(loaded.into_iter().map(|(summary, data)| Entry {
@@ -456,6 +466,7 @@ impl Registry {
             cell: OnceLock::new(),
             snapshot: OnceLock::new(),
             model: OnceLock::new(),
+            terminology: OnceLock::new(),
         }));
         // (The build step split the embedded ones.)
         for e in entries.iter_mut().filter(|e| e.rank == Rank::Loaded) {
@@ -649,7 +660,7 @@ impl Registry {
 
     fn compile_structure(&self, entry: &Entry, depth: usize) -> Option<Arc<model::StructureDef>> {
         if let Data::Embedded(layer, line) = &entry.data {
-            if let Some(def) = layer.precompiled(line) {
+            if let Some(def) = layer.precompiled(line, model::StructureDef::from_bytes) {
                 return Some(Arc::new(def));
             }
         }
@@ -672,6 +683,73 @@ impl Registry {
             }
         }
         Some(Arc::new(def))
+    }
+
+    /// The CodeSystem `canonical` (`url` or `url|version`) in typed form,
+    /// compiled on first use and cached (the embedded ones at build time:
+    /// no JSON is read).
+    ///
+    /// ```
+    /// let registry = fhirreg_registry::Registry::builder().build().unwrap();
+    /// let gender = registry.code_system("http://hl7.org/fhir/administrative-gender").unwrap();
+    /// assert!(gender.concepts.iter().any(|c| c.code == "female"));
+    /// ```
+    pub fn code_system(&self, canonical: &str) -> Option<Arc<model::CodeSystemDef>> {
+        match self.terminology_at(self.find(canonical)?)? {
+            TerminologyDef::CodeSystem(cs) => Some(cs),
+            TerminologyDef::ValueSet(_) => None,
+        }
+    }
+
+    /// The ValueSet `canonical` in typed form, as for
+    /// [`Registry::code_system`].
+    ///
+    /// ```
+    /// let registry = fhirreg_registry::Registry::builder().build().unwrap();
+    /// let vs = registry.value_set("http://hl7.org/fhir/ValueSet/administrative-gender").unwrap();
+    /// assert_eq!(vs.name.as_deref(), Some("AdministrativeGender"));
+    /// ```
+    pub fn value_set(&self, canonical: &str) -> Option<Arc<model::ValueSetDef>> {
+        match self.terminology_at(self.find(canonical)?)? {
+            TerminologyDef::ValueSet(vs) => Some(vs),
+            TerminologyDef::CodeSystem(_) => None,
+        }
+    }
+
+    fn terminology_at(&self, i: usize) -> Option<TerminologyDef> {
+        let entry = self.inner.entries.get(i)?;
+        entry
+            .terminology
+            .get_or_init(|| {
+                let code_system = match entry.summary.resource_type() {
+                    "CodeSystem" => true,
+                    "ValueSet" => false,
+                    _ => return None,
+                };
+                if let Data::Embedded(layer, line) = &entry.data {
+                    let precompiled = if code_system {
+                        layer
+                            .precompiled(line, model::CodeSystemDef::from_bytes)
+                            .map(|cs| TerminologyDef::CodeSystem(Arc::new(cs)))
+                    } else {
+                        layer
+                            .precompiled(line, model::ValueSetDef::from_bytes)
+                            .map(|vs| TerminologyDef::ValueSet(Arc::new(vs)))
+                    };
+                    if precompiled.is_some() {
+                        return precompiled;
+                    }
+                }
+                // Compiled from the JSON without keeping a decoded copy.
+                entry.with_json(|json| {
+                    if code_system {
+                        TerminologyDef::CodeSystem(Arc::new(model::CodeSystemDef::from_json(json)))
+                    } else {
+                        TerminologyDef::ValueSet(Arc::new(model::ValueSetDef::from_json(json)))
+                    }
+                })
+            })
+            .clone()
     }
 
     fn find_type(&self, type_name: &str) -> Option<usize> {

@@ -1,310 +1,83 @@
-//! A CodeSystem compiled once into indexed concepts with a hierarchy.
+//! A CodeSystem (the typed definition from the registry) indexed by code
+//! for lookups, with its supplements merged.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 // foldhash in the code index, looked up per validated code (see lib.rs).
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use serde_json::Value;
+use fhirreg_model::{CodeSystemDef, ConceptDef, Designation};
 
-use crate::{Designation, PropertyValue};
+pub(crate) type Concept = ConceptDef;
 
-/// `CodeSystem.content`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Content {
-    /// All concepts are present.
-    Complete,
-    /// Only some concepts are present; absent codes may still be valid.
-    Fragment,
-    /// Example concepts only.
-    Example,
-    /// No concepts are present.
-    NotPresent,
-    /// A supplement: designations and properties for another system.
-    Supplement,
-}
-
-impl Content {
-    fn parse(s: Option<&str>) -> Content {
-        match s {
-            Some("fragment") => Content::Fragment,
-            Some("example") => Content::Example,
-            Some("not-present") => Content::NotPresent,
-            Some("supplement") => Content::Supplement,
-            _ => Content::Complete,
-        }
-    }
-
-    /// Whether a code absent from the concept list is definitely invalid.
-    pub fn is_complete(self) -> bool {
-        matches!(self, Content::Complete)
-    }
-
-    /// The FHIR code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Content::Complete => "complete",
-            Content::Fragment => "fragment",
-            Content::Example => "example",
-            Content::NotPresent => "not-present",
-            Content::Supplement => "supplement",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Concept {
-    pub code: String,
-    pub display: Option<String>,
-    pub definition: Option<String>,
-    pub designations: Vec<Designation>,
-    pub properties: Vec<(String, PropertyValue)>,
-    pub parents: Vec<usize>,
-    pub children: Vec<usize>,
-}
-
-impl Concept {
-    pub fn is_abstract(&self) -> bool {
-        self.properties.iter().any(|(k, v)| {
-            (k == "notSelectable" || k == "abstract") && matches!(v, PropertyValue::Boolean(true))
-        })
-    }
-
-    pub fn is_inactive(&self) -> bool {
-        self.properties.iter().any(|(k, v)| match (k.as_str(), v) {
-            ("inactive", PropertyValue::Boolean(true)) => true,
-            ("status", PropertyValue::Code(s)) => s == "retired" || s == "inactive",
-            _ => false,
-        })
-    }
-
-    /// The first string-ish value of a property.
-    pub fn property_strings<'a>(&'a self, name: &'a str) -> impl Iterator<Item = String> + 'a {
-        self.properties
-            .iter()
-            .filter(move |(k, _)| k == name)
-            .map(|(_, v)| v.as_text())
-    }
-}
-
-/// A CodeSystem ready for lookups: concepts by code, parents and children.
+/// A CodeSystem ready for lookups: the typed definition (with its
+/// supplements merged) and its concepts indexed by code.
 #[derive(Debug)]
 pub(crate) struct CompiledCodeSystem {
-    pub url: String,
-    pub version: Option<String>,
-    pub name: Option<String>,
-    pub title: Option<String>,
-    pub case_sensitive: bool,
-    pub content: Content,
-    pub concepts: Vec<Concept>,
+    def: Arc<CodeSystemDef>,
     index: HashMap<String, usize>,
     lower_index: HashMap<String, usize>,
-    /// Concepts with no parent, in document order.
-    pub roots: Vec<usize>,
 }
 
-fn text(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_owned)
-}
-
-pub(crate) fn parse_designations(c: &Value) -> Vec<Designation> {
-    c.get("designation")
-        .and_then(Value::as_array)
-        .map(|ds| {
-            ds.iter()
-                .filter_map(|d| {
-                    Some(Designation {
-                        language: text(d, "language"),
-                        use_system: d
-                            .pointer("/use/system")
-                            .and_then(Value::as_str)
-                            .map(Into::into),
-                        use_code: d
-                            .pointer("/use/code")
-                            .and_then(Value::as_str)
-                            .map(Into::into),
-                        value: text(d, "value")?,
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn parse_properties(c: &Value) -> Vec<(String, PropertyValue)> {
-    let mut out = Vec::new();
-    for p in c
-        .get("property")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(code) = p.get("code").and_then(Value::as_str) else {
-            continue;
-        };
-        let Some(obj) = p.as_object() else { continue };
-        for (k, v) in obj {
-            let Some(ty) = k.strip_prefix("value") else {
-                continue;
-            };
-            let pv = match (ty, v) {
-                ("Code", Value::String(s)) => PropertyValue::Code(s.clone()),
-                ("String", Value::String(s)) => PropertyValue::String(s.clone()),
-                ("Boolean", Value::Bool(b)) => PropertyValue::Boolean(*b),
-                ("Integer", Value::Number(n)) => PropertyValue::Integer(n.as_i64().unwrap_or(0)),
-                ("Decimal", Value::Number(n)) => PropertyValue::Decimal(n.to_string()),
-                ("DateTime", Value::String(s)) => PropertyValue::DateTime(s.clone()),
-                ("Coding", Value::Object(_)) => PropertyValue::Coding {
-                    system: text(v, "system"),
-                    code: text(v, "code").unwrap_or_default(),
-                    display: text(v, "display"),
-                },
-                (_, other) => PropertyValue::String(match other {
-                    Value::String(s) => s.clone(),
-                    o => o.to_string(),
-                }),
-            };
-            out.push((code.to_owned(), pv));
-        }
+impl std::ops::Deref for CompiledCodeSystem {
+    type Target = CodeSystemDef;
+    fn deref(&self) -> &CodeSystemDef {
+        &self.def
     }
-    out
 }
 
 impl CompiledCodeSystem {
-    /// Compile a CodeSystem resource, merging the given supplements.
-    pub fn compile(json: &Value, supplements: &[&Value]) -> CompiledCodeSystem {
+    /// Index a code system, merging the given supplements (their displays
+    /// become designations in the supplement's language; designations and
+    /// properties are added).
+    pub fn compile(
+        def: Arc<CodeSystemDef>,
+        supplements: &[Arc<CodeSystemDef>],
+    ) -> CompiledCodeSystem {
+        let mut index = HashMap::with_capacity(def.concepts.len());
+        for (i, c) in def.concepts.iter().enumerate() {
+            index.entry(c.code.clone()).or_insert(i);
+        }
         let mut cs = CompiledCodeSystem {
-            url: text(json, "url").unwrap_or_default(),
-            version: text(json, "version"),
-            name: text(json, "name"),
-            title: text(json, "title"),
-            case_sensitive: json
-                .get("caseSensitive")
-                .and_then(Value::as_bool)
-                .unwrap_or(true),
-            content: Content::parse(json.get("content").and_then(Value::as_str)),
-            concepts: Vec::new(),
-            index: HashMap::new(),
+            def,
+            index,
             lower_index: HashMap::new(),
-            roots: Vec::new(),
         };
-        // Nested concepts, iteratively (no recursion on input depth).
-        let mut stack: Vec<(Option<usize>, &Value)> = Vec::new();
-        if let Some(list) = json.get("concept").and_then(Value::as_array) {
-            for c in list.iter().rev() {
-                stack.push((None, c));
+        if !supplements.is_empty() {
+            let mut merged = CodeSystemDef::clone(&cs.def);
+            for sup in supplements {
+                cs.merge_supplement(&mut merged, sup);
+            }
+            cs.def = Arc::new(merged);
+        }
+        if !cs.def.case_sensitive {
+            for (code, &i) in &cs.index {
+                cs.lower_index.entry(code.to_lowercase()).or_insert(i);
             }
         }
-        let mut order = Vec::new();
-        while let Some((parent, c)) = stack.pop() {
-            let Some(code) = c.get("code").and_then(Value::as_str) else {
-                continue;
-            };
-            let idx = match cs.index.get(code) {
-                Some(&i) => i,
-                None => {
-                    let i = cs.concepts.len();
-                    cs.concepts.push(Concept {
-                        code: code.to_owned(),
-                        display: text(c, "display"),
-                        definition: text(c, "definition"),
-                        designations: parse_designations(c),
-                        properties: parse_properties(c),
-                        parents: Vec::new(),
-                        children: Vec::new(),
-                    });
-                    cs.index.insert(code.to_owned(), i);
-                    order.push(i);
-                    i
-                }
-            };
-            if let Some(p) = parent {
-                cs.link(p, idx);
-            }
-            if let Some(list) = c.get("concept").and_then(Value::as_array) {
-                for child in list.iter().rev() {
-                    stack.push((Some(idx), child));
-                }
-            }
-        }
-        // Hierarchy by properties.
-        for i in 0..cs.concepts.len() {
-            let props: Vec<(String, String)> = cs.concepts[i]
-                .properties
-                .iter()
-                .filter(|(k, _)| k == "parent" || k == "subsumedBy" || k == "child")
-                .map(|(k, v)| (k.clone(), v.as_text()))
-                .collect();
-            for (k, other) in props {
-                if let Some(&o) = cs.index.get(&other) {
-                    if k == "child" {
-                        cs.link(i, o);
-                    } else {
-                        cs.link(o, i);
-                    }
-                }
-            }
-        }
-        for s in supplements {
-            cs.merge_supplement(s);
-        }
-        for (code, &i) in &cs.index {
-            cs.lower_index.entry(code.to_lowercase()).or_insert(i);
-        }
-        cs.roots = order
-            .into_iter()
-            .filter(|&i| cs.concepts[i].parents.is_empty())
-            .collect();
         cs
     }
 
-    fn link(&mut self, parent: usize, child: usize) {
-        if parent == child {
-            return;
-        }
-        if let Some(c) = self.concepts.get_mut(child) {
-            if !c.parents.contains(&parent) {
-                c.parents.push(parent);
-            }
-        }
-        if let Some(p) = self.concepts.get_mut(parent) {
-            if !p.children.contains(&child) {
-                p.children.push(child);
-            }
-        }
-    }
-
-    fn merge_supplement(&mut self, sup: &Value) {
-        let mut stack: Vec<&Value> = sup
-            .get("concept")
-            .and_then(Value::as_array)
-            .map(|l| l.iter().collect())
-            .unwrap_or_default();
-        while let Some(c) = stack.pop() {
-            if let Some(list) = c.get("concept").and_then(Value::as_array) {
-                stack.extend(list.iter());
-            }
-            let Some(code) = c.get("code").and_then(Value::as_str) else {
+    fn merge_supplement(&self, into: &mut CodeSystemDef, sup: &CodeSystemDef) {
+        for c in &sup.concepts {
+            let Some(concept) = self
+                .index
+                .get(&c.code)
+                .and_then(|&i| into.concepts.get_mut(i))
+            else {
                 continue;
             };
-            let Some(&i) = self.index.get(code) else {
-                continue;
-            };
-            let lang = sup.get("language").and_then(Value::as_str);
-            let designations = parse_designations(c);
-            let properties = parse_properties(c);
-            if let Some(concept) = self.concepts.get_mut(i) {
-                if let Some(d) = c.get("display").and_then(Value::as_str) {
-                    concept.designations.push(Designation {
-                        language: lang.map(Into::into),
-                        use_system: None,
-                        use_code: None,
-                        value: d.to_owned(),
-                    });
-                }
-                concept.designations.extend(designations);
-                concept.properties.extend(properties);
+            if let Some(d) = &c.display {
+                concept.designations.push(Designation {
+                    language: sup.language.clone(),
+                    use_system: None,
+                    use_code: None,
+                    value: d.clone(),
+                });
             }
+            concept.designations.extend(c.designations.iter().cloned());
+            concept.properties.extend(c.properties.iter().cloned());
         }
     }
 
@@ -372,12 +145,5 @@ impl CompiledCodeSystem {
             }
         }
         out
-    }
-
-    pub fn display_name(&self) -> &str {
-        self.title
-            .as_deref()
-            .or(self.name.as_deref())
-            .unwrap_or(&self.url)
     }
 }

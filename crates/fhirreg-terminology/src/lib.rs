@@ -72,10 +72,10 @@ use foldhash::{HashMap, HashMapExt};
 use std::sync::{Arc, OnceLock, RwLock};
 
 pub use binding::{BindingStrength, BoundValue};
-pub use codesystem::Content;
 /// Issue severity: the one of the element tree (a terminology issue is an
 /// error, a warning or information, never fatal).
 pub use fhirreg_element::Severity;
+pub use fhirreg_model::{CodeSystemDef, Content, Designation, PropertyValue, ValueSetDef};
 pub use fhirreg_registry::{Registry, Resource};
 /// UCUM, the unit engine of the workspace (its own crate).
 pub use fhirreg_ucum as ucum;
@@ -299,60 +299,6 @@ impl ValidateResult {
     }
 }
 
-/// A designation (alternative display) of a concept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Designation {
-    /// Language tag.
-    pub language: Option<String>,
-    /// `use.system`.
-    pub use_system: Option<String>,
-    /// `use.code`.
-    pub use_code: Option<String>,
-    /// The text.
-    pub value: String,
-}
-
-/// A concept property value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PropertyValue {
-    /// valueCode
-    Code(String),
-    /// valueString
-    String(String),
-    /// valueBoolean
-    Boolean(bool),
-    /// valueInteger
-    Integer(i64),
-    /// valueDecimal (as written)
-    Decimal(String),
-    /// valueDateTime
-    DateTime(String),
-    /// valueCoding
-    Coding {
-        /// system
-        system: Option<String>,
-        /// code
-        code: String,
-        /// display
-        display: Option<String>,
-    },
-}
-
-impl PropertyValue {
-    /// The value as text (code of a Coding, `true`/`false`, digits ...).
-    pub fn as_text(&self) -> String {
-        match self {
-            PropertyValue::Code(s)
-            | PropertyValue::String(s)
-            | PropertyValue::Decimal(s)
-            | PropertyValue::DateTime(s) => s.clone(),
-            PropertyValue::Boolean(b) => b.to_string(),
-            PropertyValue::Integer(i) => i.to_string(),
-            PropertyValue::Coding { code, .. } => code.clone(),
-        }
-    }
-}
-
 /// The outcome of `$lookup`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LookupResult {
@@ -476,7 +422,7 @@ type VsCache = RwLock<HashMap<String, Result<Arc<VsIndex>, TxError>>>;
 struct Inner {
     source: Box<dyn ResourceSource>,
     /// Supplements by the system they supplement, listed on first use.
-    supplements: OnceLock<HashMap<String, Vec<Arc<Resource>>>>,
+    supplements: OnceLock<HashMap<String, Vec<Arc<CodeSystemDef>>>>,
     options: Options,
     codesystems: CsCache,
     valuesets: VsCache,
@@ -541,17 +487,13 @@ impl Terminology {
         self.inner.source.as_ref()
     }
 
-    fn supplements_of(&self, system: &str) -> &[Arc<Resource>] {
+    fn supplements_of(&self, system: &str) -> &[Arc<CodeSystemDef>] {
         let index = self.inner.supplements.get_or_init(|| {
-            let mut map: HashMap<String, Vec<Arc<Resource>>> = HashMap::new();
-            for r in self.source().supplements() {
-                if let Some(target) = r
-                    .json
-                    .get("supplements")
-                    .and_then(serde_json::Value::as_str)
-                {
+            let mut map: HashMap<String, Vec<Arc<CodeSystemDef>>> = HashMap::new();
+            for cs in self.source().supplements() {
+                if let Some(target) = &cs.supplements {
                     let base = target.split('|').next().unwrap_or(target).to_owned();
-                    map.entry(base).or_default().push(r);
+                    map.entry(base).or_default().push(cs);
                 }
             }
             map
@@ -577,18 +519,12 @@ impl Terminology {
                     Some(v) => format!("{system}|{v}"),
                     None => system.to_owned(),
                 };
-                let compiled = self
-                    .source()
-                    .resolve(&key)
-                    .filter(|r| r.resource_type == "CodeSystem")
-                    .map(|r| {
-                        let sup_json: Vec<&serde_json::Value> = self
-                            .supplements_of(system)
-                            .iter()
-                            .map(|s| &s.json)
-                            .collect();
-                        Arc::new(CompiledCodeSystem::compile(&r.json, &sup_json))
-                    });
+                let compiled = self.source().code_system(&key).map(|def| {
+                    Arc::new(CompiledCodeSystem::compile(
+                        def,
+                        self.supplements_of(system),
+                    ))
+                });
                 if let Ok(mut m) = self.inner.codesystems.write() {
                     m.insert(key, compiled.clone());
                 }

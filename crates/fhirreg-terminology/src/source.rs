@@ -4,20 +4,41 @@
 use foldhash::HashMap;
 use std::sync::Arc;
 
+use fhirreg_model::{CodeSystemDef, ValueSetDef};
 use fhirreg_registry::{Registry, Resource};
 use serde_json::Value;
 
 use crate::TxError;
 
 /// A store of conformance resources resolvable by canonical URL.
+///
+/// The engine reads CodeSystems and ValueSets in typed form
+/// ([`ResourceSource::code_system`], [`ResourceSource::value_set`]); the
+/// default methods compile them from [`ResourceSource::resolve`]'s JSON on
+/// each call (the engine caches what it builds from them), and a registry
+/// gives its cached, precompiled ones.
 pub trait ResourceSource: Send + Sync {
     /// Resolve `url` or `url|version`.
     fn resolve(&self, canonical: &str) -> Option<Arc<Resource>>;
 
+    /// The CodeSystem `url` or `url|version`, typed.
+    fn code_system(&self, canonical: &str) -> Option<Arc<CodeSystemDef>> {
+        self.resolve(canonical)
+            .filter(|r| r.resource_type == "CodeSystem")
+            .map(|r| Arc::new(CodeSystemDef::from_json(&r.json)))
+    }
+
+    /// The ValueSet `url` or `url|version`, typed.
+    fn value_set(&self, canonical: &str) -> Option<Arc<ValueSetDef>> {
+        self.resolve(canonical)
+            .filter(|r| r.resource_type == "ValueSet")
+            .map(|r| Arc::new(ValueSetDef::from_json(&r.json)))
+    }
+
     /// Every CodeSystem supplement held (`CodeSystem.supplements` set).
     /// Asked once per [`crate::Terminology`]; sources that cannot list
     /// return none.
-    fn supplements(&self) -> Vec<Arc<Resource>> {
+    fn supplements(&self) -> Vec<Arc<CodeSystemDef>> {
         Vec::new()
     }
 
@@ -35,9 +56,17 @@ impl ResourceSource for Registry {
         Registry::resolve(self, canonical)
     }
 
+    fn code_system(&self, canonical: &str) -> Option<Arc<CodeSystemDef>> {
+        Registry::code_system(self, canonical)
+    }
+
+    fn value_set(&self, canonical: &str) -> Option<Arc<ValueSetDef>> {
+        Registry::value_set(self, canonical)
+    }
+
     /// Supplements among the loaded (non-core) CodeSystems plus the core
     /// ones (the R4 core holds a single example supplement).
-    fn supplements(&self) -> Vec<Arc<Resource>> {
+    fn supplements(&self) -> Vec<Arc<CodeSystemDef>> {
         let canonicals: Vec<String> = self
             .resources_of_type("CodeSystem")
             .filter(|s| !s.is_core() || s.id() == Some("example-supplement"))
@@ -45,8 +74,8 @@ impl ResourceSource for Registry {
             .collect();
         canonicals
             .iter()
-            .filter_map(|c| Registry::resolve(self, c))
-            .filter(|r| r.json.get("supplements").is_some())
+            .filter_map(|c| Registry::code_system(self, c))
+            .filter(|cs| cs.supplements.is_some())
             .collect()
     }
 
@@ -66,7 +95,15 @@ impl<T: ResourceSource + ?Sized> ResourceSource for Arc<T> {
         (**self).resolve(canonical)
     }
 
-    fn supplements(&self) -> Vec<Arc<Resource>> {
+    fn code_system(&self, canonical: &str) -> Option<Arc<CodeSystemDef>> {
+        (**self).code_system(canonical)
+    }
+
+    fn value_set(&self, canonical: &str) -> Option<Arc<ValueSetDef>> {
+        (**self).value_set(canonical)
+    }
+
+    fn supplements(&self) -> Vec<Arc<CodeSystemDef>> {
         (**self).supplements()
     }
 
@@ -143,8 +180,12 @@ impl ResourceSource for MemorySource {
         self.by_canonical.get(canonical).cloned()
     }
 
-    fn supplements(&self) -> Vec<Arc<Resource>> {
-        self.supplements.values().flatten().cloned().collect()
+    fn supplements(&self) -> Vec<Arc<CodeSystemDef>> {
+        self.supplements
+            .values()
+            .flatten()
+            .map(|r| Arc::new(CodeSystemDef::from_json(&r.json)))
+            .collect()
     }
 }
 
@@ -159,7 +200,19 @@ impl<A: ResourceSource, B: ResourceSource> ResourceSource for Layered<A, B> {
             .or_else(|| self.1.resolve(canonical))
     }
 
-    fn supplements(&self) -> Vec<Arc<Resource>> {
+    fn code_system(&self, canonical: &str) -> Option<Arc<CodeSystemDef>> {
+        self.0
+            .code_system(canonical)
+            .or_else(|| self.1.code_system(canonical))
+    }
+
+    fn value_set(&self, canonical: &str) -> Option<Arc<ValueSetDef>> {
+        self.0
+            .value_set(canonical)
+            .or_else(|| self.1.value_set(canonical))
+    }
+
+    fn supplements(&self) -> Vec<Arc<CodeSystemDef>> {
         let mut v = self.0.supplements();
         v.extend(self.1.supplements());
         v

@@ -1,8 +1,8 @@
 //! `$validate-code` against a code system and against a value set.
 
-use crate::codesystem::Content;
 use crate::grammar::{is_unshippable, GrammarSystem};
 use crate::valueset::{unavailable_message, Member, VsIndex};
+use crate::Content;
 use crate::{
     CodingRef, Designation, IssueKind, Severity, SystemDef, Terminology, TxIssue, ValidateResult,
 };

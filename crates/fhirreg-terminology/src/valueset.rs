@@ -5,10 +5,13 @@
 use foldhash::{HashMap, HashSet, HashSetExt};
 use std::sync::Arc;
 
+use fhirreg_model::terminology::{ComposeFilter, ConceptSet};
 use serde_json::{json, Map, Value};
 
-use crate::codesystem::{parse_designations, CompiledCodeSystem};
-use crate::{Designation, ExpandParams, GrammarSystem, SystemDef, Terminology, TxError};
+use crate::codesystem::CompiledCodeSystem;
+use crate::{
+    Designation, ExpandParams, GrammarSystem, SystemDef, Terminology, TxError, ValueSetDef,
+};
 use fhirreg_element::args;
 use fhirreg_element::message::{Message, Msg};
 
@@ -44,7 +47,8 @@ pub(crate) struct VsIndex {
     canonical: String,
     pub version: Option<String>,
     pub name: Option<String>,
-    header: Map<String, Value>,
+    /// id, url, version, name, title, status: what `$expand` repeats.
+    header: Vec<(&'static str, String)>,
     pub entries: Vec<Entry>,
     by_system: HashMap<String, HashMap<String, usize>>,
     by_code: HashMap<String, Vec<usize>>,
@@ -135,10 +139,6 @@ struct Ctx<'a> {
     url: String,
 }
 
-fn text(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_owned)
-}
-
 pub(crate) fn unavailable_message(system: &str, version: Option<&str>, def: &SystemDef) -> Message {
     match (version, def) {
         (Some(v), SystemDef::WrongVersion(valid)) if !valid.is_empty() => Message::new(
@@ -160,18 +160,12 @@ pub(crate) fn build(
     if stack.iter().any(|s| s == canonical) || stack.len() > 64 {
         return Err(TxError::Cycle(canonical.to_owned()));
     }
-    let resolved = tx
-        .source()
-        .resolve(canonical)
-        .filter(|r| r.resource_type == "ValueSet");
-    let implicit;
-    let json: &Value = match &resolved {
-        Some(r) => &r.json,
-        None => {
-            implicit = implicit_valueset(canonical)
-                .ok_or_else(|| TxError::ValueSetNotFound(canonical.to_owned()))?;
-            &implicit
-        }
+    let vs = match tx.source().value_set(canonical) {
+        Some(vs) => vs,
+        None => Arc::new(
+            implicit_valueset(canonical)
+                .ok_or_else(|| TxError::ValueSetNotFound(canonical.to_owned()))?,
+        ),
     };
     stack.push(canonical.to_owned());
     let ctx = Ctx {
@@ -180,7 +174,7 @@ pub(crate) fn build(
         limit: tx.options().max_index_size,
         url: canonical.to_owned(),
     };
-    let built = build_from(&ctx, json, stack);
+    let built = build_from(&ctx, &vs, stack);
     stack.pop();
     built.map(Arc::new)
 }
@@ -199,7 +193,7 @@ pub(crate) fn build_json(
         limit: tx.options().max_index_size,
         url: key.to_owned(),
     };
-    build_from(&ctx, json, &mut stack).map(Arc::new)
+    build_from(&ctx, &ValueSetDef::from_json(json), &mut stack).map(Arc::new)
 }
 
 /// Implicit value sets: `{system}?fhir_vs` (all codes of the system),
@@ -207,25 +201,37 @@ pub(crate) fn build_json(
 /// `{system}?fhir_vs=refset/{code}` (members of a reference set: only
 /// checkable when the system is loaded with such a filter, so normally
 /// "not checked").
-fn implicit_valueset(canonical: &str) -> Option<Value> {
+fn implicit_valueset(canonical: &str) -> Option<ValueSetDef> {
     let url = canonical.split('|').next().unwrap_or(canonical);
     let (system, query) = url.split_once('?')?;
     let rest = query.strip_prefix("fhir_vs")?;
-    let mut include = Map::new();
-    include.insert("system".into(), json!(system));
+    let mut include = ConceptSet {
+        system: Some(system.to_owned()),
+        ..Default::default()
+    };
     if !rest.is_empty() {
         let arg = rest.strip_prefix('=')?;
-        let filter = if let Some(code) = arg.strip_prefix("isa/") {
-            json!({"property": "concept", "op": "is-a", "value": code})
+        let (op, code) = if let Some(code) = arg.strip_prefix("isa/") {
+            ("is-a", code)
         } else if let Some(code) = arg.strip_prefix("refset/") {
-            json!({"property": "concept", "op": "in-refset", "value": code})
+            ("in-refset", code)
         } else {
             return None;
         };
-        include.insert("filter".into(), json!([filter]));
+        include.filters.push(ComposeFilter {
+            property: "concept".into(),
+            op: op.into(),
+            value: code.into(),
+        });
     }
-    Some(json!({"resourceType": "ValueSet", "url": canonical,
-        "compose": {"include": [Value::Object(include)]}}))
+    Some(ValueSetDef {
+        url: Some(canonical.to_owned()),
+        compose: Some(fhirreg_model::terminology::Compose {
+            include: vec![include],
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
 }
 
 fn import(
@@ -248,32 +254,35 @@ fn import(
     build(ctx.tx, canonical, ctx.pins, stack)
 }
 
-fn build_from(ctx: &Ctx<'_>, vs: &Value, stack: &mut Vec<String>) -> Result<VsIndex, TxError> {
+fn build_from(
+    ctx: &Ctx<'_>,
+    vs: &ValueSetDef,
+    stack: &mut Vec<String>,
+) -> Result<VsIndex, TxError> {
     let mut idx = VsIndex {
-        url: text(vs, "url").unwrap_or_else(|| ctx.url.clone()),
-        version: text(vs, "version"),
-        name: text(vs, "title").or_else(|| text(vs, "name")),
+        url: vs.url.clone().unwrap_or_else(|| ctx.url.clone()),
+        version: vs.version.clone(),
+        name: vs.title.clone().or_else(|| vs.name.clone()),
         ..Default::default()
     };
     idx.canonical = match &idx.version {
         Some(v) => format!("{}|{v}", idx.url),
         None => idx.url.clone(),
     };
-    for k in ["id", "url", "version", "name", "title", "status"] {
-        if let Some(v) = vs.get(k) {
-            idx.header.insert(k.to_owned(), v.clone());
-        }
-    }
-    let stored = vs.pointer("/expansion/contains").and_then(Value::as_array);
-    if let Some(contains) = stored {
-        let mut stack: Vec<&Value> = contains.iter().rev().collect();
-        while let Some(c) = stack.pop() {
-            if let Some(children) = c.get("contains").and_then(Value::as_array) {
-                stack.extend(children.iter().rev());
-            }
-            let (Some(system), Some(code)) = (text(c, "system"), text(c, "code")) else {
-                continue;
-            };
+    let header = [
+        ("id", &vs.id),
+        ("url", &vs.url),
+        ("version", &vs.version),
+        ("name", &vs.name),
+        ("title", &vs.title),
+        ("status", &vs.status),
+    ];
+    idx.header = header
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v.clone()?)))
+        .collect();
+    if let Some(contains) = &vs.expansion {
+        for c in contains {
             if idx.entries.len() >= ctx.limit {
                 return Err(TxError::TooCostly {
                     valueset: ctx.url.clone(),
@@ -281,44 +290,31 @@ fn build_from(ctx: &Ctx<'_>, vs: &Value, stack: &mut Vec<String>) -> Result<VsIn
                 });
             }
             idx.push(Entry {
-                system,
-                version: text(c, "version"),
-                code,
-                display: text(c, "display"),
-                designations: parse_designations(c),
-                abstract_: c.get("abstract").and_then(Value::as_bool).unwrap_or(false),
-                inactive: c.get("inactive").and_then(Value::as_bool).unwrap_or(false),
+                system: c.system.clone(),
+                version: c.version.clone(),
+                code: c.code.clone(),
+                display: c.display.clone(),
+                designations: c.designations.clone(),
+                abstract_: c.is_abstract,
+                inactive: c.inactive,
             });
         }
         return Ok(idx);
     }
-    let Some(compose) = vs.get("compose") else {
+    let Some(compose) = &vs.compose else {
         return Err(TxError::NotExpandable {
             valueset: ctx.url.clone(),
             reason: "it has neither a compose nor an expansion".into(),
         });
     };
     let mut excluded: HashSet<(String, String)> = HashSet::new();
-    for exc in compose
-        .get("exclude")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for exc in &compose.exclude {
         let part = include_part(ctx, exc, stack)?;
         excluded.extend(part.entries.into_iter().map(|e| (e.system, e.code)));
     }
     // compose.inactive = false leaves inactive concepts out
-    let include_inactive = compose
-        .get("inactive")
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
-    for inc in compose
-        .get("include")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    let include_inactive = compose.inactive.unwrap_or(true);
+    for inc in &compose.include {
         let part = include_part(ctx, inc, stack)?;
         for e in part.entries {
             if !include_inactive && e.inactive {
@@ -354,15 +350,10 @@ fn entry_from_cs(cs: &CompiledCodeSystem, i: usize) -> Option<Entry> {
     })
 }
 
-fn include_part(ctx: &Ctx<'_>, inc: &Value, stack: &mut Vec<String>) -> Result<Part, TxError> {
+fn include_part(ctx: &Ctx<'_>, inc: &ConceptSet, stack: &mut Vec<String>) -> Result<Part, TxError> {
     let mut imports = Vec::new();
-    for v in inc
-        .get("valueSet")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(c) = v.as_str() {
+    for c in &inc.value_sets {
+        {
             match import(ctx, c, stack) {
                 Ok(i) => imports.push(i),
                 Err(TxError::ValueSetNotFound(missing)) => {
@@ -381,7 +372,7 @@ fn include_part(ctx: &Ctx<'_>, inc: &Value, stack: &mut Vec<String>) -> Result<P
             }
         }
     }
-    let Some(system) = text(inc, "system") else {
+    let Some(system) = inc.system.clone() else {
         // only value set imports: their intersection
         let mut part = Part::default();
         let Some((first, rest)) = imports.split_first() else {
@@ -404,25 +395,18 @@ fn include_part(ctx: &Ctx<'_>, inc: &Value, stack: &mut Vec<String>) -> Result<P
         .iter()
         .find(|(s, _)| *s == system)
         .map(|(_, v)| v.clone());
-    let version = text(inc, "version").or(pinned);
+    let version = inc.version.clone().or(pinned);
     let def = ctx.tx.system(&system, version.as_deref());
-    let filters: Vec<&Value> = inc
-        .get("filter")
-        .and_then(Value::as_array)
-        .map(|f| f.iter().collect())
-        .unwrap_or_default();
+    let filters = &inc.filters;
     let mut part = Part::default();
-    if let Some(concepts) = inc.get("concept").and_then(Value::as_array) {
+    if let Some(concepts) = &inc.concepts {
         for c in concepts {
-            let Some(code) = text(c, "code") else {
-                continue;
-            };
             let mut e = Entry {
                 system: system.clone(),
                 version: version.clone(),
-                code,
-                display: text(c, "display"),
-                designations: parse_designations(c),
+                code: c.code.clone(),
+                display: c.display.clone(),
+                designations: c.designations.clone(),
                 abstract_: false,
                 inactive: false,
             };
@@ -512,11 +496,9 @@ fn include_part(ctx: &Ctx<'_>, inc: &Value, stack: &mut Vec<String>) -> Result<P
 fn compile_filter(
     ctx: &Ctx<'_>,
     cs: &CompiledCodeSystem,
-    f: &Value,
+    f: &ComposeFilter,
 ) -> Result<HashSet<usize>, TxError> {
-    let property = f.get("property").and_then(Value::as_str).unwrap_or("");
-    let op = f.get("op").and_then(Value::as_str).unwrap_or("");
-    let value = f.get("value").and_then(Value::as_str).unwrap_or("");
+    let (property, op, value) = (f.property.as_str(), f.op.as_str(), f.value.as_str());
     let all = || (0..cs.concepts.len()).collect::<HashSet<usize>>();
     let find = |code: &str| cs.find(code).map(|x| x.0);
     let list: Vec<&str> = value.split(',').map(str::trim).collect();
@@ -736,7 +718,7 @@ pub(crate) fn expand(
     let mut out = Map::new();
     out.insert("resourceType".into(), json!("ValueSet"));
     for (k, v) in &vs.header {
-        out.insert(k.clone(), v.clone());
+        out.insert((*k).to_owned(), Value::String(v.clone()));
     }
     out.insert(
         "expansion".into(),

@@ -1151,19 +1151,16 @@ impl<'v> Walk<'v> {
                 self.at_child(node, "system", Msg::CodingSystemRelative, args![]);
                 return;
             }
-            if self
-                .v
-                .resolve(system)
-                .is_some_and(|r| r.resource_type == "ValueSet")
-            {
+            let summary = self.v.registry.resolve_summary(system);
+            if summary.is_some_and(|s| s.resource_type() == "ValueSet") {
                 self.at_child(node, "system", Msg::CodingSystemIsValueSet, args![system]);
                 return;
             }
-            let supplement = self.v.resolve(system).is_some_and(|r| {
-                r.resource_type == "CodeSystem"
-                    && (r.str("content") == Some("supplement")
-                        || r.json.get("supplements").is_some())
-            });
+            let supplement = summary.is_some_and(|s| s.resource_type() == "CodeSystem")
+                && self.v.registry.code_system(system).is_some_and(|cs| {
+                    cs.content == fhirreg_terminology::Content::Supplement
+                        || cs.supplements.is_some()
+                });
             if supplement {
                 self.at_child(node, "system", Msg::CodingSystemIsSupplement, args![system]);
                 return;

@@ -675,8 +675,9 @@ impl<'v> Walk<'v> {
         }
         let name = self
             .v
-            .resolve(vs)
-            .and_then(|x| x.str("name").map(String::from))
+            .registry
+            .value_set(vs)
+            .and_then(|x| x.name.clone())
             .unwrap_or_else(|| vs.to_string());
         self.path.truncate(len);
         let args = args![code, system, name, errors];

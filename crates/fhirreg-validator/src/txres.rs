@@ -10,8 +10,7 @@ use crate::Walk;
 use fhirreg_element::message::{Args, Msg};
 use fhirreg_element::{args, Element, Severity};
 use fhirreg_terminology::external::{self, SNOMED};
-use fhirreg_terminology::{CodingRef, IssueKind, ValidateResult};
-use serde_json::Value;
+use fhirreg_terminology::{CodingRef, Content, IssueKind, ValidateResult};
 
 /// Value sets enumerating more codes than this are not checked code by code.
 const TOO_MANY_CODES_TO_VALIDATE: usize = 1000;
@@ -106,7 +105,7 @@ fn base_rules(property: &str, mut extra: Vec<String>) -> Option<Rules> {
 enum SystemInfo {
     Snomed,
     /// A CodeSystem resource.
-    Resource(std::sync::Arc<fhirreg_registry::Resource>),
+    Resource(std::sync::Arc<fhirreg_terminology::CodeSystemDef>),
     /// Nothing (not loaded, or only on a terminology server).
     Unknown,
 }
@@ -125,17 +124,16 @@ impl SystemInfo {
                         names.push(n.to_string());
                     }
                 };
-                if cs.json.get("hierarchyMeaning").is_some() {
+                if cs.hierarchy_meaning.is_some() {
                     add("parent");
                     add("child");
                     add("partOf");
                 }
-                for key in ["filter", "property"] {
-                    for f in array(&cs.json, key) {
-                        if let Some(c) = f.get("code").and_then(Value::as_str) {
-                            add(c);
-                        }
-                    }
+                for f in &cs.filters {
+                    add(&f.code);
+                }
+                for p in &cs.properties {
+                    add(&p.code);
                 }
                 names
             }
@@ -175,21 +173,14 @@ impl SystemInfo {
                 _ => None,
             },
             SystemInfo::Resource(cs) => {
-                let mut allowed: Vec<String> = Vec::new();
-                for f in array(&cs.json, "filter") {
-                    if f.get("code").and_then(Value::as_str) == Some(property) {
-                        for op in array(f, "operator") {
-                            if let Some(op) = op.as_str() {
-                                allowed.push(op.to_string());
-                            }
-                        }
-                    }
-                }
-                for p in array(&cs.json, "property") {
-                    if p.get("code").and_then(Value::as_str) != Some(property) {
-                        continue;
-                    }
-                    let kind = match p.get("type").and_then(Value::as_str) {
+                let allowed: Vec<String> = cs
+                    .filters
+                    .iter()
+                    .filter(|f| f.code == property)
+                    .flat_map(|f| f.operators.iter().cloned())
+                    .collect();
+                for p in cs.properties.iter().filter(|p| p.code == property) {
+                    let kind = match p.type_name.as_deref() {
                         Some("boolean") => (ValueType::Boolean, CodeRule::None),
                         // A code property names a concept of the system,
                         // but many define it as a plain list: a warning.
@@ -212,10 +203,6 @@ impl SystemInfo {
             SystemInfo::Unknown => base_rules(property, Vec::new()),
         }
     }
-}
-
-fn array<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
-    v.get(key).and_then(Value::as_array).into_iter().flatten()
 }
 
 fn has_scheme(u: &str) -> bool {
@@ -456,18 +443,15 @@ impl<'v> Walk<'v> {
             self.report_at(Severity::Error, msg, args, path, inc);
             return;
         }
-        let cs = self
-            .v
-            .resolve(&match version {
-                Some(v) => format!("{system}|{v}"),
-                None => system.to_string(),
-            })
-            .filter(|r| r.resource_type == "CodeSystem");
+        let cs = self.v.registry.code_system(&match version {
+            Some(v) => format!("{system}|{v}"),
+            None => system.to_string(),
+        });
         let mut check_concepts = true;
         if let Some(cs) = &cs {
-            if cs.str("content") == Some("supplement") {
+            if cs.content == Content::Supplement {
                 check_concepts = false;
-                let supp = cs.str("supplements").unwrap_or("");
+                let supp = cs.supplements.as_deref().unwrap_or("");
                 self.report_at(
                     Severity::Error,
                     Msg::ValueSetIncludesSupplement,
@@ -864,18 +848,16 @@ impl<'v> Walk<'v> {
             Some(v) => format!("{system}|{v}"),
             None => system.to_string(),
         };
-        let Some(cs) = self
-            .v
-            .resolve(&key)
-            .filter(|r| r.resource_type == "CodeSystem")
-        else {
+        let Some(cs) = self.v.registry.code_system(&key) else {
             return;
         };
-        let content = cs.str("content").unwrap_or("");
-        if matches!(content, "not-present" | "example" | "fragment") {
+        if matches!(
+            cs.content,
+            Content::NotPresent | Content::Example | Content::Fragment
+        ) {
             return;
         }
-        let complete = content == "complete";
+        let complete = cs.content == Content::Complete;
         let sev = if complete {
             Severity::Error
         } else {
@@ -889,7 +871,7 @@ impl<'v> Walk<'v> {
         };
         let r = self.v.tx.validate_coding_in_system(&coding);
         if is_unknown_code(&r) {
-            let versioned = match cs.str("version") {
+            let versioned = match &cs.version {
                 Some(v) => format!("{system}|{v}"),
                 None => system.to_string(),
             };
