@@ -30,6 +30,17 @@ mod terminology_cmd;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Language of the messages: en (English), nb (norsk bokmål; `no`
+    /// and `nn` too). Default: en.
+    #[arg(long, global = true, value_name = "LANG", value_parser = parse_lang, default_value = "en")]
+    lang: fhirreg::Lang,
+}
+
+fn parse_lang(tag: &str) -> Result<fhirreg::Lang, String> {
+    fhirreg::Lang::parse(tag).ok_or_else(|| {
+        let codes: Vec<&str> = fhirreg::Lang::ALL.iter().map(|l| l.code()).collect();
+        format!("unsupported language '{tag}' (one of {})", codes.join(", "))
+    })
 }
 
 /// Where definitions come from; shared by every subcommand that needs them.
@@ -254,7 +265,7 @@ pub enum OutputFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
+    match run(cli.command, cli.lang) {
         Ok(code) => code,
         Err(message) => {
             eprintln!("fhirreg: {message}");
@@ -287,7 +298,7 @@ fn configure(
     builder
 }
 
-fn run(command: Command) -> Result<ExitCode, String> {
+fn run(command: Command, lang: fhirreg::Lang) -> Result<ExitCode, String> {
     match command {
         Command::Validate {
             inputs,
@@ -310,6 +321,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let runner = Runner::new(threads)?;
             let mut builder = Validator::builder()
                 .fhir_version(definitions.fhir_version.clone())
+                .language(lang.code())
                 .options(options);
             builder = match &runner {
                 Runner::Sequential => builder.threads(1),
@@ -324,6 +336,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let mut reporter = report::Reporter::new(
                 std::io::BufWriter::with_capacity(1 << 16, stdout),
                 output_format,
+                lang,
             );
             let written = match built {
                 Ok(validator) => {
@@ -449,7 +462,13 @@ fn run(command: Command) -> Result<ExitCode, String> {
             port,
             definitions,
         } => {
-            let validator = build_validator(&definitions, &[])?;
+            // --lang is the default; a request's Accept-Language wins.
+            let builder = Validator::builder()
+                .fhir_version(definitions.fhir_version.clone())
+                .language(lang.code());
+            let validator = configure(builder, &definitions, &[])
+                .build()
+                .map_err(|e| e.to_string())?;
             // IPv6 literals need brackets in host:port.
             let addr = if host.contains(':') {
                 format!("[{host}]:{port}")
@@ -474,7 +493,6 @@ fn run(command: Command) -> Result<ExitCode, String> {
             no_synthetic_ids,
         } => {
             let json = output_format == CheckIdFormat::Json;
-            let lang = fhirreg::Lang::default();
             let valid = check_id_cmd::run(kind, &values, json, no_synthetic_ids, lang)?;
             Ok(ExitCode::from(if valid { 0 } else { 1 }))
         }

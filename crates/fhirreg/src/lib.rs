@@ -298,8 +298,9 @@ impl ValidatorBuilder {
         self
     }
 
-    /// The language of the messages, as a BCP 47 tag (`en`, `en-GB`; the
-    /// primary subtag decides). Default `en`. [`Validator::build`] fails
+    /// The language of the messages, as a BCP 47 tag (`en`, `en-GB`,
+    /// `nb`: norsk bokmål, also for `no` and `nn`; the primary subtag
+    /// decides). Default `en`. [`Validator::build`] fails
     /// with [`Error::UnsupportedLanguage`] for a language without messages
     /// ([`Lang::ALL`] lists those there are). The language is used where
     /// the validator renders text: [`Validator::operation_outcome`] and
@@ -308,6 +309,10 @@ impl ValidatorBuilder {
     /// ```
     /// let validator = fhirreg::Validator::builder().language("en-GB").build().unwrap();
     /// assert_eq!(validator.lang(), fhirreg::Lang::En);
+    /// let norsk = fhirreg::Validator::builder().language("nb").build().unwrap();
+    /// let outcome = norsk.validate(br#"{"resourceType":"Patient","active":"ja"}"#);
+    /// let text = norsk.message(outcome.errors().next().unwrap());
+    /// assert_eq!(text, "En boolean er enten 'true' eller 'false'");
     /// let err = fhirreg::Validator::builder().language("tlh").build().err().unwrap();
     /// assert!(matches!(err, fhirreg::Error::UnsupportedLanguage(_)));
     /// ```
