@@ -50,6 +50,7 @@
 //! `Bundle.entry[0].resource/*Observation/1*/.code`).
 
 mod checks;
+pub mod identifier_no;
 mod plan;
 mod sink;
 mod walk;
@@ -117,6 +118,9 @@ pub struct ValidatorOptions {
     pub ignore_meta_profiles: bool,
     /// How failed best-practice invariants (`dom-6`) are reported.
     pub best_practice_level: BestPracticeLevel,
+    /// Norwegian synthetic test numbers (Test Norge/Tenor, NAV) are
+    /// errors, not information (for production; see [`identifier_no`]).
+    pub no_synthetic_ids: bool,
 }
 
 /// Validates FHIR resources against the definitions of a registry.

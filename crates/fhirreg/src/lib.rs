@@ -47,10 +47,14 @@ pub use fhirreg_validator::ValidatorOptions;
 
 /// The FHIRPath engine.
 pub use fhirreg_fhirpath as fhirpath;
+/// Norwegian national identifiers: `fhirreg::no::fnr::validate("...")`,
+/// [`no::system_kind`], and [`no_id_message`] for a check's message.
+pub use fhirreg_no as no;
 /// The registry crate: packages, the package cache, canonical resolution.
 pub use fhirreg_registry as registry;
 /// The terminology engine: lookup, validate-code, expand, subsumes, translate.
 pub use fhirreg_terminology as terminology;
+pub use fhirreg_validator::identifier_no::message as no_id_message;
 
 mod fhirpath_json;
 mod ndjson;
@@ -225,6 +229,27 @@ impl ValidatorBuilder {
         self
     }
 
+    /// Norwegian synthetic test numbers (Test Norge/Tenor: month + 80,
+    /// NAV: month + 40) in identifiers with a national system are errors
+    /// (`no-id-synthetic-not-allowed`), not information (`no-id-synthetic`):
+    /// for production. Sets [`ValidatorOptions::no_synthetic_ids`] (so
+    /// call it after [`Self::options`]).
+    ///
+    /// ```
+    /// let patient = br#"{"resourceType":"Patient","identifier":[
+    ///     {"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":"01859000009"}]}"#;
+    /// let test = fhirreg::Validator::builder().build().unwrap();
+    /// assert!(test.validate(patient).is_valid());
+    /// let production = fhirreg::Validator::builder().no_synthetic_ids(true).build().unwrap();
+    /// let outcome = production.validate(patient);
+    /// assert!(!outcome.is_valid());
+    /// assert_eq!(outcome.issues[0].expression, "Patient.identifier[0].value");
+    /// ```
+    pub fn no_synthetic_ids(mut self, yes: bool) -> Self {
+        self.options.no_synthetic_ids = yes;
+        self
+    }
+
     /// Report at most `n` issues per resource (at least 1): the most
     /// severe are kept (so an invalid resource stays invalid) and one
     /// `information` issue (`too-many-issues`) says how many were left out
@@ -273,8 +298,9 @@ impl ValidatorBuilder {
         self
     }
 
-    /// The language of the messages, as a BCP 47 tag (`en`, `en-GB`; the
-    /// primary subtag decides). Default `en`. [`Validator::build`] fails
+    /// The language of the messages, as a BCP 47 tag (`en`, `en-GB`,
+    /// `nb`: norsk bokmål, also for `no` and `nn`; the primary subtag
+    /// decides). Default `en`. [`Validator::build`] fails
     /// with [`Error::UnsupportedLanguage`] for a language without messages
     /// ([`Lang::ALL`] lists those there are). The language is used where
     /// the validator renders text: [`Validator::operation_outcome`] and
@@ -283,6 +309,10 @@ impl ValidatorBuilder {
     /// ```
     /// let validator = fhirreg::Validator::builder().language("en-GB").build().unwrap();
     /// assert_eq!(validator.lang(), fhirreg::Lang::En);
+    /// let norsk = fhirreg::Validator::builder().language("nb").build().unwrap();
+    /// let outcome = norsk.validate(br#"{"resourceType":"Patient","active":"ja"}"#);
+    /// let text = norsk.message(outcome.errors().next().unwrap());
+    /// assert_eq!(text, "En boolean er enten 'true' eller 'false'");
     /// let err = fhirreg::Validator::builder().language("tlh").build().err().unwrap();
     /// assert!(matches!(err, fhirreg::Error::UnsupportedLanguage(_)));
     /// ```

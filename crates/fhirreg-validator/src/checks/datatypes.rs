@@ -38,6 +38,7 @@ impl<'v> Walk<'v> {
         let Some(system) = node.child_value("system") else {
             return;
         };
+        self.norwegian_identifier(node, system);
         if !has_scheme(system) {
             self.at_child(node, "system", Msg::IdentifierSystemRelative, args![]);
         } else if system == "urn:ietf:rfc:3986" {
