@@ -295,6 +295,12 @@ impl Inner {
         self.registry.resolve(canonical)
     }
 
+    /// What the registry knows of a canonical without its JSON (which the
+    /// embedded definitions may not carry: the `json-definitions` feature).
+    fn summary(&self, canonical: &str) -> Option<&fhirreg_registry::Summary> {
+        self.registry.resolve_summary(canonical)
+    }
+
     /// The compiled definition of a canonical (compiled once, by the
     /// registry).
     /// The plan of a definition run as a profile (what it adds to its
@@ -1072,9 +1078,9 @@ impl<'v> Walk<'v> {
         if t.targets.is_empty() || t.targets.iter().any(|x| x == "Resource") {
             return;
         }
-        if let Some(r) = self.v.resolve(v) {
-            if !t.targets.iter().any(|x| *x == r.resource_type) {
-                let args = args![v, &r.resource_type, t.targets.join(", ")];
+        if let Some(r) = self.v.summary(v) {
+            if !t.targets.iter().any(|x| x == r.resource_type()) {
+                let args = args![v, r.resource_type(), t.targets.join(", ")];
                 self.report(Msg::CanonicalWrongType, args, node);
             }
         }
@@ -1402,7 +1408,7 @@ impl<'v> Walk<'v> {
         }
         let ext = self.extension_definition(node, url);
         let Some(ext) = ext else {
-            if self.v.resolve(url).is_none() && !self.unknown_extension_allowed(url) {
+            if self.v.summary(url).is_none() && !self.unknown_extension_allowed(url) {
                 self.report(Msg::ExtensionUnknown, args![url], node);
             }
             return;
