@@ -244,6 +244,12 @@ impl Inner {
         self.registry.resolve(canonical)
     }
 
+    /// What the registry knows of a canonical without its JSON (which the
+    /// embedded definitions may not carry: the `json-definitions` feature).
+    fn summary(&self, canonical: &str) -> Option<&fhirreg_registry::Summary> {
+        self.registry.resolve_summary(canonical)
+    }
+
     /// The compiled definition of a canonical (compiled once, by the
     /// registry).
     /// The plan of a definition run as a profile (what it adds to its

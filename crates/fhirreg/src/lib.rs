@@ -16,7 +16,7 @@
 //! println!("{}", serde_json::to_string_pretty(&bad.to_operation_outcome()).unwrap());
 //! ```
 //!
-//! Many resources at once use all cores (through [rayon]) and keep the
+//! Many resources at once use all cores (through `rayon`) and keep the
 //! input order: [`Validator::validate_many`] for resources in memory,
 //! [`Validator::validate_ndjson`] for an NDJSON stream (one resource per
 //! line, as bulk-data exports are written) read with bounded memory.
@@ -29,11 +29,30 @@
 //! [`Validator::validate_code`], [`Validator::translate`],
 //! [`Validator::subsumes`]) with results as JSON (`serde_json::Value`), so
 //! callers (the CLI, the Python binding) need no types of the crates below.
+//!
+//! # Cargo features
+//!
+//! All on by default:
+//! * `parallel`: the batch methods on all cores (rayon). Off, they run in
+//!   the calling thread (WebAssembly has no threads).
+//! * `fs`: definitions from files, folders and the FHIR package cache
+//!   ([`ValidatorBuilder::load_path`], [`ValidatorBuilder::package`]). Off,
+//!   definitions come as bytes ([`ValidatorBuilder::load_bytes`]).
+//! * `json-definitions`: the full JSON of the embedded R4 core and HL7
+//!   terminology, for [`Registry::resolve`] of their StructureDefinitions,
+//!   CodeSystems and ValueSets and for snapshots of loaded profiles that
+//!   have none (differential only) over core bases. Validation does not
+//!   read it (it reads the compiled model); the Wasm build leaves it out.
+//! * `concept-definitions`: the definitions of the embedded CodeSystems'
+//!   concepts (documentation text), which [`Validator::lookup`] reports.
+//!   Validation does not read them; the Wasm build leaves them out.
 
 use std::io::BufRead;
+#[cfg(feature = "fs")]
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
 pub use fhirreg_element::{args, message};
@@ -68,6 +87,7 @@ pub use outcome::{
 };
 /// The rayon version the validator runs on, to build a pool for
 /// [`ValidatorBuilder::thread_pool`].
+#[cfg(feature = "parallel")]
 pub use rayon;
 pub use tx::ExpandOptions;
 
@@ -140,7 +160,9 @@ fn supported_languages() -> String {
 /// Where extra definitions come from.
 enum Source {
     Bytes(String, Vec<u8>),
+    #[cfg(feature = "fs")]
     Path(PathBuf),
+    #[cfg(feature = "fs")]
     CachedPackage(String),
 }
 
@@ -148,7 +170,10 @@ enum Source {
 enum Threads {
     /// The current rayon pool (the global one: all cores).
     Current,
+    // Without `parallel` the count is not used: one thread.
+    #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
     Count(usize),
+    #[cfg(feature = "parallel")]
     Pool(Arc<rayon::ThreadPool>),
 }
 
@@ -196,14 +221,16 @@ impl ValidatorBuilder {
     }
 
     /// Add conformance resources from a file (.json, .xml, .tgz) or a
-    /// directory.
+    /// directory. (Feature `fs`.)
+    #[cfg(feature = "fs")]
     pub fn load_path(mut self, path: impl AsRef<Path>) -> Self {
         self.sources.push(Source::Path(path.as_ref().to_path_buf()));
         self
     }
 
     /// Add a package from the FHIR package cache (`~/.fhir/packages`), as
-    /// `ID#VERSION`.
+    /// `ID#VERSION`. (Feature `fs`.)
+    #[cfg(feature = "fs")]
     pub fn package(mut self, id_and_version: impl Into<String>) -> Self {
         self.sources
             .push(Source::CachedPackage(id_and_version.into()));
@@ -272,6 +299,7 @@ impl ValidatorBuilder {
     /// thread, `n > 1` on a pool of `n` threads of this validator's own,
     /// `0` (the default) on the current rayon pool: the global one, which
     /// has a thread per core, or the pool whose `install` the call runs in.
+    /// Without the `parallel` feature every value means the calling thread.
     ///
     /// ```
     /// let validator = fhirreg::Validator::builder().threads(2).build().unwrap();
@@ -293,6 +321,7 @@ impl ValidatorBuilder {
     /// let validator = fhirreg::Validator::builder().thread_pool(pool).build().unwrap();
     /// assert_eq!(validator.validate_many(&[br#"{"resourceType":"Patient"}"#]).len(), 1);
     /// ```
+    #[cfg(feature = "parallel")]
     pub fn thread_pool(mut self, pool: Arc<rayon::ThreadPool>) -> Self {
         self.threads = Threads::Pool(pool);
         self
@@ -329,6 +358,7 @@ impl ValidatorBuilder {
             return Err(Error::UnsupportedVersion(self.fhir_version));
         }
         let lang = Lang::parse(&self.language).ok_or(Error::UnsupportedLanguage(self.language))?;
+        #[cfg(feature = "parallel")]
         let pool = match self.threads {
             Threads::Current | Threads::Count(0) => Pool::Current,
             Threads::Count(1) => Pool::Sequential,
@@ -341,11 +371,17 @@ impl ValidatorBuilder {
             )),
             Threads::Pool(pool) => Pool::Own(pool),
         };
+        #[cfg(not(feature = "parallel"))]
+        let pool = match self.threads {
+            Threads::Current | Threads::Count(_) => Pool::Sequential,
+        };
         let mut registry = Registry::builder();
         for source in self.sources {
             registry = match source {
                 Source::Bytes(name, bytes) => registry.add_bytes(&name, &bytes),
+                #[cfg(feature = "fs")]
                 Source::Path(path) => registry.add_path(&path),
+                #[cfg(feature = "fs")]
                 Source::CachedPackage(id) => registry.add_package_cache(&id),
             };
         }
@@ -370,9 +406,11 @@ impl ValidatorBuilder {
 #[derive(Clone)]
 enum Pool {
     /// The current rayon pool.
+    #[cfg(feature = "parallel")]
     Current,
     /// The calling thread, one input after the other.
     Sequential,
+    #[cfg(feature = "parallel")]
     Own(Arc<rayon::ThreadPool>),
 }
 
@@ -585,7 +623,9 @@ impl Validator {
     ) -> Vec<U> {
         match &self.pool {
             Pool::Sequential => items.iter().map(f).collect(),
+            #[cfg(feature = "parallel")]
             Pool::Current => items.par_iter().map(f).collect(),
+            #[cfg(feature = "parallel")]
             Pool::Own(pool) => pool.install(|| items.par_iter().map(f).collect()),
         }
     }
@@ -715,6 +755,7 @@ mod tests {
         ));
     }
 
+    #[cfg(feature = "parallel")]
     #[test]
     fn validate_many_keeps_the_input_order_on_any_number_of_threads() {
         let valid: &[u8] = br#"{"resourceType":"Patient","active":true}"#;
@@ -777,6 +818,7 @@ mod tests {
         assert_eq!(roomy.validate(bad).issues, full.issues);
     }
 
+    #[cfg(feature = "fs")]
     #[test]
     fn configuration_errors_are_typed() {
         let dir = std::env::temp_dir().join(format!("fhirreg-empty-cache-{}", std::process::id()));

@@ -389,7 +389,7 @@ impl<'v> Walk<'v> {
         if has_scheme(reference) {
             match d.index.by_full.get(&Some(reference.to_string())) {
                 None => {
-                    let known = self.v.resolve(reference).is_some()
+                    let known = self.v.summary(reference).is_some()
                         || self
                             .restful_parts(reference)
                             .is_some_and(|(t, _)| crate::CANONICAL_RESOURCES.contains(&t.as_str()));

@@ -37,7 +37,7 @@ impl<'v> Walk<'v> {
         }
         let ext = self.extension_definition(node, url);
         let Some(ext) = ext else {
-            if self.v.resolve(url).is_none() && !self.unknown_extension_allowed(url) {
+            if self.v.summary(url).is_none() && !self.unknown_extension_allowed(url) {
                 self.report(Msg::ExtensionUnknown, args![url], node);
             }
             return;

@@ -71,9 +71,9 @@ impl<'v> Walk<'v> {
         if t.targets.is_empty() || t.targets.iter().any(|x| x == "Resource") {
             return;
         }
-        if let Some(r) = self.v.resolve(v) {
-            if !t.targets.iter().any(|x| *x == r.resource_type) {
-                let args = args![v, &r.resource_type, t.targets.join(", ")];
+        if let Some(r) = self.v.summary(v) {
+            if !t.targets.iter().any(|x| x == r.resource_type()) {
+                let args = args![v, r.resource_type(), t.targets.join(", ")];
                 self.report(Msg::CanonicalWrongType, args, node);
             }
         }

@@ -109,9 +109,9 @@ impl<'v> Walk<'v> {
             if let Some(base) = sd.child_value("baseDefinition") {
                 let base_type = self
                     .v
-                    .resolve(base)
-                    .filter(|r| r.resource_type == "StructureDefinition")
-                    .and_then(|r| r.str("type").map(String::from));
+                    .summary(base)
+                    .filter(|s| s.resource_type() == "StructureDefinition")
+                    .and_then(|s| s.type_name().map(String::from));
                 if base_type.as_deref() == Some(ty) {
                     self.report(Msg::SdSpecializationSameType, args![ty, base], sd);
                 }
