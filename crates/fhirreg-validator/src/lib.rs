@@ -44,6 +44,7 @@
 
 mod base64_binary;
 mod bundle;
+mod codesystem_no;
 mod ext_context;
 mod fixed;
 pub mod identifier_no;
@@ -1170,6 +1171,9 @@ impl<'v> Walk<'v> {
         else {
             return;
         };
+        if self.norwegian_code_system(node, system, code) {
+            return;
+        }
         let Ok(r) = self
             .v
             .tx
