@@ -579,3 +579,58 @@ fn nilar_report_chain() {
         ]
     );
 }
+
+/// Kommunenummer: the format always; membership once a complete list
+/// (a CodeSystem carrying OID 3402) is loaded.
+#[test]
+fn kommunenummer_against_a_loaded_list() {
+    let system = "http://hl7.no/fhir/NamingSystem/kommunenummer";
+    let p = patient(
+        &[
+            ident(system, "0301"),
+            ident(system, "9999"),
+            ident(system, "301"),
+        ]
+        .join(","),
+    );
+    let without = validator().validate(p.as_bytes());
+    assert_eq!(
+        found(&without),
+        [(
+            "no-id-length",
+            Severity::Error,
+            "Patient.identifier[2].value".to_string()
+        )]
+    );
+    let list = br#"{"resourceType":"CodeSystem","url":"http://example.org/kommune",
+        "identifier":[{"system":"urn:ietf:rfc:3986","value":"urn:oid:2.16.578.1.12.4.1.1.3402"}],
+        "status":"active","content":"complete",
+        "concept":[{"code":"0301","display":"Oslo"},{"code":"4601","display":"Bergen"}]}"#;
+    let v = Validator::builder()
+        .load_bytes("kommune.json", list.to_vec())
+        .build()
+        .expect("list");
+    let with = v.validate(p.as_bytes());
+    assert_eq!(
+        found(&with),
+        [
+            (
+                "no-id-not-in-list",
+                Severity::Error,
+                "Patient.identifier[1].value".to_string()
+            ),
+            (
+                "no-id-length",
+                Severity::Error,
+                "Patient.identifier[2].value".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        with.issues
+            .iter()
+            .find(|i| i.msg == Msg::NoIdNotInList)
+            .and_then(|i| i.arg("list")),
+        Some("http://example.org/kommune")
+    );
+}

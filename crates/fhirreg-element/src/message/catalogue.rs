@@ -424,6 +424,9 @@ catalogue! {
     NoIdValid = "no-id-valid", None, Information, Informational, ["type"];
     /// A valid number with its birth date (`fhirreg check-id`).
     NoIdValidBorn = "no-id-valid-born", None, Information, Informational, ["type", "date"];
+    /// A kommunenummer or bydelsnummer that the loaded list (`list`, a
+    /// CodeSystem carrying the identifier's OID) does not have.
+    NoIdNotInList = "no-id-not-in-list", None, Error, CodeInvalid, ["type", "value", "list"];
     /// A code of a Norwegian code system (Volven) known here without its
     /// codes (`content` not-present): not checked, never invalid.
     NoCodeSystemNotPresent = "no-code-system-not-present", None, Information, Informational, ["system", "name", "code"];
