@@ -128,6 +128,10 @@ def test_max_issues():
 def test_lang():
     assert fhirreg.Validator(lang="en").lang == "en"
     assert fhirreg.Validator(lang="en-GB").lang == "en"
+    norsk = fhirreg.Validator(lang="nb-NO")
+    assert norsk.lang == "nb"
+    outcome = norsk.validate({"resourceType": "Patient", "active": "ja"})
+    assert any("En boolean er enten" in i.message for i in outcome.issues)
 
 
 def test_validate_many_keeps_order(validator):

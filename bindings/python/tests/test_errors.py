@@ -137,8 +137,8 @@ def test_configuration_errors(tmp_path, monkeypatch):
     with pytest.raises(fhirreg.ConfigurationError):
         fhirreg.Validator(fhir_version="5.0.0")
     with pytest.raises(fhirreg.ConfigurationError) as info:
-        fhirreg.Validator(lang="nb")
-    assert "supported: en" in str(info.value)
+        fhirreg.Validator(lang="tlh")
+    assert "supported: en, nb" in str(info.value)
     with pytest.raises(fhirreg.UnknownProfileError) as info:
         fhirreg.Validator(profiles=["http://example.org/StructureDefinition/nope"])
     assert info.value.profile == "http://example.org/StructureDefinition/nope"

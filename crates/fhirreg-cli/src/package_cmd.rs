@@ -79,6 +79,17 @@ pub fn install(cache: Option<PathBuf>, tgz: &str) -> Result<(), String> {
 /// Print the resource a canonical resolves to (with where it came from on stderr).
 pub fn resolve(registry: &Registry, canonical: &str) -> Result<bool, String> {
     let Some(summary) = registry.resolve_summary(canonical) else {
+        // A system URI that is no canonical URL: an identifier system's
+        // NamingSystem, a Volven OID's CodeSystem.
+        if let Some(resource) = registry.resolve_system(canonical) {
+            eprintln!(
+                "{} {} (for the system {canonical})",
+                resource.resource_type,
+                resource.id.as_deref().unwrap_or_default()
+            );
+            crate::emit(serde_json::to_string_pretty(&resource.json).map_err(|e| e.to_string())?);
+            return Ok(true);
+        }
         eprintln!("{canonical}: not found");
         return Ok(false);
     };

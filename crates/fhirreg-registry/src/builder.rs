@@ -71,6 +71,8 @@ pub struct RegistryBuilder {
     core: bool,
     /// `None`: as `core`.
     terminology: Option<bool>,
+    /// `None`: as `core`.
+    norwegian: Option<bool>,
     sources: Vec<Source>,
     #[cfg(feature = "fs")]
     cache_dir: Option<PathBuf>,
@@ -86,12 +88,13 @@ impl Default for RegistryBuilder {
 }
 
 impl RegistryBuilder {
-    /// A builder with the embedded layers (R4 core, HL7 terminology) on and
-    /// nothing else.
+    /// A builder with the embedded layers (R4 core, HL7 terminology, the
+    /// Norwegian code systems) on and nothing else.
     pub fn new() -> Self {
         RegistryBuilder {
             core: true,
             terminology: None,
+            norwegian: None,
             sources: Vec::new(),
             #[cfg(feature = "fs")]
             cache_dir: None,
@@ -125,6 +128,27 @@ impl RegistryBuilder {
     /// ```
     pub fn hl7_terminology(mut self, on: bool) -> Self {
         self.terminology = Some(on);
+        self
+    }
+
+    /// Include the embedded Norwegian code systems (default: on when the
+    /// core is): the NamingSystems of the national identifiers and HL7
+    /// Norway's kodeverk CodeSystems (`codesystems/` in the source tree).
+    /// A coding whose system is a Volven OID
+    /// (`urn:oid:2.16.578.1.12.4.1.1.NNNN`) finds the CodeSystem carrying
+    /// that OID in `CodeSystem.identifier` (see [`crate::Registry::code_system`]).
+    ///
+    /// ```
+    /// use fhirreg_registry::Registry;
+    /// let with = Registry::builder().build().unwrap();
+    /// let kategori = with.code_system("urn:oid:2.16.578.1.12.4.1.1.9060").unwrap();
+    /// assert!(kategori.concepts.iter().any(|c| c.code == "LE"));
+    /// assert!(with.naming_system("urn:oid:2.16.578.1.12.4.1.4.1").is_some());
+    /// let without = Registry::builder().norwegian(false).build().unwrap();
+    /// assert!(without.code_system("urn:oid:2.16.578.1.12.4.1.1.9060").is_none());
+    /// ```
+    pub fn norwegian(mut self, on: bool) -> Self {
+        self.norwegian = Some(on);
         self
     }
 
@@ -218,6 +242,7 @@ impl RegistryBuilder {
         Ok(Registry::from_parts(
             self.core,
             self.terminology(),
+            self.norwegian.unwrap_or(self.core),
             out,
             packages,
         ))
@@ -317,7 +342,7 @@ fn display(path: &Path) -> String {
 impl Loader<'_> {
     fn typer(&self) -> &Registry {
         self.typer
-            .get_or_init(|| Registry::from_parts(true, false, Vec::new(), Vec::new()))
+            .get_or_init(|| Registry::from_parts(true, false, false, Vec::new(), Vec::new()))
     }
 
     /// Bytes of unknown kind: package .tgz, JSON or XML. `strict`: a
@@ -522,7 +547,7 @@ impl Loader<'_> {
             .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_owned))
             .collect();
         let xml_files = package_xml_files(present.iter().map(String::as_str));
-        let files: Vec<String> = match listed {
+        let files: Vec<String> = match listed.clone() {
             Some(files) => files,
             None => present
                 .into_iter()
@@ -543,8 +568,61 @@ impl Loader<'_> {
                 .map_err(|e| RegistryError::load(display(&path), e.to_string()))?;
             self.xml(source, &file, &bytes, false, &origin)?;
         }
+        if listed.is_none() {
+            self.type_folders(dir, source, &origin)?;
+        }
         info.resources = self.out.len() - before;
         self.finish_package(info)
+    }
+
+    /// A package folder laid out as a source repository keeps its
+    /// conformance resources in one subfolder per resource type
+    /// (`package/StructureDefinition/*.xml`, ...), with no `.index.json`:
+    /// those are read too (not `example/`, `xml/`, `other/`).
+    fn type_folders(
+        &mut self,
+        dir: &Path,
+        source: &str,
+        origin: &Origin,
+    ) -> Result<(), RegistryError> {
+        const TYPES: &[&str] = &[
+            "StructureDefinition",
+            "ValueSet",
+            "CodeSystem",
+            "NamingSystem",
+            "ConceptMap",
+            "SearchParameter",
+            "OperationDefinition",
+            "CapabilityStatement",
+            "StructureMap",
+            "Questionnaire",
+        ];
+        for ty in TYPES {
+            let sub = dir.join(ty);
+            if !sub.is_dir() {
+                continue;
+            }
+            let names: Vec<String> = list_dir(&sub)?
+                .into_iter()
+                .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_owned))
+                .filter(|n| !n.starts_with('.'))
+                .collect();
+            let xml_files = package_xml_files(names.iter().map(String::as_str));
+            for name in &names {
+                let path = sub.join(name);
+                let file = format!("{ty}/{name}");
+                if name.ends_with(".json") {
+                    let bytes = std::fs::read(&path)
+                        .map_err(|e| RegistryError::load(display(&path), e.to_string()))?;
+                    self.json(source, &file, &bytes, false, origin)?;
+                } else if xml_files.contains(name) {
+                    let bytes = std::fs::read(&path)
+                        .map_err(|e| RegistryError::load(display(&path), e.to_string()))?;
+                    self.xml(source, &file, &bytes, false, origin)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn tgz(&mut self, name: &str, bytes: &[u8]) -> Result<(), RegistryError> {

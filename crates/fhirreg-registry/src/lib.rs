@@ -414,6 +414,12 @@ struct Inner {
     by_type: OnceLock<HashMap<String, Vec<usize>>>,
     /// NamingSystem.uniqueId.value -> entry, on first use.
     by_unique_id: OnceLock<HashMap<String, usize>>,
+    /// Volven OID (`urn:oid:2.16.578.1.12.4.1.1.NNNN`) of a
+    /// CodeSystem.identifier -> entries, on first use.
+    by_volven_oid: OnceLock<HashMap<String, Vec<usize>>>,
+    /// The value sets "every code of the code system" of Volven OIDs
+    /// bound as value set URLs (see [`Registry::value_set`]).
+    volven_value_sets: std::sync::Mutex<HashMap<String, Option<Arc<model::ValueSetDef>>>>,
     packages: Vec<PackageInfo>,
     core_package: Option<&'static str>,
     embedded_packages: Vec<&'static str>,
@@ -443,10 +449,11 @@ impl Registry {
         RegistryBuilder::new()
     }
 
-    /// `core`, `terminology`: which embedded layers to include.
+    /// `core`, `terminology`, `norwegian`: which embedded layers to include.
     fn from_parts(
         core: bool,
         terminology: bool,
+        norwegian: bool,
         loaded: Vec<(Summary, Data)>,
         packages: Vec<PackageInfo>,
     ) -> Registry {
@@ -456,6 +463,9 @@ impl Registry {
         }
         if terminology {
             layers.push(&embedded::HL7_TERMINOLOGY);
+        }
+        if norwegian {
+            layers.push(&embedded::NORWAY);
         }
         let capacity = layers.iter().map(|l| l.len()).sum::<usize>() + loaded.len();
         let mut entries = Vec::with_capacity(capacity);
@@ -500,6 +510,8 @@ impl Registry {
                 by_id: OnceLock::new(),
                 by_type: OnceLock::new(),
                 by_unique_id: OnceLock::new(),
+                by_volven_oid: OnceLock::new(),
+                volven_value_sets: Default::default(),
                 packages,
                 core_package: core.then(|| embedded::R4_CORE.package_id()),
                 embedded_packages: layers.iter().map(|l| l.package_id()).collect(),
@@ -705,11 +717,69 @@ impl Registry {
     /// let gender = registry.code_system("http://hl7.org/fhir/administrative-gender").unwrap();
     /// assert!(gender.concepts.iter().any(|c| c.code == "female"));
     /// ```
+    ///
+    /// A Volven OID (`urn:oid:2.16.578.1.12.4.1.1.NNNN`, the form HL7
+    /// Norway's profiles and Norwegian data use as `Coding.system`) that is
+    /// no CodeSystem's url finds the CodeSystem carrying it in
+    /// `CodeSystem.identifier` (loaded ones first, then the embedded
+    /// Norwegian kodeverk):
+    ///
+    /// ```
+    /// let registry = fhirreg_registry::Registry::builder().build().unwrap();
+    /// let cs = registry.code_system("urn:oid:2.16.578.1.12.4.1.1.9060").unwrap();
+    /// assert_eq!(cs.url, "http://helsedir.no/fhir/CodeSystem/no-kodeverk-9060");
+    /// ```
     pub fn code_system(&self, canonical: &str) -> Option<Arc<model::CodeSystemDef>> {
-        match self.terminology_at(self.find(canonical)?)? {
+        let found = self
+            .find(canonical)
+            .or_else(|| self.find_by_volven_oid(canonical));
+        match self.terminology_at(found?)? {
             TerminologyDef::CodeSystem(cs) => Some(cs),
             TerminologyDef::ValueSet(_) => None,
         }
+    }
+
+    /// The CodeSystem entry whose `identifier` is the Volven OID
+    /// `canonical` (`urn:oid:2.16.578.1.12.4.1.1.NNNN`, `|version` allowed).
+    /// Only the Volven arc: elsewhere FHIR names a code system by its
+    /// canonical URL, and an OID in `Coding.system` is a different system.
+    fn find_by_volven_oid(&self, canonical: &str) -> Option<usize> {
+        let (oid, version) = match canonical.split_once('|') {
+            Some((u, v)) if !v.is_empty() => (u, Some(v)),
+            Some((u, _)) => (u, None),
+            None => (canonical, None),
+        };
+        if !oid.starts_with(VOLVEN_OID_PREFIX) {
+            return None;
+        }
+        let index = self.inner.by_volven_oid.get_or_init(|| {
+            let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, e) in self.inner.entries.iter().enumerate() {
+                // The other embedded layers hold no Volven code system:
+                // not decoding them keeps the first use cheap.
+                let candidate = e.summary.resource_type() == "CodeSystem"
+                    && (e.rank == Rank::Loaded
+                        || e.summary.embedded == Some(embedded::NORWAY.package_id()));
+                if !candidate {
+                    continue;
+                }
+                let oids = e.with_json(|json| {
+                    json.get("identifier")
+                        .and_then(serde_json::Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|id| id.get("value")?.as_str())
+                        .filter(|v| v.starts_with(VOLVEN_OID_PREFIX))
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                });
+                for oid in oids.into_iter().flatten() {
+                    map.entry(oid).or_default().push(i);
+                }
+            }
+            map
+        });
+        self.pick(index.get(oid)?, version)
     }
 
     /// The ValueSet `canonical` in typed form, as for
@@ -720,11 +790,62 @@ impl Registry {
     /// let vs = registry.value_set("http://hl7.org/fhir/ValueSet/administrative-gender").unwrap();
     /// assert_eq!(vs.name.as_deref(), Some("AdministrativeGender"));
     /// ```
+    ///
+    /// A Volven OID bound as a value set URL (`urn:oid:2.16.578.1.12.4.1.1.NNNN`,
+    /// as the no-basis profiles bind) that is no ValueSet's url means every
+    /// code of the code system with that OID: a value set including the
+    /// whole code system (by the OID and by its url), when the code system
+    /// is held.
+    ///
+    /// ```
+    /// let registry = fhirreg_registry::Registry::builder().build().unwrap();
+    /// let vs = registry.value_set("urn:oid:2.16.578.1.12.4.1.1.9060").unwrap();
+    /// let include = &vs.compose.as_ref().unwrap().include;
+    /// assert_eq!(include[0].system.as_deref(), Some("urn:oid:2.16.578.1.12.4.1.1.9060"));
+    /// assert!(registry.value_set("urn:oid:2.16.578.1.12.4.1.1.3402").is_none()); // not held
+    /// ```
     pub fn value_set(&self, canonical: &str) -> Option<Arc<model::ValueSetDef>> {
-        match self.terminology_at(self.find(canonical)?)? {
+        let Some(found) = self.find(canonical) else {
+            return self.volven_value_set(canonical);
+        };
+        match self.terminology_at(found)? {
             TerminologyDef::ValueSet(vs) => Some(vs),
             TerminologyDef::CodeSystem(_) => None,
         }
+    }
+
+    /// The implicit value set of a Volven OID bound as a value set URL.
+    fn volven_value_set(&self, canonical: &str) -> Option<Arc<model::ValueSetDef>> {
+        if !canonical.starts_with(VOLVEN_OID_PREFIX) {
+            return None;
+        }
+        let oid = canonical.split('|').next().unwrap_or(canonical);
+        let mut cache = self
+            .inner
+            .volven_value_sets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(done) = cache.get(oid) {
+            return done.clone();
+        }
+        let made = self.code_system(oid).map(|cs| {
+            let mut include = vec![serde_json::json!({"system": oid})];
+            if cs.url != oid {
+                include.push(serde_json::json!({"system": cs.url}));
+            }
+            let json = serde_json::json!({
+                "resourceType": "ValueSet",
+                "url": oid,
+                "name": cs.name.clone().unwrap_or_else(|| oid.to_owned()),
+                "title": cs.title,
+                "status": cs.status.clone().unwrap_or_else(|| "active".into()),
+                "description": format!("Every code of {} (the Volven OID {oid} bound as a value set)", cs.url),
+                "compose": {"include": include},
+            });
+            Arc::new(model::ValueSetDef::from_json(&json))
+        });
+        cache.insert(oid.to_owned(), made.clone());
+        made
     }
 
     fn terminology_at(&self, i: usize) -> Option<TerminologyDef> {
@@ -837,6 +958,8 @@ impl Registry {
     /// let registry = fhirreg_registry::Registry::builder().build().unwrap();
     /// let loinc = registry.naming_system("2.16.840.1.113883.6.1").unwrap();
     /// assert_eq!(loinc.id.as_deref(), Some("v3-loinc"));
+    /// let fnr = registry.naming_system("urn:oid:2.16.578.1.12.4.1.4.1").unwrap();
+    /// assert_eq!(fnr.id.as_deref(), Some("no-fnr"));
     /// ```
     pub fn naming_system(&self, unique_id: &str) -> Option<Arc<Resource>> {
         let index = self.inner.by_unique_id.get_or_init(|| {
@@ -865,7 +988,34 @@ impl Registry {
             }
             map
         });
-        self.inner.entries.get(*index.get(unique_id)?)?.resource()
+        // An OID is given bare in `uniqueId` (type oid) and as `urn:oid:`
+        // in Identifier.system and Coding.system: either finds it.
+        let found = index
+            .get(unique_id)
+            .or_else(|| match unique_id.strip_prefix("urn:oid:") {
+                Some(bare) => index.get(bare),
+                None => index.get(&format!("urn:oid:{unique_id}")),
+            });
+        self.inner.entries.get(*found?)?.resource()
+    }
+
+    /// The resource a system URI that is no canonical URL stands for: the
+    /// CodeSystem carrying a Volven OID in its `identifier` (see
+    /// [`Registry::code_system`]), else the NamingSystem with that
+    /// `uniqueId` (an identifier system such as the fødselsnummer's).
+    ///
+    /// ```
+    /// let registry = fhirreg_registry::Registry::builder().build().unwrap();
+    /// let fnr = registry.resolve_system("urn:oid:2.16.578.1.12.4.1.4.1").unwrap();
+    /// assert_eq!(fnr.resource_type, "NamingSystem");
+    /// let cs = registry.resolve_system("urn:oid:2.16.578.1.12.4.1.1.9060").unwrap();
+    /// assert_eq!(cs.resource_type, "CodeSystem");
+    /// ```
+    pub fn resolve_system(&self, uri: &str) -> Option<Arc<Resource>> {
+        if let Some(i) = self.find_by_volven_oid(uri) {
+            return self.inner.entries.get(i)?.resource();
+        }
+        self.naming_system(uri)
     }
 
     /// Summaries of every StructureDefinition, without decoding any. Core
@@ -978,6 +1128,9 @@ impl Registry {
         self.inner.entries.is_empty()
     }
 }
+
+/// The OID arc of Helsedirektoratet's Volven code systems.
+const VOLVEN_OID_PREFIX: &str = "urn:oid:2.16.578.1.12.4.1.1.";
 
 /// Rank the R4 core's copies of resources the HL7 terminology layer also
 /// defines below the terminology layer's (the HL7 validator drops them:

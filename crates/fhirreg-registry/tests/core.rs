@@ -8,8 +8,44 @@ use fhirreg_registry::{Registry, CORE_SD_PREFIX};
 fn core() -> Registry {
     Registry::builder()
         .hl7_terminology(false)
+        .norwegian(false)
         .build()
         .expect("core registry builds")
+}
+
+#[test]
+fn the_norwegian_layer() {
+    let r = Registry::builder()
+        .hl7_terminology(false)
+        .build()
+        .expect("builds");
+    let ours: Vec<_> = r
+        .summaries()
+        .filter(|s| s.embedded_package() == Some("fhirreg.codesystems.no#0.6.0"))
+        .collect();
+    let count = |t: &str| ours.iter().filter(|s| s.resource_type() == t).count();
+    assert_eq!(count("NamingSystem"), 11);
+    assert_eq!(count("CodeSystem"), 34);
+    assert_eq!(ours.len(), 45);
+    for s in &ours {
+        let resource = match s.canonical() {
+            Some(c) => r.resolve(&c),
+            None => r.by_id(s.resource_type(), s.id().unwrap_or_default()),
+        };
+        let resource = resource.unwrap_or_else(|| panic!("{:?} does not decode", s.id()));
+        if resource.resource_type == "CodeSystem" {
+            let oid = resource.json["identifier"][0]["value"]
+                .as_str()
+                .expect("oid");
+            assert!(oid.starts_with("urn:oid:2.16.578.1.12.4.1.1."), "{oid}");
+            let cs = r.code_system(oid).expect("by its OID");
+            assert_eq!(Some(cs.url.as_str()), resource.url.as_deref());
+        }
+    }
+    assert_eq!(
+        r.embedded_packages(),
+        ["hl7.fhir.r4.examples#4.0.1", "fhirreg.codesystems.no#0.6.0"]
+    );
 }
 
 #[test]

@@ -24,7 +24,10 @@ fn codes(r: &fhirreg_registry::Resource) -> Vec<String> {
 #[test]
 fn latest_version_comes_from_the_terminology_package() {
     let r = both();
-    assert_eq!(r.embedded_packages(), [CORE, THO]);
+    assert_eq!(
+        r.embedded_packages(),
+        [CORE, THO, "fhirreg.codesystems.no#0.6.0"]
+    );
     let url = "http://terminology.hl7.org/CodeSystem/v2-0203";
     let latest = r.resolve(url).unwrap();
     assert_eq!(latest.version.as_deref(), Some("5.0.0"));
@@ -48,7 +51,11 @@ fn latest_version_comes_from_the_terminology_package() {
         .resolve("http://terminology.hl7.org/CodeSystem/accepting-patients")
         .unwrap();
     assert_eq!(codes(&cs), ["nopt", "newpt", "existptonly", "existptfam"]);
-    let off = Registry::builder().hl7_terminology(false).build().unwrap();
+    let off = Registry::builder()
+        .hl7_terminology(false)
+        .norwegian(false)
+        .build()
+        .unwrap();
     assert!(off
         .resolve("http://terminology.hl7.org/CodeSystem/accepting-patients")
         .is_none());

@@ -436,7 +436,13 @@ fn include_part(ctx: &Ctx<'_>, inc: &ConceptSet, stack: &mut Vec<String>) -> Res
                                 limit: ctx.limit,
                             });
                         }
-                        if let Some(e) = entry_from_cs(cs, i) {
+                        if let Some(mut e) = entry_from_cs(cs, i) {
+                            // A code system named by an alias (a Volven
+                            // OID it carries in `identifier`): codings
+                            // use the name the value set uses.
+                            if e.system != system {
+                                e.system.clone_from(&system);
+                            }
                             part.entries.push(e);
                         }
                     }

@@ -83,6 +83,19 @@ impl<'v> Walk<'v> {
         let result = fhirreg_no::validate(kind, value);
         if let Some(m) = message(kind, &result, self.v.options.no_synthetic_ids) {
             self.at_child(node, "value", m.msg, m.args);
+            return;
+        }
+        // Kommune- and bydelsnummer: membership of the SSB list, when a
+        // complete one is loaded (a CodeSystem carrying the OID).
+        if matches!(kind, IdKind::Kommune | IdKind::Bydel) {
+            let Some(oid) = kind.oid() else { return };
+            let list = self.v.registry.code_system(&format!("urn:oid:{oid}"));
+            if let Some(cs) = list.filter(|cs| cs.content.is_complete()) {
+                if !cs.concepts.iter().any(|c| c.code == value) {
+                    let args = args![kind.name(), value, &cs.url];
+                    self.at_child(node, "value", Msg::NoIdNotInList, args);
+                }
+            }
         }
     }
 }

@@ -39,7 +39,8 @@
 //! | contained | `checks::contained` | the scope of `#id` references; dom-3 (contained resources are referenced) |
 //! | Bundle | `checks::bundle` | fullUrls, searchset entries, references resolved among the entries, documents and messages (first entry, every entry reachable) |
 //! | identity | `checks::ids` | resource id format and length, unique element ids, absolute canonical `url` |
-//! | datatype rules | `checks::datatypes` | Identifier (absolute system, URI values) and Attachment (base64 data, size) |
+//! | datatype rules | `checks::datatypes` | Identifier (absolute system, URI values, Norwegian national identifiers via `identifier_no`) and Attachment (base64 data, size) |
+//! | Norwegian code systems | `checks::norwegian_code_system` | Volven and kodeverk codes whose code system is not held, or held without concepts: information, never an error |
 //! | resource-specific | `checks::resources` | Questionnaire and QuestionnaireResponse (`questionnaire`), Measure and MeasureReport (`measure`), CodeSystem, ValueSet and ConceptMap (`terminology`), SearchParameter (`search_parameter`), StructureDefinition (`structure_definition`) |
 //!
 //! Issues are messages of the shared catalogue

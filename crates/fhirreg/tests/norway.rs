@@ -260,3 +260,377 @@ fn the_no_basis_profiles_apply_the_rules_too() {
         "{f:?}"
     );
 }
+
+/// The Norwegian layer of the embedded registry: no package loaded.
+#[test]
+fn norwegian_code_systems_are_offline() {
+    let v = validator();
+    let registry = v.registry();
+    let fnr = registry
+        .resolve_system("urn:oid:2.16.578.1.12.4.1.4.1")
+        .expect("FNR NamingSystem");
+    assert_eq!(fnr.resource_type, "NamingSystem");
+    for kind in fhirreg::no::IdKind::ALL {
+        if let Some(oid) = kind.oid() {
+            let ns = registry
+                .naming_system(oid)
+                .unwrap_or_else(|| panic!("no NamingSystem for {oid}"));
+            assert_eq!(ns.resource_type, "NamingSystem");
+        }
+    }
+    let kategori = registry
+        .code_system("urn:oid:2.16.578.1.12.4.1.1.9060")
+        .expect("9060");
+    let lege = kategori
+        .concepts
+        .iter()
+        .find(|c| c.code == "LE")
+        .expect("LE");
+    assert_eq!(lege.display.as_deref(), Some("Lege"));
+    // a binding to the OID as a value set: every code of the code system
+    let tx = v.terminology();
+    let coding = |system, code| fhirreg::terminology::CodingRef {
+        system: Some(system),
+        version: None,
+        code: Some(code),
+        display: None,
+    };
+    let oid = "urn:oid:2.16.578.1.12.4.1.1.9060";
+    assert!(
+        tx.validate_code(oid, &coding(oid, "LE"))
+            .expect("validate")
+            .valid
+    );
+    assert!(
+        !tx.validate_code(oid, &coding(oid, "QQ"))
+            .expect("validate")
+            .valid
+    );
+    assert!(registry
+        .value_set("urn:oid:2.16.578.1.12.4.1.1.3402")
+        .is_none());
+}
+
+#[test]
+fn volven_codes_in_resources() {
+    let v = validator();
+    let practitioner = r#"{"resourceType":"Practitioner","qualification":[
+        {"code":{"coding":[{"system":"urn:oid:2.16.578.1.12.4.1.1.9060","code":"LE","display":"Lege"}]}},
+        {"code":{"coding":[{"system":"urn:oid:2.16.578.1.12.4.1.1.9060","code":"QQ"}]}},
+        {"code":{"coding":[{"system":"urn:oid:2.16.578.1.12.4.1.1.3108","code":"1"}]}},
+        {"code":{"coding":[{"system":"urn:oid:2.16.578.1.12.4.1.1.3402","code":"0301"}]}}]}"#;
+    let outcome = v.validate(practitioner.as_bytes());
+    let f = found(&outcome);
+    assert_eq!(
+        f,
+        [
+            (
+                "tx-unknown-code-version",
+                Severity::Error,
+                "Practitioner.qualification[1].code.coding[0].code".to_string()
+            ),
+            (
+                "no-code-system-not-present",
+                Severity::Information,
+                "Practitioner.qualification[2].code.coding[0].code".to_string()
+            ),
+            (
+                "no-code-system-not-held",
+                Severity::Information,
+                "Practitioner.qualification[3].code.coding[0].code".to_string()
+            ),
+        ],
+        "{f:?}"
+    );
+}
+
+/// The shared test data folder (`../shared` beside the checkout), as the
+/// conformance tests find it; `None` (and a printed reason) when absent.
+fn shared_package(name: &str) -> Option<std::path::PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/packages")
+        .join(name);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!(
+            "skipped: {} is absent (../shared test data)",
+            path.display()
+        );
+        None
+    }
+}
+
+/// The examples of a package `.tgz`: (file name, JSON text).
+fn package_examples(tgz: &Path) -> Vec<(String, String)> {
+    use std::io::Read;
+    let file = std::fs::File::open(tgz).expect("open package");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut out = Vec::new();
+    for entry in archive.entries().expect("tar") {
+        let mut entry = entry.expect("tar entry");
+        let path = entry.path().expect("path").to_string_lossy().into_owned();
+        if let Some(name) = path
+            .strip_prefix("package/example/")
+            .filter(|n| n.ends_with(".json"))
+        {
+            let mut text = String::new();
+            entry.read_to_string(&mut text).expect("utf-8 example");
+            out.push((name.to_string(), text));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every example of no-basis against its meta.profile. What the IG
+/// publisher would report too is expected here; docs/norway.md explains
+/// each expected error (errors of the examples themselves, and
+/// fhirreg's national identifier rules, which the publisher lacks).
+#[test]
+fn no_basis_examples_validate_against_their_profiles() {
+    let (Some(basis), Some(kodeverk)) = (
+        shared_package("hl7.fhir.no.basis#2.2.3-test.tgz"),
+        shared_package("hl7.fhir.no.kodeverk#0.6.0.tgz"),
+    ) else {
+        return;
+    };
+    let v = Validator::builder()
+        .load_path(&basis)
+        .load_path(&kodeverk)
+        .build()
+        .expect("no-basis");
+    // (example, message id, expression) of each expected error.
+    let expected: &[(&str, &str, &str)] = &[
+        // the invariant names another extension url and is not an implication
+        (
+            "AppointmentResponse-PatientAppointmentResponseExample.json",
+            "invariant-failed",
+            "AppointmentResponse",
+        ),
+        // placeholder numbers: fhirreg's identifier rules
+        (
+            "HealthcareService-no-basis-HealthcareService-example.json",
+            "no-id-length",
+            "HealthcareService.providedBy.identifier.value",
+        ),
+        (
+            "Patient-EspenEksempel.json",
+            "no-id-not-digit",
+            "Patient.identifier[0].value",
+        ),
+        (
+            "Patient-Pasient-Middle-Name-1.json",
+            "no-id-control-digit",
+            "Patient.identifier[0].value",
+        ),
+    ];
+    let examples = package_examples(&basis);
+    assert!(examples.len() >= 14, "{} examples", examples.len());
+    let mut got = Vec::new();
+    for (name, text) in &examples {
+        let outcome = v.validate(text.as_bytes());
+        for i in outcome.errors() {
+            got.push((name.clone(), i.msg.id(), i.expression.clone()));
+        }
+        let profiles: Vec<_> = serde_json::from_str::<serde_json::Value>(text).expect("json")
+            ["meta"]["profile"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        // every profile this build defines was applied (the published
+        // canonical base of the second HealthcareService profile is not
+        // this build's: a warning)
+        for p in profiles.iter().filter_map(|p| p.as_str()) {
+            let known = v.registry().resolve(p).is_some();
+            let warned = outcome
+                .issues
+                .iter()
+                .any(|i| i.msg == Msg::MetaProfileUnknown);
+            assert!(known || warned, "{name}: {p}");
+        }
+    }
+    let want: Vec<_> = expected
+        .iter()
+        .map(|(n, id, e)| (n.to_string(), *id, e.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// The municipality, urban-district and address extensions of no-basis on
+/// an Address, right and wrong.
+#[test]
+fn no_basis_address_extensions() {
+    let Some(basis) = shared_package("hl7.fhir.no.basis#2.2.3-test.tgz") else {
+        return;
+    };
+    let v = Validator::builder()
+        .load_path(&basis)
+        .build()
+        .expect("no-basis");
+    let patient = |district_ext: &str, official: &str| {
+        format!(
+            r#"{{"resourceType":"Patient",
+            "meta":{{"profile":["http://hl7.no/fhir/ig/StructureDefinition/no-basis-Patient"]}},
+            "address":[{{"extension":[
+                {{"url":"http://hl7.no/fhir/StructureDefinition/no-basis-address-official","valueBoolean":{official}}},
+                {{"url":"http://hl7.no/fhir/ig/StructureDefinition/no-basis-urban-district",
+                  "valueCoding":{{"system":"urn:oid:2.16.578.1.12.4.1.1.3403","code":"030101"}}}}],
+              "city":"Oslo","district":"Oslo",
+              "_district":{{"extension":[{district_ext}]}}}}]}}"#
+        )
+    };
+    let municipality = r#"{"url":"http://hl7.no/fhir/StructureDefinition/no-basis-municipalitycode",
+        "valueCoding":{"system":"urn:oid:2.16.578.1.12.4.1.1.3402","code":"0301"}}"#;
+    let outcome = v.validate(patient(municipality, "true").as_bytes());
+    let errors: Vec<_> = outcome
+        .errors()
+        .map(|i| (i.msg.id(), i.expression.clone()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    // the kommune and bydel lists are not held: information, not errors
+    assert!(
+        outcome
+            .issues
+            .iter()
+            .any(|i| i.msg == Msg::NoCodeSystemNotHeld),
+        "{:?}",
+        found(&outcome)
+    );
+    // a string where the extension takes a Coding, a boolean that is not
+    let wrong = r#"{"url":"http://hl7.no/fhir/StructureDefinition/no-basis-municipalitycode","valueString":"0301"}"#;
+    let outcome = v.validate(patient(wrong, "\"ja\"").as_bytes());
+    let errors: Vec<_> = outcome.errors().map(|i| i.msg.id()).collect();
+    assert!(errors.contains(&"extension-value-type"), "{errors:?}");
+    assert!(
+        errors.contains(&"boolean-invalid") || errors.contains(&"json-value-not-boolean"),
+        "{errors:?}"
+    );
+}
+
+/// NILAR (laboratory results) on no-basis 2.2.2 from its source folder
+/// (differentials only: snapshots generated): the DiagnosticReport →
+/// Observation chain of tests/data/norway/nilar-report.json, and the same
+/// Bundle broken four ways.
+#[test]
+fn nilar_report_chain() {
+    let (Some(src), Some(nilar)) = (
+        shared_package("no-basis-r4-src"),
+        shared_package("diagnostic.report.nilar#1.5.0.tgz"),
+    ) else {
+        return;
+    };
+    let v = Validator::builder()
+        .load_path(&src)
+        .load_path(&nilar)
+        .build()
+        .expect("NILAR");
+    for url in [
+        "http://hl7.no/fhir/StructureDefinition/no-basis-Patient",
+        "http://hl7.no/fhir/StructureDefinition/no-basis-PractitionerRole",
+        "http://nhn.no/fhir/nilar/StructureDefinition/nilar-practitioner-role",
+    ] {
+        assert!(v.registry().structure(url).is_some(), "{url}: no snapshot");
+    }
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/norway/nilar-report.json");
+    let text = std::fs::read_to_string(path).expect("nilar-report.json");
+    let outcome = v.validate(text.as_bytes());
+    let errors: Vec<_> = outcome
+        .errors()
+        .map(|i| (i.msg.id(), i.expression.clone()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(
+        outcome
+            .issues
+            .iter()
+            .all(|i| i.msg != Msg::MetaProfileUnknown),
+        "{:?}",
+        found(&outcome)
+    );
+
+    let mut bundle: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let entry = |n: usize| format!("Bundle.entry[{n}].resource");
+    bundle["entry"][0]["resource"]["category"][0]["coding"][0]["code"] = "XYZ".into();
+    bundle["entry"][1]["resource"]["extension"] = serde_json::json!([]);
+    bundle["entry"][1]["resource"]
+        .as_object_mut()
+        .expect("object")
+        .remove("extension");
+    bundle["entry"][2]["resource"]["identifier"][0]["value"] = "13858510088".into();
+    let outcome = v.validate(bundle.to_string().as_bytes());
+    let mut errors: Vec<_> = outcome
+        .errors()
+        .map(|i| (i.msg.id(), i.expression.clone()))
+        .collect();
+    errors.sort();
+    let at = |n: usize, rest: &str| {
+        let ty = ["DiagnosticReport", "Observation", "Patient"][n];
+        format!("{}/*{ty}/null*/{rest}", entry(n))
+    };
+    assert_eq!(
+        errors,
+        [
+            ("no-id-control-digit", at(2, ".identifier[0].value")),
+            ("slice-missing-open", at(1, "")),
+            ("too-few-occurrences", at(1, "")),
+            ("tx-binding-concept-required", at(0, ".category")),
+        ]
+    );
+}
+
+/// Kommunenummer: the format always; membership once a complete list
+/// (a CodeSystem carrying OID 3402) is loaded.
+#[test]
+fn kommunenummer_against_a_loaded_list() {
+    let system = "http://hl7.no/fhir/NamingSystem/kommunenummer";
+    let p = patient(
+        &[
+            ident(system, "0301"),
+            ident(system, "9999"),
+            ident(system, "301"),
+        ]
+        .join(","),
+    );
+    let without = validator().validate(p.as_bytes());
+    assert_eq!(
+        found(&without),
+        [(
+            "no-id-length",
+            Severity::Error,
+            "Patient.identifier[2].value".to_string()
+        )]
+    );
+    let list = br#"{"resourceType":"CodeSystem","url":"http://example.org/kommune",
+        "identifier":[{"system":"urn:ietf:rfc:3986","value":"urn:oid:2.16.578.1.12.4.1.1.3402"}],
+        "status":"active","content":"complete",
+        "concept":[{"code":"0301","display":"Oslo"},{"code":"4601","display":"Bergen"}]}"#;
+    let v = Validator::builder()
+        .load_bytes("kommune.json", list.to_vec())
+        .build()
+        .expect("list");
+    let with = v.validate(p.as_bytes());
+    assert_eq!(
+        found(&with),
+        [
+            (
+                "no-id-not-in-list",
+                Severity::Error,
+                "Patient.identifier[1].value".to_string()
+            ),
+            (
+                "no-id-length",
+                Severity::Error,
+                "Patient.identifier[2].value".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        with.issues
+            .iter()
+            .find(|i| i.msg == Msg::NoIdNotInList)
+            .and_then(|i| i.arg("list")),
+        Some("http://example.org/kommune")
+    );
+}

@@ -108,7 +108,8 @@ class Validator:
         folders, or ``(name, bytes)`` pairs.
     :param profiles: canonical URLs every resource is also validated against.
     :param fhir_version: ``"4.0.1"`` (R4) is the one supported.
-    :param lang: the language of the messages (``"en"``).
+    :param lang: the language of the messages (``"en"``, ``"nb"``: norsk
+        bokmål).
     :param extensions: URL prefixes of extensions accepted without a
         definition (``"any"`` accepts all).
     :param max_issues: report at most this many issues per resource (the most
@@ -190,7 +191,7 @@ class Validator:
     def fhir_version(self) -> str: ...
     @property
     def lang(self) -> str:
-        """The language of the messages (``"en"``)."""
+        """The language of the messages (``"en"``, ``"nb"``)."""
 
 @final
 class Expression:

@@ -424,4 +424,13 @@ catalogue! {
     NoIdValid = "no-id-valid", None, Information, Informational, ["type"];
     /// A valid number with its birth date (`fhirreg check-id`).
     NoIdValidBorn = "no-id-valid-born", None, Information, Informational, ["type", "date"];
+    /// A kommunenummer or bydelsnummer that the loaded list (`list`, a
+    /// CodeSystem carrying the identifier's OID) does not have.
+    NoIdNotInList = "no-id-not-in-list", None, Error, CodeInvalid, ["type", "value", "list"];
+    /// A code of a Norwegian code system (Volven) known here without its
+    /// codes (`content` not-present): not checked, never invalid.
+    NoCodeSystemNotPresent = "no-code-system-not-present", None, Information, Informational, ["system", "name", "code"];
+    /// A code of a Volven code system (`urn:oid:2.16.578.1.12.4.1.1.NNNN`)
+    /// that is not held here: not checked.
+    NoCodeSystemNotHeld = "no-code-system-not-held", None, Information, Informational, ["system", "code"];
 }

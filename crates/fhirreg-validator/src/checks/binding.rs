@@ -257,6 +257,9 @@ impl<'v> Walk<'v> {
         else {
             return;
         };
+        if self.norwegian_code_system(node, system, code) {
+            return;
+        }
         let Ok(r) = self
             .v
             .tx

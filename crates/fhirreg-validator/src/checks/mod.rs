@@ -18,6 +18,7 @@ pub(crate) mod fixed;
 pub(crate) mod ids;
 pub(crate) mod invariant;
 pub(crate) mod limits;
+pub(crate) mod norwegian_code_system;
 pub(crate) mod primitive;
 pub(crate) mod reference;
 pub(crate) mod resources;

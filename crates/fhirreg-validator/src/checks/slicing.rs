@@ -225,6 +225,18 @@ impl<'v> Walk<'v> {
         def.types.iter().position(|t| t.suffix == suffix)
     }
 
+    /// The element at `path` in slice `s` has a required binding to a
+    /// value set that is not held here.
+    fn binding_not_held(&self, plan: &Plan, s: usize, path: &str) -> bool {
+        let Some(b) = def_at(plan, s, path).and_then(|d| plan.elements[d].binding.as_ref()) else {
+            return false;
+        };
+        b.strength == fhirreg_terminology::BindingStrength::Required
+            && b.contained.is_none()
+            && !b.value_set.is_empty()
+            && self.v.registry.value_set(&b.value_set).is_none()
+    }
+
     /// Does `item` belong to slice `s`?
     fn slice_matches(
         &mut self,
@@ -270,6 +282,13 @@ impl<'v> Walk<'v> {
                     });
                     match expected {
                         Some(v) => navigate(item, path).iter().any(|e| matches_value(*e, &v)),
+                        None if self.binding_not_held(plan, s, path) => {
+                            // A required binding to a value set that is
+                            // not held cannot show membership: the item is
+                            // not the slice's (as memberOf() is false for an
+                            // unknown value set in the HL7 validator).
+                            false
+                        }
                         None => {
                             // No fixed value or pattern: the slice's own
                             // constraints decide (e.g. a required binding).
