@@ -44,6 +44,7 @@
 
 mod base64_binary;
 mod bundle;
+mod checks;
 mod ext_context;
 mod fixed;
 mod invariants;
@@ -240,7 +241,7 @@ impl Validator {
         let mut walk = Walk {
             v: &self.inner,
             issues: sink,
-            json: looks_like_json(root),
+            json: root.read_from_json() || looks_like_json(root),
             path: String::new(),
             contained_ids: Vec::new(),
             contained_types: Vec::new(),
@@ -616,6 +617,7 @@ impl<'v> Walk<'v> {
         }
         // Instances of sliced elements, for the slice pass (profiles).
         let mut sliced: Vec<(usize, Element<'v>, String)> = Vec::new();
+        let mut order = checks::element_order::ElementOrder::default();
         for child in node.children() {
             // Element ids are unique within a resource (ElementDefinition
             // ids are paths, repeated between snapshot and differential).
@@ -673,6 +675,9 @@ impl<'v> Walk<'v> {
             }
             if self.json && !plan.mode.is_profile() {
                 self.array_form(node, def, child);
+            } else if !self.json && !plan.mode.is_profile() && def.path != "Extension.url" {
+                // (an extension's url is an XML attribute: it has no place)
+                self.element_order(&mut order, slot, &def.name, child);
             }
             self.element(child, plan, ci, ti);
             if plan.mode.is_profile() && !def.slices.is_empty() {
@@ -785,6 +790,9 @@ impl<'v> Walk<'v> {
                     if node.value().is_none() {
                         self.value_controls(node, plan, def, ti);
                     }
+                }
+                plan::Check::ValueRules => {
+                    self.value_rules(node, def, plan.type_of(idx, ti));
                 }
                 plan::Check::ValueLimits => {
                     if let (Some(v), Some(t)) = (node.value(), def.types.first()) {
@@ -1146,6 +1154,9 @@ impl<'v> Walk<'v> {
                 self.at_child(node, "system", Msg::CodingSystemRelative, args![]);
                 return;
             }
+            if self.https_coding_system(node, system) {
+                return;
+            }
             let summary = self.v.registry.resolve_summary(system);
             if summary.is_some_and(|s| s.resource_type() == "ValueSet") {
                 self.at_child(node, "system", Msg::CodingSystemIsValueSet, args![system]);
@@ -1293,6 +1304,7 @@ impl<'v> Walk<'v> {
                     .filter_map(coding_of)
                     .collect();
                 if refs.is_empty() {
+                    self.binding_without_code(node, b, strength);
                     return;
                 }
                 let r = match &b.contained {
@@ -1324,6 +1336,11 @@ impl<'v> Walk<'v> {
         };
         for i in &issues {
             self.push_tx(i, "", node);
+        }
+        if strength == BindingStrength::Extensible
+            && issues.iter().any(|i| i.kind == IssueKind::NotInValueSet)
+        {
+            self.max_value_set(node, code, b);
         }
     }
 
@@ -1373,8 +1390,12 @@ impl<'v> Walk<'v> {
         let empty = HashSet::new();
         let ids = self.contained_ids.last().unwrap_or(&empty);
         let problems = xhtml::check(div, ids);
+        let parsed = !problems.iter().any(|p| p.msg == Msg::XhtmlParse);
         for p in problems {
             self.report(p.msg, p.args, node);
+        }
+        if parsed {
+            self.narrative_rules(node, div);
         }
     }
 
@@ -1398,7 +1419,9 @@ impl<'v> Walk<'v> {
         }
         let Some(url) = url else { return };
         if !url.contains(':') {
-            return; // a sub-extension of a complex extension
+            // a sub-extension of a complex extension (elsewhere an error)
+            self.relative_extension_url(node, url);
+            return;
         }
         let ext = self.extension_definition(node, url);
         let Some(ext) = ext else {
@@ -1600,6 +1623,7 @@ impl<'v> Walk<'v> {
     /// Bundle rules: fullUrl present and absolute, RESTful fullUrls match
     /// the resource.
     fn bundle(&mut self, node: Element<'v>) {
+        self.bundle_link_relations(node);
         let btype = node.child_value("type").unwrap_or("");
         let search_types = if btype == "searchset" {
             self.search_types(node)
