@@ -23,6 +23,9 @@ use crate::value::{
 };
 use crate::EvalError;
 
+mod native;
+pub(crate) use native::Native;
+
 type R<T> = Result<T, EvalError>;
 type Coll<'a> = Vec<Value<'a>>;
 
@@ -244,15 +247,19 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     }
 
     pub(crate) fn run(&self, e: &'a Expr) -> R<Coll<'a>> {
-        let focus: Coll<'a> = match self.ctx.focus {
-            Some(f) => vec![Value::Node(Node {
-                element: f,
-                element_type: self.focus_type(f),
-            })],
-            None => Vec::new(),
+        let focus: [Value<'a>; 1];
+        let this: &[Value<'a>] = match self.ctx.focus {
+            Some(f) => {
+                focus = [Value::Node(Node {
+                    element: f,
+                    element_type: self.focus_type(f),
+                })];
+                &focus
+            }
+            None => &[],
         };
         let scope = Scope {
-            this: &focus,
+            this,
             index: None,
             total: None,
         };

@@ -103,6 +103,8 @@ impl EvalError {
 pub struct Expression {
     source: String,
     expr: ast::Expr,
+    /// The native form of a common invariant shape (see `eval/native.rs`).
+    native: Option<eval::Native>,
 }
 
 /// Maximum number of operator characters (`.`, `(`, `+`, ...) in an
@@ -122,6 +124,17 @@ impl Expression {
     /// assert_eq!((err.line, err.col), (1, 18));
     /// ```
     pub fn compile(src: &str) -> Result<Expression, CompileError> {
+        let mut e = Expression::compile_interpreted(src)?;
+        e.native = eval::Native::recognize(&e.expr);
+        Ok(e)
+    }
+
+    /// Compile for the tree-walking interpreter only, without the native
+    /// evaluation of common invariant shapes that [`compile`] adds (which
+    /// gives the same results; this is the reference to test it against).
+    ///
+    /// [`compile`]: Expression::compile
+    pub fn compile_interpreted(src: &str) -> Result<Expression, CompileError> {
         if src.len() > MAX_EXPRESSION_LEN {
             return Err(CompileError::new(
                 "expression too long",
@@ -140,12 +153,21 @@ impl Expression {
         Ok(Expression {
             source: src.to_string(),
             expr,
+            native: None,
         })
     }
 
     /// The expression text as compiled.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// True when the expression has a native form: a boolean combination
+    /// of `exists()`, `empty()`, `hasValue()`, `count()` comparisons and
+    /// string tests on short paths from the focus, evaluated directly over
+    /// the element tree (with the interpreter's results and errors).
+    pub fn is_native(&self) -> bool {
+        self.native.is_some()
     }
 
     /// Evaluate; the result borrows from the element tree and from this expression.
@@ -157,7 +179,14 @@ impl Expression {
     /// assert!(matches!(out.as_slice(), [Value::Decimal(d)] if d.to_string() == "2.5"));
     /// ```
     pub fn evaluate<'a>(&'a self, ctx: &EvalContext<'a>) -> Result<Vec<Value<'a>>, EvalError> {
-        eval::Evaluator::new(ctx).run(&self.expr)
+        match &self.native {
+            Some(n) if n.applies(ctx) => Ok(eval::Evaluator::new(ctx)
+                .native(n)?
+                .map(Value::Boolean)
+                .into_iter()
+                .collect()),
+            _ => eval::Evaluator::new(ctx).run(&self.expr),
+        }
     }
 
     /// Evaluate as a boolean (for invariants): empty -> `None`, a single
@@ -171,6 +200,11 @@ impl Expression {
     /// assert!(Expression::compile("1 | 2").unwrap().evaluate_bool(&ctx).is_err());
     /// ```
     pub fn evaluate_bool<'a>(&'a self, ctx: &EvalContext<'a>) -> Result<Option<bool>, EvalError> {
+        if let Some(n) = &self.native {
+            if n.applies(ctx) {
+                return eval::Evaluator::new(ctx).native(n);
+            }
+        }
         let out = self.evaluate(ctx)?;
         match out.as_slice() {
             [] => Ok(None),

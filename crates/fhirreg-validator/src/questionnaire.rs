@@ -405,7 +405,7 @@ impl<'v> Walk<'v> {
                 if let Some(max) = exts(qi, "maxSize").first().and_then(|m| m.as_f64()) {
                     let size = v
                         .child_value("data")
-                        .map(|d| base64_binary::decoded_len(&base64_binary::compact(d)))
+                        .map(base64_binary::decoded_len)
                         .or_else(|| v.child_value("size").and_then(|x| x.parse().ok()))
                         .unwrap_or(0);
                     if size as f64 > max {
