@@ -321,7 +321,19 @@ catalogue! {
     QrRequiredMissing = "qr-required-missing", Some("Questionnaire_QR_Item_Missing"), Error, Required, ["link"];
     QrAnswerNotEnabled = "qr-answer-not-enabled", Some("Questionnaire_QR_Item_NotEnabled2"), Error, Invalid, ["link"];
     QrDisplayAnswered = "qr-display-answered", Some("Questionnaire_QR_Item_Display"), Error, Structure, [];
-    QrRequiredGroupEmpty = "qr-required-group-empty", Some("Questionnaire_QR_Item_Group"), Error, Invariant, [];
+    QrRequiredGroupEmpty = "qr-required-group-empty", Some("QUESTIONNAIRE_QR_ITEM_GROUP_REQUIRED"), Error, Invariant, [];
+    /// An answer to an item of type group.
+    QrGroupAnswered = "qr-group-answered", Some("Questionnaire_QR_Item_Group"), Error, Structure, [];
+    /// Items of a question beside its answers, not inside them.
+    QrItemsOutsideAnswers = "qr-items-outside-answers", Some("Questionnaire_QR_Item_GroupAnswer"), Error, Structure, ["link"];
+    /// Items in another order than the Questionnaire's.
+    QrItemOrder = "qr-item-order", Some("Questionnaire_QR_Item_Order"), Error, Structure, ["link"];
+    /// An item that does not repeat given more than once.
+    QrItemRepeated = "qr-item-repeated", Some("Questionnaire_QR_Item_OnlyOneI"), Error, Invalid, ["link", "count"];
+    /// An item's text that is not its Questionnaire item's.
+    QrItemText = "qr-item-text", Some("Questionnaire_QR_Item_Text"), Error, Invalid, ["link"];
+    /// The Questionnaire of a response cannot be found.
+    QrQuestionnaireNotFound = "qr-questionnaire-not-found", Some("Questionnaire_QR_Q_NotFound"), Warning, NotFound, ["questionnaire"];
     QrTooFewAnswers = "qr-too-few-answers", Some("QUESTIONNAIRE_QR_MIN_OCCURS"), Error, Invalid, ["min", "count"];
     QrTooManyAnswers = "qr-too-many-answers", Some("QUESTIONNAIRE_QR_MAX_OCCURS"), Error, Invalid, ["max", "count"];
     QrOneAnswerOnly = "qr-one-answer-only", Some("Questionnaire_QR_Item_OnlyOneA"), Error, Structure, [];

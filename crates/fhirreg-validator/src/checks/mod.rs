@@ -8,5 +8,6 @@ pub(crate) mod coding_system;
 pub(crate) mod element_order;
 pub(crate) mod extension_url;
 pub(crate) mod narrative_rules;
+pub(crate) mod qr_structure;
 pub(crate) mod slice_order;
 pub(crate) mod value_rules;

@@ -40,9 +40,9 @@ const ENTITIES: &[&str] = &[
     "ne", "equiv", "le", "ge", "sub", "sup", "nsub", "sube", "supe", "oplus", "otimes", "perp",
     "sdot", "lceil", "rceil", "lfloor", "rfloor", "lang", "rang", "loz", "spades", "clubs",
     "hearts", "diams", // HTML 4 special
-    "OElig", "oelig", "Scaron", "scaron", "Yuml", "circ", "tilde", "ensp", "emsp", "thinsp", "zwnj",
-    "zwj", "lrm", "rlm", "ndash", "mdash", "lsquo", "rsquo", "sbquo", "ldquo", "rdquo", "bdquo",
-    "dagger", "Dagger", "permil", "lsaquo", "rsaquo", "euro",
+    "OElig", "oelig", "Scaron", "scaron", "Yuml", "circ", "tilde", "ensp", "emsp", "thinsp",
+    "zwnj", "zwj", "lrm", "rlm", "ndash", "mdash", "lsquo", "rsquo", "sbquo", "ldquo", "rdquo",
+    "bdquo", "dagger", "Dagger", "permil", "lsaquo", "rsaquo", "euro",
 ];
 
 /// What the rules find in a narrative that parses.

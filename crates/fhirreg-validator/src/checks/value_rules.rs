@@ -88,9 +88,8 @@ impl<'v> Walk<'v> {
             }
         }
         if let (Some(max), "base64Binary") = (rules.max_size, code) {
-            let chars = base64_binary::compact(v);
-            if chars.len() % 4 == 0 {
-                let size = base64_binary::decoded_len(&chars) as u64;
+            if base64_binary::whole_groups(v) {
+                let size = base64_binary::decoded_len(v) as u64;
                 if size > max {
                     self.report(Msg::Base64TooLarge, args![size, max], node);
                 }
@@ -106,11 +105,10 @@ impl<'v> Walk<'v> {
         };
         let size = match node.child_value("data") {
             Some(data) => {
-                let chars = base64_binary::compact(data);
-                if chars.len() % 4 != 0 {
+                if !base64_binary::whole_groups(data) {
                     return; // not base64: reported as such
                 }
-                base64_binary::decoded_len(&chars) as u64
+                base64_binary::decoded_len(data) as u64
             }
             None => match node.child_value("size").and_then(|s| s.parse::<u64>().ok()) {
                 Some(s) => s,
