@@ -1153,7 +1153,7 @@ impl<'v> Walk<'v> {
                 self.at_child(node, "system", Msg::CodingSystemRelative, args![]);
                 return;
             }
-            if self.https_coding_system(node, system) {
+            if self.https_coding_system(node, system) || self.page_coding_system(node, system) {
                 return;
             }
             let summary = self.v.registry.resolve_summary(system);
@@ -1623,6 +1623,7 @@ impl<'v> Walk<'v> {
     /// the resource.
     fn bundle(&mut self, node: Element<'v>) {
         self.bundle_link_relations(node);
+        self.search_bundle_rules(node);
         let btype = node.child_value("type").unwrap_or("");
         let search_types = if btype == "searchset" {
             self.search_types(node)

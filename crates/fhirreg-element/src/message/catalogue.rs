@@ -194,6 +194,10 @@ catalogue! {
     CodingSystemIsSupplement = "coding-system-is-supplement", Some("CODESYSTEM_CS_NO_SUPPLEMENT"), Error, BusinessRule, ["system"];
     /// An https system URL of a code system known by its http URL.
     CodingSystemHttps = "coding-system-https", Some("TERMINOLOGY_TX_SYSTEM_HTTPS"), Error, Invalid, ["system", "correct"];
+    /// A system that is the address of a page of the specification.
+    CodingSystemHtmlPage = "coding-system-html-page", Some("TERMINOLOGY_TX_SYSTEM_WRONG_HTML"), Error, Invalid, ["system", "correct"];
+    /// A system on the FHIR build server.
+    CodingSystemBuildServer = "coding-system-build-server", Some("TERMINOLOGY_TX_SYSTEM_WRONG_BUILD"), Error, Invalid, ["system", "correct"];
 
     // ---- Validator: profiles, fixed values, patterns, slices
     UnknownProfile = "unknown-profile", Some("VALIDATION_VAL_UNKNOWN_PROFILE"), Error, Processing, ["profile"];
@@ -257,6 +261,8 @@ catalogue! {
     XhtmlDoctype = "xhtml-doctype", Some("XHTML_XHTML_DOCTYPE_ILLEGAL"), Error, Invalid, [];
     /// An entity reference that is neither XML's nor HTML's.
     XhtmlEntity = "xhtml-entity", Some("XHTML_XHTML_Entity_Illegal"), Error, Invalid, ["entity"];
+    /// A block element inside a paragraph.
+    XhtmlBlockInParagraph = "xhtml-block-in-paragraph", Some("XHTML_XHTML_ELEMENT_ILLEGAL_IN_PARA"), Error, Invalid, ["name"];
     XhtmlProcessingInstruction = "xhtml-processing-instruction", None, Error, Invalid, [];
     XhtmlLinkUnresolved = "xhtml-link-unresolved", None, Error, Invalid, ["href", "path", "text"];
     XhtmlLinkScheme = "xhtml-link-scheme", None, Error, Invalid, ["scheme", "href", "path", "text"];
@@ -282,6 +288,12 @@ catalogue! {
     SearchOutcomeNotOutcome = "search-outcome-not-outcome", Some("BUNDLE_SEARCH_NOOP"), Error, Invalid, ["type"];
     SearchMatchNoId = "search-match-no-id", Some("BUNDLE_SEARCH_ENTRY_NO_RESOURCE_ID"), Error, Invalid, [];
     SearchMatchWrongType = "search-match-wrong-type", Some("BUNDLE_SEARCH_ENTRY_WRONG_RESOURCE_TYPE_MODE"), Error, Invalid, ["type", "expected"];
+    /// A searchset entry without a resource.
+    SearchEntryNoResource = "search-entry-no-resource", Some("BUNDLE_SEARCH_ENTRY_NO_RESOURCE"), Error, Invalid, [];
+    /// A searchset without a self link.
+    SearchNoSelfLink = "search-no-self-link", Some("BUNDLE_SEARCH_NOSELF"), Warning, Invalid, [];
+    /// A searchset entry without search.mode where others have one.
+    SearchEntryNoMode = "search-entry-no-mode", Some("BUNDLE_SEARCH_NO_MODE"), Warning, Invalid, [];
     EntryResourceType = "entry-resource-type", Some("Bundle_BUNDLE_Entry_Type2"), Error, Invalid, ["type", "expected"];
     EntryProfileUnknown = "entry-profile-unknown", Some("Bundle_BUNDLE_Entry_NoProfile_EXPL"), Error, Structure, ["profile", "holder"];
     BundleEntryNotFound = "bundle-entry-not-found", Some("BUNDLE_BUNDLE_ENTRY_NOTFOUND"), Error, NotFound, ["reference", "name"];
@@ -444,6 +456,8 @@ catalogue! {
     SdTypeNotLegal = "sd-type-not-legal", Some("SD_TYPE_NOT_LEGAL"), Error, Invalid, ["type"];
     SdSpecializationSameType = "sd-specialization-same-type", Some("SD_SPECIALIZED_TYPE_MATCHES"), Error, Invalid, ["type", "base"];
     SdPathType = "sd-path-type", Some("SD_PATH_TYPE_MISMATCH"), Error, Invalid, ["path", "type"];
+    /// A StructureDefinition with a baseDefinition and no derivation.
+    SdNoDerivation = "sd-no-derivation", Some("SD_MUST_HAVE_DERIVATION"), Error, Invalid, ["url"];
     SearchParamComponents = "search-param-components", Some("SEARCHPARAMETER_MISSING_COMPONENTS"), Error, BusinessRule, [];
     SearchParamBaseUnknown = "search-param-base-unknown", Some("SEARCHPARAMETER_NOTFOUND"), Warning, BusinessRule, ["url"];
     SearchParamBaseNotListed = "search-param-base-not-listed", Some("SEARCHPARAMETER_BASE_WRONG"), Error, BusinessRule, ["type", "url"];

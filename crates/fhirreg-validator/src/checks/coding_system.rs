@@ -28,6 +28,58 @@ const EXTERNAL: &[&str] = &[
 ];
 
 impl<'v> Walk<'v> {
+    /// A Coding.system that is the address of a page of the specification
+    /// (hl7.org/fhir or terminology.hl7.org, `.html`) or of its build server: a code system is identified by
+    /// its canonical URL. Returns true when `system` was reported.
+    pub(crate) fn page_coding_system(&mut self, node: Element<'v>, system: &str) -> bool {
+        let build = ["http://build.fhir.org/", "https://build.fhir.org/"]
+            .iter()
+            .find_map(|b| system.strip_prefix(b));
+        if let Some(rest) = build {
+            let rest = rest.trim_end_matches(".html");
+            let correct = format!("http://hl7.org/fhir/{rest}");
+            self.at_child(
+                node,
+                "system",
+                Msg::CodingSystemBuildServer,
+                args![system, correct],
+            );
+            return true;
+        }
+        // Pages of the specification only: other code systems may well be
+        // identified by a web page's address (m49.htm).
+        let spec = [
+            "http://hl7.org/fhir/",
+            "https://hl7.org/fhir/",
+            "http://terminology.hl7.org/",
+            "https://terminology.hl7.org/",
+        ]
+        .iter()
+        .any(|p| system.starts_with(p));
+        let Some(page) = system
+            .strip_suffix(".html")
+            .or_else(|| system.strip_suffix(".htm"))
+            .filter(|_| spec)
+        else {
+            return false;
+        };
+        // terminology.hl7.org pages are CodeSystem-x.html for CodeSystem/x
+        let correct = match page.rsplit_once('/') {
+            Some((base, last)) => match last.strip_prefix("CodeSystem-") {
+                Some(id) => format!("{base}/CodeSystem/{id}"),
+                None => page.to_string(),
+            },
+            None => page.to_string(),
+        };
+        self.at_child(
+            node,
+            "system",
+            Msg::CodingSystemHtmlPage,
+            args![system, correct],
+        );
+        true
+    }
+
     /// Returns true when `system` was reported.
     pub(crate) fn https_coding_system(&mut self, node: Element<'v>, system: &str) -> bool {
         let Some(rest) = system.strip_prefix("https://") else {

@@ -4,7 +4,9 @@
 //!   or an image (constraint txt-2, which the HL7 validator evaluates as
 //!   this content check);
 //! * entity references are those XML predefines or HTML 4 defines: the
-//!   narrative is XHTML without a DTD, and readers know no others.
+//!   narrative is XHTML without a DTD, and readers know no others;
+//! * a paragraph holds text and inline elements, not blocks (HTML: a `p`
+//!   ends where a block starts, so a block inside it breaks the structure).
 
 use crate::Walk;
 use fhirreg_element::message::Msg;
@@ -52,17 +54,57 @@ pub(crate) struct NarrativeFacts {
     pub has_content: bool,
     /// Entity names neither XML nor HTML 4 defines, in order, once each.
     pub unknown_entities: Vec<String>,
+    /// Block elements inside a paragraph, in order, once each.
+    pub blocks_in_paragraph: Vec<String>,
 }
+
+/// The HTML block elements of the narrative subset.
+const BLOCKS: &[&str] = &[
+    "address",
+    "blockquote",
+    "div",
+    "dl",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "ol",
+    "p",
+    "pre",
+    "table",
+    "ul",
+];
 
 /// Reads a narrative `div`; `None` when it does not parse (reported as
 /// such by the XHTML checks).
 pub(crate) fn narrative_facts(div: &str) -> Option<NarrativeFacts> {
     let mut reader = Reader::from_str(div);
     let mut facts = NarrativeFacts::default();
+    let mut open: Vec<String> = Vec::new();
     loop {
-        match reader.read_event().ok()? {
-            Event::Start(s) | Event::Empty(s) if s.local_name().as_ref() == b"img" => {
+        let event = reader.read_event().ok()?;
+        if let Event::Start(s) | Event::Empty(s) = &event {
+            let name = String::from_utf8_lossy(s.local_name().as_ref()).into_owned();
+            if name == "img" {
                 facts.has_content = true;
+            }
+            let in_paragraph = open.iter().any(|o| o == "p");
+            if in_paragraph
+                && BLOCKS.contains(&name.as_str())
+                && !facts.blocks_in_paragraph.contains(&name)
+            {
+                facts.blocks_in_paragraph.push(name.clone());
+            }
+            if matches!(event, Event::Start(_)) {
+                open.push(name);
+            }
+        }
+        match event {
+            Event::End(_) => {
+                open.pop();
             }
             Event::Text(t) => {
                 let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
@@ -109,6 +151,9 @@ impl<'v> Walk<'v> {
         for e in &facts.unknown_entities {
             self.report(Msg::XhtmlEntity, args![e.as_str()], node);
         }
+        for b in &facts.blocks_in_paragraph {
+            self.report(Msg::XhtmlBlockInParagraph, args![b.as_str()], node);
+        }
         if !facts.has_content {
             let human = "The narrative SHALL have some non-whitespace content";
             self.report(Msg::InvariantFailed, args!["txt-2", human], node);
@@ -131,6 +176,14 @@ mod tests {
         assert!(facts(&format!("<div {ns}><p>x</p></div>")).has_content);
         assert!(facts(&format!("<div {ns}><img src=\"#a\"/></div>")).has_content);
         assert!(facts(&format!("<div {ns}>&nbsp;</div>")).has_content);
+    }
+
+    #[test]
+    fn paragraphs_hold_no_blocks() {
+        let f = facts(
+            r#"<div xmlns="http://www.w3.org/1999/xhtml"><p>a<ul><li>b</li></ul></p><div><p>c</p></div></div>"#,
+        );
+        assert_eq!(f.blocks_in_paragraph, ["ul"]);
     }
 
     #[test]
