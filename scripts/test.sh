@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check of the project: formatting, lints, all tests (unit, doc,
 # conformance against ../shared when present), the Python package's pytest
-# suite (scripts/test-python.sh). Installs what it needs.
+# suite (scripts/test-python.sh), the npm package's Node and browser tests
+# (scripts/test-wasm.sh). Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,9 @@ cargo test --workspace
 
 # The Python package: release wheel, fresh venv, pytest (Spark included).
 scripts/test-python.sh
+
+# The npm package: wasm build, Node API tests, the page in Chromium.
+scripts/test-wasm.sh
 
 # The CLI scored by the shared tool must agree with the library runner.
 if [ -f ../shared/tools/conformance.py ]; then

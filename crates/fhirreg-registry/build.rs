@@ -11,7 +11,12 @@
 //!   definitions (postcard), one after the other;
 //! * `embedded_index.rs`: for each layer its package id and a static table
 //!   with one `IndexLine` per resource (summary fields, place of its JSON,
-//!   place of its compiled definition), so that start-up parses nothing.
+//!   place of its compiled definition), so that start-up parses nothing;
+//! * without the `json-definitions` feature, `r4-core-json.bin` and
+//!   `hl7-terminology-json.bin`: the compressed JSON of only the resources
+//!   that have no compiled definition (ConceptMaps, NamingSystems), which the
+//!   table then points into (length 0: no JSON). With the feature the
+//!   layers' own blobs are embedded as they are.
 //!
 //! At run time the registry decodes an embedded definition from the
 //! compiled form (no JSON, no inflating) the first time it is used.
@@ -152,22 +157,56 @@ fn main() {
         structures += 1;
     }
     let core_structures = core.bytes.len();
-    core.terminology(&core_blob, &core_lines);
+    // Concept definitions are documentation: $lookup reports them,
+    // validation never reads them (1.4 MB gzipped of the Wasm build).
+    let definitions = std::env::var_os("CARGO_FEATURE_CONCEPT_DEFINITIONS").is_some();
+    core.terminology(&core_blob, &core_lines, definitions);
     let mut tho = Model::default();
-    tho.terminology(&tho_blob, &tho_lines);
+    tho.terminology(&tho_blob, &tho_lines, definitions);
 
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it"));
     write(&out.join("r4-core-model.bin"), &core.bytes);
     write(&out.join("hl7-terminology-model.bin"), &tho.bytes);
 
+    // Cargo tells the build script which features are on.
+    let json_definitions = std::env::var_os("CARGO_FEATURE_JSON_DEFINITIONS").is_some();
+    let (core_json, tho_json) = if json_definitions {
+        (JsonPlaces::AsIs, JsonPlaces::AsIs)
+    } else {
+        let core_json = uncompiled_json(&core_blob, &core_lines, &core.placed);
+        let tho_json = uncompiled_json(&tho_blob, &tho_lines, &tho.placed);
+        write(&out.join("r4-core-json.bin"), &core_json.0);
+        write(&out.join("hl7-terminology-json.bin"), &tho_json.0);
+        println!(
+            "cargo:warning=json-definitions off: JSON kept of the resources without a compiled form: \
+             R4 core {} of {} bytes, HL7 terminology {} of {} bytes",
+            core_json.0.len(),
+            core_blob.len(),
+            tho_json.0.len(),
+            tho_blob.len()
+        );
+        (
+            JsonPlaces::Moved(core_json.1),
+            JsonPlaces::Moved(tho_json.1),
+        )
+    };
+
     let mut rs = String::new();
-    table(&mut rs, "R4_CORE", &core_package, &core_lines, &core.placed);
+    table(
+        &mut rs,
+        "R4_CORE",
+        &core_package,
+        &core_lines,
+        &core.placed,
+        &core_json,
+    );
     table(
         &mut rs,
         "HL7_TERMINOLOGY",
         &tho_package,
         &tho_lines,
         &tho.placed,
+        &tho_json,
     );
     write(&out.join("embedded_index.rs"), rs.as_bytes());
     println!(
@@ -195,12 +234,19 @@ impl Model {
         self.bytes.extend_from_slice(&bytes);
     }
 
-    /// Compile every CodeSystem and ValueSet of a layer.
-    fn terminology(&mut self, blob: &[u8], lines: &[IndexLine]) {
+    /// Compile every CodeSystem and ValueSet of a layer; `definitions`:
+    /// keep the concepts' definitions.
+    fn terminology(&mut self, blob: &[u8], lines: &[IndexLine], definitions: bool) {
         for line in lines {
             let bytes = match line.resource_type() {
                 "CodeSystem" => {
-                    CodeSystemDef::from_json(&inflate(blob, line.offset, line.length)).to_bytes()
+                    let mut cs = CodeSystemDef::from_json(&inflate(blob, line.offset, line.length));
+                    if !definitions {
+                        for concept in &mut cs.concepts {
+                            concept.definition = None;
+                        }
+                    }
+                    cs.to_bytes()
                 }
                 "ValueSet" => {
                     ValueSetDef::from_json(&inflate(blob, line.offset, line.length)).to_bytes()
@@ -212,6 +258,34 @@ impl Model {
     }
 }
 
+/// Where the embedded JSON of each index line is.
+enum JsonPlaces {
+    /// In the layer's own blob, at the index line's offset and length.
+    AsIs,
+    /// Blob offset of the index line -> (offset, length) in the blob of
+    /// the uncompiled resources; lines not in the map have no JSON.
+    Moved(HashMap<usize, (usize, usize)>),
+}
+
+/// The compressed JSON of the lines without a compiled definition, one
+/// after the other, and where each went.
+fn uncompiled_json(
+    blob: &[u8],
+    lines: &[IndexLine],
+    compiled: &HashMap<usize, (usize, usize)>,
+) -> (Vec<u8>, HashMap<usize, (usize, usize)>) {
+    let mut bytes = Vec::new();
+    let mut places = HashMap::new();
+    for line in lines {
+        if compiled.contains_key(&line.offset) {
+            continue;
+        }
+        places.insert(line.offset, (bytes.len(), line.length));
+        bytes.extend_from_slice(&blob[line.offset..line.offset + line.length]);
+    }
+    (bytes, places)
+}
+
 /// A layer's index as Rust source: `{NAME}_PACKAGE` and `{NAME}_INDEX`.
 fn table(
     rs: &mut String,
@@ -219,6 +293,7 @@ fn table(
     package: &str,
     lines: &[IndexLine],
     placed: &HashMap<usize, (usize, usize)>,
+    json: &JsonPlaces,
 ) {
     let _ = writeln!(rs, "pub(crate) static {name}_PACKAGE: &str = {package:?};");
     let _ = writeln!(rs, "pub(crate) static {name}_INDEX: &[IndexLine] = &[");
@@ -227,6 +302,10 @@ fn table(
         let model = match placed.get(&l.offset) {
             Some((at, len)) => format!("Some(({at}, {len}))"),
             None => "None".to_string(),
+        };
+        let (offset, length) = match json {
+            JsonPlaces::AsIs => (l.offset, l.length),
+            JsonPlaces::Moved(places) => places.get(&l.offset).copied().unwrap_or((0, 0)),
         };
         let _ = writeln!(
             rs,
@@ -243,8 +322,8 @@ fn table(
             f[7],
             f[8],
             f[9] == "true",
-            l.offset,
-            l.length,
+            offset,
+            length,
         );
     }
     rs.push_str("];\n");

@@ -15,6 +15,7 @@ use fhirreg::{Format, Outcome, Validator};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod check_id_cmd;
 mod fhirpath_cmd;
 mod package_cmd;
 mod report;
@@ -29,6 +30,17 @@ mod terminology_cmd;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Language of the messages: en (English), nb (norsk bokmål; `no`
+    /// and `nn` too). Default: en.
+    #[arg(long, global = true, value_name = "LANG", value_parser = parse_lang, default_value = "en")]
+    lang: fhirreg::Lang,
+}
+
+fn parse_lang(tag: &str) -> Result<fhirreg::Lang, String> {
+    fhirreg::Lang::parse(tag).ok_or_else(|| {
+        let codes: Vec<&str> = fhirreg::Lang::ALL.iter().map(|l| l.code()).collect();
+        format!("unsupported language '{tag}' (one of {})", codes.join(", "))
+    })
 }
 
 /// Where definitions come from; shared by every subcommand that needs them.
@@ -76,6 +88,10 @@ enum Command {
         /// saying how many were left out.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         max_issues: Option<u32>,
+        /// Norwegian synthetic test numbers (Test Norge/Tenor, NAV) in
+        /// national identifiers are errors, not information (production).
+        #[arg(long)]
+        no_synthetic_ids: bool,
     },
     /// Evaluate a FHIRPath expression over each file; prints one JSON line per file:
     /// the result collection, or {"error": ...}.
@@ -172,6 +188,21 @@ enum Command {
         #[arg(long, global = true, value_name = "DIR")]
         cache: Option<PathBuf>,
     },
+    /// Check Norwegian national identifiers (fødselsnummer, D-nummer, ...):
+    /// length, digits, control digits, birth date. Exit 1 when one is invalid.
+    CheckId {
+        /// fnr, dnr, hnr, fhn, duf, orgnr, kommune, bydel, hpr, her.
+        #[arg(long = "type", value_name = "TYPE", value_parser = check_id_cmd::parse_kind)]
+        kind: fhirreg::no::IdKind,
+        #[arg(required = true, value_name = "VALUE")]
+        values: Vec<String>,
+        /// text, or json (one object per value, one per line).
+        #[arg(long, value_enum, default_value_t = CheckIdFormat::Text)]
+        output_format: CheckIdFormat,
+        /// Synthetic test numbers (Test Norge/Tenor, NAV) are invalid.
+        #[arg(long)]
+        no_synthetic_ids: bool,
+    },
     /// Convert a resource between FHIR JSON and XML (by file extension; - for stdin/stdout).
     Convert {
         input: String,
@@ -205,6 +236,12 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum CheckIdFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum InputFormat {
     /// By file name: .ndjson is NDJSON, anything else one resource.
     Auto,
@@ -228,7 +265,7 @@ pub enum OutputFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
+    match run(cli.command, cli.lang) {
         Ok(code) => code,
         Err(message) => {
             eprintln!("fhirreg: {message}");
@@ -261,7 +298,7 @@ fn configure(
     builder
 }
 
-fn run(command: Command) -> Result<ExitCode, String> {
+fn run(command: Command, lang: fhirreg::Lang) -> Result<ExitCode, String> {
     match command {
         Command::Validate {
             inputs,
@@ -272,16 +309,19 @@ fn run(command: Command) -> Result<ExitCode, String> {
             input_format,
             threads,
             max_issues,
+            no_synthetic_ids,
         } => {
             let files = expand_inputs(&inputs)?;
             let options = fhirreg::ValidatorOptions {
                 any_extensions_allowed: extension.iter().any(|e| e == "any"),
                 extension_domains: extension.into_iter().filter(|e| e != "any").collect(),
+                no_synthetic_ids,
                 ..Default::default()
             };
             let runner = Runner::new(threads)?;
             let mut builder = Validator::builder()
                 .fhir_version(definitions.fhir_version.clone())
+                .language(lang.code())
                 .options(options);
             builder = match &runner {
                 Runner::Sequential => builder.threads(1),
@@ -296,6 +336,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let mut reporter = report::Reporter::new(
                 std::io::BufWriter::with_capacity(1 << 16, stdout),
                 output_format,
+                lang,
             );
             let written = match built {
                 Ok(validator) => {
@@ -421,7 +462,13 @@ fn run(command: Command) -> Result<ExitCode, String> {
             port,
             definitions,
         } => {
-            let validator = build_validator(&definitions, &[])?;
+            // --lang is the default; a request's Accept-Language wins.
+            let builder = Validator::builder()
+                .fhir_version(definitions.fhir_version.clone())
+                .language(lang.code());
+            let validator = configure(builder, &definitions, &[])
+                .build()
+                .map_err(|e| e.to_string())?;
             // IPv6 literals need brackets in host:port.
             let addr = if host.contains(':') {
                 format!("[{host}]:{port}")
@@ -438,6 +485,16 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 PackageAction::Install { file } => package_cmd::install(cache, &file)?,
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckId {
+            kind,
+            values,
+            output_format,
+            no_synthetic_ids,
+        } => {
+            let json = output_format == CheckIdFormat::Json;
+            let valid = check_id_cmd::run(kind, &values, json, no_synthetic_ids, lang)?;
+            Ok(ExitCode::from(if valid { 0 } else { 1 }))
         }
         Command::Convert {
             input,

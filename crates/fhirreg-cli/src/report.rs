@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use fhirreg::{args, Issue, Msg, Outcome, Severity, FILE_EXTENSION, NDJSON_LINE_EXTENSION};
+use fhirreg::{args, Issue, Lang, Msg, Outcome, Severity, FILE_EXTENSION, NDJSON_LINE_EXTENSION};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::json;
@@ -21,6 +21,8 @@ use crate::{FileResult, OutputFormat};
 pub struct Reporter<W: Write> {
     out: W,
     format: OutputFormat,
+    /// The language of the messages.
+    lang: Lang,
     /// Results kept for the formats written at the end.
     held: Vec<FileResult>,
     unreadable: bool,
@@ -28,10 +30,11 @@ pub struct Reporter<W: Write> {
 }
 
 impl<W: Write> Reporter<W> {
-    pub fn new(out: W, format: OutputFormat) -> Self {
+    pub fn new(out: W, format: OutputFormat, lang: Lang) -> Self {
         Reporter {
             out,
             format,
+            lang,
             held: Vec::new(),
             unreadable: false,
             invalid: false,
@@ -45,9 +48,9 @@ impl<W: Write> Reporter<W> {
             Some(outcome) => self.invalid |= !outcome.is_valid(),
         }
         match self.format {
-            OutputFormat::Text => write_text(&mut self.out, &result),
+            OutputFormat::Text => write_text(&mut self.out, &result, self.lang),
             OutputFormat::Ndjson => {
-                write_operation_outcome(&mut self.out, &result, false)?;
+                write_operation_outcome(&mut self.out, &result, false, self.lang)?;
                 writeln!(self.out)
             }
             OutputFormat::Json | OutputFormat::Sarif | OutputFormat::Junit => {
@@ -69,17 +72,17 @@ impl<W: Write> Reporter<W> {
             OutputFormat::Text | OutputFormat::Ndjson => {}
             OutputFormat::Json => {
                 if let [single] = held.as_slice() {
-                    write_operation_outcome(&mut self.out, single, true)?;
+                    write_operation_outcome(&mut self.out, single, true, self.lang)?;
                 } else {
-                    serde_json::to_writer_pretty(&mut self.out, &Bundle(&held))?;
+                    serde_json::to_writer_pretty(&mut self.out, &Bundle(&held, self.lang))?;
                 }
                 writeln!(self.out)?;
             }
             OutputFormat::Sarif => {
-                serde_json::to_writer_pretty(&mut self.out, &Sarif(&held))?;
+                serde_json::to_writer_pretty(&mut self.out, &Sarif(&held, self.lang))?;
                 writeln!(self.out)?;
             }
-            OutputFormat::Junit => write_junit(&mut self.out, &held)?,
+            OutputFormat::Junit => write_junit(&mut self.out, &held, self.lang)?,
         }
         self.out.flush()
     }
@@ -113,9 +116,14 @@ fn outcome_of(result: &FileResult) -> Cow<'_, Outcome> {
 
 /// The OperationOutcome of one input: the file as an extension, and the
 /// line for a line of an NDJSON input.
-fn with_source<'a>(outcome: &'a Outcome, result: &'a FileResult) -> fhirreg::OperationOutcome<'a> {
+fn with_source<'a>(
+    outcome: &'a Outcome,
+    result: &'a FileResult,
+    lang: Lang,
+) -> fhirreg::OperationOutcome<'a> {
     let view = outcome
         .operation_outcome()
+        .lang(lang)
         .extension_string(FILE_EXTENSION, &result.name);
     match result.line {
         Some(line) => view.extension_integer(NDJSON_LINE_EXTENSION, line),
@@ -127,24 +135,25 @@ fn write_operation_outcome(
     out: &mut impl Write,
     result: &FileResult,
     pretty: bool,
+    lang: Lang,
 ) -> io::Result<()> {
     let outcome = outcome_of(result);
-    with_source(&outcome, result).write_json(out, pretty)
+    with_source(&outcome, result, lang).write_json(out, pretty)
 }
 
 /// Several inputs: a collection Bundle of their OperationOutcomes.
-struct Bundle<'a>(&'a [FileResult]);
+struct Bundle<'a>(&'a [FileResult], Lang);
 
 impl Serialize for Bundle<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Entries<'a>(&'a [FileResult]);
+        struct Entries<'a>(&'a [FileResult], Lang);
         impl Serialize for Entries<'_> {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
                 for result in self.0 {
                     let outcome = outcome_of(result);
                     let mut entry = std::collections::BTreeMap::new();
-                    entry.insert("resource", with_source(&outcome, result));
+                    entry.insert("resource", with_source(&outcome, result, self.1));
                     seq.serialize_element(&entry)?;
                 }
                 seq.end()
@@ -153,12 +162,12 @@ impl Serialize for Bundle<'_> {
         let mut map = serializer.serialize_map(Some(3))?;
         map.serialize_entry("resourceType", "Bundle")?;
         map.serialize_entry("type", "collection")?;
-        map.serialize_entry("entry", &Entries(self.0))?;
+        map.serialize_entry("entry", &Entries(self.0, self.1))?;
         map.end()
     }
 }
 
-fn write_text(out: &mut impl Write, result: &FileResult) -> io::Result<()> {
+fn write_text(out: &mut impl Write, result: &FileResult, lang: Lang) -> io::Result<()> {
     let outcome = outcome_of(result);
     let name = result.display_name();
     for issue in &outcome.issues {
@@ -170,7 +179,7 @@ fn write_text(out: &mut impl Write, result: &FileResult) -> io::Result<()> {
             line,
             col,
             issue.severity.code(),
-            issue.message()
+            issue.message_in(lang)
         )?;
         if !issue.expression.is_empty() {
             write!(out, " [{}]", issue.expression)?;
@@ -188,19 +197,19 @@ fn write_text(out: &mut impl Write, result: &FileResult) -> io::Result<()> {
 }
 
 /// SARIF 2.1.0: one run, one result per issue of every input.
-struct Sarif<'a>(&'a [FileResult]);
+struct Sarif<'a>(&'a [FileResult], Lang);
 
 impl Serialize for Sarif<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Runs<'a>(&'a [FileResult]);
+        struct Runs<'a>(&'a [FileResult], Lang);
         impl Serialize for Runs<'_> {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 let mut seq = serializer.serialize_seq(Some(1))?;
-                seq.serialize_element(&Run(self.0))?;
+                seq.serialize_element(&Run(self.0, self.1))?;
                 seq.end()
             }
         }
-        struct Run<'a>(&'a [FileResult]);
+        struct Run<'a>(&'a [FileResult], Lang);
         impl Serialize for Run<'_> {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 let mut map = serializer.serialize_map(Some(2))?;
@@ -212,19 +221,19 @@ impl Serialize for Sarif<'_> {
                         "informationUri": "https://github.com/fhirreg/fhirreg",
                     }}),
                 )?;
-                map.serialize_entry("results", &SarifResults(self.0))?;
+                map.serialize_entry("results", &SarifResults(self.0, self.1))?;
                 map.end()
             }
         }
         let mut map = serializer.serialize_map(Some(3))?;
         map.serialize_entry("$schema", "https://json.schemastore.org/sarif-2.1.0.json")?;
         map.serialize_entry("version", "2.1.0")?;
-        map.serialize_entry("runs", &Runs(self.0))?;
+        map.serialize_entry("runs", &Runs(self.0, self.1))?;
         map.end()
     }
 }
 
-struct SarifResults<'a>(&'a [FileResult]);
+struct SarifResults<'a>(&'a [FileResult], Lang);
 
 impl Serialize for SarifResults<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -234,14 +243,14 @@ impl Serialize for SarifResults<'_> {
             let name = result.display_name();
             for issue in &outcome.issues {
                 // One small tree per issue, written and dropped at once.
-                seq.serialize_element(&sarif_result(&name, issue))?;
+                seq.serialize_element(&sarif_result(&name, issue, self.1))?;
             }
         }
         seq.end()
     }
 }
 
-fn sarif_result(name: &str, issue: &Issue) -> serde_json::Value {
+fn sarif_result(name: &str, issue: &Issue, lang: Lang) -> serde_json::Value {
     let level = match issue.severity {
         Severity::Fatal | Severity::Error => "error",
         Severity::Warning => "warning",
@@ -260,7 +269,7 @@ fn sarif_result(name: &str, issue: &Issue) -> serde_json::Value {
     json!({
         "ruleId": issue.message_id(),
         "level": level,
-        "message": {"text": issue.message()},
+        "message": {"text": issue.message_in(lang)},
         "locations": [location],
     })
 }
@@ -280,7 +289,7 @@ fn xml_escape(text: &str) -> String {
     escaped
 }
 
-fn write_junit(out: &mut impl Write, results: &[FileResult]) -> io::Result<()> {
+fn write_junit(out: &mut impl Write, results: &[FileResult], lang: Lang) -> io::Result<()> {
     let failures = results.iter().filter(|r| !outcome_of(r).is_valid()).count();
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
@@ -305,7 +314,7 @@ fn write_junit(out: &mut impl Write, results: &[FileResult]) -> io::Result<()> {
             .iter()
             .map(|i| {
                 let pos = i.pos.map(|p| p.to_string()).unwrap_or_default();
-                format!("{pos} {} [{}]", i.message(), i.expression)
+                format!("{pos} {} [{}]", i.message_in(lang), i.expression)
             })
             .collect();
         writeln!(

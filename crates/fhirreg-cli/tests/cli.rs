@@ -770,3 +770,97 @@ fn ndjson_from_stdin_streams() {
     assert_eq!(second["extension"][1]["valueInteger"], 2);
     assert_eq!(status.code(), Some(1));
 }
+
+#[test]
+fn lang_nb_prints_bokmal() {
+    let output = fhirreg(&[
+        "validate",
+        "--lang",
+        "nb",
+        "tests/data/patient-invalid.json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("En boolean er enten 'true' eller 'false'"),
+        "{text}"
+    );
+    assert!(text.contains("er ikke en dato"), "{text}");
+    // the global option also goes after the inputs, and as a region tag
+    let output = fhirreg(&[
+        "validate",
+        "tests/data/patient-invalid.json",
+        "--output-format",
+        "json",
+        "--lang",
+        "nb-NO",
+    ]);
+    let oo = json_stdout(&output);
+    let texts: Vec<&str> = oo["issue"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .filter_map(|i| i["details"]["text"].as_str())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains("er ikke definert her")),
+        "{texts:?}"
+    );
+    let english = fhirreg(&["validate", "tests/data/patient-invalid.json"]);
+    assert!(String::from_utf8_lossy(&english.stdout).contains("A boolean is either"));
+    assert_eq!(
+        fhirreg(&[
+            "validate",
+            "--lang",
+            "xx",
+            "tests/data/patient-invalid.json"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn check_id_reports_each_number() {
+    let output = fhirreg(&["check-id", "--type", "fnr", "01019000083", "13858510087"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("01019000083: A valid fødselsnummer, birth date 1990-01-01"),
+        "{text}"
+    );
+    assert!(text.contains("Test Norge"), "{text}");
+    let output = fhirreg(&[
+        "check-id",
+        "--type",
+        "fnr",
+        "--no-synthetic-ids",
+        "13858510087",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let output = fhirreg(&["check-id", "--type", "orgnr", "--lang", "nb", "974760672"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("kontrollsifferet (siffer 9)"), "{text}");
+    let output = fhirreg(&[
+        "check-id",
+        "--type",
+        "dnr",
+        "--output-format",
+        "json",
+        "41127000059",
+    ]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(value["valid"], true);
+    assert_eq!(value["birthDate"], "1970-12-01");
+    assert_eq!(
+        fhirreg(&["check-id", "--type", "ssn", "1"]).status.code(),
+        Some(2)
+    );
+}

@@ -56,22 +56,38 @@ pub enum Lang {
     /// English (the default, and the fallback of every other language).
     #[default]
     En,
+    /// Norwegian bokmål (`nb`; `no` and `nn` are read as bokmål too, which
+    /// Norwegian readers of either written form understand).
+    Nb,
 }
 
 impl Lang {
     /// Every language, with its template file.
-    pub const ALL: &'static [Lang] = &[Lang::En];
+    pub const ALL: &'static [Lang] = &[Lang::En, Lang::Nb];
 
-    /// The BCP 47 tag (`en`).
+    /// The BCP 47 tag (`en`, `nb`).
     pub fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
+            Lang::Nb => "nb",
         }
     }
 
-    /// The language of a BCP 47 tag (`en`, `en-GB`), by its primary subtag.
+    /// The language of a BCP 47 tag (`en`, `en-GB`, `nb-NO`), by its
+    /// primary subtag; `no` (Norwegian) and `nn` (nynorsk) give bokmål.
+    ///
+    /// ```
+    /// use fhirreg_element::Lang;
+    /// assert_eq!(Lang::parse("nb-NO"), Some(Lang::Nb));
+    /// assert_eq!(Lang::parse("no"), Some(Lang::Nb));
+    /// assert_eq!(Lang::parse("EN_gb"), Some(Lang::En));
+    /// assert_eq!(Lang::parse("sv"), None);
+    /// ```
     pub fn parse(tag: &str) -> Option<Lang> {
-        let primary = tag.split(['-', '_']).next().unwrap_or("");
+        let primary = tag.trim().split(['-', '_']).next().unwrap_or("");
+        if ["no", "nn"].iter().any(|n| n.eq_ignore_ascii_case(primary)) {
+            return Some(Lang::Nb);
+        }
         Lang::ALL
             .iter()
             .copied()
@@ -82,6 +98,7 @@ impl Lang {
     fn source(self) -> &'static str {
         match self {
             Lang::En => include_str!("../messages/en.tsv"),
+            Lang::Nb => include_str!("../messages/nb.tsv"),
         }
     }
 }
@@ -382,8 +399,10 @@ fn lines(source: &str) -> impl Iterator<Item = (&str, &str)> {
 /// The templates of a language, indexed by `Msg as usize`.
 fn templates(lang: Lang) -> &'static [Option<&'static str>] {
     static EN: OnceLock<Vec<Option<&'static str>>> = OnceLock::new();
+    static NB: OnceLock<Vec<Option<&'static str>>> = OnceLock::new();
     let cell = match lang {
         Lang::En => &EN,
+        Lang::Nb => &NB,
     };
     cell.get_or_init(|| {
         let mut table = vec![None; Msg::ALL.len()];
@@ -502,19 +521,61 @@ mod tests {
     }
 
     #[test]
-    fn every_message_renders_its_arguments() {
-        for &m in Msg::ALL {
-            let args: Vec<Arg> = m
-                .placeholders()
-                .iter()
-                .map(|p| Arg::from(format!("<{p}>")))
-                .collect();
-            let text = m.render(Lang::En, &args);
-            for p in m.placeholders() {
-                assert!(text.contains(&format!("<{p}>")), "{}: {text}", m.id());
+    fn every_message_renders_its_arguments_in_every_language() {
+        for &lang in Lang::ALL {
+            for &m in Msg::ALL {
+                let args: Vec<Arg> = m
+                    .placeholders()
+                    .iter()
+                    .map(|p| Arg::from(format!("<{p}>")))
+                    .collect();
+                let text = m.render(lang, &args);
+                for p in m.placeholders() {
+                    assert!(
+                        text.contains(&format!("<{p}>")),
+                        "{lang:?} {}: {text}",
+                        m.id()
+                    );
+                }
+                assert!(!text.contains('\t'), "{lang:?} {}: {text}", m.id());
+                // the template is the language's own, not the fallback
+                let own = lines(lang.source()).any(|(id, _)| id == m.id());
+                assert!(own, "{}.tsv has no text for '{}'", lang.code(), m.id());
             }
-            assert!(!text.contains('\t'), "{}: {text}", m.id());
         }
+    }
+
+    #[test]
+    fn bokmal_is_a_translation() {
+        // Every bokmål text differs from the English one unless it is
+        // only placeholders and punctuation; a copied English line fails.
+        for &m in Msg::ALL {
+            let (Some(en), Some(nb)) = (
+                lines(Lang::En.source())
+                    .find(|(id, _)| *id == m.id())
+                    .map(|l| l.1),
+                lines(Lang::Nb.source())
+                    .find(|(id, _)| *id == m.id())
+                    .map(|l| l.1),
+            ) else {
+                panic!("'{}' lacks a template", m.id());
+            };
+            let words = |t: &str| {
+                let mut rest = t.to_string();
+                for p in m.placeholders() {
+                    rest = rest.replace(&format!("{{{p}}}"), "");
+                }
+                rest.chars().any(|c| c.is_alphabetic())
+            };
+            if words(en) {
+                assert_ne!(en, nb, "'{}' is English in nb.tsv", m.id());
+            }
+        }
+        let text = Msg::JsonDuplicateProperty.render(Lang::Nb, &crate::args!["active"]);
+        assert!(
+            text.contains("'active'") && text.contains("mer enn én gang"),
+            "{text}"
+        );
     }
 
     #[test]

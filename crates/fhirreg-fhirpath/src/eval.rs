@@ -311,9 +311,12 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         }
         // Debug builds use large frames; grow the stack on the heap rather
         // than overflow when an expression nests deeply.
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+        #[cfg(not(target_family = "wasm"))]
+        return stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
             self.eval_inner(e, scope, depth + 1)
-        })
+        });
+        #[cfg(target_family = "wasm")]
+        self.eval_inner(e, scope, depth + 1)
     }
 
     fn eval_inner(&self, e: &'a Expr, scope: Scope<'_, 'a>, d: usize) -> R<Coll<'a>> {

@@ -70,6 +70,7 @@ pub(crate) fn parse(src: &str) -> Result<Expr, CompileError> {
     if max > 16 {
         // pest's recursive descent uses several frames per nesting level:
         // parse deeply nested expressions on a stack of their own.
+        #[cfg(not(target_family = "wasm"))]
         return stacker::grow(64 << 20, || parse_nested(src));
     }
     parse_nested(src)

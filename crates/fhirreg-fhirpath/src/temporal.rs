@@ -451,10 +451,13 @@ impl fmt::Display for PartialDateTime {
 
 /// The current UTC date-time (millisecond precision) from the system clock.
 pub fn now_utc() -> PartialDateTime {
+    #[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
+    #[cfg(all(target_family = "wasm", target_os = "unknown"))]
+    let ms = js_sys::Date::now() as i64;
     let mut v = PartialDateTime {
         precision: Precision::Millisecond,
         tz: Some(0),

@@ -3,7 +3,9 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::Component;
+#[cfg(feature = "fs")]
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
@@ -44,7 +46,9 @@ impl PackageInfo {
 
 enum Source {
     Bytes(String, Vec<u8>),
+    #[cfg(feature = "fs")]
     Path(PathBuf),
+    #[cfg(feature = "fs")]
     Cache(String),
 }
 
@@ -68,8 +72,10 @@ pub struct RegistryBuilder {
     /// `None`: as `core`.
     terminology: Option<bool>,
     sources: Vec<Source>,
+    #[cfg(feature = "fs")]
     cache_dir: Option<PathBuf>,
     max_package_size: u64,
+    #[cfg(feature = "fs")]
     dependencies: bool,
 }
 
@@ -87,8 +93,10 @@ impl RegistryBuilder {
             core: true,
             terminology: None,
             sources: Vec::new(),
+            #[cfg(feature = "fs")]
             cache_dir: None,
             max_package_size: DEFAULT_MAX_PACKAGE_SIZE,
+            #[cfg(feature = "fs")]
             dependencies: false,
         }
     }
@@ -140,7 +148,8 @@ impl RegistryBuilder {
     /// directly in `package/` (not its subfolders: examples, `other/`,
     /// `xml/`); with an `.index.json`, only the `.json` files it lists. An
     /// `.xml` file beside a `.json` file of the same name is skipped (the
-    /// same resource in both formats).
+    /// same resource in both formats). (Feature `fs`.)
+    #[cfg(feature = "fs")]
     pub fn add_path(mut self, path: impl AsRef<Path>) -> Self {
         self.sources.push(Source::Path(path.as_ref().to_path_buf()));
         self
@@ -152,12 +161,16 @@ impl RegistryBuilder {
     /// The cache folder is, in order: [`RegistryBuilder::package_cache_dir`],
     /// `$FHIR_PACKAGE_CACHE`, `$HOME/.fhir/packages` (`%USERPROFILE%` on
     /// Windows): the layout the HL7 tools use (`ID#VERSION/package/...`).
+    /// (Feature `fs`.)
+    #[cfg(feature = "fs")]
     pub fn add_package_cache(mut self, id_version: &str) -> Self {
         self.sources.push(Source::Cache(id_version.to_owned()));
         self
     }
 
     /// Set the package cache folder (the one holding `ID#VERSION` folders).
+    /// (Feature `fs`.)
+    #[cfg(feature = "fs")]
     pub fn package_cache_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.cache_dir = Some(dir.as_ref().to_path_buf());
         self
@@ -167,7 +180,9 @@ impl RegistryBuilder {
     /// `package.json`) from the package cache, recursively (default: off).
     /// FHIR core packages (`hl7.fhir.r4.core`, ...) are skipped while the
     /// embedded core is on, HL7 terminology (`hl7.terminology.r4`,
-    /// `hl7.terminology`) while the embedded terminology is on.
+    /// `hl7.terminology`) while the embedded terminology is on. (Feature
+    /// `fs`.)
+    #[cfg(feature = "fs")]
     pub fn with_dependencies(mut self, on: bool) -> Self {
         self.dependencies = on;
         self
@@ -193,7 +208,9 @@ impl RegistryBuilder {
         for source in &self.sources {
             match source {
                 Source::Bytes(name, bytes) => loader.bytes(name, bytes, true)?,
+                #[cfg(feature = "fs")]
                 Source::Path(path) => loader.path(path)?,
+                #[cfg(feature = "fs")]
                 Source::Cache(id) => loader.cache(id)?,
             }
         }
@@ -210,6 +227,7 @@ impl RegistryBuilder {
         self.terminology.unwrap_or(self.core)
     }
 
+    #[cfg(feature = "fs")]
     fn cache_root(&self) -> Option<PathBuf> {
         self.cache_dir
             .clone()
@@ -291,6 +309,7 @@ fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
+#[cfg(feature = "fs")]
 fn display(path: &Path) -> String {
     path.display().to_string()
 }
@@ -448,6 +467,7 @@ impl Loader<'_> {
         Ok(())
     }
 
+    #[cfg(feature = "fs")]
     fn path(&mut self, path: &Path) -> Result<(), RegistryError> {
         let meta = std::fs::metadata(path)
             .map_err(|e| RegistryError::load(display(path), e.to_string()))?;
@@ -466,6 +486,7 @@ impl Loader<'_> {
     }
 
     /// Every .json/.xml file directly in `dir`, in name order.
+    #[cfg(feature = "fs")]
     fn dir(&mut self, dir: &Path) -> Result<(), RegistryError> {
         let mut files = list_dir(dir)?;
         files.retain(|p| {
@@ -482,6 +503,7 @@ impl Loader<'_> {
     }
 
     /// A package folder (the one holding package.json).
+    #[cfg(feature = "fs")]
     fn package_dir(&mut self, dir: &Path, source: &str) -> Result<(), RegistryError> {
         let manifest_path = dir.join("package.json");
         let manifest = std::fs::read(&manifest_path)
@@ -565,8 +587,10 @@ impl Loader<'_> {
     }
 
     fn finish_package(&mut self, info: PackageInfo) -> Result<(), RegistryError> {
+        #[cfg(feature = "fs")]
         let deps = info.dependencies.clone();
         self.packages.push(info);
+        #[cfg(feature = "fs")]
         if self.builder.dependencies {
             for (dep, version) in deps {
                 if self.builder.core && is_core_package(&dep) {
@@ -584,6 +608,7 @@ impl Loader<'_> {
         Ok(())
     }
 
+    #[cfg(feature = "fs")]
     fn cache(&mut self, id_version: &str) -> Result<(), RegistryError> {
         let root = self.builder.cache_root().ok_or_else(|| {
             RegistryError::load(
@@ -601,6 +626,7 @@ impl Loader<'_> {
     }
 }
 
+#[cfg(feature = "fs")]
 fn is_core_package(name: &str) -> bool {
     matches!(
         name,
@@ -611,6 +637,7 @@ fn is_core_package(name: &str) -> bool {
     )
 }
 
+#[cfg(feature = "fs")]
 fn is_terminology_package(name: &str) -> bool {
     matches!(name, "hl7.terminology.r4" | "hl7.terminology")
 }
@@ -638,6 +665,7 @@ fn package_xml_files<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Vec<St
         .collect()
 }
 
+#[cfg(feature = "fs")]
 fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, RegistryError> {
     let read =
         std::fs::read_dir(dir).map_err(|e| RegistryError::load(display(dir), e.to_string()))?;

@@ -27,7 +27,8 @@ pub(crate) struct IndexLine {
     pub derivation: &'static str,
     pub base_definition: &'static str,
     pub is_abstract: bool,
-    /// Offset and length of the compressed JSON in the blob.
+    /// Offset and length of the compressed JSON in the blob (length 0:
+    /// not embedded, see the `json-definitions` feature).
     pub offset: u32,
     pub length: u32,
     /// Offset and length of the compiled definition in the model blob.
@@ -55,7 +56,11 @@ pub(crate) struct Layer {
 /// The FHIR R4 core (`hl7.fhir.r4.examples#4.0.1`, conformance resources).
 pub(crate) static R4_CORE: Layer = Layer {
     package: generated::R4_CORE_PACKAGE,
+    #[cfg(feature = "json-definitions")]
     blob: include_bytes!("../../../profiles/r4-core/core.bin"),
+    // Only the resources without a compiled form (build.rs).
+    #[cfg(not(feature = "json-definitions"))]
+    blob: include_bytes!(concat!(env!("OUT_DIR"), "/r4-core-json.bin")),
     index: generated::R4_CORE_INDEX,
     model: include_bytes!(concat!(env!("OUT_DIR"), "/r4-core-model.bin")),
 };
@@ -64,7 +69,10 @@ pub(crate) static R4_CORE: Layer = Layer {
 /// NamingSystems).
 pub(crate) static HL7_TERMINOLOGY: Layer = Layer {
     package: generated::HL7_TERMINOLOGY_PACKAGE,
+    #[cfg(feature = "json-definitions")]
     blob: include_bytes!("../../../profiles/hl7-terminology/resources.bin"),
+    #[cfg(not(feature = "json-definitions"))]
+    blob: include_bytes!(concat!(env!("OUT_DIR"), "/hl7-terminology-json.bin")),
     index: generated::HL7_TERMINOLOGY_INDEX,
     model: include_bytes!(concat!(env!("OUT_DIR"), "/hl7-terminology-model.bin")),
 };
@@ -121,9 +129,13 @@ impl Layer {
         decode(self.model.get(at..at.checked_add(len)?)?).ok()
     }
 
-    /// Inflate and parse the resource of `line`.
+    /// Inflate and parse the resource of `line`; `None` when its JSON is
+    /// not embedded (see the `json-definitions` feature).
     pub(crate) fn decode(&self, line: &IndexLine) -> Option<serde_json::Value> {
         let (offset, length) = (line.offset as usize, line.length as usize);
+        if length == 0 {
+            return None;
+        }
         let data = self.blob.get(offset..offset.checked_add(length)?)?;
         let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(data, MAX_INFLATED).ok()?;
         serde_json::from_slice(&raw).ok()

@@ -42,6 +42,15 @@
 //! * the local package cache: [`default_package_cache`],
 //!   [`list_package_cache`], [`install_package`].
 //!
+//! Cargo features (all on by default): `json-definitions` (the embedded
+//! resources' full JSON: without it, [`Registry::resolve`] gives no JSON
+//! for the embedded StructureDefinitions, CodeSystems and ValueSets, which
+//! are still found as summaries and compiled definitions, and profiles
+//! without a snapshot cannot be generated over core bases),
+//! `concept-definitions` (the definitions of the embedded CodeSystems'
+//! concepts, documentation that only `$lookup` reports), `fs` (files,
+//! folders and the package cache). The Wasm build switches all three off.
+//!
 //! Two embedded layers, compressed per resource and decoded lazily:
 //!
 //! * the FHIR 4.0.1 core (package `hl7.fhir.r4.examples#4.0.1`, narrative
@@ -55,6 +64,7 @@
 //!   [`RegistryBuilder::hl7_terminology`].
 
 mod builder;
+#[cfg(feature = "fs")]
 mod cache;
 mod embedded;
 mod fhirpath_model;
@@ -71,6 +81,7 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 use std::sync::{Arc, OnceLock};
 
 pub use builder::{PackageInfo, RegistryBuilder, DEFAULT_MAX_PACKAGE_SIZE};
+#[cfg(feature = "fs")]
 pub use cache::{
     default_package_cache, install_package, list_package_cache, package_download_url, CachedPackage,
 };

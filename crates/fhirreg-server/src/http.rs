@@ -174,12 +174,19 @@ async fn handle(state: ServerState, request: Request) -> Result<Answer, ApiError
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let lang = parts
+        .headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(accept_language)
+        .unwrap_or_else(|| state.validator().lang());
     let call = Call {
         method: parts.method,
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or("").to_owned(),
         content_type,
         body,
+        lang,
     };
     // The work is CPU-bound: run it on the blocking pool, so slow
     // expansions or validations do not stall the reactor.
@@ -247,6 +254,32 @@ pub(crate) struct Call {
     pub query: String,
     pub content_type: Option<String>,
     pub body: Bytes,
+    /// The language of the messages (`Accept-Language`; the server's
+    /// default otherwise). Batch entries take the batch's.
+    pub lang: fhirreg::Lang,
+}
+
+/// The supported language an `Accept-Language` header prefers most
+/// (`nb-NO,nb;q=0.9,en;q=0.8`): the highest `q` among the languages
+/// with messages, the first of equal ones; `None` when it names none
+/// (`*` included: the server's default stays).
+pub(crate) fn accept_language(header: &str) -> Option<fhirreg::Lang> {
+    let mut best: Option<(f32, fhirreg::Lang)> = None;
+    for part in header.split(',') {
+        let mut pieces = part.split(';');
+        let tag = pieces.next().unwrap_or("").trim();
+        let q = pieces
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|v| v.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let Some(lang) = fhirreg::Lang::parse(tag) else {
+            continue;
+        };
+        if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
+            best = Some((q, lang));
+        }
+    }
+    best.map(|(_, lang)| lang)
 }
 
 impl Call {
@@ -407,7 +440,10 @@ fn batch(state: &ServerState, call: &Call) -> Result<Answer, ApiError> {
             ),
         ));
     }
-    let responses: Vec<Value> = entries.iter().map(|e| batch_entry(state, e)).collect();
+    let responses: Vec<Value> = entries
+        .iter()
+        .map(|e| batch_entry(state, e, call.lang))
+        .collect();
     Ok(Answer::ok(json!({
         "resourceType": "Bundle",
         "type": "batch-response",
@@ -415,8 +451,8 @@ fn batch(state: &ServerState, call: &Call) -> Result<Answer, ApiError> {
     })))
 }
 
-fn batch_entry(state: &ServerState, entry: &Value) -> Value {
-    let result = entry_call(entry).and_then(|call| route(state, &call, false));
+fn batch_entry(state: &ServerState, entry: &Value, lang: fhirreg::Lang) -> Value {
+    let result = entry_call(entry, lang).and_then(|call| route(state, &call, false));
     let (status, resource) = match result {
         Ok(answer) => (answer.status, answer.resource),
         Err(error) => (error.status, error.operation_outcome()),
@@ -433,7 +469,7 @@ fn batch_entry(state: &ServerState, entry: &Value) -> Value {
     json!({"resource": resource, "response": response})
 }
 
-fn entry_call(entry: &Value) -> Result<Call, ApiError> {
+fn entry_call(entry: &Value, lang: fhirreg::Lang) -> Result<Call, ApiError> {
     let request = entry
         .get("request")
         .ok_or_else(|| ApiError::bad_request("The batch entry has no request"))?;
@@ -465,6 +501,7 @@ fn entry_call(entry: &Value) -> Result<Call, ApiError> {
         query: query.to_owned(),
         content_type: Some(FHIR_JSON.to_owned()),
         body,
+        lang,
     })
 }
 
@@ -538,15 +575,15 @@ mod tests {
     fn batch_entry_urls() {
         let entry = json!({"request": {"method": "GET",
             "url": "https://tx.example.org/r4/ValueSet/$expand?url=http://x/vs"}});
-        let call = entry_call(&entry).unwrap();
+        let call = entry_call(&entry, fhirreg::Lang::En).unwrap();
         assert_eq!(call.path, "/r4/ValueSet/$expand");
         assert_eq!(call.query, "url=http://x/vs");
         let relative =
             json!({"request": {"method": "POST", "url": "CodeSystem/$lookup?x=http://y"}});
-        let call = entry_call(&relative).unwrap();
+        let call = entry_call(&relative, fhirreg::Lang::En).unwrap();
         assert_eq!(call.path, "/CodeSystem/$lookup");
         assert_eq!(call.method, Method::POST);
-        assert!(entry_call(&json!({"request": {"method": "GET"}})).is_err());
+        assert!(entry_call(&json!({"request": {"method": "GET"}}), fhirreg::Lang::En).is_err());
     }
 
     #[test]
@@ -561,5 +598,17 @@ mod tests {
         headers.insert(header::ACCEPT, "application/fhir+xml".parse().unwrap());
         assert_eq!(output_format("", &headers), OutputFormat::Xml);
         assert_eq!(output_format("_format=json", &headers), OutputFormat::Json);
+    }
+
+    #[test]
+    fn accept_language_picks_the_preferred_supported_language() {
+        use fhirreg::Lang;
+        assert_eq!(accept_language("nb-NO,nb;q=0.9,en;q=0.8"), Some(Lang::Nb));
+        assert_eq!(accept_language("sv, no;q=0.5, en;q=0.7"), Some(Lang::En));
+        assert_eq!(accept_language("en;q=0.2, nn"), Some(Lang::Nb));
+        assert_eq!(accept_language("nb;q=0, en;q=0.1"), Some(Lang::En));
+        assert_eq!(accept_language("*"), None);
+        assert_eq!(accept_language("de-DE"), None);
+        assert_eq!(accept_language(""), None);
     }
 }

@@ -589,7 +589,7 @@ pub(crate) fn validate(
         } else {
             StatusCode::OK
         },
-        resource: outcome.to_operation_outcome(),
+        resource: outcome.operation_outcome().lang(call.lang).to_value(),
     })
 }
 

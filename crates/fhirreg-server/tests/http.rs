@@ -390,6 +390,38 @@ async fn translate_with_a_core_concept_map() {
 }
 
 #[tokio::test]
+async fn validate_answers_in_the_accept_language() {
+    let body = r#"{"resourceType":"Patient","active":"yes",
+        "identifier":[{"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":"01019000084"}]}"#;
+    let texts = |reply: Reply| -> Vec<String> {
+        reply.json()["issue"]
+            .as_array()
+            .expect("issues")
+            .iter()
+            .filter_map(|i| i["details"]["text"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let ask = |lang: Option<&'static str>| {
+        let mut request = Request::post("/Patient/$validate")
+            .header(header::CONTENT_TYPE, "application/fhir+json");
+        if let Some(lang) = lang {
+            request = request.header(header::ACCEPT_LANGUAGE, lang);
+        }
+        send_to(state(), request.body(Body::from(body)).expect("request"))
+    };
+    let nb = texts(ask(Some("nb-NO,nb;q=0.9,en;q=0.5")).await);
+    assert!(
+        nb.iter().any(|t| t.contains("kontrollsifferet"))
+            && nb.iter().any(|t| t.contains("boolean er enten")),
+        "{nb:?}"
+    );
+    let en = texts(ask(Some("de, en;q=0.8")).await);
+    assert!(en.iter().any(|t| t.contains("control digit")), "{en:?}");
+    let default = texts(ask(None).await);
+    assert_eq!(default, en);
+}
+
+#[tokio::test]
 async fn validate_patients() {
     let valid = post(
         "/Patient/$validate",

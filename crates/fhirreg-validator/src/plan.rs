@@ -46,6 +46,8 @@ impl Mode {
 pub(crate) struct CompiledPlan {
     def: Arc<StructureDef>,
     pub mode: Mode,
+    /// What the walk over an element's children checks.
+    child_rules: ChildRules,
     /// Per element, on first use.
     nodes: Vec<OnceLock<Node>>,
 }
@@ -68,6 +70,25 @@ impl std::fmt::Debug for CompiledPlan {
             .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
+}
+
+/// What the walk over the children of an element checks besides running
+/// each child's node, decided by the plan's [`Mode`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ChildRules {
+    /// A child the definition does not know is reported (base plans; a
+    /// profile only meets choice types it does not allow).
+    pub unknown_properties: bool,
+    /// JSON array or not, as the child repeats or not (base plans).
+    pub json_form: bool,
+    /// Element ids are unique in their resource (base plans; not in an
+    /// ElementDefinition, whose ids are paths repeated between snapshot
+    /// and differential).
+    pub element_ids: bool,
+    /// Slices of sliced children (profiles).
+    pub slices: bool,
+    /// The type boundaries for extension contexts are tracked (base plans).
+    pub anchors: bool,
 }
 
 /// What an element holds, worked out once per element (and choice type).
@@ -165,7 +186,25 @@ pub(crate) fn is_primitive_code(code: &str) -> bool {
 impl CompiledPlan {
     pub(crate) fn new(def: Arc<StructureDef>, mode: Mode) -> CompiledPlan {
         let nodes = (0..def.elements.len()).map(|_| OnceLock::new()).collect();
-        CompiledPlan { def, mode, nodes }
+        let base = !mode.is_profile();
+        let child_rules = ChildRules {
+            unknown_properties: base,
+            json_form: base,
+            element_ids: base && def.type_name != "ElementDefinition",
+            slices: !base,
+            anchors: base,
+        };
+        CompiledPlan {
+            def,
+            mode,
+            child_rules,
+            nodes,
+        }
+    }
+
+    /// What the walk over an element's children checks (see [`ChildRules`]).
+    pub(crate) fn child_rules(&self) -> ChildRules {
+        self.child_rules
     }
 
     /// The compiled facts of element `idx` (`is_resource_type` tells which

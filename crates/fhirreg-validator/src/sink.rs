@@ -77,10 +77,6 @@ impl Sink {
         self.issues.len()
     }
 
-    pub(crate) fn iter(&self) -> std::slice::Iter<'_, Issue> {
-        self.issues.iter()
-    }
-
     pub(crate) fn has_error(&self) -> bool {
         self.issues.iter().any(|i| i.severity.is_error())
     }
@@ -91,12 +87,6 @@ impl Sink {
             self.issues.truncate(len);
             self.seen.retain(|_, &mut i| i < len);
         }
-    }
-
-    /// Take every finding out, leaving the sink empty.
-    pub(crate) fn take(&mut self) -> Vec<Issue> {
-        self.seen.clear();
-        std::mem::take(&mut self.issues)
     }
 
     /// The findings.

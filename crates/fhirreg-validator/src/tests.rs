@@ -1,6 +1,7 @@
 //! Unit tests over the embedded R4 core definitions.
 
 use super::*;
+use fhirreg_element::Msg;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -16,7 +16,7 @@
 //! println!("{}", serde_json::to_string_pretty(&bad.to_operation_outcome()).unwrap());
 //! ```
 //!
-//! Many resources at once use all cores (through [rayon]) and keep the
+//! Many resources at once use all cores (through `rayon`) and keep the
 //! input order: [`Validator::validate_many`] for resources in memory,
 //! [`Validator::validate_ndjson`] for an NDJSON stream (one resource per
 //! line, as bulk-data exports are written) read with bounded memory.
@@ -29,11 +29,30 @@
 //! [`Validator::validate_code`], [`Validator::translate`],
 //! [`Validator::subsumes`]) with results as JSON (`serde_json::Value`), so
 //! callers (the CLI, the Python binding) need no types of the crates below.
+//!
+//! # Cargo features
+//!
+//! All on by default:
+//! * `parallel`: the batch methods on all cores (rayon). Off, they run in
+//!   the calling thread (WebAssembly has no threads).
+//! * `fs`: definitions from files, folders and the FHIR package cache
+//!   ([`ValidatorBuilder::load_path`], [`ValidatorBuilder::package`]). Off,
+//!   definitions come as bytes ([`ValidatorBuilder::load_bytes`]).
+//! * `json-definitions`: the full JSON of the embedded R4 core and HL7
+//!   terminology, for [`Registry::resolve`] of their StructureDefinitions,
+//!   CodeSystems and ValueSets and for snapshots of loaded profiles that
+//!   have none (differential only) over core bases. Validation does not
+//!   read it (it reads the compiled model); the Wasm build leaves it out.
+//! * `concept-definitions`: the definitions of the embedded CodeSystems'
+//!   concepts (documentation text), which [`Validator::lookup`] reports.
+//!   Validation does not read them; the Wasm build leaves them out.
 
 use std::io::BufRead;
+#[cfg(feature = "fs")]
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
 pub use fhirreg_element::{args, message};
@@ -47,10 +66,14 @@ pub use fhirreg_validator::ValidatorOptions;
 
 /// The FHIRPath engine.
 pub use fhirreg_fhirpath as fhirpath;
+/// Norwegian national identifiers: `fhirreg::no::fnr::validate("...")`,
+/// [`no::system_kind`], and [`no_id_message`] for a check's message.
+pub use fhirreg_no as no;
 /// The registry crate: packages, the package cache, canonical resolution.
 pub use fhirreg_registry as registry;
 /// The terminology engine: lookup, validate-code, expand, subsumes, translate.
 pub use fhirreg_terminology as terminology;
+pub use fhirreg_validator::identifier_no::message as no_id_message;
 
 mod fhirpath_json;
 mod ndjson;
@@ -64,6 +87,7 @@ pub use outcome::{
 };
 /// The rayon version the validator runs on, to build a pool for
 /// [`ValidatorBuilder::thread_pool`].
+#[cfg(feature = "parallel")]
 pub use rayon;
 pub use tx::ExpandOptions;
 
@@ -136,7 +160,9 @@ fn supported_languages() -> String {
 /// Where extra definitions come from.
 enum Source {
     Bytes(String, Vec<u8>),
+    #[cfg(feature = "fs")]
     Path(PathBuf),
+    #[cfg(feature = "fs")]
     CachedPackage(String),
 }
 
@@ -144,7 +170,10 @@ enum Source {
 enum Threads {
     /// The current rayon pool (the global one: all cores).
     Current,
+    // Without `parallel` the count is not used: one thread.
+    #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
     Count(usize),
+    #[cfg(feature = "parallel")]
     Pool(Arc<rayon::ThreadPool>),
 }
 
@@ -192,14 +221,16 @@ impl ValidatorBuilder {
     }
 
     /// Add conformance resources from a file (.json, .xml, .tgz) or a
-    /// directory.
+    /// directory. (Feature `fs`.)
+    #[cfg(feature = "fs")]
     pub fn load_path(mut self, path: impl AsRef<Path>) -> Self {
         self.sources.push(Source::Path(path.as_ref().to_path_buf()));
         self
     }
 
     /// Add a package from the FHIR package cache (`~/.fhir/packages`), as
-    /// `ID#VERSION`.
+    /// `ID#VERSION`. (Feature `fs`.)
+    #[cfg(feature = "fs")]
     pub fn package(mut self, id_and_version: impl Into<String>) -> Self {
         self.sources
             .push(Source::CachedPackage(id_and_version.into()));
@@ -225,6 +256,27 @@ impl ValidatorBuilder {
         self
     }
 
+    /// Norwegian synthetic test numbers (Test Norge/Tenor: month + 80,
+    /// NAV: month + 40) in identifiers with a national system are errors
+    /// (`no-id-synthetic-not-allowed`), not information (`no-id-synthetic`):
+    /// for production. Sets [`ValidatorOptions::no_synthetic_ids`] (so
+    /// call it after [`Self::options`]).
+    ///
+    /// ```
+    /// let patient = br#"{"resourceType":"Patient","identifier":[
+    ///     {"system":"urn:oid:2.16.578.1.12.4.1.4.1","value":"01859000009"}]}"#;
+    /// let test = fhirreg::Validator::builder().build().unwrap();
+    /// assert!(test.validate(patient).is_valid());
+    /// let production = fhirreg::Validator::builder().no_synthetic_ids(true).build().unwrap();
+    /// let outcome = production.validate(patient);
+    /// assert!(!outcome.is_valid());
+    /// assert_eq!(outcome.issues[0].expression, "Patient.identifier[0].value");
+    /// ```
+    pub fn no_synthetic_ids(mut self, yes: bool) -> Self {
+        self.options.no_synthetic_ids = yes;
+        self
+    }
+
     /// Report at most `n` issues per resource (at least 1): the most
     /// severe are kept (so an invalid resource stays invalid) and one
     /// `information` issue (`too-many-issues`) says how many were left out
@@ -247,6 +299,7 @@ impl ValidatorBuilder {
     /// thread, `n > 1` on a pool of `n` threads of this validator's own,
     /// `0` (the default) on the current rayon pool: the global one, which
     /// has a thread per core, or the pool whose `install` the call runs in.
+    /// Without the `parallel` feature every value means the calling thread.
     ///
     /// ```
     /// let validator = fhirreg::Validator::builder().threads(2).build().unwrap();
@@ -268,13 +321,15 @@ impl ValidatorBuilder {
     /// let validator = fhirreg::Validator::builder().thread_pool(pool).build().unwrap();
     /// assert_eq!(validator.validate_many(&[br#"{"resourceType":"Patient"}"#]).len(), 1);
     /// ```
+    #[cfg(feature = "parallel")]
     pub fn thread_pool(mut self, pool: Arc<rayon::ThreadPool>) -> Self {
         self.threads = Threads::Pool(pool);
         self
     }
 
-    /// The language of the messages, as a BCP 47 tag (`en`, `en-GB`; the
-    /// primary subtag decides). Default `en`. [`Validator::build`] fails
+    /// The language of the messages, as a BCP 47 tag (`en`, `en-GB`,
+    /// `nb`: norsk bokmål, also for `no` and `nn`; the primary subtag
+    /// decides). Default `en`. [`Validator::build`] fails
     /// with [`Error::UnsupportedLanguage`] for a language without messages
     /// ([`Lang::ALL`] lists those there are). The language is used where
     /// the validator renders text: [`Validator::operation_outcome`] and
@@ -283,6 +338,10 @@ impl ValidatorBuilder {
     /// ```
     /// let validator = fhirreg::Validator::builder().language("en-GB").build().unwrap();
     /// assert_eq!(validator.lang(), fhirreg::Lang::En);
+    /// let norsk = fhirreg::Validator::builder().language("nb").build().unwrap();
+    /// let outcome = norsk.validate(br#"{"resourceType":"Patient","active":"ja"}"#);
+    /// let text = norsk.message(outcome.errors().next().unwrap());
+    /// assert_eq!(text, "En boolean er enten 'true' eller 'false'");
     /// let err = fhirreg::Validator::builder().language("tlh").build().err().unwrap();
     /// assert!(matches!(err, fhirreg::Error::UnsupportedLanguage(_)));
     /// ```
@@ -299,6 +358,7 @@ impl ValidatorBuilder {
             return Err(Error::UnsupportedVersion(self.fhir_version));
         }
         let lang = Lang::parse(&self.language).ok_or(Error::UnsupportedLanguage(self.language))?;
+        #[cfg(feature = "parallel")]
         let pool = match self.threads {
             Threads::Current | Threads::Count(0) => Pool::Current,
             Threads::Count(1) => Pool::Sequential,
@@ -311,11 +371,17 @@ impl ValidatorBuilder {
             )),
             Threads::Pool(pool) => Pool::Own(pool),
         };
+        #[cfg(not(feature = "parallel"))]
+        let pool = match self.threads {
+            Threads::Current | Threads::Count(_) => Pool::Sequential,
+        };
         let mut registry = Registry::builder();
         for source in self.sources {
             registry = match source {
                 Source::Bytes(name, bytes) => registry.add_bytes(&name, &bytes),
+                #[cfg(feature = "fs")]
                 Source::Path(path) => registry.add_path(&path),
+                #[cfg(feature = "fs")]
                 Source::CachedPackage(id) => registry.add_package_cache(&id),
             };
         }
@@ -340,9 +406,11 @@ impl ValidatorBuilder {
 #[derive(Clone)]
 enum Pool {
     /// The current rayon pool.
+    #[cfg(feature = "parallel")]
     Current,
     /// The calling thread, one input after the other.
     Sequential,
+    #[cfg(feature = "parallel")]
     Own(Arc<rayon::ThreadPool>),
 }
 
@@ -555,7 +623,9 @@ impl Validator {
     ) -> Vec<U> {
         match &self.pool {
             Pool::Sequential => items.iter().map(f).collect(),
+            #[cfg(feature = "parallel")]
             Pool::Current => items.par_iter().map(f).collect(),
+            #[cfg(feature = "parallel")]
             Pool::Own(pool) => pool.install(|| items.par_iter().map(f).collect()),
         }
     }
@@ -685,6 +755,7 @@ mod tests {
         ));
     }
 
+    #[cfg(feature = "parallel")]
     #[test]
     fn validate_many_keeps_the_input_order_on_any_number_of_threads() {
         let valid: &[u8] = br#"{"resourceType":"Patient","active":true}"#;
@@ -747,6 +818,7 @@ mod tests {
         assert_eq!(roomy.validate(bad).issues, full.issues);
     }
 
+    #[cfg(feature = "fs")]
     #[test]
     fn configuration_errors_are_typed() {
         let dir = std::env::temp_dir().join(format!("fhirreg-empty-cache-{}", std::process::id()));

@@ -62,6 +62,33 @@ impl Outcome {
         }
     }
 
+    /// The issue saying that the input is not a FHIR resource at all, if
+    /// there is one: a JSON object without a `resourceType`, an XML root
+    /// element outside the FHIR namespace, or a resource type that FHIR R4
+    /// does not define. For callers that treat such input as an error
+    /// rather than an outcome (the Wasm binding).
+    ///
+    /// ```
+    /// let validator = fhirreg::Validator::builder().build().unwrap();
+    /// let outcome = validator.validate(br#"{"name":"not FHIR"}"#);
+    /// assert_eq!(outcome.not_a_resource().unwrap().message_id(), "json-no-resource-type");
+    /// let banana = validator.validate(br#"{"resourceType":"Banana"}"#);
+    /// assert!(banana.not_a_resource().is_some());
+    /// let patient = validator.validate(br#"{"resourceType":"Patient","active":"yes"}"#);
+    /// assert!(patient.not_a_resource().is_none());
+    /// ```
+    pub fn not_a_resource(&self) -> Option<&Issue> {
+        const NOT_A_RESOURCE: &[Msg] = &[
+            Msg::JsonNoResourceType,
+            Msg::JsonResourceTypeInvalid,
+            Msg::XmlRootNamespace,
+            Msg::XmlRootNoNamespace,
+            // Reported for the top-level resource only.
+            Msg::UnknownResourceType,
+        ];
+        self.issues.iter().find(|i| NOT_A_RESOURCE.contains(&i.msg))
+    }
+
     /// The number of issues of this severity.
     pub fn count(&self, severity: Severity) -> usize {
         self.issues

@@ -463,4 +463,28 @@ catalogue! {
     SearchParamBaseNotListed = "search-param-base-not-listed", Some("SEARCHPARAMETER_BASE_WRONG"), Error, BusinessRule, ["type", "url"];
     SearchParamTypeDiffers = "search-param-type-differs", Some("SEARCHPARAMETER_TYPE_WRONG"), Error, BusinessRule, ["type", "base_type", "url"];
     SearchParamExpressionType = "search-param-expression-type", Some("SEARCHPARAMETER_EXP_WRONG"), Error, Invalid, ["expression", "name", "types", "position"];
+
+    // ---- Norwegian national identifiers (fhirreg-no), on Identifier.value
+    /// A number of the wrong length (`type`: the identifier's Norwegian name).
+    NoIdLength = "no-id-length", None, Error, Value, ["type", "expected", "found"];
+    /// A character that is not a digit, at `position` (1-based).
+    NoIdNotDigit = "no-id-not-digit", None, Error, Value, ["type", "position"];
+    /// A control digit that does not match (mod 11), at `position`.
+    NoIdControlDigit = "no-id-control-digit", None, Error, Value, ["type", "position"];
+    /// A digit outside the range its kind allows there (`allowed`: `0–3`).
+    NoIdDigit = "no-id-digit", None, Error, Value, ["type", "position", "allowed"];
+    /// A valid number of another kind (`found`), whose system is `system`.
+    NoIdWrongKind = "no-id-wrong-kind", None, Error, Value, ["type", "found", "system"];
+    /// An individual number and two-digit year that give no century.
+    NoIdCentury = "no-id-century", None, Error, Value, ["type", "individual", "year"];
+    /// A birth date (offsets taken off) that is not a real date.
+    NoIdDate = "no-id-date", None, Error, Value, ["type", "date"];
+    /// A synthetic test number (`source`: Test Norge (Tenor), NAV).
+    NoIdSynthetic = "no-id-synthetic", None, Information, Informational, ["type", "source"];
+    /// A synthetic test number where the option `no_synthetic_ids` refuses them.
+    NoIdSyntheticNotAllowed = "no-id-synthetic-not-allowed", None, Error, BusinessRule, ["type", "source"];
+    /// A valid number without a birth date (`fhirreg check-id`).
+    NoIdValid = "no-id-valid", None, Information, Informational, ["type"];
+    /// A valid number with its birth date (`fhirreg check-id`).
+    NoIdValidBorn = "no-id-valid-born", None, Information, Informational, ["type", "date"];
 }

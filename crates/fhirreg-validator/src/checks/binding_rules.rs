@@ -8,7 +8,7 @@
 //!   the binding's maxValueSet (extension `elementdefinition-maxValueSet`).
 
 use crate::plan::Binding;
-use crate::Walk;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 use fhirreg_terminology::{BindingStrength, CodingRef, IssueKind};

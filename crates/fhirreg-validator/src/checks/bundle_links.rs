@@ -3,7 +3,7 @@
 //! bundles; in those each paging relation and `self` is given at most
 //! once, elsewhere `self` at most once.
 
-use crate::Walk;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 

@@ -4,7 +4,7 @@
 //! there (`search.mode`), all of them do (a warning); included resources
 //! have ids, as matches do.
 
-use crate::Walk;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 

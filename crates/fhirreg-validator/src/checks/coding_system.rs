@@ -4,7 +4,7 @@
 //! registry, or one of the external systems the specification names, is
 //! an error.
 
-use crate::Walk;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 

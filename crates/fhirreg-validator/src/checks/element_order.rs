@@ -3,7 +3,7 @@
 //! (its properties are read by name), so this is checked on trees read
 //! from XML only.
 
-use crate::Walk;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 

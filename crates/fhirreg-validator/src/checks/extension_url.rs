@@ -2,7 +2,7 @@
 //! sub-extensions of a complex extension are named by a relative url (the
 //! name of the slice in the extension's definition).
 
-use crate::Walk;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 

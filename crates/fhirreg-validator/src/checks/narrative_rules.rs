@@ -8,7 +8,7 @@
 //! * a paragraph holds text and inline elements, not blocks (HTML: a `p`
 //!   ends where a block starts, so a block inside it breaks the structure).
 
-use crate::Walk;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 use quick_xml::events::Event;

@@ -4,7 +4,7 @@
 //! group holds items, not answers; a question's nested items are inside
 //! its answers.
 
-use crate::Walk;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element, Severity};
 use serde_json::Value;
@@ -92,7 +92,14 @@ impl<'v> Walk<'v> {
         } else {
             Severity::Warning
         };
-        self.report_as(severity, Msg::QrQuestionnaireNotFound, args![canonical], at);
+        let path = self.path.clone();
+        self.report_at(
+            severity,
+            Msg::QrQuestionnaireNotFound,
+            args![canonical],
+            &path,
+            at,
+        );
     }
 }
 

@@ -3,7 +3,7 @@
 //! (`derivation`: constraint or specialization), since the two are read
 //! differently.
 
-use crate::Walk;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 

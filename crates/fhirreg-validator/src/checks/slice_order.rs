@@ -4,7 +4,7 @@
 //! all the sliced ones.
 
 use crate::plan::Plan;
-use crate::Walk;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 

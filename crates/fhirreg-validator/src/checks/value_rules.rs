@@ -11,9 +11,9 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use crate::base64_binary;
+use crate::checks::primitive::base64_binary;
 use crate::plan::{ElemDef, TypeRef};
-use crate::Walk;
+use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 use rust_decimal::Decimal;

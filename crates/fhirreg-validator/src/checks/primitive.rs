@@ -1,0 +1,442 @@
+//! Primitive values: the lexical rules of the FHIR R4 primitive types
+//! (<https://hl7.org/fhir/R4/datatypes.html#primitive>), the JSON value
+//! kind of each, empty primitives, narrative XHTML ([`xhtml`]) and base64
+//! ([`base64_binary`]). A valid value then gets the checks that need a
+//! value: `maxLength` and limits (`checks::limits`), the binding
+//! (`checks::binding`), canonical references (`checks::reference`).
+
+pub(crate) mod base64_binary;
+pub(crate) mod xhtml;
+
+use crate::plan::{self, ElemDef, Mode, TypeRef};
+use crate::walk::Walk;
+use fhirreg_element::args;
+use fhirreg_element::message::{Args, Message, Msg};
+use fhirreg_element::{Element, ValueKind};
+use fhirreg_fhirpath::days_in_month;
+use foldhash::{HashSet, HashSetExt};
+
+/// The outcome of a primitive check: a message (its severity says whether
+/// it is only a warning).
+pub(crate) type Problem = Message;
+
+fn problem(msg: Msg, args: Args) -> Problem {
+    Message::new(msg, args)
+}
+
+/// Maximum length of a string value (1 MB).
+pub(crate) const MAX_STRING_BYTES: usize = 1024 * 1024;
+
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_integer_lexical(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    all_digits(body) && (body == "0" || !body.starts_with('0'))
+}
+
+/// R4 decimal: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+pub(crate) fn is_decimal(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (mantissa, exp) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    if let Some(e) = exp {
+        if !all_digits(e.strip_prefix(['+', '-']).unwrap_or(e)) {
+            return false;
+        }
+    }
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    if !all_digits(int) || (int.len() > 1 && int.starts_with('0')) {
+        return false;
+    }
+    frac.map_or(true, all_digits)
+}
+
+fn num(s: &str, len: usize) -> Option<u32> {
+    if s.len() == len && all_digits(s) {
+        s.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// `YYYY`, `YYYY-MM` or `YYYY-MM-DD` with a real calendar date.
+fn is_date(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let Some(year) = parts.next().and_then(|y| num(y, 4)) else {
+        return false;
+    };
+    if year == 0 {
+        return false;
+    }
+    let month = match parts.next() {
+        None => return true,
+        Some(m) => match num(m, 2) {
+            Some(m) if (1..=12).contains(&m) => m,
+            _ => return false,
+        },
+    };
+    let day_ok = match parts.next() {
+        None => true,
+        // (four digits and 1-12: both fit)
+        Some(d) => matches!(num(d, 2), Some(d) if d >= 1
+            && d <= u32::from(days_in_month(year as i32, month as u8))),
+    };
+    day_ok && parts.next().is_none()
+}
+
+/// `hh:mm:ss(.f+)?`.
+fn is_time(s: &str) -> bool {
+    let (hms, frac) = match s.split_once('.') {
+        Some((a, f)) => (a, Some(f)),
+        None => (s, None),
+    };
+    let mut p = hms.split(':');
+    let ok = matches!(p.next().and_then(|h| num(h, 2)), Some(h) if h < 24)
+        && matches!(p.next().and_then(|m| num(m, 2)), Some(m) if m < 60)
+        && matches!(p.next().and_then(|x| num(x, 2)), Some(x) if x <= 60)
+        && p.next().is_none();
+    ok && frac.map_or(true, all_digits)
+}
+
+fn is_tz(s: &str) -> bool {
+    if s == "Z" {
+        return true;
+    }
+    let Some(rest) = s.strip_prefix(['+', '-']) else {
+        return false;
+    };
+    match rest.split_once(':') {
+        Some((h, m)) => {
+            matches!(num(h, 2), Some(h) if h <= 14) && matches!(num(m, 2), Some(m) if m < 60)
+        }
+        None => false,
+    }
+}
+
+/// Split `...Thh:mm:ss(.fff)(tz)` into time and timezone parts.
+fn split_tz(t: &str) -> (&str, &str) {
+    match t.find(['Z', '+', '-']) {
+        Some(i) => (&t[..i], &t[i..]),
+        None => (t, ""),
+    }
+}
+
+fn check_date_time(value: &str, instant: bool) -> Option<Problem> {
+    let msg = if instant {
+        Msg::InstantInvalid
+    } else {
+        Msg::DateTimeInvalid
+    };
+    let bad = || Some(problem(msg, args![value]));
+    let (date, time) = match value.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (value, None),
+    };
+    if !is_date(date) {
+        return bad();
+    }
+    match time {
+        None => {
+            if instant {
+                return bad();
+            }
+            None
+        }
+        Some(t) => {
+            if date.len() != 10 {
+                return bad();
+            }
+            let (clock, tz) = split_tz(t);
+            if !is_time(clock) {
+                return bad();
+            }
+            if tz.is_empty() {
+                return Some(problem(Msg::DateTimeNoTimezone, args![]));
+            }
+            if !is_tz(tz) {
+                return bad();
+            }
+            None
+        }
+    }
+}
+
+fn is_uuid_body(s: &str) -> bool {
+    let groups = [8, 4, 4, 4, 12];
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts.iter().zip(groups).all(|(p, n)| {
+            p.len() == n
+                && p.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
+}
+
+fn is_oid_body(s: &str) -> bool {
+    let mut parts = s.split('.');
+    let first_ok = matches!(parts.next(), Some("0" | "1" | "2"));
+    let mut n = 0;
+    let rest_ok = parts.all(|p| {
+        n += 1;
+        all_digits(p) && (p == "0" || !p.starts_with('0'))
+    });
+    first_ok && rest_ok && n >= 1
+}
+
+fn check_uri(value: &str, type_code: &str) -> Option<Problem> {
+    if value.chars().any(char::is_whitespace) {
+        return Some(problem(Msg::UriWhitespace, args![value]));
+    }
+    if value.starts_with("oid:") {
+        return Some(problem(Msg::UriOidPrefix, args![]));
+    }
+    if value.starts_with("uuid:") {
+        return Some(problem(Msg::UriUuidPrefix, args![]));
+    }
+    if let Some(u) = value
+        .strip_prefix("urn:uuid:")
+        .map(|u| u.split('#').next().unwrap_or(u))
+    {
+        if !is_uuid_body(u) {
+            return Some(problem(Msg::UuidInvalid, args![u]));
+        }
+    }
+    if let Some(o) = value.strip_prefix("urn:oid:") {
+        if !is_oid_body(o) {
+            return Some(problem(Msg::OidInvalid, args![o]));
+        }
+    }
+    match type_code {
+        "oid" if !value.starts_with("urn:oid:") => Some(problem(Msg::OidPrefix, args![])),
+        "uuid" if !value.starts_with("urn:uuid:") => Some(problem(Msg::UuidPrefix, args![])),
+        _ => None,
+    }
+}
+
+/// R4 `id`: 1-64 of `[A-Za-z0-9\-\.]`.
+pub(crate) fn is_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+/// Check a primitive value of the given FHIR type; `None` when it is fine.
+pub(crate) fn check(type_code: &str, value: &str) -> Option<Problem> {
+    if value.is_empty() && type_code != "xhtml" {
+        return Some(problem(Msg::ValueEmpty, args![]));
+    }
+    if value.len() > MAX_STRING_BYTES {
+        return Some(problem(Msg::StringTooLong, args![]));
+    }
+    match type_code {
+        "boolean" => {
+            (value != "true" && value != "false").then(|| problem(Msg::BooleanInvalid, args![]))
+        }
+        "integer" | "positiveInt" | "unsignedInt" => {
+            if !is_integer_lexical(value) {
+                return Some(problem(Msg::IntegerInvalid, args![value]));
+            }
+            let Ok(n) = value.parse::<i64>() else {
+                return Some(problem(Msg::IntegerInvalid, args![value]));
+            };
+            if n > i64::from(i32::MAX) {
+                return Some(problem(Msg::IntegerTooLarge, args![i32::MAX]));
+            }
+            if n < i64::from(i32::MIN) {
+                return Some(problem(Msg::IntegerTooSmall, args![i32::MIN]));
+            }
+            match type_code {
+                "positiveInt" if n < 1 => Some(problem(Msg::PositiveIntTooSmall, args![])),
+                "unsignedInt" if n < 0 => Some(problem(Msg::UnsignedIntNegative, args![])),
+                _ => None,
+            }
+        }
+        "decimal" => (!is_decimal(value)).then(|| problem(Msg::DecimalInvalid, args![value])),
+        "date" => (!is_date(value)).then(|| problem(Msg::DateInvalid, args![value])),
+        "dateTime" => check_date_time(value, false),
+        "instant" => {
+            if !value.contains('T') {
+                return Some(problem(Msg::InstantInvalid, args![value]));
+            }
+            check_date_time(value, true)
+        }
+        "time" => (!is_time(value)).then(|| problem(Msg::TimeInvalid, args![value])),
+        "uri" | "url" | "canonical" | "oid" | "uuid" => check_uri(value, type_code),
+        "id" => (!is_id(value)).then(|| problem(Msg::IdInvalid, args![value])),
+        "code" => {
+            // The R4 regex `[^\s]+(\s[^\s]+)*`, with `\s` as in Java
+            // regular expressions (ASCII whitespace only).
+            let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\x0B' | '\x0C' | '\r');
+            let bad = value.starts_with(ws)
+                || value.ends_with(ws)
+                || value
+                    .chars()
+                    .zip(value.chars().skip(1))
+                    .any(|(a, b)| ws(a) && ws(b));
+            bad.then(|| problem(Msg::CodeWhitespace, args![value]))
+        }
+        "base64Binary" => {
+            if base64_binary::first_invalid_byte(value).is_some() {
+                return Some(problem(Msg::Base64Invalid, args![snip(value)]));
+            }
+            base64_binary::has_whitespace(value).then(|| problem(Msg::Base64Whitespace, args![]))
+        }
+        "string" | "markdown" => value
+            .trim()
+            .is_empty()
+            .then(|| problem(Msg::WhitespaceOnly, args![])),
+        _ => None,
+    }
+}
+
+fn snip(v: &str) -> &str {
+    if v.len() > 100 {
+        "(snip)"
+    } else {
+        v
+    }
+}
+
+impl<'v> Walk<'v> {
+    pub(crate) fn primitive(&mut self, node: Element<'v>, t: &TypeRef, def: &ElemDef) {
+        let code = t.code.as_str();
+        if let Some(v) = node.value() {
+            if self.json {
+                let want = plan::json_kind(code);
+                if node.value_kind() != want {
+                    let msg = match want {
+                        ValueKind::Boolean => Msg::JsonValueNotBoolean,
+                        ValueKind::Number => Msg::JsonValueNotNumber,
+                        ValueKind::String => Msg::JsonValueNotString,
+                    };
+                    self.report(msg, args![], node);
+                }
+            }
+            if code == "xhtml" {
+                self.narrative(node, v);
+            } else if let Some(p) = check(code, v) {
+                // (an invalid value is not looked up in its value set)
+                if p.msg.severity().is_error() && def.path == "Attachment.data" {
+                    // reported on the Attachment (see `attachment`)
+                    return;
+                }
+                self.report(p.msg, p.args, node);
+            } else {
+                self.max_length(node, def, v);
+                if let Some(b) = &def.binding {
+                    self.binding(node, code, b, Mode::Base);
+                }
+                self.value_limits(node, code, def, v);
+                if code == "canonical" {
+                    self.canonical(node, t, v);
+                }
+                if (code == "uri" || code == "url") && node.name() != "system" {
+                    // uris that may point at entries: reachability in documents
+                    const NOT_LINKS: &[&str] = &[
+                        "Bundle.entry.fullUrl",
+                        "Coding.system",
+                        "Identifier.system",
+                        "Meta.profile",
+                        "Extension.url",
+                        "Quantity.system",
+                        "MessageHeader.source.endpoint",
+                        "MessageHeader.destination.endpoint",
+                        "Endpoint.address",
+                    ];
+                    if !NOT_LINKS.contains(&def.path.as_str()) {
+                        self.collect_bundle_ref(node, v);
+                    }
+                }
+            }
+        } else if !node
+            .children()
+            .any(|c| c.name() == "extension" || c.name() == "id")
+        {
+            // (with only an id, ele-1 reports it, as the HL7 Java validator does)
+            self.report(Msg::PrimitiveEmpty, args![], node);
+        }
+        if node.has_children() {
+            if let Some(tp) = self.v.type_plan(code) {
+                self.anchors.push((self.path.len(), Some(tp.clone()), None));
+                self.children(node, &tp, 0);
+                self.anchors.pop();
+            }
+        }
+    }
+
+    fn narrative(&mut self, node: Element<'v>, div: &str) {
+        let empty = HashSet::new();
+        let ids = self.contained_ids.last().unwrap_or(&empty);
+        let problems = xhtml::check(div, ids);
+        let parsed = !problems.iter().any(|p| p.msg == Msg::XhtmlParse);
+        for p in problems {
+            self.report(p.msg, p.args, node);
+        }
+        if parsed {
+            self.narrative_rules(node, div);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(t: &str, v: &str) -> bool {
+        check(t, v).map_or(true, |p| !p.msg.severity().is_error())
+    }
+
+    #[test]
+    fn dates() {
+        assert!(ok("date", "2020"));
+        assert!(ok("date", "2020-02-29"));
+        assert!(!ok("date", "2019-02-29"));
+        assert!(!ok("date", "2020-13"));
+        assert!(!ok("date", "not a date"));
+        assert!(ok("dateTime", "2015-02-07T13:28:17.239+02:00"));
+        assert!(ok("dateTime", "2015-02-07T13:28:17Z"));
+        assert!(!ok("dateTime", "2015-02-07T13:28:17"));
+        assert!(!ok("dateTime", "2015-02T13:28:17Z"));
+        assert!(ok("instant", "2015-02-07T13:28:17.239+02:00"));
+        assert!(!ok("instant", "2015-02-07"));
+        assert!(ok("time", "23:59:60"));
+        assert!(!ok("time", "24:00:00"));
+    }
+
+    #[test]
+    fn numbers() {
+        assert!(ok("integer", "-12"));
+        assert!(!ok("integer", "012"));
+        assert!(!ok("integer", "2147483648"));
+        assert!(!ok("positiveInt", "0"));
+        assert!(ok("unsignedInt", "0"));
+        assert!(ok("decimal", "1.50"));
+        assert!(ok("decimal", "-0.5e10"));
+        assert!(!ok("decimal", "01.5"));
+        assert!(!ok("decimal", "1."));
+    }
+
+    #[test]
+    fn strings() {
+        assert!(is_id("a-b.C1"));
+        assert!(!is_id("bad id"));
+        assert!(!is_id(&"x".repeat(65)));
+        assert!(!ok("code", " a"));
+        assert!(!ok("code", "a  b"));
+        assert!(ok("code", "a b"));
+        assert!(ok("uri", "urn:uuid:6a2ee390-978e-42c6-8f88-c17dff3bd8a1"));
+        assert!(!ok("uri", "urn:uuid:6a2ee390-978e-42c6-8f88-c17dff3bd8a"));
+        assert!(!ok("oid", "1.2.3"));
+        assert!(ok("oid", "urn:oid:1.2.3"));
+        assert!(!ok("base64Binary", "abc.def"));
+        assert!(!ok("string", ""));
+    }
+}
