@@ -203,6 +203,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
         doc.set_resource_type_span(root, rt);
     }
     doc.set_root(root);
+    doc.mark_read_from_json();
     let mut issues = p.issues;
     if obj.resource_type.is_none() {
         // Not a FHIR resource: the FHIR JSON rules (empty arrays, nulls,

@@ -61,6 +61,8 @@ const IN_ARRAY: u8 = 1;
 const PRIMITIVE: u8 = 2;
 const KIND_SHIFT: u8 = 2;
 const KIND_MASK: u8 = 3 << KIND_SHIFT;
+/// On the root: the document was read from JSON.
+const FROM_JSON: u8 = 16;
 
 #[derive(Clone, Debug)]
 struct NodeData {
@@ -204,6 +206,13 @@ impl<'d> Element<'d> {
     /// writer needs it to write such a value-less primitive as `_name`.
     pub fn primitive(&self) -> bool {
         self.data().flags & PRIMITIVE != 0
+    }
+
+    /// The root of a document the JSON reader made: the JSON rules (array
+    /// form, value kinds) apply to its tree, even where it has no array or
+    /// non-string value to show it.
+    pub fn read_from_json(&self) -> bool {
+        self.data().flags & FROM_JSON != 0
     }
 
     /// The parent node (`None` for the root).
@@ -414,6 +423,14 @@ impl Document {
     pub fn set_resource_type(&mut self, id: NodeId, resource_type: &str) {
         let span = self.push_str(resource_type);
         self.set_resource_type_span(id.0, span);
+    }
+
+    /// Mark the document as read from JSON (see [`Element::read_from_json`]).
+    pub fn mark_read_from_json(&mut self) {
+        let root = self.root as usize;
+        if let Some(n) = self.nodes.get_mut(root) {
+            n.flags |= FROM_JSON;
+        }
     }
 
     /// Set how the node's value is written in JSON.

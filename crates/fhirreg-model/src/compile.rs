@@ -3,7 +3,7 @@
 
 use super::{
     Binding, BindingStrength, Constraint, Derivation, ElementDef, ExtContext, Kind, Slicing,
-    StructureDef, TypeRef,
+    StructureDef, TypeRef, ValueRules,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -30,6 +30,11 @@ const BEST_PRACTICE: &str =
 const FHIR_TYPE: &str = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
 const PROFILE_ELEMENT: &str =
     "http://hl7.org/fhir/StructureDefinition/elementdefinition-profile-element";
+const MAX_VALUE_SET: &str = "http://hl7.org/fhir/StructureDefinition/elementdefinition-maxValueSet";
+const MIN_LENGTH: &str = "http://hl7.org/fhir/StructureDefinition/minLength";
+const REGEX: &str = "http://hl7.org/fhir/StructureDefinition/regex";
+const MAX_DECIMAL_PLACES: &str = "http://hl7.org/fhir/StructureDefinition/maxDecimalPlaces";
+const MAX_SIZE: &str = "http://hl7.org/fhir/StructureDefinition/maxSize";
 /// The extensions that carry R5 additional bindings in R4.
 const ADDITIONAL_BINDING_URLS: [&str; 2] = [
     "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional",
@@ -61,7 +66,35 @@ fn slicing_of(ed: &Value) -> Option<Slicing> {
     Some(Slicing {
         discriminators,
         closed: str_of(s, "rules") == Some("closed"),
+        ordered: s.get("ordered").and_then(Value::as_bool) == Some(true),
+        open_at_end: str_of(s, "rules") == Some("openAtEnd"),
     })
+}
+
+/// The value limits of an element's own extensions (not those on its
+/// types: the R4 type regexes are the lexical rules of the primitives).
+fn value_rules_of(ed: &Value) -> Option<Box<ValueRules>> {
+    let number = |url: &str| {
+        extensions_of(ed, url).find_map(|e| {
+            [
+                "valueInteger",
+                "valueUnsignedInt",
+                "valuePositiveInt",
+                "valueDecimal",
+            ]
+            .iter()
+            .find_map(|k| e.get(*k).and_then(Value::as_u64))
+        })
+    };
+    let rules = ValueRules {
+        min_length: number(MIN_LENGTH),
+        regex: extensions_of(ed, REGEX)
+            .find_map(|e| str_of(e, "valueString"))
+            .map(String::from),
+        max_decimal_places: number(MAX_DECIMAL_PLACES),
+        max_size: number(MAX_SIZE),
+    };
+    (!rules.is_empty()).then(|| Box::new(rules))
 }
 
 fn must_have_value_of(ed: &Value) -> Option<bool> {
@@ -124,6 +157,9 @@ fn binding_of(ed: &Value) -> Option<Binding> {
         value_set,
         additional,
         contained: None,
+        max_value_set: extensions_of(b, MAX_VALUE_SET)
+            .find_map(|e| str_of(e, "valueCanonical").or_else(|| str_of(e, "valueUri")))
+            .map(String::from),
     })
 }
 
@@ -254,6 +290,7 @@ impl ElementDef {
             max_value: first_with_prefix(ed, "maxValue"),
             must_have_value: must_have_value_of(ed).unwrap_or(false),
             value_alternatives: value_alternatives_of(ed),
+            value_rules: value_rules_of(ed),
         }
     }
 }

@@ -170,6 +170,12 @@ pub struct Slicing {
     pub discriminators: Vec<(String, String)>,
     /// `rules = closed`.
     pub closed: bool,
+    /// `ordered`: the items come in the order of the slices.
+    #[serde(default)]
+    pub ordered: bool,
+    /// `rules = openAtEnd`: items that match no slice come after them.
+    #[serde(default)]
+    pub open_at_end: bool,
 }
 
 /// An `ElementDefinition.constraint` (invariant).
@@ -202,6 +208,33 @@ pub struct Binding {
     /// profile.
     #[serde(with = "serde_json_text::arc_option")]
     pub contained: Option<Arc<serde_json::Value>>,
+    /// The value set no coded value may go beyond (extension
+    /// `elementdefinition-maxValueSet`).
+    #[serde(default)]
+    pub max_value_set: Option<String>,
+}
+
+/// The limits on an element's values that R4 carries in extensions of the
+/// ElementDefinition (`minLength`, `regex`, `maxDecimalPlaces`,
+/// `maxSize`); most elements have none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueRules {
+    /// Extension `minLength`: the fewest characters of a string value.
+    pub min_length: Option<u64>,
+    /// Extension `regex`: the whole value matches this regular expression.
+    pub regex: Option<String>,
+    /// Extension `maxDecimalPlaces`: the most places after the point.
+    pub max_decimal_places: Option<u64>,
+    /// Extension `maxSize`: the most bytes of Attachment data or a
+    /// base64Binary value.
+    pub max_size: Option<u64>,
+}
+
+impl ValueRules {
+    /// No rule at all.
+    pub fn is_empty(&self) -> bool {
+        *self == ValueRules::default()
+    }
 }
 
 /// A compiled ElementDefinition.
@@ -255,6 +288,9 @@ pub struct ElementDef {
     /// R5 `valueAlternatives` (R4: its cross-version extension): the
     /// extensions that may stand in for an absent primitive value.
     pub value_alternatives: Vec<String>,
+    /// Value limits given by extensions ([`ValueRules`]), when any.
+    #[serde(default)]
+    pub value_rules: Option<Box<ValueRules>>,
 }
 
 impl ElementDef {

@@ -120,6 +120,10 @@ pub(crate) enum Check {
     ValueControls,
     /// `minValue[x]` / `maxValue[x]`, when the instance has a value.
     ValueLimits,
+    /// A profile's other value limits: `maxLength`, the extensions
+    /// `minLength`, `regex`, `maxDecimalPlaces`, `maxSize`, and Quantity
+    /// limits (see `checks/value_rules.rs`).
+    ValueRules,
     /// The element's binding (profiles: the element definition's own).
     Binding,
     /// A JSON value where the element is an object.
@@ -286,6 +290,9 @@ impl CompiledPlan {
                     && (def.min_value.is_some() || def.max_value.is_some())
                 {
                     out.push(Check::ValueLimits);
+                }
+                if crate::checks::value_rules::applies(def, self.type_of(idx, ti)) {
+                    out.push(Check::ValueRules);
                 }
                 if def.binding.is_some() && !def.types.is_empty() {
                     out.push(Check::Binding);

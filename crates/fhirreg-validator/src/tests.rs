@@ -320,6 +320,18 @@ fn r4_examples() {
         ),
         ("Questionnaire-qs1.json", "items without linkId"),
         (
+            "ActivityDefinition-blood-tubes-supply.json",
+            "empty narrative (only whitespace): txt-2",
+        ),
+        (
+            "ActivityDefinition-heart-valve-replacement.json",
+            "empty narrative (only whitespace): txt-2",
+        ),
+        (
+            "EventDefinition-example.json",
+            "empty narrative (only whitespace): txt-2",
+        ),
+        (
             "AdverseEvent-example.json",
             "codes of the R4 core edition of adverse-event-category/-seriousness that the \
              HL7 terminology edition (ranked first) no longer has",

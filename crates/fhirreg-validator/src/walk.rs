@@ -74,7 +74,7 @@ impl<'v> Walk<'v> {
         Walk {
             v,
             issues: sink,
-            json: looks_like_json(root),
+            json: root.read_from_json() || looks_like_json(root),
             path: String::new(),
             contained_ids: Vec::new(),
             contained_types: Vec::new(),
@@ -268,6 +268,7 @@ impl<'v> Walk<'v> {
         }
         // Instances of sliced elements, for the slice pass (profiles).
         let mut sliced: Vec<(usize, Element<'v>, String)> = Vec::new();
+        let mut order = crate::checks::element_order::ElementOrder::default();
         for child in node.children() {
             if rules.element_ids && node.resource_type().is_none() {
                 self.unique_element_id(child);
@@ -303,6 +304,10 @@ impl<'v> Walk<'v> {
             }
             if self.json && rules.json_form {
                 self.array_form(def, child);
+            } else if !self.json && rules.json_form && def.path != "Extension.url" {
+                // XML: the order of the elements (an extension's url is an
+                // attribute: it has no place)
+                self.element_order(&mut order, slot, &def.name, child);
             }
             self.element(child, plan, ci, ti);
             if rules.slices && !def.slices.is_empty() {
@@ -385,6 +390,7 @@ impl<'v> Walk<'v> {
                 Check::Pattern => self.fixed_or_pattern(node, plan, def, true),
                 Check::ValueControls => self.value_controls(node, plan, def, ti),
                 Check::ValueLimits => self.declared_value_limits(node, def),
+                Check::ValueRules => self.value_rules(node, def, plan.type_of(idx, ti)),
                 Check::Binding => self.element_binding(node, plan, def, ti),
                 Check::ObjectForm => self.object_form(node),
                 Check::Children => self.inline_children(node, plan, idx, content),

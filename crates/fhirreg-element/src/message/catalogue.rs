@@ -107,6 +107,12 @@ catalogue! {
     TxBindingConceptRequired = "tx-binding-concept-required", Some("Terminology_TX_NoValid_1_CC"), Error, CodeInvalid, ["name", "valueset", "codes"];
     TxBindingConceptExtensible = "tx-binding-concept-extensible", Some("Terminology_TX_NoValid_2_CC"), Warning, CodeInvalid, ["name", "valueset", "codes"];
     TxBindingConceptPreferred = "tx-binding-concept-preferred", Some("Terminology_TX_NoValid_3_CC"), Information, CodeInvalid, ["name", "valueset", "codes"];
+    /// A CodeableConcept without codings under a required binding.
+    BindingNoCode = "binding-no-code", Some("Terminology_TX_Code_ValueSet"), Error, CodeInvalid, ["valueset"];
+    /// A CodeableConcept without codings under an extensible binding.
+    BindingNoCodeExtensible = "binding-no-code-extensible", Some("Terminology_TX_Code_ValueSet_Ext"), Warning, CodeInvalid, ["valueset"];
+    /// A coded value outside the maxValueSet of its binding.
+    BindingMaxValueSet = "binding-max-value-set", Some("Terminology_TX_NoValid_8"), Error, CodeInvalid, ["valueset", "codes"];
 
     // ---- Validator: resources, structure, cardinality
     UnknownResourceType = "unknown-resource-type", Some("This_does_not_appear_to_be_a_FHIR_resource_unknown_name_"), Error, Invalid, ["name"];
@@ -128,6 +134,24 @@ catalogue! {
     ValueTooLong = "value-too-long", Some("Type_Specific_Checks_DT_Primitive_Length"), Error, Invalid, ["max"];
     ValueBelowMinimum = "value-below-minimum", Some("Type_Specific_Checks_DT_Decimal_LT"), Error, Invalid, ["min"];
     ValueAboveMaximum = "value-above-maximum", Some("Type_Specific_Checks_DT_Decimal_GT"), Error, Invalid, ["max"];
+    /// A string shorter than the minLength extension of its definition.
+    ValueTooShort = "value-too-short", None, Error, Invalid, ["min"];
+    /// A value that does not match the regex extension of its definition.
+    ValueRegex = "value-regex", Some("Type_Specific_Checks_DT_Primitive_Regex"), Error, Invalid, ["value", "regex"];
+    /// A decimal with more places than the maxDecimalPlaces extension allows.
+    DecimalTooManyPlaces = "decimal-too-many-places", Some("TYPE_SPECIFIC_CHECKS_DT_DECIMAL_CHARS"), Error, Invalid, ["places", "max"];
+    /// Attachment data larger than the maxSize extension allows.
+    AttachmentTooLarge = "attachment-too-large", Some("TYPE_SPECIFIC_CHECKS_DT_ATT_TOO_LONG"), Error, Invalid, ["size", "max"];
+    /// A base64Binary value larger than the maxSize extension allows.
+    Base64TooLarge = "base64-too-large", Some("TYPE_SPECIFIC_CHECKS_DT_BASE64_TOO_LONG"), Error, Invalid, ["size", "max"];
+    /// A Quantity below the minValueQuantity of its definition (after UCUM conversion).
+    QuantityBelowMinimum = "quantity-below-minimum", Some("TYPE_SPECIFIC_CHECKS_DT_QTY_MIN_VALUE_WRONG"), Error, Invalid, ["value", "min"];
+    /// A Quantity above the maxValueQuantity of its definition (after UCUM conversion).
+    QuantityAboveMaximum = "quantity-above-maximum", Some("TYPE_SPECIFIC_CHECKS_DT_QTY_MAX_VALUE_WRONG"), Error, Invalid, ["value", "max"];
+    /// A Quantity whose unit cannot be converted to the unit of a limit of its definition.
+    QuantityLimitNotComparable = "quantity-limit-not-comparable", Some("TYPE_SPECIFIC_CHECKS_DT_QTY_MIN_NO_CONVERT"), Error, Invalid, ["value", "limit"];
+    /// An element out of the order its definitions give (XML).
+    ElementOutOfOrder = "element-out-of-order", Some("Validation_VAL_Profile_OutOfOrder"), Error, Invalid, ["name", "after"];
 
     // ---- Validator: primitive values
     ValueEmpty = "value-empty", Some("Type_Specific_Checks_DT_Primitive_NotEmpty"), Error, Invalid, [];
@@ -168,6 +192,12 @@ catalogue! {
     CodingSystemRelative = "coding-system-relative", Some("Terminology_TX_System_Relative"), Error, Invalid, [];
     CodingSystemIsValueSet = "coding-system-is-value-set", Some("TERMINOLOGY_TX_SYSTEM_VALUESET2"), Error, Invalid, ["system"];
     CodingSystemIsSupplement = "coding-system-is-supplement", Some("CODESYSTEM_CS_NO_SUPPLEMENT"), Error, BusinessRule, ["system"];
+    /// An https system URL of a code system known by its http URL.
+    CodingSystemHttps = "coding-system-https", Some("TERMINOLOGY_TX_SYSTEM_HTTPS"), Error, Invalid, ["system", "correct"];
+    /// A system that is the address of a page of the specification.
+    CodingSystemHtmlPage = "coding-system-html-page", Some("TERMINOLOGY_TX_SYSTEM_WRONG_HTML"), Error, Invalid, ["system", "correct"];
+    /// A system on the FHIR build server.
+    CodingSystemBuildServer = "coding-system-build-server", Some("TERMINOLOGY_TX_SYSTEM_WRONG_BUILD"), Error, Invalid, ["system", "correct"];
 
     // ---- Validator: profiles, fixed values, patterns, slices
     UnknownProfile = "unknown-profile", Some("VALIDATION_VAL_UNKNOWN_PROFILE"), Error, Processing, ["profile"];
@@ -194,9 +224,14 @@ catalogue! {
     SliceMissing = "slice-missing", Some("Validation_VAL_Profile_Minimum_SLICE"), Error, Structure, ["slice", "profile"];
     SliceMissingOpen = "slice-missing-open", None, Error, Structure, ["slice", "profile"];
     SliceMagicCodeMissing = "slice-magic-code-missing", None, Error, Structure, ["slice", "code", "profile"];
+    /// An item of an ordered slicing before an item of an earlier slice.
+    SliceOutOfOrder = "slice-out-of-order", Some("Validation_VAL_Profile_SliceOrder"), Error, Structure, ["slice", "profile"];
+    /// A sliced item after an item that matches no slice (openAtEnd).
+    SliceOpenAtEnd = "slice-open-at-end", None, Error, Structure, ["slice", "profile"];
 
     // ---- Validator: extensions
     ExtensionUrlMissing = "extension-url-missing", Some("Extension_EXT_Url_NotFound"), Error, Invalid, [];
+    ExtensionUrlNotAbsolute = "extension-url-not-absolute", Some("Extension_EXT_URL_Absolute"), Error, Invalid, ["url"];
     ExtensionUnknown = "extension-unknown", Some("EXTENSION_EXT_UNKNOWN_NOTHERE"), Error, Structure, ["url"];
     ModifierUsedAsExtension = "modifier-used-as-extension", Some("Extension_EXT_Modifier_N"), Error, Structure, ["url"];
     ExtensionUsedAsModifier = "extension-used-as-modifier", Some("Extension_EXT_Modifier_Y"), Error, Structure, ["url"];
@@ -224,6 +259,10 @@ catalogue! {
     XhtmlElement = "xhtml-element", Some("XHTML_XHTML_Element_Illegal"), Error, Invalid, ["name"];
     XhtmlAttribute = "xhtml-attribute", Some("XHTML_XHTML_Attribute_Illegal"), Error, Invalid, ["name", "element"];
     XhtmlDoctype = "xhtml-doctype", Some("XHTML_XHTML_DOCTYPE_ILLEGAL"), Error, Invalid, [];
+    /// An entity reference that is neither XML's nor HTML's.
+    XhtmlEntity = "xhtml-entity", Some("XHTML_XHTML_Entity_Illegal"), Error, Invalid, ["entity"];
+    /// A block element inside a paragraph.
+    XhtmlBlockInParagraph = "xhtml-block-in-paragraph", Some("XHTML_XHTML_ELEMENT_ILLEGAL_IN_PARA"), Error, Invalid, ["name"];
     XhtmlProcessingInstruction = "xhtml-processing-instruction", None, Error, Invalid, [];
     XhtmlLinkUnresolved = "xhtml-link-unresolved", None, Error, Invalid, ["href", "path", "text"];
     XhtmlLinkScheme = "xhtml-link-scheme", None, Error, Invalid, ["scheme", "href", "path", "text"];
@@ -249,6 +288,12 @@ catalogue! {
     SearchOutcomeNotOutcome = "search-outcome-not-outcome", Some("BUNDLE_SEARCH_NOOP"), Error, Invalid, ["type"];
     SearchMatchNoId = "search-match-no-id", Some("BUNDLE_SEARCH_ENTRY_NO_RESOURCE_ID"), Error, Invalid, [];
     SearchMatchWrongType = "search-match-wrong-type", Some("BUNDLE_SEARCH_ENTRY_WRONG_RESOURCE_TYPE_MODE"), Error, Invalid, ["type", "expected"];
+    /// A searchset entry without a resource.
+    SearchEntryNoResource = "search-entry-no-resource", Some("BUNDLE_SEARCH_ENTRY_NO_RESOURCE"), Error, Invalid, [];
+    /// A searchset without a self link.
+    SearchNoSelfLink = "search-no-self-link", Some("BUNDLE_SEARCH_NOSELF"), Warning, Invalid, [];
+    /// A searchset entry without search.mode where others have one.
+    SearchEntryNoMode = "search-entry-no-mode", Some("BUNDLE_SEARCH_NO_MODE"), Warning, Invalid, [];
     EntryResourceType = "entry-resource-type", Some("Bundle_BUNDLE_Entry_Type2"), Error, Invalid, ["type", "expected"];
     EntryProfileUnknown = "entry-profile-unknown", Some("Bundle_BUNDLE_Entry_NoProfile_EXPL"), Error, Structure, ["profile", "holder"];
     BundleEntryNotFound = "bundle-entry-not-found", Some("BUNDLE_BUNDLE_ENTRY_NOTFOUND"), Error, NotFound, ["reference", "name"];
@@ -266,6 +311,10 @@ catalogue! {
     StylesheetExternal = "stylesheet-external", Some("BUNDLE_LINK_STYELSHEET_EXTERNAL"), Warning, BusinessRule, [];
     StylesheetInsecure = "stylesheet-insecure", Some("BUNDLE_LINK_STYELSHEET_INSECURE"), Warning, BusinessRule, [];
     StylesheetNotFound = "stylesheet-not-found", Some("BUNDLE_LINK_STYELSHEET_NOT_FOUND"), Error, NotFound, [];
+    /// A paging link relation given twice.
+    BundleLinkDuplicate = "bundle-link-duplicate", Some("BUNDLE_LINK_SEARCH_NO_DUPLICATES"), Error, Invalid, ["relation"];
+    /// A paging link relation in a bundle that is not a search or history.
+    BundleLinkNotAllowed = "bundle-link-not-allowed", Some("BUNDLE_LINK_SEARCH_PROHIBITED"), Error, Invalid, ["relation", "type"];
     MessageEntryBackward = "message-entry-backward", Some("BUNDLE_BUNDLE_ENTRY_REVERSE_MSG"), Information, Informational, ["entry"];
     DocumentEntryBackward = "document-entry-backward", Some("BUNDLE_BUNDLE_ENTRY_REVERSE_R4"), Warning, Invalid, ["entry"];
     MessageEntryOrphan = "message-entry-orphan", Some("BUNDLE_BUNDLE_ENTRY_ORPHAN_MESSAGE"), Warning, Informational, ["entry"];
@@ -284,7 +333,19 @@ catalogue! {
     QrRequiredMissing = "qr-required-missing", Some("Questionnaire_QR_Item_Missing"), Error, Required, ["link"];
     QrAnswerNotEnabled = "qr-answer-not-enabled", Some("Questionnaire_QR_Item_NotEnabled2"), Error, Invalid, ["link"];
     QrDisplayAnswered = "qr-display-answered", Some("Questionnaire_QR_Item_Display"), Error, Structure, [];
-    QrRequiredGroupEmpty = "qr-required-group-empty", Some("Questionnaire_QR_Item_Group"), Error, Invariant, [];
+    QrRequiredGroupEmpty = "qr-required-group-empty", Some("QUESTIONNAIRE_QR_ITEM_GROUP_REQUIRED"), Error, Invariant, [];
+    /// An answer to an item of type group.
+    QrGroupAnswered = "qr-group-answered", Some("Questionnaire_QR_Item_Group"), Error, Structure, [];
+    /// Items of a question beside its answers, not inside them.
+    QrItemsOutsideAnswers = "qr-items-outside-answers", Some("Questionnaire_QR_Item_GroupAnswer"), Error, Structure, ["link"];
+    /// Items in another order than the Questionnaire's.
+    QrItemOrder = "qr-item-order", Some("Questionnaire_QR_Item_Order"), Error, Structure, ["link"];
+    /// An item that does not repeat given more than once.
+    QrItemRepeated = "qr-item-repeated", Some("Questionnaire_QR_Item_OnlyOneI"), Error, Invalid, ["link", "count"];
+    /// An item's text that is not its Questionnaire item's.
+    QrItemText = "qr-item-text", Some("Questionnaire_QR_Item_Text"), Error, Invalid, ["link"];
+    /// The Questionnaire of a response cannot be found.
+    QrQuestionnaireNotFound = "qr-questionnaire-not-found", Some("Questionnaire_QR_Q_NotFound"), Warning, NotFound, ["questionnaire"];
     QrTooFewAnswers = "qr-too-few-answers", Some("QUESTIONNAIRE_QR_MIN_OCCURS"), Error, Invalid, ["min", "count"];
     QrTooManyAnswers = "qr-too-many-answers", Some("QUESTIONNAIRE_QR_MAX_OCCURS"), Error, Invalid, ["max", "count"];
     QrOneAnswerOnly = "qr-one-answer-only", Some("Questionnaire_QR_Item_OnlyOneA"), Error, Structure, [];
@@ -395,6 +456,8 @@ catalogue! {
     SdTypeNotLegal = "sd-type-not-legal", Some("SD_TYPE_NOT_LEGAL"), Error, Invalid, ["type"];
     SdSpecializationSameType = "sd-specialization-same-type", Some("SD_SPECIALIZED_TYPE_MATCHES"), Error, Invalid, ["type", "base"];
     SdPathType = "sd-path-type", Some("SD_PATH_TYPE_MISMATCH"), Error, Invalid, ["path", "type"];
+    /// A StructureDefinition with a baseDefinition and no derivation.
+    SdNoDerivation = "sd-no-derivation", Some("SD_MUST_HAVE_DERIVATION"), Error, Invalid, ["url"];
     SearchParamComponents = "search-param-components", Some("SEARCHPARAMETER_MISSING_COMPONENTS"), Error, BusinessRule, [];
     SearchParamBaseUnknown = "search-param-base-unknown", Some("SEARCHPARAMETER_NOTFOUND"), Warning, BusinessRule, ["url"];
     SearchParamBaseNotListed = "search-param-base-not-listed", Some("SEARCHPARAMETER_BASE_WRONG"), Error, BusinessRule, ["type", "url"];

@@ -143,6 +143,7 @@ impl<'v> Walk<'v> {
                     .filter_map(coding_of)
                     .collect();
                 if refs.is_empty() {
+                    self.binding_without_code(node, b, strength);
                     return;
                 }
                 let r = match &b.contained {
@@ -174,6 +175,11 @@ impl<'v> Walk<'v> {
         };
         for i in &issues {
             self.push_tx(i, "", node);
+        }
+        if strength == BindingStrength::Extensible
+            && issues.iter().any(|i| i.kind == IssueKind::NotInValueSet)
+        {
+            self.max_value_set(node, code, b);
         }
     }
 
@@ -236,6 +242,9 @@ impl<'v> Walk<'v> {
         if let Some(system) = node.child_value("system") {
             if !has_scheme(system) {
                 self.at_child(node, "system", Msg::CodingSystemRelative, args![]);
+                return;
+            }
+            if self.https_coding_system(node, system) || self.page_coding_system(node, system) {
                 return;
             }
             let summary = self.v.registry.resolve_summary(system);

@@ -938,6 +938,8 @@ impl<'v> Walk<'v> {
     /// Bundle rules: fullUrl present and absolute, RESTful fullUrls match
     /// the resource.
     pub(crate) fn bundle(&mut self, node: Element<'v>) {
+        self.bundle_link_relations(node);
+        self.search_bundle_rules(node);
         let btype = node.child_value("type").unwrap_or("");
         let search_types = if btype == "searchset" {
             self.search_types(node)

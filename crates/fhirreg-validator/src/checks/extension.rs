@@ -33,7 +33,9 @@ impl<'v> Walk<'v> {
         }
         let Some(url) = url else { return };
         if !url.contains(':') {
-            return; // a sub-extension of a complex extension
+            // a sub-extension of a complex extension (elsewhere an error)
+            self.relative_extension_url(node, url);
+            return;
         }
         let ext = self.extension_definition(node, url);
         let Some(ext) = ext else {

@@ -376,8 +376,12 @@ impl<'v> Walk<'v> {
         let empty = HashSet::new();
         let ids = self.contained_ids.last().unwrap_or(&empty);
         let problems = xhtml::check(div, ids);
+        let parsed = !problems.iter().any(|p| p.msg == Msg::XhtmlParse);
         for p in problems {
             self.report(p.msg, p.args, node);
+        }
+        if parsed {
+            self.narrative_rules(node, div);
         }
     }
 }

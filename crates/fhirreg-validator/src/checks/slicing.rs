@@ -389,6 +389,7 @@ impl<'v> Walk<'v> {
         let slicing = def.slicing.clone();
         let slices = def.slices.clone();
         let mut counts = vec![0u32; slices.len()];
+        let mut matches: Vec<Option<usize>> = Vec::with_capacity(items.len());
         for (item, suffix) in items {
             let mut matched = None;
             for (k, &s) in slices.iter().enumerate() {
@@ -397,6 +398,7 @@ impl<'v> Walk<'v> {
                     break;
                 }
             }
+            matches.push(matched);
             let len = self.path.len();
             self.path.push_str(suffix);
             match matched {
@@ -417,6 +419,7 @@ impl<'v> Walk<'v> {
             }
             self.path.truncate(len);
         }
+        self.slice_order(plan, base, items, &matches);
         for (k, &s) in slices.iter().enumerate() {
             let sd = &plan.elements[s];
             let n = counts[k];

@@ -193,6 +193,7 @@ impl<'v> Walk<'v> {
             .resolve(canonical)
             .filter(|r| r.resource_type == "Questionnaire")
         else {
+            self.qr_questionnaire_not_found(qr, canonical);
             return;
         };
         self.qr_items(qr, items(&q.json), &[qr]);
@@ -201,6 +202,7 @@ impl<'v> Walk<'v> {
     /// `scope` is the chain of enclosing QR nodes (outermost first), where
     /// enableWhen questions are looked up, nearest first.
     fn qr_items(&mut self, parent: Element<'v>, qitems: &[Value], scope: &[Element<'v>]) {
+        self.qr_item_structure(parent, qitems);
         let len = self.path.len();
         for (i, it) in parent.children_named("item").enumerate() {
             let link = it.child_value("linkId").unwrap_or("");
@@ -223,12 +225,15 @@ impl<'v> Walk<'v> {
                     .children_named("item")
                     .any(|it| it.child_value("linkId") == Some(link))
             {
-                self.report(Msg::QrRequiredMissing, args![link], parent);
+                let severity = crate::checks::qr_structure::required_answer_severity(scope);
+                let path = self.path.clone();
+                self.report_at(severity, Msg::QrRequiredMissing, args![link], &path, parent);
             }
         }
     }
 
     fn qr_item(&mut self, it: Element<'v>, qi: &Value, scope: &[Element<'v>]) {
+        self.qr_item_text(it, qi);
         let ty = s(qi, "type").unwrap_or("");
         let mut inner: Vec<Element<'v>> = scope.to_vec();
         inner.push(it);
@@ -253,6 +258,7 @@ impl<'v> Walk<'v> {
                 }
             }
             "group" => {
+                self.qr_group_answers(it);
                 if required && enabled_always && it.child("item").is_none() {
                     self.report(Msg::QrRequiredGroupEmpty, args![], it);
                 }
@@ -261,8 +267,11 @@ impl<'v> Walk<'v> {
             }
             _ => {
                 if required && enabled_always && answers.is_empty() {
-                    self.report(Msg::QrRequiredMissing, args![link], it);
+                    let severity = crate::checks::qr_structure::required_answer_severity(scope);
+                    let path = self.path.clone();
+                    self.report_at(severity, Msg::QrRequiredMissing, args![link], &path, it);
                 }
+                self.qr_items_outside_answers(it);
             }
         }
         if let Some(min) = exts(qi, "questionnaire-minOccurs")
@@ -296,9 +305,8 @@ impl<'v> Walk<'v> {
             }
             self.path.truncate(len);
         }
-        if it.child("item").is_some() {
-            self.qr_items(it, items(qi), &inner);
-        }
+        // (items beside a question's answers are reported, not read: they
+        // have no place in the Questionnaire)
     }
 
     fn qr_answer(&mut self, a: Element<'v>, qi: &Value, ty: &str) {

@@ -18,6 +18,7 @@ impl<'v> Walk<'v> {
     /// Check the differential of a constraint StructureDefinition `node`
     /// (at `self.path`) against its base.
     pub(crate) fn structure_definition(&mut self, node: Element<'v>) {
+        self.sd_derivation(node);
         if node.child_value("type") == Some("Extension") {
             self.extension_context_review(node);
         }
