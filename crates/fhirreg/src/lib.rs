@@ -340,7 +340,8 @@ impl ValidatorBuilder {
     /// assert_eq!(validator.lang(), fhirreg::Lang::En);
     /// let norsk = fhirreg::Validator::builder().language("nb").build().unwrap();
     /// let outcome = norsk.validate(br#"{"resourceType":"Patient","active":"ja"}"#);
-    /// let text = norsk.message(outcome.errors().next().unwrap());
+    /// let lexical = outcome.errors().find(|i| i.message_id() == "boolean-invalid");
+    /// let text = norsk.message(lexical.unwrap());
     /// assert_eq!(text, "En boolean er enten 'true' eller 'false'");
     /// let err = fhirreg::Validator::builder().language("tlh").build().err().unwrap();
     /// assert!(matches!(err, fhirreg::Error::UnsupportedLanguage(_)));
