@@ -122,7 +122,7 @@ pub(crate) enum Check {
     ValueLimits,
     /// A profile's other value limits: `maxLength`, the extensions
     /// `minLength`, `regex`, `maxDecimalPlaces`, `maxSize`, and Quantity
-    /// limits (see `checks/value_rules.rs`).
+    /// limits (see `checks/limits/profile.rs`).
     ValueRules,
     /// The element's binding (profiles: the element definition's own).
     Binding,
@@ -291,7 +291,7 @@ impl CompiledPlan {
                 {
                     out.push(Check::ValueLimits);
                 }
-                if crate::checks::value_rules::applies(def, self.type_of(idx, ti)) {
+                if crate::checks::limits::profile::applies(def, self.type_of(idx, ti)) {
                     out.push(Check::ValueRules);
                 }
                 if def.binding.is_some() && !def.types.is_empty() {

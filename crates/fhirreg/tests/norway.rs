@@ -361,6 +361,16 @@ fn shared_package(name: &str) -> Option<std::path::PathBuf> {
     }
 }
 
+/// A validator with the shared packages `names` loaded (None, with the
+/// reason printed, when one is absent).
+fn validator_with(names: &[&str]) -> Option<Validator> {
+    let mut builder = Validator::builder();
+    for name in names {
+        builder = builder.load_path(shared_package(name)?);
+    }
+    Some(builder.build().expect("the shared packages load"))
+}
+
 /// The examples of a package `.tgz`: (file name, JSON text).
 fn package_examples(tgz: &Path) -> Vec<(String, String)> {
     use std::io::Read;
@@ -389,17 +399,13 @@ fn package_examples(tgz: &Path) -> Vec<(String, String)> {
 /// fhirreg's national identifier rules, which the publisher lacks).
 #[test]
 fn no_basis_examples_validate_against_their_profiles() {
-    let (Some(basis), Some(kodeverk)) = (
-        shared_package("hl7.fhir.no.basis#2.2.3-test.tgz"),
-        shared_package("hl7.fhir.no.kodeverk#0.6.0.tgz"),
+    const BASIS: &str = "hl7.fhir.no.basis#2.2.3-test.tgz";
+    let (Some(basis), Some(v)) = (
+        shared_package(BASIS),
+        validator_with(&[BASIS, "hl7.fhir.no.kodeverk#0.6.0.tgz"]),
     ) else {
         return;
     };
-    let v = Validator::builder()
-        .load_path(&basis)
-        .load_path(&kodeverk)
-        .build()
-        .expect("no-basis");
     // (example, message id, expression) of each expected error.
     let expected: &[(&str, &str, &str)] = &[
         // the invariant names another extension url and is not an implication
@@ -514,17 +520,9 @@ fn no_basis_address_extensions() {
 /// Bundle broken four ways.
 #[test]
 fn nilar_report_chain() {
-    let (Some(src), Some(nilar)) = (
-        shared_package("no-basis-r4-src"),
-        shared_package("diagnostic.report.nilar#1.5.0.tgz"),
-    ) else {
+    let Some(v) = validator_with(&["no-basis-r4-src", "diagnostic.report.nilar#1.5.0.tgz"]) else {
         return;
     };
-    let v = Validator::builder()
-        .load_path(&src)
-        .load_path(&nilar)
-        .build()
-        .expect("NILAR");
     for url in [
         "http://hl7.no/fhir/StructureDefinition/no-basis-Patient",
         "http://hl7.no/fhir/StructureDefinition/no-basis-PractitionerRole",

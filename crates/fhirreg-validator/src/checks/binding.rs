@@ -4,6 +4,8 @@
 //! `fhirreg-terminology`. The base bindings of a type wait until the
 //! profiles have run (see [`Deferred`]).
 
+pub(crate) mod beyond_membership;
+
 use crate::has_scheme;
 use crate::plan::{Binding, ElemDef, Mode, Plan};
 use crate::walk::Walk;

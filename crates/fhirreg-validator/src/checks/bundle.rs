@@ -15,6 +15,9 @@
 //!   reachable from it by following references (`resolveInBundle`,
 //!   `checkAllInterlinked`); stylesheet links resolve.
 
+pub(crate) mod links;
+pub(crate) mod search;
+
 use crate::has_scheme;
 use crate::walk::Walk;
 use fhirreg_element::message::{Args, Msg};

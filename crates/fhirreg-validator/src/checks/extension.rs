@@ -4,6 +4,7 @@
 //! own definition including its sub-extension slices.
 
 pub(crate) mod context;
+pub(crate) mod url;
 
 use crate::lower_first;
 use crate::plan::Plan;

@@ -1,6 +1,8 @@
 //! Value limits: `minValue[x]` / `maxValue[x]`, `maxLength`, and the value
 //! controls (`mustHaveValue`, `valueAlternatives`) of a primitive.
 
+pub(crate) mod profile;
+
 use crate::plan::ElemDef;
 use crate::walk::Walk;
 use fhirreg_element::message::Msg;

@@ -6,6 +6,7 @@
 //! (`checks::binding`), canonical references (`checks::reference`).
 
 pub(crate) mod base64_binary;
+pub(crate) mod narrative;
 pub(crate) mod xhtml;
 
 use crate::plan::{self, ElemDef, Mode, TypeRef};
@@ -381,7 +382,7 @@ impl<'v> Walk<'v> {
             self.report(p.msg, p.args, node);
         }
         if parsed {
-            self.narrative_rules(node, div);
+            self.narrative_content(node, div);
         }
     }
 }

@@ -2,6 +2,8 @@
 //! discriminators: value, pattern, type, profile, exists), slice
 //! cardinality, closed slicing, and the slice's own constraints.
 
+pub(crate) mod order;
+
 use crate::plan::{Plan, Slicing};
 use crate::upper_first;
 use crate::walk::Walk;

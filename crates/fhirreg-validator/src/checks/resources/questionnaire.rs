@@ -4,6 +4,8 @@
 //! type), reference target types and quantity units, with the HL7 Java
 //! validator's messages.
 
+pub(crate) mod response_structure;
+
 use crate::checks::primitive::base64_binary;
 use crate::walk::Walk;
 use crate::{json_primitive_text, lower_first};
@@ -225,7 +227,7 @@ impl<'v> Walk<'v> {
                     .children_named("item")
                     .any(|it| it.child_value("linkId") == Some(link))
             {
-                let severity = crate::checks::qr_structure::required_answer_severity(scope);
+                let severity = response_structure::required_answer_severity(scope);
                 let path = self.path.clone();
                 self.report_at(severity, Msg::QrRequiredMissing, args![link], &path, parent);
             }
@@ -267,7 +269,7 @@ impl<'v> Walk<'v> {
             }
             _ => {
                 if required && enabled_always && answers.is_empty() {
-                    let severity = crate::checks::qr_structure::required_answer_severity(scope);
+                    let severity = response_structure::required_answer_severity(scope);
                     let path = self.path.clone();
                     self.report_at(severity, Msg::QrRequiredMissing, args![link], &path, it);
                 }

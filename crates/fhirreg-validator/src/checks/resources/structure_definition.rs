@@ -87,6 +87,16 @@ impl<'v> Walk<'v> {
             }
         }
     }
+
+    /// A definition with a baseDefinition says how it derives from it
+    /// (`derivation`: constraint or specialization), since the two are
+    /// read differently.
+    pub(crate) fn sd_derivation(&mut self, sd: Element<'v>) {
+        if sd.child("baseDefinition").is_some() && sd.child("derivation").is_none() {
+            let url = sd.child_value("url").unwrap_or_default();
+            self.report(Msg::SdNoDerivation, args![url], sd);
+        }
+    }
 }
 
 impl<'v> Walk<'v> {

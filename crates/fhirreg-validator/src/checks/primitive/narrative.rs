@@ -144,7 +144,7 @@ fn entity_names(raw: &str) -> impl Iterator<Item = &str> {
 
 impl<'v> Walk<'v> {
     /// The content and entity rules of a narrative `div` at `node`.
-    pub(crate) fn narrative_rules(&mut self, node: Element<'v>, div: &str) {
+    pub(crate) fn narrative_content(&mut self, node: Element<'v>, div: &str) {
         let Some(facts) = narrative_facts(div) else {
             return;
         };

@@ -59,17 +59,12 @@ impl<'v> Walk<'v> {
     }
 
     fn primitive_rules(&mut self, node: Element<'v>, def: &ElemDef, code: &str, v: &str) {
-        let chars = v.chars().count() as u64;
-        if let Some(max) = def.max_length {
-            if chars > max {
-                self.report(Msg::ValueTooLong, args![max], node);
-            }
-        }
+        self.max_length(node, def, v);
         let Some(rules) = def.value_rules.as_deref() else {
             return;
         };
         if let Some(min) = rules.min_length {
-            if chars < min {
+            if (v.chars().count() as u64) < min {
                 self.report(Msg::ValueTooShort, args![min], node);
             }
         }
