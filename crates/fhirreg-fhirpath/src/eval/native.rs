@@ -132,10 +132,15 @@ fn single_name(base: Option<&Expr>) -> Option<Option<String>> {
     }
 }
 
-fn height(e: &Expr) -> usize {
-    let b = |x: &Expr| height(x);
-    let ob = |x: &Option<Box<Expr>>| x.as_deref().map(height).unwrap_or(0);
-    1 + match e {
+/// The height of `e`'s tree, when it is at most `limit` (the walk stops
+/// below that, so a pathologically deep expression costs no stack here).
+fn height_within(e: &Expr, limit: usize) -> Option<usize> {
+    let Some(below) = limit.checked_sub(1) else {
+        return None;
+    };
+    let b = |x: &Expr| height_within(x, below);
+    let ob = |x: &Option<Box<Expr>>| x.as_deref().map_or(Some(0), b);
+    let children = match e {
         Expr::Empty
         | Expr::Literal(_)
         | Expr::Pattern(..)
@@ -143,12 +148,24 @@ fn height(e: &Expr) -> usize {
         | Expr::This
         | Expr::Index
         | Expr::Total => 0,
-        Expr::Chain(x, y) | Expr::Indexer(x, y) | Expr::Binary(_, x, y) => b(x).max(b(y)),
-        Expr::Member(x, _) | Expr::TypeFunc(x, _, _) => ob(x),
-        Expr::Func(x, _, args) => args.iter().map(height).max().unwrap_or(0).max(ob(x)),
-        Expr::Neg(x) | Expr::Is(x, _) | Expr::As(x, _) => b(x),
-    }
+        Expr::Chain(x, y) | Expr::Indexer(x, y) | Expr::Binary(_, x, y) => b(x)?.max(b(y)?),
+        Expr::Member(x, _) | Expr::TypeFunc(x, _, _) => ob(x)?,
+        Expr::Func(x, _, args) => {
+            let mut h = ob(x)?;
+            for a in args {
+                h = h.max(b(a)?);
+            }
+            h
+        }
+        Expr::Neg(x) | Expr::Is(x, _) | Expr::As(x, _) => b(x)?,
+    };
+    Some(1 + children)
 }
+
+/// The tallest expression given a native form. The invariants of the R4
+/// core are far lower; taller ones stay with the interpreter, whose
+/// recursion grows its stack on the heap (the recognizer's does not).
+const MAX_NATIVE_HEIGHT: usize = 64;
 
 impl Cond {
     /// The native form of `e`, when its result is always empty or one boolean.
@@ -267,11 +284,9 @@ impl Count {
 impl Native {
     /// The native form of a compiled expression, when it has one.
     pub(crate) fn recognize(e: &Expr) -> Option<Native> {
+        let height = height_within(e, MAX_NATIVE_HEIGHT)?;
         let cond = Cond::of(e)?;
-        cond.has_native().then(|| Native {
-            cond,
-            height: height(e),
-        })
+        cond.has_native().then_some(Native { cond, height })
     }
 
     /// True when the native form may stand for the interpreter in `ctx`:
