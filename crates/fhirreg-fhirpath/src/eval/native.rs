@@ -135,9 +135,7 @@ fn single_name(base: Option<&Expr>) -> Option<Option<String>> {
 /// The height of `e`'s tree, when it is at most `limit` (the walk stops
 /// below that, so a pathologically deep expression costs no stack here).
 fn height_within(e: &Expr, limit: usize) -> Option<usize> {
-    let Some(below) = limit.checked_sub(1) else {
-        return None;
-    };
+    let below = limit.checked_sub(1)?;
     let b = |x: &Expr| height_within(x, below);
     let ob = |x: &Option<Box<Expr>>| x.as_deref().map_or(Some(0), b);
     let children = match e {

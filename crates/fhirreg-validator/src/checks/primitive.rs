@@ -376,13 +376,12 @@ impl<'v> Walk<'v> {
     fn narrative(&mut self, node: Element<'v>, div: &str) {
         let empty = HashSet::new();
         let ids = self.contained_ids.last().unwrap_or(&empty);
-        let problems = xhtml::check(div, ids);
-        let parsed = !problems.iter().any(|p| p.msg == Msg::XhtmlParse);
-        for p in problems {
+        let report = xhtml::check(div, ids);
+        for p in report.problems {
             self.report(p.msg, p.args, node);
         }
-        if parsed {
-            self.narrative_content(node, div);
+        if let Some(facts) = &report.facts {
+            self.narrative_content(node, facts);
         }
     }
 }

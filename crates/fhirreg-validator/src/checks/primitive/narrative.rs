@@ -11,8 +11,6 @@
 use crate::walk::Walk;
 use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
-use quick_xml::events::Event;
-use quick_xml::Reader;
 
 /// The named entities of HTML 4.01 (Latin-1, symbols and Greek, special)
 /// and of XML.
@@ -78,56 +76,41 @@ const BLOCKS: &[&str] = &[
     "ul",
 ];
 
-/// Reads a narrative `div`; `None` when it does not parse (reported as
-/// such by the XHTML checks).
-pub(crate) fn narrative_facts(div: &str) -> Option<NarrativeFacts> {
-    let mut reader = Reader::from_str(div);
-    let mut facts = NarrativeFacts::default();
-    let mut open: Vec<String> = Vec::new();
-    loop {
-        let event = reader.read_event().ok()?;
-        if let Event::Start(s) | Event::Empty(s) = &event {
-            let name = String::from_utf8_lossy(s.local_name().as_ref()).into_owned();
-            if name == "img" {
-                facts.has_content = true;
-            }
-            let in_paragraph = open.iter().any(|o| o == "p");
-            if in_paragraph
-                && BLOCKS.contains(&name.as_str())
-                && !facts.blocks_in_paragraph.contains(&name)
-            {
-                facts.blocks_in_paragraph.push(name.clone());
-            }
-            if matches!(event, Event::Start(_)) {
-                open.push(name);
-            }
+impl NarrativeFacts {
+    /// An element named `local` starts (or is empty), inside a paragraph
+    /// or not.
+    pub(crate) fn element(&mut self, local: &str, in_paragraph: bool) {
+        if local == "img" {
+            self.has_content = true;
         }
-        match event {
-            Event::End(_) => {
-                open.pop();
-            }
-            Event::Text(t) => {
-                let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
-                for name in entity_names(&raw) {
-                    if !ENTITIES.contains(&name)
-                        && !facts.unknown_entities.iter().any(|e| e == name)
-                    {
-                        facts.unknown_entities.push(name.to_string());
-                    }
-                }
-                // An entity or character reference is content too.
-                if raw.chars().any(|c| !c.is_whitespace()) {
-                    facts.has_content = true;
-                }
-            }
-            Event::CData(c) if c.as_ref().iter().any(|b| !b.is_ascii_whitespace()) => {
-                facts.has_content = true;
-            }
-            Event::Eof => break,
-            _ => {}
+        if in_paragraph
+            && BLOCKS.contains(&local)
+            && !self.blocks_in_paragraph.iter().any(|b| b == local)
+        {
+            self.blocks_in_paragraph.push(local.to_string());
         }
     }
-    Some(facts)
+
+    /// Text, as written (entity references not yet replaced).
+    pub(crate) fn text(&mut self, raw: &[u8]) {
+        let raw = String::from_utf8_lossy(raw);
+        for name in entity_names(&raw) {
+            if !ENTITIES.contains(&name) && !self.unknown_entities.iter().any(|e| e == name) {
+                self.unknown_entities.push(name.to_string());
+            }
+        }
+        // An entity or character reference is content too.
+        if !self.has_content && raw.chars().any(|c| !c.is_whitespace()) {
+            self.has_content = true;
+        }
+    }
+
+    /// A CDATA section.
+    pub(crate) fn cdata(&mut self, raw: &[u8]) {
+        if raw.iter().any(|b| !b.is_ascii_whitespace()) {
+            self.has_content = true;
+        }
+    }
 }
 
 /// The names of the named entity references (`&name;`) of raw text
@@ -143,11 +126,9 @@ fn entity_names(raw: &str) -> impl Iterator<Item = &str> {
 }
 
 impl<'v> Walk<'v> {
-    /// The content and entity rules of a narrative `div` at `node`.
-    pub(crate) fn narrative_content(&mut self, node: Element<'v>, div: &str) {
-        let Some(facts) = narrative_facts(div) else {
-            return;
-        };
+    /// The content and entity rules of a narrative at `node`, from what the
+    /// XHTML reading found (see [`NarrativeFacts`]).
+    pub(crate) fn narrative_content(&mut self, node: Element<'v>, facts: &NarrativeFacts) {
         for e in &facts.unknown_entities {
             self.report(Msg::XhtmlEntity, args![e.as_str()], node);
         }
@@ -166,7 +147,8 @@ mod tests {
     use super::*;
 
     fn facts(div: &str) -> NarrativeFacts {
-        narrative_facts(div).expect("parses")
+        let report = super::super::xhtml::check(div, &foldhash::HashSet::default());
+        report.facts.expect("parses")
     }
 
     #[test]

@@ -6,6 +6,8 @@ use fhirreg_element::args;
 use fhirreg_element::message::{Args, Message, Msg};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+
+use super::narrative::NarrativeFacts;
 // foldhash: the element ids of lib.rs (see there).
 use foldhash::{HashSet, HashSetExt};
 
@@ -142,10 +144,21 @@ struct Link {
     text: String,
 }
 
-/// Check a narrative `div`. `external_ids` are the ids that `#id` links may
-/// point to outside the XHTML (contained resources).
-pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> Vec<XhtmlProblem> {
+/// What one reading of a narrative finds.
+pub(crate) struct XhtmlReport {
+    /// The findings of the XHTML subset rules.
+    pub problems: Vec<XhtmlProblem>,
+    /// What the content rules read (`narrative`), when the `div` parses.
+    pub facts: Option<NarrativeFacts>,
+}
+
+/// Check a narrative `div`, reading it once for both the XHTML subset
+/// rules and the content facts. `external_ids` are the ids that `#id`
+/// links may point to outside the XHTML (contained resources).
+pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> XhtmlReport {
     let mut out = Vec::new();
+    let mut facts = NarrativeFacts::default();
+    let mut open_paragraphs = 0usize;
     let mut reader = Reader::from_str(div);
     let config = reader.config_mut();
     config.check_end_names = true;
@@ -159,18 +172,26 @@ pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> Vec<XhtmlProbl
             Ok(e) => e,
             Err(e) => {
                 out.push(problem(Msg::XhtmlParse, args![e.to_string()]));
-                return out;
+                return XhtmlReport {
+                    problems: out,
+                    facts: None,
+                };
             }
         };
         match event {
             Event::Start(ref s) | Event::Empty(ref s) => {
                 let empty = matches!(event, Event::Empty(_));
-                let name = String::from_utf8_lossy(s.name().as_ref()).into_owned();
-                let local = name.rsplit(':').next().unwrap_or(&name).to_string();
+                let qname = s.name();
+                let name = String::from_utf8_lossy(qname.as_ref());
+                let local = name.rsplit(':').next().unwrap_or(&name);
+                facts.element(local, open_paragraphs > 0);
+                if local == "p" && !empty {
+                    open_paragraphs += 1;
+                }
                 if !seen_root {
                     seen_root = true;
                     if local != "div" {
-                        out.push(problem(Msg::XhtmlRootName, args![&name]));
+                        out.push(problem(Msg::XhtmlRootName, args![&*name]));
                     }
                     let ns = namespace_of(s, &name);
                     if ns.as_deref() != Some(XHTML_NS) {
@@ -179,27 +200,30 @@ pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> Vec<XhtmlProbl
                             args![ns.unwrap_or_default(), XHTML_NS],
                         ));
                     }
-                } else if !ELEMENTS.contains(&local.as_str()) {
-                    out.push(problem(Msg::XhtmlElement, args![&local]));
+                } else if !ELEMENTS.contains(&local) {
+                    out.push(problem(Msg::XhtmlElement, args![local]));
                 }
                 let mut href = None;
                 for attr in s.attributes().with_checks(false).flatten() {
-                    let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
-                    let value = attr
-                        .unescape_value()
-                        .map(|v| v.into_owned())
-                        .unwrap_or_default();
-                    if !attr_allowed(&local, &key) {
-                        out.push(problem(Msg::XhtmlAttribute, args![&key, &local]));
+                    let key = String::from_utf8_lossy(attr.key.as_ref());
+                    if !attr_allowed(local, &key) {
+                        out.push(problem(Msg::XhtmlAttribute, args![&*key, local]));
                     }
-                    if key == "id" || (key == "name" && local == "a") {
-                        ids.insert(value.clone());
-                    }
-                    if key == "href" && local == "a" {
-                        href = Some(value);
+                    let is_id = key == "id" || (key == "name" && local == "a");
+                    let is_href = key == "href" && local == "a";
+                    if is_id || is_href {
+                        let value = attr
+                            .unescape_value()
+                            .map(|v| v.into_owned())
+                            .unwrap_or_default();
+                        if is_href {
+                            href = Some(value);
+                        } else {
+                            ids.insert(value);
+                        }
                     }
                 }
-                stack.push(local.clone());
+                stack.push(local.to_string());
                 if let Some(h) = href {
                     links.push(Link {
                         href: h,
@@ -214,20 +238,25 @@ pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> Vec<XhtmlProbl
                     stack.pop();
                 }
             }
-            Event::End(_) => {
-                if stack.last().map(String::as_str) == Some("a") {
+            Event::End(_) => match stack.pop().as_deref() {
+                Some("a") => {
                     open_links.pop();
                 }
-                stack.pop();
-            }
+                Some("p") => open_paragraphs = open_paragraphs.saturating_sub(1),
+                _ => {}
+            },
             Event::Text(t) => {
-                let text = t.unescape().map(|c| c.into_owned()).unwrap_or_default();
-                for &l in &open_links {
-                    if let Some(link) = links.get_mut(l) {
-                        link.text.push_str(&text);
+                facts.text(t.as_ref());
+                if !open_links.is_empty() {
+                    let text = t.unescape().unwrap_or_default();
+                    for &l in &open_links {
+                        if let Some(link) = links.get_mut(l) {
+                            link.text.push_str(&text);
+                        }
                     }
                 }
             }
+            Event::CData(c) => facts.cdata(c.as_ref()),
             Event::DocType(_) => out.push(problem(Msg::XhtmlDoctype, args![])),
             Event::PI(_) => out.push(problem(Msg::XhtmlProcessingInstruction, args![])),
             Event::Eof => break,
@@ -259,7 +288,10 @@ pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> Vec<XhtmlProbl
             }
         }
     }
-    out
+    XhtmlReport {
+        problems: out,
+        facts: Some(facts),
+    }
 }
 
 fn namespace_of(s: &BytesStart<'_>, name: &str) -> Option<String> {
@@ -289,7 +321,7 @@ mod tests {
     use super::*;
 
     fn msgs(div: &str) -> Vec<Message> {
-        check(div, &HashSet::new())
+        check(div, &HashSet::new()).problems
     }
 
     fn has(m: &[Message], msg: Msg, arg: &str, value: &str) -> bool {
