@@ -22,6 +22,9 @@ PATIENT = {
     "birthDate": "1974-12-25",
 }
 BAD_PATIENT = {"resourceType": "Patient", "active": "yes", "gender": "x"}
+# "yes" is a JSON string where a boolean is (json-value-not-boolean) and not
+# a boolean's lexical form (boolean-invalid); "x" is not a gender.
+BAD_PATIENT_ERRORS = 3
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import re
 import pytest
 
 import fhirreg
-from conftest import BAD_PATIENT, PATIENT, REPO
+from conftest import BAD_PATIENT, BAD_PATIENT_ERRORS, PATIENT, REPO
 
 XML_PATIENT = '<Patient xmlns="http://hl7.org/fhir"><active value="yes"/></Patient>'
 
@@ -14,7 +14,7 @@ XML_PATIENT = '<Patient xmlns="http://hl7.org/fhir"><active value="yes"/></Patie
 def test_version_and_constants():
     assert re.match(r"^\d+\.\d+\.\d+", fhirreg.__version__)
     assert "4.0.1" in fhirreg.SUPPORTED_FHIR_VERSIONS
-    assert fhirreg.LANGUAGES == ["en"]
+    assert fhirreg.LANGUAGES == ["en", "nb"]
 
 
 def test_validate_dict_str_bytes_agree(validator):
@@ -83,7 +83,7 @@ def test_to_dict_is_an_operation_outcome(validator):
 def test_repr_and_html(validator):
     outcome = validator.validate(BAD_PATIENT)
     text = repr(outcome)
-    assert text.startswith("<Outcome invalid: 2 errors")
+    assert text.startswith(f"<Outcome invalid: {BAD_PATIENT_ERRORS} errors")
     assert "Patient.active" in text
     html = outcome._repr_html_()
     assert html.startswith('<div class="fhirreg-outcome">')

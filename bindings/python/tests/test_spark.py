@@ -11,7 +11,7 @@ import sys
 import pytest
 
 import fhirreg
-from conftest import BAD_PATIENT, PATIENT
+from conftest import BAD_PATIENT, BAD_PATIENT_ERRORS, PATIENT
 
 REQUIRED = os.environ.get("FHIRREG_REQUIRE_SPARK") == "1"
 
@@ -112,7 +112,7 @@ def test_profiles_binary_and_struct_columns(spark):
     struct_df = spark.read.json(spark.sparkContext.parallelize([json.dumps(BAD_PATIENT)] * 5))
     struct_df = struct_df.selectExpr("struct(*) as resource")
     rows = fhirreg_spark.validate(struct_df, "resource").collect()
-    assert [r["error_count"] for r in rows] == [2] * 5
+    assert [r["error_count"] for r in rows] == [BAD_PATIENT_ERRORS] * 5
     assert "resource" in fhirreg_spark.validate(struct_df, "resource").columns
 
 
