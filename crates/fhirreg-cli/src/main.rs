@@ -221,10 +221,14 @@ enum PackageAction {
         #[arg(value_name = "ID#VERSION")]
         package: String,
     },
-    /// Install a package tarball into the cache.
+    /// Install packages into the cache: from a package registry with their
+    /// dependencies (ID, ID#VERSION, ID@RANGE), or a local FILE.tgz (a path
+    /// that exists or ends in .tgz; its dependencies are not fetched).
     Install {
-        #[arg(value_name = "FILE.tgz")]
-        file: String,
+        #[arg(required = true, value_name = "ID[#VERSION]|FILE.tgz")]
+        packages: Vec<String>,
+        #[command(flatten)]
+        download: package_cmd::DownloadArgs,
     },
 }
 
@@ -482,7 +486,9 @@ fn run(command: Command, lang: fhirreg::Lang) -> Result<ExitCode, String> {
             match action {
                 PackageAction::List => package_cmd::list(cache)?,
                 PackageAction::Show { package } => package_cmd::show(cache, &package)?,
-                PackageAction::Install { file } => package_cmd::install(cache, &file)?,
+                PackageAction::Install { packages, download } => {
+                    package_cmd::install(cache, &packages, &download)?
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -1,7 +1,9 @@
 //! `fhirreg package list|show|install` and `fhirreg resolve`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use fhirreg::package_client::{InstallStatus, PackageClient};
 use fhirreg::registry::{default_package_cache, install_package, list_package_cache};
 use fhirreg::Registry;
 
@@ -62,11 +64,101 @@ pub fn show(cache: Option<PathBuf>, id_version: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Install a package tarball into the cache.
-pub fn install(cache: Option<PathBuf>, tgz: &str) -> Result<(), String> {
+/// How `package install` talks to the package registry.
+#[derive(clap::Args)]
+pub struct DownloadArgs {
+    /// Package registry (npm protocol) [default: $FHIRREG_PACKAGE_REGISTRY,
+    /// else https://packages.fhir.org; https://packages2.fhir.org/packages
+    /// is the secondary one].
+    #[arg(long, value_name = "URL")]
+    registry: Option<String>,
+    /// Install the packages asked for only, not their dependencies.
+    #[arg(long)]
+    no_deps: bool,
+    /// Also install the dependencies fhirreg has built in (hl7.fhir.r4.core,
+    /// hl7.terminology.r4, ...), for other tools sharing the cache.
+    #[arg(long)]
+    include_embedded: bool,
+    /// Largest tarball to download: bytes, or with a K, M or G suffix.
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    max_tarball_size: u64,
+    /// Seconds one request may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    timeout: u64,
+    /// Install versions for which the registry gives no shasum or integrity
+    /// (a digest that is given is always checked).
+    #[arg(long)]
+    allow_unverified: bool,
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, ""),
+    };
+    let scale: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "'{text}': expected bytes, or a number with K, M or G"
+            ))
+        }
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("'{text}': expected bytes, or a number with K, M or G"))
+}
+
+/// Install packages into the cache: .tgz files as they are, registry
+/// references with their dependencies.
+pub fn install(
+    cache: Option<PathBuf>,
+    packages: &[String],
+    download: &DownloadArgs,
+) -> Result<(), String> {
     let dir = cache_dir(cache)?;
+    let mut client = PackageClient::new(&dir)
+        .dependencies(!download.no_deps)
+        .include_embedded(download.include_embedded)
+        .max_tarball_size(download.max_tarball_size)
+        .timeout(Duration::from_secs(download.timeout.max(1)))
+        .allow_unverified(download.allow_unverified);
+    if let Some(registry) = &download.registry {
+        client = client.registry(registry);
+    }
+    for package in packages {
+        let path = Path::new(package);
+        if path.exists() || package.ends_with(".tgz") {
+            install_file(&dir, package)?;
+            continue;
+        }
+        client
+            .install_with_progress(package, |step| {
+                let id = format!("{}#{}", step.name, step.version);
+                let line = match step.status {
+                    InstallStatus::Installed => format!("installed {id} into {}", dir.display()),
+                    InstallStatus::AlreadyInstalled => format!("already installed {id}"),
+                    InstallStatus::Embedded => format!("skipped {id} (built into fhirreg)"),
+                };
+                match &step.required_by {
+                    Some(parent) => crate::emit(format!("{line} (dependency of {parent})")),
+                    None => crate::emit(line),
+                }
+            })
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn install_file(dir: &Path, tgz: &str) -> Result<(), String> {
     let bytes = std::fs::read(tgz).map_err(|e| format!("{tgz}: {e}"))?;
-    let info = install_package(&bytes, &dir).map_err(|e| e.to_string())?;
+    let info = install_package(&bytes, dir).map_err(|e| e.to_string())?;
     crate::emit(format!(
         "installed {}#{} into {}",
         info.name,

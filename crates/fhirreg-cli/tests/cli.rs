@@ -370,6 +370,206 @@ fn package_install_list_show() {
     let _ = std::fs::remove_file(&tgz);
 }
 
+/// A package .tgz made by `tar` from a package.json (and one CodeSystem).
+fn package_tgz(dir: &Path, name: &str, version: &str, dependencies: &str) -> Vec<u8> {
+    let staging = dir.join(format!("{name}-{version}"));
+    std::fs::create_dir_all(staging.join("package")).expect("staging");
+    std::fs::write(
+        staging.join("package/package.json"),
+        format!(r#"{{"name":"{name}","version":"{version}","dependencies":{dependencies}}}"#),
+    )
+    .expect("write");
+    std::fs::write(
+        staging.join("package/CodeSystem-cs.json"),
+        format!(
+            r#"{{"resourceType":"CodeSystem","id":"cs","url":"http://example.org/{name}","status":"active","content":"complete"}}"#
+        ),
+    )
+    .expect("write");
+    let tgz = staging.with_extension("tgz");
+    let status = Command::new("tar")
+        .args(["czf", tgz.to_str().expect("path"), "-C"])
+        .arg(&staging)
+        .arg("package")
+        .status()
+        .expect("tar");
+    assert!(status.success());
+    std::fs::read(&tgz).expect("tgz")
+}
+
+/// A package's published versions: (version, tgz).
+type Versions<'a> = Vec<(&'a str, Vec<u8>)>;
+
+/// A package registry on 127.0.0.1 serving `packages` (id, versions) the
+/// way FHIR registries do; ends with the test process.
+fn loopback_registry(packages: &[(&str, Versions)]) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let mut routes = std::collections::HashMap::new();
+    for (id, versions) in packages {
+        let mut entries = serde_json::Map::new();
+        for (version, tgz) in versions {
+            let (shasum, integrity) = fhirreg::package_client::npm_dist_digests(tgz);
+            entries.insert(
+                (*version).to_owned(),
+                serde_json::json!({"dist": {
+                    "tarball": format!("{base}/{id}/{version}"),
+                    "shasum": shasum, "integrity": integrity}}),
+            );
+            routes.insert(format!("/{id}/{version}"), tgz.clone());
+        }
+        let document = serde_json::json!({"name": id, "versions": entries});
+        routes.insert(format!("/{id}"), document.to_string().into_bytes());
+    }
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request_line = String::new();
+            let mut reader = BufReader::new(&stream);
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            // The rest of the head, up to the empty line.
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = request_line.split(' ').nth(1).unwrap_or("/");
+            let (status, body) = match routes.get(path) {
+                Some(body) => ("200 OK", body.clone()),
+                None => ("404 Not Found", Vec::new()),
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    base
+}
+
+#[test]
+fn package_install_from_a_registry() {
+    let work = std::env::temp_dir().join(format!("fhirreg-cli-registry-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let cache = work.join("cache");
+    let cache_arg = cache.to_str().expect("path").to_string();
+    let app = package_tgz(
+        &work,
+        "example.fhir.cliapp",
+        "1.0.0",
+        r#"{"example.fhir.clidep":"~2.1.0","hl7.fhir.r4.core":"4.0.1"}"#,
+    );
+    let deps: Vec<(&str, Vec<u8>)> = ["2.1.0", "2.1.5", "2.2.0"]
+        .into_iter()
+        .map(|v| (v, package_tgz(&work, "example.fhir.clidep", v, "{}")))
+        .collect();
+    let registry = loopback_registry(&[
+        ("example.fhir.cliapp", vec![("1.0.0", app)]),
+        ("example.fhir.clidep", deps),
+    ]);
+
+    let out = fhirreg(&[
+        "package",
+        "install",
+        "example.fhir.cliapp",
+        "--registry",
+        &registry,
+        "--cache",
+        &cache_arg,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            format!("installed example.fhir.cliapp#1.0.0 into {cache_arg}"),
+            format!("installed example.fhir.clidep#2.1.5 into {cache_arg} (dependency of example.fhir.cliapp#1.0.0)"),
+            "skipped hl7.fhir.r4.core#4.0.1 (built into fhirreg) (dependency of example.fhir.cliapp#1.0.0)".to_string(),
+        ]
+    );
+    // The registry from the environment; a version asked for exactly.
+    let out = Command::new(env!("CARGO_BIN_EXE_fhirreg"))
+        .args([
+            "package",
+            "install",
+            "example.fhir.clidep#2.2.0",
+            "--cache",
+            &cache_arg,
+        ])
+        .env("FHIRREG_PACKAGE_REGISTRY", &registry)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run fhirreg");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = fhirreg(&["package", "list", "--cache", &cache_arg]);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    let ids: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "example.fhir.cliapp#1.0.0",
+            "example.fhir.clidep#2.1.5",
+            "example.fhir.clidep#2.2.0"
+        ]
+    );
+    // A range given to --package finds the highest cached version in it.
+    let out = Command::new(env!("CARGO_BIN_EXE_fhirreg"))
+        .args([
+            "resolve",
+            "http://example.org/example.fhir.clidep",
+            "--package",
+            "example.fhir.clidep#~2.1.0",
+        ])
+        .env("FHIR_PACKAGE_CACHE", &cache)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run fhirreg");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("example.fhir.clidep#2.1.5"), "{stderr}");
+
+    // Errors exit 2 with a message: an unknown package, the size limit.
+    for (args, expected) in [
+        (vec!["example.fhir.nothing"], "no such package"),
+        (
+            vec!["example.fhir.clidep#2.1.0", "--max-tarball-size", "100"],
+            "larger than the limit of 100 bytes",
+        ),
+        (vec!["example.fhir.clidep#9"], "no version satisfies '9'"),
+    ] {
+        let mut all = vec![
+            "package",
+            "install",
+            "--registry",
+            &registry,
+            "--cache",
+            &cache_arg,
+        ];
+        all.extend(args);
+        let out = fhirreg(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&work);
+}
+
 #[test]
 fn terminology_commands() {
     let gender_vs = "http://hl7.org/fhir/ValueSet/administrative-gender";

@@ -180,7 +180,9 @@ impl RegistryBuilder {
     }
 
     /// Add a package from the local FHIR package cache: `ID#VERSION`
-    /// (or `ID@VERSION`; `ID` alone takes the latest version present).
+    /// (or `ID@VERSION`; `ID` alone takes the latest version present; an
+    /// npm range such as `ID#^1.2.0`, which package dependencies may give,
+    /// the highest version present that satisfies it).
     ///
     /// The cache folder is, in order: [`RegistryBuilder::package_cache_dir`],
     /// `$FHIR_PACKAGE_CACHE`, `$HOME/.fhir/packages` (`%USERPROFILE%` on

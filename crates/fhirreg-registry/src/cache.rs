@@ -80,7 +80,10 @@ pub fn list_package_cache(dir: &Path) -> Result<Vec<CachedPackage>, RegistryErro
 }
 
 /// Locate `ID#VERSION` (or `ID@VERSION`, or the latest `ID#*`) in `root`:
-/// the `ID#VERSION` folder holding `package/package.json`.
+/// the `ID#VERSION` folder holding `package/package.json`. A version that
+/// is no folder but an npm range (`^1.0.0`, `1.0.x`, `>=2 <3`, as package
+/// registries allow in `dependencies`) finds the highest cached version
+/// satisfying it.
 pub(crate) fn find_in_cache(root: &Path, id_version: &str) -> Option<PathBuf> {
     let (id, version) = match id_version.split_once(['#', '@']) {
         Some((id, v)) => (id, Some(v)),
@@ -92,7 +95,18 @@ pub(crate) fn find_in_cache(root: &Path, id_version: &str) -> Option<PathBuf> {
     match version {
         Some(v) => {
             let dir = root.join(format!("{id}#{v}"));
-            (safe_segment(v) && dir.join("package").join("package.json").is_file()).then_some(dir)
+            if safe_segment(v) && dir.join("package").join("package.json").is_file() {
+                return Some(dir);
+            }
+            let range = nodejs_semver::Range::parse(v).ok()?;
+            list_package_cache(root)
+                .ok()?
+                .into_iter()
+                .filter(|p| p.name == id)
+                .filter_map(|p| Some((nodejs_semver::Version::parse(&p.version).ok()?, p.path)))
+                .filter(|(version, _)| range.satisfies(version))
+                .max_by(|(a, _), (b, _)| a.cmp(b))
+                .map(|(_, path)| path)
         }
         // Sorted oldest first: the last is the latest.
         None => list_package_cache(root)
@@ -105,8 +119,8 @@ pub(crate) fn find_in_cache(root: &Path, id_version: &str) -> Option<PathBuf> {
 
 /// Where the FHIR package registry serves `id#version` as a .tgz
 /// (`https://packages.fhir.org/ID/VERSION`). Fetching is up to the caller
-/// (this crate does no network access); pass the bytes to
-/// [`install_package`].
+/// (this crate does no network access: the `fhirreg-package-client` crate
+/// does it); pass the bytes to [`install_package`].
 pub fn package_download_url(id: &str, version: &str) -> String {
     format!("https://packages.fhir.org/{id}/{version}")
 }
@@ -130,6 +144,35 @@ fn safe_segment(s: &str) -> bool {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn install_package(tgz: &[u8], cache_dir: &Path) -> Result<PackageInfo, RegistryError> {
+    install(tgz, cache_dir, None)
+}
+
+/// [`install_package`] for a tarball downloaded as `name#version` (from a
+/// package registry): one whose `package.json` names another package
+/// (ASCII case aside) or another version is refused before anything is
+/// written, so a registry cannot place a package under a name that was not
+/// asked for.
+///
+/// ```
+/// let dir = std::env::temp_dir().join("fhirreg-doc-install-as");
+/// // Not a package at all: refused, nothing installed.
+/// assert!(fhirreg_registry::install_package_as(b"not a tgz", &dir, "a.b", "1.0.0").is_err());
+/// assert!(fhirreg_registry::list_package_cache(&dir).unwrap().is_empty());
+/// ```
+pub fn install_package_as(
+    tgz: &[u8],
+    cache_dir: &Path,
+    name: &str,
+    version: &str,
+) -> Result<PackageInfo, RegistryError> {
+    install(tgz, cache_dir, Some((name, version)))
+}
+
+fn install(
+    tgz: &[u8],
+    cache_dir: &Path,
+    expected: Option<(&str, &str)>,
+) -> Result<PackageInfo, RegistryError> {
     let err = |m: String| RegistryError::load(cache_dir.display().to_string(), m);
     let files = read_tgz(tgz, DEFAULT_MAX_PACKAGE_SIZE, |_| true).map_err(err)?;
     let manifest = files
@@ -142,6 +185,14 @@ pub fn install_package(tgz: &[u8], cache_dir: &Path) -> Result<PackageInfo, Regi
             "unusable package name or version: {}",
             info.id()
         )));
+    }
+    if let Some((name, version)) = expected {
+        if !info.name.eq_ignore_ascii_case(name) || info.version != version {
+            return Err(err(format!(
+                "the tarball of {name}#{version} holds {}",
+                info.id()
+            )));
+        }
     }
     let target = cache_dir.join(info.id());
     info.source = target.display().to_string();

@@ -40,7 +40,7 @@
 //! * the typing pass that makes a tree read from XML writable as FHIR JSON:
 //!   [`Registry::annotate_types`];
 //! * the local package cache: [`default_package_cache`],
-//!   [`list_package_cache`], [`install_package`].
+//!   [`list_package_cache`], [`install_package`], [`install_package_as`].
 //!
 //! Cargo features (all on by default): `json-definitions` (the embedded
 //! resources' full JSON: without it, [`Registry::resolve`] gives no JSON
@@ -83,7 +83,8 @@ use std::sync::{Arc, OnceLock};
 pub use builder::{PackageInfo, RegistryBuilder, DEFAULT_MAX_PACKAGE_SIZE};
 #[cfg(feature = "fs")]
 pub use cache::{
-    default_package_cache, install_package, list_package_cache, package_download_url, CachedPackage,
+    default_package_cache, install_package, install_package_as, list_package_cache,
+    package_download_url, CachedPackage,
 };
 pub use snapshot::{GeneratedSnapshot, SnapshotError};
 pub use version::{compare_versions, version_matches};

@@ -631,6 +631,43 @@ fn install_list_and_load_from_cache() {
         .unwrap();
     assert!(r.resolve("http://example.org/vs").is_some());
     assert!(r.by_id("Patient", "ex").is_none());
+    // npm ranges (as package dependencies give them) pick the highest
+    // cached version satisfying them; pre-releases only when the range
+    // names one.
+    for (range, found) in [
+        ("^1.2.0", Some("1.2.3")),
+        ("1.x", Some("1.2.3")),
+        ("~1.2", Some("1.2.3")),
+        (">=1.10.0-0 <2", Some("1.10.0-ballot")),
+        ("^2", None),
+        ("nonsense", None),
+    ] {
+        let loaded = Registry::builder()
+            .core(false)
+            .package_cache_dir(&cache)
+            .add_package_cache(&format!("example.fhir.test#{range}"))
+            .build();
+        assert_eq!(
+            loaded
+                .ok()
+                .and_then(|r| r.packages().first().map(|p| p.version.clone())),
+            found.map(str::to_owned),
+            "{range}"
+        );
+    }
+    // A download of another package than the one asked for is refused.
+    let e =
+        fhirreg_registry::install_package_as(&older, &cache, "example.fhir.other", "1.10.0-ballot")
+            .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("holds example.fhir.test#1.10.0-ballot"),
+        "{e}"
+    );
+    assert!(
+        fhirreg_registry::install_package_as(&older, &cache, "example.fhir.test", "1.10.0")
+            .is_err()
+    );
 
     // Hostile or broken archives install nothing.
     for bad in [

@@ -46,6 +46,12 @@
 //! * `concept-definitions`: the definitions of the embedded CodeSystems'
 //!   concepts (documentation text), which [`Validator::lookup`] reports.
 //!   Validation does not read them; the Wasm build leaves them out.
+//!
+//! Off by default:
+//! * `package-client`: `fhirreg::package_client`, downloading packages
+//!   and their dependencies from a FHIR package registry into the package
+//!   cache (HTTP and TLS: the CLI switches it on, the Python and Wasm
+//!   bindings do not).
 
 use std::io::BufRead;
 #[cfg(feature = "fs")]
@@ -69,6 +75,10 @@ pub use fhirreg_fhirpath as fhirpath;
 /// Norwegian national identifiers: `fhirreg::no::fnr::validate("...")`,
 /// [`no::system_kind`], and [`no_id_message`] for a check's message.
 pub use fhirreg_no as no;
+/// Installing packages from a FHIR package registry (feature
+/// `package-client`): `fhirreg::package_client::PackageClient`.
+#[cfg(feature = "package-client")]
+pub use fhirreg_package_client as package_client;
 /// The registry crate: packages, the package cache, canonical resolution.
 pub use fhirreg_registry as registry;
 /// The terminology engine: lookup, validate-code, expand, subsumes, translate.
