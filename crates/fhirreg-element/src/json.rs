@@ -481,6 +481,9 @@ impl<'a> Parser<'a> {
         let mut out = String::with_capacity(j - start + 16);
         let mut seg = start;
         loop {
+            // (escaped strings are mostly narratives: plain runs between
+            // the escapes are long)
+            j += plain_run(self.b.get(j..).unwrap_or_default());
             match self.b.get(j) {
                 None => return self.err(open, "unterminated string"),
                 Some(b'"') => {

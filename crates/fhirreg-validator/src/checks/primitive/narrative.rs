@@ -93,15 +93,24 @@ impl NarrativeFacts {
 
     /// Text, as written (entity references not yet replaced).
     pub(crate) fn text(&mut self, raw: &[u8]) {
-        let raw = String::from_utf8_lossy(raw);
-        for name in entity_names(&raw) {
-            if !ENTITIES.contains(&name) && !self.unknown_entities.iter().any(|e| e == name) {
-                self.unknown_entities.push(name.to_string());
+        if raw.contains(&b'&') {
+            let raw = String::from_utf8_lossy(raw);
+            for name in entity_names(&raw) {
+                if !ENTITIES.contains(&name) && !self.unknown_entities.iter().any(|e| e == name) {
+                    self.unknown_entities.push(name.to_string());
+                }
             }
         }
-        // An entity or character reference is content too.
-        if !self.has_content && raw.chars().any(|c| !c.is_whitespace()) {
-            self.has_content = true;
+        // An entity or character reference is content too. (ASCII is
+        // decided byte by byte; other text by its characters.)
+        if !self.has_content {
+            self.has_content = raw
+                .iter()
+                .any(|&b| b.is_ascii() && !char::from(b).is_whitespace())
+                || (!raw.is_ascii()
+                    && String::from_utf8_lossy(raw)
+                        .chars()
+                        .any(|c| !c.is_whitespace()));
         }
     }
 
