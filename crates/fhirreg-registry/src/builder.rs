@@ -581,6 +581,7 @@ impl Loader<'_> {
     /// conformance resources in one subfolder per resource type
     /// (`package/StructureDefinition/*.xml`, ...), with no `.index.json`:
     /// those are read too (not `example/`, `xml/`, `other/`).
+    #[cfg(feature = "fs")]
     fn type_folders(
         &mut self,
         dir: &Path,

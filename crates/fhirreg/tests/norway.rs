@@ -23,6 +23,14 @@ fn found(outcome: &Outcome) -> Vec<(&'static str, Severity, String)> {
         .collect()
 }
 
+/// (message id, expression) of each error.
+fn errors_of(outcome: &Outcome) -> Vec<(&'static str, String)> {
+    outcome
+        .errors()
+        .map(|i| (i.msg.id(), i.expression.clone()))
+        .collect()
+}
+
 fn patient(identifiers: &str) -> String {
     format!(r#"{{"resourceType":"Patient","identifier":[{identifiers}]}}"#)
 }
@@ -489,10 +497,7 @@ fn no_basis_address_extensions() {
     let municipality = r#"{"url":"http://hl7.no/fhir/StructureDefinition/no-basis-municipalitycode",
         "valueCoding":{"system":"urn:oid:2.16.578.1.12.4.1.1.3402","code":"0301"}}"#;
     let outcome = v.validate(patient(municipality, "true").as_bytes());
-    let errors: Vec<_> = outcome
-        .errors()
-        .map(|i| (i.msg.id(), i.expression.clone()))
-        .collect();
+    let errors = errors_of(&outcome);
     assert!(errors.is_empty(), "{errors:?}");
     // the kommune and bydel lists are not held: information, not errors
     assert!(
@@ -534,10 +539,7 @@ fn nilar_report_chain() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/norway/nilar-report.json");
     let text = std::fs::read_to_string(path).expect("nilar-report.json");
     let outcome = v.validate(text.as_bytes());
-    let errors: Vec<_> = outcome
-        .errors()
-        .map(|i| (i.msg.id(), i.expression.clone()))
-        .collect();
+    let errors = errors_of(&outcome);
     assert!(errors.is_empty(), "{errors:?}");
     assert!(
         outcome
@@ -558,10 +560,7 @@ fn nilar_report_chain() {
         .remove("extension");
     bundle["entry"][2]["resource"]["identifier"][0]["value"] = "13858510088".into();
     let outcome = v.validate(bundle.to_string().as_bytes());
-    let mut errors: Vec<_> = outcome
-        .errors()
-        .map(|i| (i.msg.id(), i.expression.clone()))
-        .collect();
+    let mut errors = errors_of(&outcome);
     errors.sort();
     let at = |n: usize, rest: &str| {
         let ty = ["DiagnosticReport", "Observation", "Patient"][n];
