@@ -180,12 +180,20 @@ catalogue! {
     Base64Invalid = "base64-invalid", Some("Type_Specific_Checks_DT_Base64_Valid"), Error, Invalid, ["value"];
     Base64Whitespace = "base64-whitespace", Some("TYPE_SPECIFIC_CHECKS_DT_BASE64_NO_WS_WARNING"), Warning, Invalid, [];
     WhitespaceOnly = "whitespace-only", Some("Type_Specific_Checks_DT_Primitive_WS"), Warning, Invalid, [];
+    /// A string value with whitespace before or after its content.
+    StringWhitespace = "string-whitespace", Some("Type_Specific_Checks_DT_String_WS"), Warning, Invalid, ["value"];
+    /// A date whose year is far outside the years data is about (a typing error, usually).
+    DateYearUnreasonable = "date-year-unreasonable", Some("Type_Specific_Checks_DT_DateTime_Reasonable"), Warning, Invalid, ["value"];
+    /// Bi-directional control characters that are not closed (CVE-2021-42574).
+    BidiUnterminated = "bidi-unterminated", Some("UNICODE_BIDI_CONTROLS_CHARS_MATCH"), Error, Invalid, ["value"];
 
     // ---- Validator: datatypes
     CanonicalNotAbsolute = "canonical-not-absolute", Some("TYPE_SPECIFIC_CHECKS_DT_CANONICAL_ABSOLUTE"), Error, Invalid, ["url"];
     ContainedCanonicalNotAbsolute = "contained-canonical-not-absolute", Some("TYPE_SPECIFIC_CHECKS_CANONICAL_CONTAINED"), Error, Invalid, ["url"];
     CanonicalWrongType = "canonical-wrong-type", Some("TYPE_SPECIFIC_CHECKS_DT_CANONICAL_TYPE"), Error, Invalid, ["url", "found", "expected"];
     AttachmentDataNotBase64 = "attachment-data-not-base64", None, Error, Invalid, ["char"];
+    /// An Attachment with neither data nor url that says nothing about the content it lacks.
+    AttachmentNoContent = "attachment-no-content", Some("TYPE_SPECIFIC_CHECKS_DT_ATT_NO_CONTENT"), Warning, Invalid, [];
     AttachmentSizeMismatch = "attachment-size-mismatch", Some("TYPE_SPECIFIC_CHECKS_DT_ATT_SIZE_CORRECT"), Error, Structure, ["stated", "actual"];
     IdentifierSystemRelative = "identifier-system-relative", Some("Type_Specific_Checks_DT_Identifier_System"), Error, Invalid, [];
     IdentifierValueNotUri = "identifier-value-not-uri", Some("TYPE_SPECIFIC_CHECKS_DT_IDENTIFIER_IETF_SYSTEM_VALUE"), Error, Invalid, ["value"];
@@ -268,6 +276,10 @@ catalogue! {
     XhtmlLinkScheme = "xhtml-link-scheme", None, Error, Invalid, ["scheme", "href", "path", "text"];
 
     // ---- Validator: references
+    /// A Reference with neither reference nor identifier, and no display either.
+    ReferenceNoDisplay = "reference-no-display", Some("Reference_REF_NoDisplay"), Warning, Structure, [];
+    /// The same security label twice in meta.security.
+    MetaSecurityDuplicate = "meta-security-duplicate", Some("Meta_RES_Security_Duplicate"), Warning, BusinessRule, ["system", "code"];
     ReferenceFormat = "reference-format", Some("Reference_REF_Format2"), Error, Invalid, ["reference"];
     ReferenceFormatOrSearch = "reference-format-or-search", Some("Reference_REF_Format1"), Error, Invalid, ["reference"];
     ReferenceTypeNotAllowed = "reference-type-not-allowed", Some("Reference_REF_BadTargetType2"), Error, Structure, ["type", "reference", "allowed"];
