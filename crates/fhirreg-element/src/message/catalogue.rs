@@ -271,6 +271,8 @@ catalogue! {
     XhtmlEntity = "xhtml-entity", Some("XHTML_XHTML_Entity_Illegal"), Error, Invalid, ["entity"];
     /// A block element inside a paragraph.
     XhtmlBlockInParagraph = "xhtml-block-in-paragraph", Some("XHTML_XHTML_ELEMENT_ILLEGAL_IN_PARA"), Error, Invalid, ["name"];
+    /// A resource with a language whose narrative does not state it (lang and xml:lang on the div).
+    NarrativeLangMissing = "narrative-lang-missing", Some("Language_XHTML_Lang_Missing1"), Warning, BusinessRule, ["language", "missing"];
     XhtmlProcessingInstruction = "xhtml-processing-instruction", None, Error, Invalid, [];
     XhtmlLinkUnresolved = "xhtml-link-unresolved", None, Error, Invalid, ["href", "path", "text"];
     XhtmlLinkScheme = "xhtml-link-scheme", None, Error, Invalid, ["scheme", "href", "path", "text"];
@@ -296,6 +298,8 @@ catalogue! {
     FullUrlMissing = "full-url-missing", Some("BUNDLE_BUNDLE_ENTRY_FULLURL_REQUIRED"), Error, Invalid, [];
     FullUrlRestfulNoId = "full-url-restful-no-id", Some("BUNDLE_BUNDLE_ENTRY_NOID"), Error, Invalid, ["url"];
     FullUrlRestfulMismatch = "full-url-restful-mismatch", Some("BUNDLE_BUNDLE_ENTRY_IDURLMISMATCH"), Error, Invalid, ["url", "tail"];
+    /// A canonical resource whose url is its entry's fullUrl, which is not its RESTful address.
+    BundleEntryCanonical = "bundle-entry-canonical", Some("Bundle_BUNDLE_Entry_Canonical"), Error, Invalid, ["url"];
     EntryNoFullUrl = "entry-no-full-url", Some("BUNDLE_BUNDLE_ENTRY_NOFULLURL"), Error, Required, [];
     SearchOutcomeNotOutcome = "search-outcome-not-outcome", Some("BUNDLE_SEARCH_NOOP"), Error, Invalid, ["type"];
     SearchMatchNoId = "search-match-no-id", Some("BUNDLE_SEARCH_ENTRY_NO_RESOURCE_ID"), Error, Invalid, [];
@@ -430,6 +434,10 @@ catalogue! {
     CodeSystemCountComplete = "code-system-count-complete", Some("CODESYSTEM_CS_COUNT_COMPLETE_WRONG"), Error, Invalid, ["count", "stated"];
     CodeSystemCountPartial = "code-system-count-partial", Some("CODESYSTEM_CS_COUNT_FRAGMENT_WRONG"), Warning, Invalid, ["count", "stated"];
     CodeSystemConceptsNotPresent = "code-system-concepts-not-present", Some("CODESYSTEM_CS_COUNT_NO_CONTENT_ALLOWED"), Error, Invalid, [];
+    /// A concept property whose code CodeSystem.property does not define.
+    CodeSystemPropertyUndefined = "code-system-property-undefined", Some("CODESYSTEM_PROPERTY_UNDEFINED"), Error, BusinessRule, ["code"];
+    /// A concept property whose value is not of the type CodeSystem.property declares.
+    CodeSystemPropertyWrongType = "code-system-property-wrong-type", Some("CODESYSTEM_PROPERTY_WRONG_TYPE"), Error, BusinessRule, ["code", "type", "found"];
     SupplementCodeUnknown = "supplement-code-unknown", Some("CODESYSTEM_CS_SUPP_INVALID_CODE"), Error, BusinessRule, ["code", "system"];
     ValueSetParameterUnused = "value-set-parameter-unused", Some("VALUESET_PARAMETER_NOT_USED"), Warning, BusinessRule, ["name"];
     ValueSetSystemRelative = "value-set-system-relative", Some("VALUESET_INCLUDE_SYSTEM_ABSOLUTE"), Error, Invalid, ["system"];
