@@ -28,22 +28,22 @@
 //! |---|---|---|
 //! | cardinality | `checks::cardinality` | `min`/`max` of each child definition; JSON arrays for repeating elements only; objects for complex elements |
 //! | type and choice | `checks::types` | known properties; choice types a profile allows; a complex datatype's own plan and its type-specific rules; datatype profiles (one of several); resources of the type and profile an element allows |
-//! | primitive format | `checks::primitive` | lexical rules of the primitive types, JSON value kinds, empty primitives, narrative XHTML (`primitive::xhtml`) and its content and entities (`primitive::narrative`), base64 (`primitive::base64_binary`) |
+//! | primitive format | `checks::primitive` | lexical rules of the primitive types, JSON value kinds, empty primitives, narrative XHTML (`primitive::xhtml`) and its content, entities and language (`primitive::narrative`), base64 (`primitive::base64_binary`); beyond the grammar of a valid value: bi-directional controls closed, no whitespace around a string, plausible years (`primitive::value_rules`) |
 //! | fixed and pattern | `checks::fixed` | `fixed[x]` (exact) and `pattern[x]` (contained) values, complex values included |
 //! | value limits | `checks::limits` | `minValue[x]`/`maxValue[x]`, `maxLength`, `mustHaveValue`/`valueAlternatives`; a profile's `minLength`, `regex`, `maxDecimalPlaces`, `maxSize` and UCUM-converted Quantity limits (`limits::profile`) |
 //! | binding | `checks::binding` | value set membership (required, extensible, preferred; additional bindings; value sets contained in a profile), codes and displays in their code systems; base bindings deferred until the profiles have run; a code present where the strength asks for one, and `maxValueSet` (`binding::beyond_membership`) |
 //! | invariant | `checks::invariant` | the `constraint`s of every element definition applied, evaluated with FHIRPath after the walk (ele-1 natively) |
 //! | slicing | `checks::slicing` | which slice an element belongs to (value, pattern, type, profile and exists discriminators), slice cardinality, closed slicing, the slice's own constraints; ordered and openAtEnd slicing (`slicing::order`) |
 //! | extension | `checks::extension` | url, value or children (ext-1), known definition, value types, modifier use, sub-extension urls, the contexts a definition allows (`extension::context`); absolute urls outside complex extensions (`extension::url`) |
-//! | reference | `checks::reference` | reference format and target type, `Reference.type`, canonical references, targets resolved in the resource, Bundle or Parameters (their types, target profiles, aggregation) |
+//! | reference | `checks::reference` | reference format and target type, a display when there is neither reference nor identifier, `Reference.type`, canonical references, targets resolved in the resource, Bundle or Parameters (their types, target profiles, aggregation) |
 //! | contained | `checks::contained` | the scope of `#id` references; dom-3 (contained resources are referenced) |
-//! | Bundle | `checks::bundle` | fullUrls, searchset entries, references resolved among the entries, documents and messages (first entry, every entry reachable), link relations (`bundle::links`), search result bundles (`bundle::search`) |
+//! | Bundle | `checks::bundle` | fullUrls, searchset entries, references resolved among the entries, documents and messages (first entry, every entry reachable), link relations (`bundle::links`), search result bundles (`bundle::search`), a canonical url that is the fullUrl only at its RESTful address |
 //! | identity | `checks::ids` | resource id format and length, unique element ids, absolute canonical `url` |
-//! | datatype rules | `checks::datatypes` | Identifier (absolute system, URI values, Norwegian national identifiers via `identifier_no`) and Attachment (base64 data, size) |
+//! | datatype rules | `checks::datatypes` | Identifier (absolute system, URI values, Norwegian national identifiers via `identifier_no`) Attachment (base64 data, size, something said of missing content) and Meta (a security label once) |
 //! | code system URLs | `checks::coding_system` | a Coding.system is the code system's canonical URL, not its https: form, a page of the specification or the build server |
 //! | XML element order | `checks::element_order` | elements of a tree read from XML in the order of their definitions |
 //! | Norwegian code systems | `checks::norwegian_code_system` | Volven and kodeverk codes whose code system is not held, or held without concepts: information, never an error |
-//! | resource-specific | `checks::resources` | Questionnaire and QuestionnaireResponse (`questionnaire`; a response's item structure against its Questionnaire in `questionnaire::response_structure`), Measure and MeasureReport (`measure`), CodeSystem, ValueSet and ConceptMap (`terminology`), SearchParameter (`search_parameter`), StructureDefinition (`structure_definition`) |
+//! | resource-specific | `checks::resources` | Questionnaire and QuestionnaireResponse (`questionnaire`; a response's item structure against its Questionnaire in `questionnaire::response_structure`), Measure and MeasureReport (`measure`), CodeSystem (concept properties as declared, among others), ValueSet and ConceptMap (`terminology`), SearchParameter (`search_parameter`), StructureDefinition (`structure_definition`) |
 //!
 //! Issues are messages of the shared catalogue
 //! ([`fhirreg_element::message`]: our own words, with the HL7 Java

@@ -180,12 +180,20 @@ catalogue! {
     Base64Invalid = "base64-invalid", Some("Type_Specific_Checks_DT_Base64_Valid"), Error, Invalid, ["value"];
     Base64Whitespace = "base64-whitespace", Some("TYPE_SPECIFIC_CHECKS_DT_BASE64_NO_WS_WARNING"), Warning, Invalid, [];
     WhitespaceOnly = "whitespace-only", Some("Type_Specific_Checks_DT_Primitive_WS"), Warning, Invalid, [];
+    /// A string value with whitespace before or after its content.
+    StringWhitespace = "string-whitespace", Some("Type_Specific_Checks_DT_String_WS"), Warning, Invalid, ["value"];
+    /// A date whose year is far outside the years data is about (a typing error, usually).
+    DateYearUnreasonable = "date-year-unreasonable", Some("Type_Specific_Checks_DT_DateTime_Reasonable"), Warning, Invalid, ["value"];
+    /// Bi-directional control characters that are not closed (CVE-2021-42574).
+    BidiUnterminated = "bidi-unterminated", Some("UNICODE_BIDI_CONTROLS_CHARS_MATCH"), Error, Invalid, ["value"];
 
     // ---- Validator: datatypes
     CanonicalNotAbsolute = "canonical-not-absolute", Some("TYPE_SPECIFIC_CHECKS_DT_CANONICAL_ABSOLUTE"), Error, Invalid, ["url"];
     ContainedCanonicalNotAbsolute = "contained-canonical-not-absolute", Some("TYPE_SPECIFIC_CHECKS_CANONICAL_CONTAINED"), Error, Invalid, ["url"];
     CanonicalWrongType = "canonical-wrong-type", Some("TYPE_SPECIFIC_CHECKS_DT_CANONICAL_TYPE"), Error, Invalid, ["url", "found", "expected"];
     AttachmentDataNotBase64 = "attachment-data-not-base64", None, Error, Invalid, ["char"];
+    /// An Attachment with neither data nor url that says nothing about the content it lacks.
+    AttachmentNoContent = "attachment-no-content", Some("TYPE_SPECIFIC_CHECKS_DT_ATT_NO_CONTENT"), Warning, Invalid, [];
     AttachmentSizeMismatch = "attachment-size-mismatch", Some("TYPE_SPECIFIC_CHECKS_DT_ATT_SIZE_CORRECT"), Error, Structure, ["stated", "actual"];
     IdentifierSystemRelative = "identifier-system-relative", Some("Type_Specific_Checks_DT_Identifier_System"), Error, Invalid, [];
     IdentifierValueNotUri = "identifier-value-not-uri", Some("TYPE_SPECIFIC_CHECKS_DT_IDENTIFIER_IETF_SYSTEM_VALUE"), Error, Invalid, ["value"];
@@ -263,11 +271,17 @@ catalogue! {
     XhtmlEntity = "xhtml-entity", Some("XHTML_XHTML_Entity_Illegal"), Error, Invalid, ["entity"];
     /// A block element inside a paragraph.
     XhtmlBlockInParagraph = "xhtml-block-in-paragraph", Some("XHTML_XHTML_ELEMENT_ILLEGAL_IN_PARA"), Error, Invalid, ["name"];
+    /// A resource with a language whose narrative does not state it (lang and xml:lang on the div).
+    NarrativeLangMissing = "narrative-lang-missing", Some("Language_XHTML_Lang_Missing1"), Warning, BusinessRule, ["language", "missing"];
     XhtmlProcessingInstruction = "xhtml-processing-instruction", None, Error, Invalid, [];
     XhtmlLinkUnresolved = "xhtml-link-unresolved", None, Error, Invalid, ["href", "path", "text"];
     XhtmlLinkScheme = "xhtml-link-scheme", None, Error, Invalid, ["scheme", "href", "path", "text"];
 
     // ---- Validator: references
+    /// A Reference with neither reference nor identifier, and no display either.
+    ReferenceNoDisplay = "reference-no-display", Some("Reference_REF_NoDisplay"), Warning, Structure, [];
+    /// The same security label twice in meta.security.
+    MetaSecurityDuplicate = "meta-security-duplicate", Some("Meta_RES_Security_Duplicate"), Warning, BusinessRule, ["system", "code"];
     ReferenceFormat = "reference-format", Some("Reference_REF_Format2"), Error, Invalid, ["reference"];
     ReferenceFormatOrSearch = "reference-format-or-search", Some("Reference_REF_Format1"), Error, Invalid, ["reference"];
     ReferenceTypeNotAllowed = "reference-type-not-allowed", Some("Reference_REF_BadTargetType2"), Error, Structure, ["type", "reference", "allowed"];
@@ -284,6 +298,8 @@ catalogue! {
     FullUrlMissing = "full-url-missing", Some("BUNDLE_BUNDLE_ENTRY_FULLURL_REQUIRED"), Error, Invalid, [];
     FullUrlRestfulNoId = "full-url-restful-no-id", Some("BUNDLE_BUNDLE_ENTRY_NOID"), Error, Invalid, ["url"];
     FullUrlRestfulMismatch = "full-url-restful-mismatch", Some("BUNDLE_BUNDLE_ENTRY_IDURLMISMATCH"), Error, Invalid, ["url", "tail"];
+    /// A canonical resource whose url is its entry's fullUrl, which is not its RESTful address.
+    BundleEntryCanonical = "bundle-entry-canonical", Some("Bundle_BUNDLE_Entry_Canonical"), Error, Invalid, ["url"];
     EntryNoFullUrl = "entry-no-full-url", Some("BUNDLE_BUNDLE_ENTRY_NOFULLURL"), Error, Required, [];
     SearchOutcomeNotOutcome = "search-outcome-not-outcome", Some("BUNDLE_SEARCH_NOOP"), Error, Invalid, ["type"];
     SearchMatchNoId = "search-match-no-id", Some("BUNDLE_SEARCH_ENTRY_NO_RESOURCE_ID"), Error, Invalid, [];
@@ -418,6 +434,10 @@ catalogue! {
     CodeSystemCountComplete = "code-system-count-complete", Some("CODESYSTEM_CS_COUNT_COMPLETE_WRONG"), Error, Invalid, ["count", "stated"];
     CodeSystemCountPartial = "code-system-count-partial", Some("CODESYSTEM_CS_COUNT_FRAGMENT_WRONG"), Warning, Invalid, ["count", "stated"];
     CodeSystemConceptsNotPresent = "code-system-concepts-not-present", Some("CODESYSTEM_CS_COUNT_NO_CONTENT_ALLOWED"), Error, Invalid, [];
+    /// A concept property whose code CodeSystem.property does not define.
+    CodeSystemPropertyUndefined = "code-system-property-undefined", Some("CODESYSTEM_PROPERTY_UNDEFINED"), Error, BusinessRule, ["code"];
+    /// A concept property whose value is not of the type CodeSystem.property declares.
+    CodeSystemPropertyWrongType = "code-system-property-wrong-type", Some("CODESYSTEM_PROPERTY_WRONG_TYPE"), Error, BusinessRule, ["code", "type", "found"];
     SupplementCodeUnknown = "supplement-code-unknown", Some("CODESYSTEM_CS_SUPP_INVALID_CODE"), Error, BusinessRule, ["code", "system"];
     ValueSetParameterUnused = "value-set-parameter-unused", Some("VALUESET_PARAMETER_NOT_USED"), Warning, BusinessRule, ["name"];
     ValueSetSystemRelative = "value-set-system-relative", Some("VALUESET_INCLUDE_SYSTEM_ABSOLUTE"), Error, Invalid, ["system"];

@@ -962,6 +962,7 @@ impl<'v> Walk<'v> {
                 Some(u) => {
                     if let Some(res) = resource {
                         self.restful_full_url(entry, u, res);
+                        self.canonical_full_url(entry, u, res);
                     }
                 }
                 None => {
@@ -1050,6 +1051,25 @@ impl<'v> Walk<'v> {
                     self.report(Msg::FullUrlRestfulMismatch, args![url, tail], entry);
                 }
             }
+        }
+    }
+
+    /// A canonical resource's url names the artefact wherever copies of
+    /// it live; an entry's fullUrl names this copy. They are the same only
+    /// on the server that publishes it, where the url is its RESTful
+    /// address `[base]/Type/id`.
+    fn canonical_full_url(&mut self, entry: Element<'v>, full_url: &str, res: Element<'v>) {
+        let (Some(rt), Some(url)) = (res.resource_type(), res.child_value("url")) else {
+            return;
+        };
+        if url != full_url || !crate::CANONICAL_RESOURCES.contains(&rt) {
+            return;
+        }
+        let restful = res
+            .child_value("id")
+            .is_some_and(|id| url.ends_with(&format!("/{rt}/{id}")));
+        if !restful {
+            self.report(Msg::BundleEntryCanonical, args![url], entry);
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Rules of particular complex datatypes beyond their definitions:
 //! Identifier (system absolute, `urn:ietf:rfc:3986` values are URIs) and
-//! Attachment (data is base64, a stated size matches the data).
+//! Attachment (data is base64, a stated size matches the data; one
+//! without data or url says what is missing), Meta (a security label
+//! once).
 
 use crate::checks::primitive::base64_binary;
 use crate::has_scheme;
@@ -9,8 +11,15 @@ use fhirreg_element::message::Msg;
 use fhirreg_element::{args, Element};
 
 impl<'v> Walk<'v> {
-    /// A stated Attachment.size matches the decoded data.
+    /// A stated Attachment.size matches the decoded data. An Attachment
+    /// with neither data nor url asserts that no content of its
+    /// contentType or language is available (R4 Attachment notes), so it
+    /// should name at least one of them.
     pub(crate) fn attachment(&mut self, node: Element<'v>) {
+        let has = |name: &str| node.child(name).is_some();
+        if !has("data") && !has("url") && !has("contentType") && !has("language") {
+            self.report(Msg::AttachmentNoContent, args![], node);
+        }
         if let Some(data) = node.child_value("data") {
             // The HL7 validator decodes the data and reports a failure on
             // the Attachment, in the decoder's words.
@@ -46,6 +55,26 @@ impl<'v> Walk<'v> {
                 if !has_scheme(v) {
                     self.report(Msg::IdentifierValueNotUri, args![v], node);
                 }
+            }
+        }
+    }
+
+    /// A security label appears once in `meta.security` (same system
+    /// and code).
+    pub(crate) fn meta(&mut self, node: Element<'v>) {
+        let labels: Vec<Element<'v>> = node.children_named("security").collect();
+        for (i, label) in labels.iter().enumerate() {
+            let key = (label.child_value("system"), label.child_value("code"));
+            if key.1.is_none() {
+                continue;
+            }
+            let seen = labels[..i]
+                .iter()
+                .any(|l| (l.child_value("system"), l.child_value("code")) == key);
+            if seen {
+                let sub = format!(".security[{i}]");
+                let args = args![key.0.unwrap_or(""), key.1.unwrap_or("")];
+                self.report_sub(&sub, Msg::MetaSecurityDuplicate, args, *label);
             }
         }
     }

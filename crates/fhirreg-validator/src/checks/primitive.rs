@@ -298,6 +298,83 @@ pub(crate) fn check(type_code: &str, value: &str) -> Option<Problem> {
     }
 }
 
+/// The rules a lexically valid value is held to beyond its type's
+/// grammar: bi-directional control characters are closed (an error), a
+/// string has no whitespace around its content and a date's year is
+/// plausible (warnings: the HL7 Java validator's severities).
+pub(crate) fn value_rules(type_code: &str, value: &str) -> Vec<Problem> {
+    let mut found = Vec::new();
+    if !bidi_balanced(value) {
+        found.push(problem(Msg::BidiUnterminated, args![snip(value)]));
+    }
+    match type_code {
+        // (R4 datatypes: leading and trailing whitespace SHOULD be removed;
+        // like Java's trim(), every character up to U+0020 counts)
+        "string" if value.trim_matches(|c: char| c <= ' ') != value => {
+            found.push(problem(Msg::StringWhitespace, args![snip(value)]));
+        }
+        "date" | "dateTime" | "instant" if !year_plausible(value) => {
+            found.push(problem(Msg::DateYearUnreasonable, args![value]));
+        }
+        _ => {}
+    }
+    found
+}
+
+/// Bi-directional embeddings and overrides (U+202A, U+202B, U+202D,
+/// U+202E) are closed by U+202C, isolates (U+2066 to U+2068) by U+2069,
+/// innermost first (Unicode UAX #9); text that leaves one open or closes
+/// one it never opened can hide what it says (CVE-2021-42574).
+fn bidi_balanced(value: &str) -> bool {
+    #[derive(PartialEq)]
+    enum Open {
+        Embedding,
+        Isolate,
+    }
+    if !value
+        .chars()
+        .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+    {
+        return true;
+    }
+    let mut open = Vec::new();
+    for c in value.chars() {
+        match c {
+            '\u{202A}' | '\u{202B}' | '\u{202D}' | '\u{202E}' => open.push(Open::Embedding),
+            '\u{2066}'..='\u{2068}' => open.push(Open::Isolate),
+            '\u{202C}' if open.pop() != Some(Open::Embedding) => return false,
+            '\u{2069}' => {
+                // (closing an isolate closes the embeddings opened inside it)
+                loop {
+                    match open.pop() {
+                        Some(Open::Isolate) => break,
+                        Some(Open::Embedding) => {}
+                        None => return false,
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    open.is_empty()
+}
+
+/// The first year that is plausible in health data; later years up to a
+/// century ahead of now are plausible too (the HL7 Java validator's range).
+const FIRST_PLAUSIBLE_YEAR: u32 = 1800;
+
+fn year_plausible(value: &str) -> bool {
+    let Some(year) = value.get(..4).and_then(|y| num(y, 4)) else {
+        return true; // (not a date: reported by `check`)
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // (the mean Gregorian year: a day off at new year does not matter here)
+    let this_year = 1970 + now / 31_556_952;
+    year >= FIRST_PLAUSIBLE_YEAR && u64::from(year) <= this_year + 100
+}
+
 fn snip(v: &str) -> &str {
     if v.len() > 100 {
         "(snip)"
@@ -331,6 +408,9 @@ impl<'v> Walk<'v> {
                 }
                 self.report(p.msg, p.args, node);
             } else {
+                for p in value_rules(code, v) {
+                    self.report(p.msg, p.args, node);
+                }
                 self.max_length(node, def, v);
                 if let Some(b) = &def.binding {
                     self.binding(node, code, b, Mode::Base);
@@ -438,5 +518,30 @@ mod tests {
         assert!(ok("oid", "urn:oid:1.2.3"));
         assert!(!ok("base64Binary", "abc.def"));
         assert!(!ok("string", ""));
+    }
+
+    #[test]
+    fn value_rules_of_valid_values() {
+        let ids = |t: &str, v: &str| -> Vec<Msg> {
+            value_rules(t, v).into_iter().map(|p| p.msg).collect()
+        };
+        assert_eq!(ids("string", " a"), [Msg::StringWhitespace]);
+        assert_eq!(ids("string", "a\n"), [Msg::StringWhitespace]);
+        assert!(ids("string", "a b").is_empty());
+        assert!(ids("markdown", "a\n").is_empty());
+        assert_eq!(ids("date", "1799-12-31"), [Msg::DateYearUnreasonable]);
+        assert!(ids("date", "1800").is_empty());
+        assert_eq!(
+            ids("dateTime", "3020-01-01T00:00:00Z"),
+            [Msg::DateYearUnreasonable]
+        );
+        assert!(ids("string", "a\u{202E}b\u{202C}").is_empty());
+        assert!(ids("string", "\u{2067}a\u{202B}b\u{2069}").is_empty());
+        assert_eq!(ids("string", "a\u{202E}b"), [Msg::BidiUnterminated]);
+        assert_eq!(ids("string", "a\u{202C}b"), [Msg::BidiUnterminated]);
+        assert_eq!(
+            ids("string", "\u{2066}a\u{202C}\u{2069}"),
+            [Msg::BidiUnterminated]
+        );
     }
 }

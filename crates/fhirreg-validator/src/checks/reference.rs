@@ -21,6 +21,7 @@ impl<'v> Walk<'v> {
     /// Reference format and target type.
     pub(crate) fn reference(&mut self, node: Element<'v>, t: &TypeRef) {
         let Some(r) = node.child("reference").and_then(|c| c.value()) else {
+            self.reference_without_target(node);
             return;
         };
         if r.is_empty() {
@@ -58,6 +59,18 @@ impl<'v> Walk<'v> {
         }
         let args = args![ty, r, t.targets.join(", ")];
         self.report(Msg::ReferenceTypeNotAllowed, args, node);
+    }
+
+    /// A Reference without a reference or an identifier can only say
+    /// what it refers to by its display (R4 Reference: at least one of
+    /// the three). A pattern is a partial value and is exempt.
+    fn reference_without_target(&mut self, node: Element<'v>) {
+        let identified = node
+            .child("identifier")
+            .is_some_and(|i| i.child_value("system").is_some() || i.child_value("value").is_some());
+        if !identified && node.child("display").is_none() && !self.path.contains(".pattern") {
+            self.report(Msg::ReferenceNoDisplay, args![], node);
+        }
     }
 
     /// Canonical references: absolute unless a fragment, and of the

@@ -44,6 +44,7 @@ impl<'v> Walk<'v> {
             "Coding" => self.coding(node),
             "Identifier" => self.identifier(node),
             "Attachment" => self.attachment(node),
+            "Meta" => self.meta(node),
             _ => {}
         }
     }

@@ -54,6 +54,9 @@ pub(crate) struct NarrativeFacts {
     pub unknown_entities: Vec<String>,
     /// Block elements inside a paragraph, in order, once each.
     pub blocks_in_paragraph: Vec<String>,
+    /// The root div's `lang` and `xml:lang` attributes.
+    pub root_lang: Option<String>,
+    pub root_xml_lang: Option<String>,
 }
 
 /// The HTML block elements of the narrative subset.
@@ -144,10 +147,34 @@ impl<'v> Walk<'v> {
         for b in &facts.blocks_in_paragraph {
             self.report(Msg::XhtmlBlockInParagraph, args![b.as_str()], node);
         }
+        self.narrative_language(node, facts);
         if !facts.has_content {
             let human = "The narrative SHALL have some non-whitespace content";
             self.report(Msg::InvariantFailed, args!["txt-2", human], node);
         }
+    }
+}
+
+impl<'v> Walk<'v> {
+    /// A resource with a language states it on its narrative's div, as
+    /// both `lang` (HTML) and `xml:lang` (XML) (R4 narrative.html and the
+    /// W3C advice on declaring the language of XHTML).
+    fn narrative_language(&mut self, div: Element<'v>, facts: &NarrativeFacts) {
+        let resource = div
+            .parent()
+            .filter(|t| t.name() == "text")
+            .and_then(|t| t.parent())
+            .filter(|r| r.is_resource());
+        let Some(language) = resource.and_then(|r| r.child_value("language")) else {
+            return;
+        };
+        let missing = match (&facts.root_lang, &facts.root_xml_lang) {
+            (Some(_), Some(_)) => return,
+            (None, None) => "lang and xml:lang",
+            (None, Some(_)) => "lang",
+            (Some(_), None) => "xml:lang",
+        };
+        self.report(Msg::NarrativeLangMissing, args![language, missing], div);
     }
 }
 

@@ -195,6 +195,7 @@ pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> XhtmlReport {
                 if local == "p" && !empty {
                     open_paragraphs += 1;
                 }
+                let is_root = !seen_root;
                 if !seen_root {
                     seen_root = true;
                     if local != "div" {
@@ -215,6 +216,17 @@ pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> XhtmlReport {
                     let key = String::from_utf8_lossy(attr.key.as_ref());
                     if !attr_allowed(local, &key) {
                         out.push(problem(Msg::XhtmlAttribute, args![&*key, local]));
+                    }
+                    if is_root && (key == "lang" || key == "xml:lang") {
+                        let value = attr
+                            .unescape_value()
+                            .map(|v| v.into_owned())
+                            .unwrap_or_default();
+                        if key == "lang" {
+                            facts.root_lang = Some(value);
+                        } else {
+                            facts.root_xml_lang = Some(value);
+                        }
                     }
                     let is_id = key == "id" || (key == "name" && local == "a");
                     let is_href = key == "href" && local == "a";

@@ -342,6 +342,61 @@ impl<'v> Walk<'v> {
         if let Some(supp) = supplements {
             self.supplement_concepts(cs, &base, supp);
         }
+        self.concept_properties(cs, &base);
+    }
+
+    /// A concept's property refers to a CodeSystem.property by its code
+    /// (R4 CodeSystem.concept.property.code) and has a value of the type
+    /// that property declares.
+    fn concept_properties(&mut self, cs: Element<'v>, base: &str) {
+        let declared: Vec<(&str, Option<&str>)> = cs
+            .children_named("property")
+            .filter_map(|p| p.child_value("code").map(|c| (c, p.child_value("type"))))
+            .collect();
+        let mut pending: Vec<(Element<'v>, String)> = cs
+            .children_named("concept")
+            .enumerate()
+            .map(|(i, c)| (c, format!("{base}.concept[{i}]")))
+            .collect();
+        while let Some((concept, path)) = pending.pop() {
+            for (i, prop) in concept.children_named("property").enumerate() {
+                let Some(code) = prop.child_value("code") else {
+                    continue;
+                };
+                let at = format!("{path}.property[{i}]");
+                let Some(&(_, ty)) = declared.iter().find(|(c, _)| *c == code) else {
+                    let node = prop.child("code").unwrap_or(prop);
+                    let msg = Msg::CodeSystemPropertyUndefined;
+                    self.report_at(
+                        Severity::Error,
+                        msg,
+                        args![code],
+                        &format!("{at}.code"),
+                        node,
+                    );
+                    continue;
+                };
+                let value = prop.children().find(|c| c.name().starts_with("value"));
+                if let (Some(ty), Some(value)) = (ty, value) {
+                    let found = &value.name()["value".len()..];
+                    if !found.is_empty() && !found.eq_ignore_ascii_case(ty) {
+                        let msg = Msg::CodeSystemPropertyWrongType;
+                        let args = args![code, ty, found];
+                        // (primitive type names start in lower case; Coding is the one complex type)
+                        let of = if found == "Coding" {
+                            found.to_string()
+                        } else {
+                            found[..1].to_ascii_lowercase() + &found[1..]
+                        };
+                        let path = format!("{at}.value.ofType({of})");
+                        self.report_at(Severity::Error, msg, args, &path, value);
+                    }
+                }
+            }
+            for (i, c) in concept.children_named("concept").enumerate() {
+                pending.push((c, format!("{path}.concept[{i}]")));
+            }
+        }
     }
 
     /// The codes a supplement describes exist in the code system it supplements.
