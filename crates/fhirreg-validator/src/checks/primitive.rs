@@ -331,9 +331,13 @@ fn bidi_balanced(value: &str) -> bool {
         Embedding,
         Isolate,
     }
-    if !value
-        .chars()
-        .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+    // Every bidi control is U+202x or U+206x: three bytes in UTF-8, the
+    // first 0xE2. Most values (narratives, base64) have no such byte: a
+    // byte search, not a character decode, settles them.
+    if !value.as_bytes().contains(&0xE2)
+        || !value
+            .chars()
+            .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
     {
         return true;
     }
