@@ -371,12 +371,12 @@ fn year_plausible(value: &str) -> bool {
     let Some(year) = value.get(..4).and_then(|y| num(y, 4)) else {
         return true; // (not a date: reported by `check`)
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    // (the mean Gregorian year: a day off at new year does not matter here)
-    let this_year = 1970 + now / 31_556_952;
-    year >= FIRST_PLAUSIBLE_YEAR && u64::from(year) <= this_year + 100
+    // The clock is read once per process (a year off at new year does not
+    // matter to a century's margin), through FHIRPath's clock, which also
+    // works in the browser (std has no clock on wasm32-unknown-unknown).
+    static THIS_YEAR: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    let this_year = *THIS_YEAR.get_or_init(|| i64::from(fhirreg_fhirpath::now_utc().year));
+    year >= FIRST_PLAUSIBLE_YEAR && i64::from(year) <= this_year + 100
 }
 
 fn snip(v: &str) -> &str {
