@@ -247,6 +247,12 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     }
 
     pub(crate) fn run(&self, e: &'a Expr) -> R<Coll<'a>> {
+        self.at_focus(|scope| self.eval(e, scope, 0))
+    }
+
+    /// Run `f` in the top-level scope: `$this` is the context's focus
+    /// (none when it has no focus).
+    fn at_focus<T>(&self, f: impl FnOnce(Scope<'_, 'a>) -> T) -> T {
         let focus: [Value<'a>; 1];
         let this: &[Value<'a>] = match self.ctx.focus {
             Some(f) => {
@@ -258,12 +264,11 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             }
             None => &[],
         };
-        let scope = Scope {
+        f(Scope {
             this,
             index: None,
             total: None,
-        };
-        self.eval(e, scope, 0)
+        })
     }
 
     fn focus_type(&self, f: Element<'a>) -> Option<Arc<ElementType>> {
@@ -963,36 +968,11 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         match op {
             BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies => {
                 let a = self.to_bool(&self.eval(l, scope, d)?)?;
-                // Short-circuit where the result is already known.
-                match (op, a) {
-                    (BinOp::And, Some(false)) => return Ok(vec![Value::Boolean(false)]),
-                    (BinOp::Or, Some(true)) => return Ok(vec![Value::Boolean(true)]),
-                    (BinOp::Implies, Some(false)) => return Ok(vec![Value::Boolean(true)]),
-                    _ => {}
+                if let Some(known) = short_circuit(op, a) {
+                    return Ok(vec![Value::Boolean(known)]);
                 }
                 let b = self.to_bool(&self.eval(r, scope, d)?)?;
-                let res = match op {
-                    BinOp::And => match (a, b) {
-                        (Some(true), Some(true)) => Some(true),
-                        (_, Some(false)) | (Some(false), _) => Some(false),
-                        _ => None,
-                    },
-                    BinOp::Or => match (a, b) {
-                        (Some(false), Some(false)) => Some(false),
-                        (_, Some(true)) | (Some(true), _) => Some(true),
-                        _ => None,
-                    },
-                    BinOp::Xor => match (a, b) {
-                        (Some(x), Some(y)) => Some(x != y),
-                        _ => None,
-                    },
-                    _ => match (a, b) {
-                        (Some(true), Some(x)) => Some(x),
-                        (None, Some(true)) => Some(true),
-                        _ => None,
-                    },
-                };
-                return Ok(res.map(Value::Boolean).into_iter().collect());
+                return Ok(logic(op, a, b).map(Value::Boolean).into_iter().collect());
             }
             _ => {}
         }
@@ -2470,6 +2450,42 @@ fn quantity_type(name: &str) -> bool {
 fn at(args: &[Expr], i: usize) -> R<&Expr> {
     args.get(i)
         .ok_or_else(|| EvalError::new("missing function argument"))
+}
+
+/// The result of a boolean operator that its left operand alone decides
+/// (FHIRPath's three-valued logic; `None`: the right operand is needed).
+pub(crate) fn short_circuit(op: BinOp, a: Option<bool>) -> Option<bool> {
+    match (op, a) {
+        (BinOp::And, Some(false)) => Some(false),
+        (BinOp::Or, Some(true)) | (BinOp::Implies, Some(false)) => Some(true),
+        _ => None,
+    }
+}
+
+/// `and`, `or`, `xor` and `implies` on empty-or-boolean operands
+/// (FHIRPath's three-valued logic; `None` is empty).
+pub(crate) fn logic(op: BinOp, a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match op {
+        BinOp::And => match (a, b) {
+            (Some(true), Some(true)) => Some(true),
+            (_, Some(false)) | (Some(false), _) => Some(false),
+            _ => None,
+        },
+        BinOp::Or => match (a, b) {
+            (Some(false), Some(false)) => Some(false),
+            (_, Some(true)) | (Some(true), _) => Some(true),
+            _ => None,
+        },
+        BinOp::Xor => match (a, b) {
+            (Some(x), Some(y)) => Some(x != y),
+            _ => None,
+        },
+        _ => match (a, b) {
+            (Some(true), Some(x)) => Some(x),
+            (None, Some(true)) => Some(true),
+            _ => None,
+        },
+    }
 }
 
 #[cfg(test)]

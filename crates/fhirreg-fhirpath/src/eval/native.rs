@@ -29,7 +29,7 @@ use std::cmp::Ordering;
 
 use fhirreg_element::Element;
 
-use super::{Evaluator, Scope, R};
+use super::{logic, short_circuit, Evaluator, Scope, R};
 use crate::ast::{BinOp, Expr};
 use crate::functions::Func;
 use crate::value::{Literal, Node, Value};
@@ -329,26 +329,9 @@ fn exact_children<'a>(el: Element<'a>, name: &str, mut f: impl FnMut(Element<'a>
 }
 
 impl<'a> Evaluator<'_, 'a> {
-    /// Evaluate a native form on the focus.
     /// Evaluate a native form on the focus (where it [applies](Native::applies)).
     pub(crate) fn native(&self, n: &'a Native) -> R<Option<bool>> {
-        let focus: [Value<'a>; 1];
-        let this: &[Value<'a>] = match self.ctx.focus {
-            Some(f) => {
-                focus = [Value::Node(Node {
-                    element: f,
-                    element_type: self.focus_type(f),
-                })];
-                &focus
-            }
-            None => &[],
-        };
-        let scope = Scope {
-            this,
-            index: None,
-            total: None,
-        };
-        self.cond(&n.cond, scope, 0)
+        self.at_focus(|scope| self.cond(&n.cond, scope, 0))
     }
 
     /// The interpreter's result of `e` (empty or one boolean) as a boolean.
@@ -364,34 +347,11 @@ impl<'a> Evaluator<'_, 'a> {
             Cond::Interp(e) => self.interp(e, scope, d),
             Cond::Logic(op, l, r) => {
                 let a = self.cond(l, scope, inner)?;
-                match (op, a) {
-                    (BinOp::And, Some(false)) => return Ok(Some(false)),
-                    (BinOp::Or, Some(true)) => return Ok(Some(true)),
-                    (BinOp::Implies, Some(false)) => return Ok(Some(true)),
-                    _ => {}
+                if let Some(known) = short_circuit(*op, a) {
+                    return Ok(Some(known));
                 }
                 let b = self.cond(r, scope, inner)?;
-                Ok(match op {
-                    BinOp::And => match (a, b) {
-                        (Some(true), Some(true)) => Some(true),
-                        (_, Some(false)) | (Some(false), _) => Some(false),
-                        _ => None,
-                    },
-                    BinOp::Or => match (a, b) {
-                        (Some(false), Some(false)) => Some(false),
-                        (_, Some(true)) | (Some(true), _) => Some(true),
-                        _ => None,
-                    },
-                    BinOp::Xor => match (a, b) {
-                        (Some(x), Some(y)) => Some(x != y),
-                        _ => None,
-                    },
-                    _ => match (a, b) {
-                        (Some(true), Some(x)) => Some(x),
-                        (None, Some(true)) => Some(true),
-                        _ => None,
-                    },
-                })
+                Ok(logic(*op, a, b))
             }
             Cond::Not(x) => Ok(self.cond(x, scope, inner)?.map(|b| !b)),
             Cond::BoolEq(ne, l, r) => {
