@@ -37,16 +37,8 @@ struct Config {
 
 impl Config {
     fn build(&self) -> Result<fhirreg::Validator, fhirreg::Error> {
-        let options = fhirreg::ValidatorOptions {
-            any_extensions_allowed: self.extensions.iter().any(|e| e == "any"),
-            extension_domains: self
-                .extensions
-                .iter()
-                .filter(|e| *e != "any")
-                .cloned()
-                .collect(),
-            ..Default::default()
-        };
+        let options =
+            fhirreg::ValidatorOptions::default().with_extensions(self.extensions.iter().cloned());
         let mut builder = fhirreg::Validator::builder()
             .fhir_version(self.fhir_version.clone())
             .language(self.lang.clone())

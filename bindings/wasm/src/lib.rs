@@ -245,16 +245,8 @@ impl ValidatorBuilder {
         if let Some(depth) = config.max_depth {
             parse_options.max_depth = depth;
         }
-        let options = fhirreg::ValidatorOptions {
-            any_extensions_allowed: config.extensions.iter().any(|e| e == "any"),
-            extension_domains: config
-                .extensions
-                .iter()
-                .filter(|e| *e != "any")
-                .cloned()
-                .collect(),
-            ..Default::default()
-        };
+        let options =
+            fhirreg::ValidatorOptions::default().with_extensions(config.extensions.iter().cloned());
         let mut builder = fhirreg::Validator::builder()
             .fhir_version(config.fhir_version.clone())
             .language(config.lang.clone())

@@ -317,11 +317,10 @@ fn run(command: Command, lang: fhirreg::Lang) -> Result<ExitCode, String> {
         } => {
             let files = expand_inputs(&inputs)?;
             let options = fhirreg::ValidatorOptions {
-                any_extensions_allowed: extension.iter().any(|e| e == "any"),
-                extension_domains: extension.into_iter().filter(|e| e != "any").collect(),
                 no_synthetic_ids,
                 ..Default::default()
-            };
+            }
+            .with_extensions(extension);
             let runner = Runner::new(threads)?;
             let mut builder = Validator::builder()
                 .fhir_version(definitions.fhir_version.clone())

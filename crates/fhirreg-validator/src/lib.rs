@@ -126,6 +126,33 @@ pub struct ValidatorOptions {
     pub no_synthetic_ids: bool,
 }
 
+impl ValidatorOptions {
+    /// Accept extensions without a definition as the HL7 Java validator's
+    /// `-extension` options name them: `any` for every extension, anything
+    /// else a URL prefix (added to [`extension_domains`](Self::extension_domains)).
+    ///
+    /// ```
+    /// use fhirreg_validator::ValidatorOptions;
+    /// let options = ValidatorOptions::default().with_extensions(["any", "http://example.org/"]);
+    /// assert!(options.any_extensions_allowed);
+    /// assert_eq!(options.extension_domains, ["http://example.org/"]);
+    /// ```
+    pub fn with_extensions<S: Into<String>>(
+        mut self,
+        extensions: impl IntoIterator<Item = S>,
+    ) -> Self {
+        for e in extensions {
+            let e = e.into();
+            if e == "any" {
+                self.any_extensions_allowed = true;
+            } else {
+                self.extension_domains.push(e);
+            }
+        }
+        self
+    }
+}
+
 /// Validates FHIR resources against the definitions of a registry.
 ///
 /// Cheap to clone; `Send + Sync`: one validator serves many threads and its
