@@ -66,7 +66,8 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 enum JVal {
     Str(StrRef, bool),
     Num(StrRef),
-    Bool(bool),
+    /// `true` or `false` (the word in the document's buffer).
+    Bool(StrRef),
     Null,
     Obj(Obj),
     Arr(Vec<(Position, JVal)>),
@@ -81,7 +82,9 @@ struct Obj {
 struct Prop<'a> {
     key: Cow<'a, str>,
     key_pos: Position,
-    val_pos: Position,
+    /// Byte offset of the value (its position is only needed for an
+    /// issue, so it is computed then).
+    val_at: usize,
     val: JVal,
 }
 
@@ -158,8 +161,10 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
         b,
         text,
         i: 0,
-        // A node per ~40 bytes and about half the text, in practice.
-        doc: Document::with_capacity(b.len() / 40 + 4, b.len() / 2 + 16),
+        // A node per ~40 bytes, in practice. Names and values are spans of
+        // the source text; an unescaped string is shorter than its source,
+        // so all of them fit in as much again (the buffer never moves).
+        doc: Document::over_source(text, b.len() / 40 + 4, b.len() + 16),
         loc: Locator::new(b),
         issues: Vec::new(),
         path: String::new(),
@@ -341,18 +346,17 @@ impl<'a> Parser<'a> {
             Some(b'"') => {
                 let s = self.parse_string()?;
                 let empty = s.is_empty();
-                Ok(JVal::Str(self.doc.push_str(&s), empty))
+                Ok(JVal::Str(self.intern(&s), empty))
             }
             Some(b'-' | b'0'..=b'9') => {
                 let n = self.parse_number()?;
-                Ok(JVal::Num(self.doc.push_str(n)))
+                Ok(JVal::Num(self.intern(n)))
             }
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
                 let start = self.i;
                 let word = self.bare_word();
                 match word {
-                    "true" => Ok(JVal::Bool(true)),
-                    "false" => Ok(JVal::Bool(false)),
+                    "true" | "false" => Ok(JVal::Bool(self.intern(word))),
                     "null" => Ok(JVal::Null),
                     _ => {
                         // Like the HL7 validator: an error, read as a string,
@@ -644,7 +648,7 @@ impl<'a> Parser<'a> {
                 }
                 self.i += 1;
                 self.skip_ws();
-                let val_pos = self.here();
+                let val_at = self.i;
                 let base = self.path.len();
                 if base > 0 {
                     self.path.push('.');
@@ -671,14 +675,15 @@ impl<'a> Parser<'a> {
                         JVal::Str(s, false) => resource_type = Some(s),
                         _ => {
                             let expr = self.path.clone();
-                            self.issue(Msg::JsonResourceTypeInvalid, args![], expr, val_pos);
+                            let pos = self.loc.pos(val_at);
+                            self.issue(Msg::JsonResourceTypeInvalid, args![], expr, pos);
                         }
                     }
                 } else if key != "fhir_comments" {
                     props.push(Prop {
                         key,
                         key_pos,
-                        val_pos,
+                        val_at,
                         val,
                     });
                 }
@@ -716,8 +721,10 @@ impl<'a> Parser<'a> {
         let n = props.len();
         // For a normal property the index of its `_` sibling; for a `_`
         // property the index of its base.
-        let mut partner: Vec<Option<usize>> = vec![None; n];
+        // (empty, no allocation, when there is no `_` property)
+        let mut partner: Vec<Option<usize>> = Vec::new();
         if props.iter().any(|p| p.key.starts_with('_')) {
+            partner.resize(n, None);
             let pairs: Vec<(usize, usize)> = if n <= 12 {
                 props
                     .iter()
@@ -761,7 +768,7 @@ impl<'a> Parser<'a> {
             }
             let key = std::mem::take(&mut p.key);
             let val = std::mem::replace(&mut p.val, JVal::Null);
-            let (key_pos, val_pos) = (p.key_pos, p.val_pos);
+            let (key_pos, val_pos) = (p.key_pos, At::Byte(p.val_at));
             if let Some(base) = key.strip_prefix('_') {
                 self.emit(
                     &mut children,
@@ -774,7 +781,7 @@ impl<'a> Parser<'a> {
                 let under = pt.and_then(|k| props.get_mut(k)).map(|u| {
                     (
                         u.key_pos,
-                        u.val_pos,
+                        At::Byte(u.val_at),
                         std::mem::replace(&mut u.val, JVal::Null),
                     )
                 });
@@ -809,15 +816,35 @@ impl<'a> Parser<'a> {
     }
 
     #[inline(never)]
-    fn issue_at(&mut self, msg: Msg, args: Args, l: Loc, pos: Position) {
+    fn issue_at(&mut self, msg: Msg, args: Args, l: Loc, at: impl Into<At>) {
         let expr = self.at(l);
+        let pos = match at.into() {
+            At::Pos(p) => p,
+            At::Byte(b) => self.loc.pos(b),
+        };
         self.issue(msg, args, expr, pos);
     }
 
     /// A new node named `key` (its children are given when complete).
     fn node(&mut self, key: &str, pos: Position) -> u32 {
-        let name = self.doc.push_str(key);
+        let name = self.intern(key);
         self.doc.new_node(name, pos)
+    }
+
+    /// `s` in the document's buffer: a span of the source text when `s` is
+    /// a slice of it (no copy), else a copy (an unescaped string).
+    fn intern(&mut self, s: &str) -> StrRef {
+        let base = self.text.as_ptr() as usize;
+        let at = (s.as_ptr() as usize).wrapping_sub(base);
+        if at
+            .checked_add(s.len())
+            .is_some_and(|end| end <= self.text.len())
+        {
+            if let Some(span) = self.doc.source_span(at, s.len()) {
+                return span;
+            }
+        }
+        self.doc.push_str(s)
     }
 
     #[inline(never)]
@@ -827,7 +854,7 @@ impl<'a> Parser<'a> {
         key: &str,
         key_pos: Position,
         prim: Slot,
-        under: Option<(Position, Position, JVal)>,
+        under: Option<(Position, At, JVal)>,
     ) {
         let base = Loc::new(key, false, None);
         let ubase = Loc::new(key, true, None);
@@ -956,7 +983,7 @@ impl<'a> Parser<'a> {
         kids: &mut Vec<u32>,
         v: JVal,
         l: Loc,
-        pos: Position,
+        pos: impl Into<At>,
         in_array: bool,
     ) -> bool {
         match v {
@@ -971,13 +998,16 @@ impl<'a> Parser<'a> {
                 self.doc.set_value_span(el, s, ValueKind::Number);
                 true
             }
-            JVal::Bool(b) => {
-                let s = self.doc.push_str(if b { "true" } else { "false" });
+            JVal::Bool(s) => {
                 self.doc.set_value_span(el, s, ValueKind::Boolean);
                 true
             }
             JVal::Obj(o) => {
-                kids.extend(o.children);
+                if kids.is_empty() {
+                    *kids = o.children;
+                } else {
+                    kids.extend(o.children);
+                }
                 if let Some(rt) = o.resource_type {
                     self.doc.set_resource_type_span(el, rt);
                 }
@@ -998,11 +1028,15 @@ impl<'a> Parser<'a> {
 
     /// Merge the content of a `_name` value into primitive node `el`.
     /// (Null array items are placeholders and never reach here.)
-    fn merge_under(&mut self, el: u32, kids: &mut Vec<u32>, v: JVal, l: Loc, pos: Position) {
+    fn merge_under(&mut self, el: u32, kids: &mut Vec<u32>, v: JVal, l: Loc, pos: impl Into<At>) {
         match v {
             JVal::Obj(o) => {
                 self.doc.node_flags(el, flags::PRIMITIVE);
-                kids.extend(o.children)
+                if kids.is_empty() {
+                    *kids = o.children;
+                } else {
+                    kids.extend(o.children);
+                }
             }
             JVal::Null => self.issue_at(Msg::JsonNull, args![], l, pos),
             _ => self.issue_at(Msg::JsonUnderscoreShape, args![], l, pos),
@@ -1053,7 +1087,21 @@ impl<'k> Loc<'k> {
 
 enum Slot {
     Absent,
-    Present(Position, JVal),
+    Present(At, JVal),
+}
+
+/// Where a value is, for an issue: its position, or its byte offset when
+/// the position has not been needed yet.
+#[derive(Clone, Copy)]
+enum At {
+    Pos(Position),
+    Byte(usize),
+}
+
+impl From<Position> for At {
+    fn from(p: Position) -> At {
+        At::Pos(p)
+    }
 }
 
 // ---------------------------------------------------------------- writer
@@ -1435,12 +1483,15 @@ mod tests {
         assert_eq!(plain_run(b"abcdefgh\\ijklmnop"), 8);
         assert_eq!(plain_run(b"abcdefghijklmno\n"), 8);
         assert_eq!(plain_run("éééééééé\"".as_bytes()), 16);
-        for i in 0..24 {
-            let mut v = vec![b'x'; 24];
-            v[i] = b'"';
-            assert!(plain_run(&v) <= i, "{i}");
-            assert!(plain_run(&v) + 8 > i, "{i}");
+        for special in [b'"', b'\\', b'\n', 0x1f] {
+            for i in 0..80 {
+                let mut v = vec![b'x'; 80];
+                v[i] = special;
+                assert!(plain_run(&v) <= i, "{i}");
+                assert!(plain_run(&v) + 8 > i, "{i}");
+            }
         }
+        assert_eq!(plain_run(&[b'x'; 80]), 80);
     }
 
     #[test]

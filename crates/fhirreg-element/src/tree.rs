@@ -485,6 +485,35 @@ impl Document {
         }
     }
 
+    /// A document whose buffer starts with the source text, so that the
+    /// reader's names and values that need no unescaping are spans of it
+    /// ([`Self::source_span`]) rather than copies; `extra` is room for the
+    /// rest (unescaped strings).
+    pub(crate) fn over_source(source: &str, nodes: usize, extra: usize) -> Document {
+        let mut text = String::with_capacity(source.len().saturating_add(extra));
+        text.push_str(source);
+        Document {
+            text,
+            nodes: Vec::with_capacity(nodes),
+            kids: Vec::with_capacity(nodes),
+            root: 0,
+            issues: Vec::new(),
+        }
+    }
+
+    /// The span of `len` bytes at `start` of the buffer (see
+    /// [`Self::over_source`]); `None` when it is not within the buffer.
+    pub(crate) fn source_span(&self, start: usize, len: usize) -> Option<StrRef> {
+        let end = start.checked_add(len)?;
+        if end > self.text.len() {
+            return None;
+        }
+        match (u32::try_from(start), u32::try_from(len)) {
+            (Ok(a), Ok(l)) if l != NONE => Some(Span { start: a, len: l }),
+            _ => None,
+        }
+    }
+
     /// Copy a string into the buffer. Documents are limited in size well
     /// below 4 GiB ([`crate::DEFAULT_MAX_SIZE`]); a longer buffer gives
     /// an empty string rather than a wrong one.

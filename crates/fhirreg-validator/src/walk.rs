@@ -66,6 +66,9 @@ pub(crate) struct Walk<'v> {
     /// Terminology checks of the type's own plans that wait for the
     /// profiles (see [`Deferred`]).
     pub(crate) deferred: Vec<Deferred>,
+    /// Spare occurrence counters (one per element being walked, reused:
+    /// no allocation per element).
+    spare_counts: Vec<Occurrences<'v>>,
 }
 
 impl<'v> Walk<'v> {
@@ -92,6 +95,7 @@ impl<'v> Walk<'v> {
             accepted_displays: HashSet::new(),
             deferred: Vec::new(),
             anchors: Vec::new(),
+            spare_counts: Vec::new(),
         }
     }
 
@@ -257,7 +261,8 @@ impl<'v> Walk<'v> {
         };
         let rules = plan.child_rules();
         // Occurrences per child definition (index into parent.children).
-        let mut counts = Occurrences::new(parent.children.len());
+        let mut counts = self.spare_counts.pop().unwrap_or_default();
+        counts.reset(parent.children.len());
         if node.resource_type().is_some() {
             // A `resourceType` property of a non-resource (for example
             // ExampleScenario.instance.resourceType) is read as a resource
@@ -298,9 +303,7 @@ impl<'v> Walk<'v> {
                 self.path.push(')');
             }
             if def.repeats() {
-                self.path.push('[');
-                self.path.push_str(&n.to_string());
-                self.path.push(']');
+                push_index(&mut self.path, n);
             }
             if self.json && rules.json_form {
                 self.array_form(def, child);
@@ -319,6 +322,7 @@ impl<'v> Walk<'v> {
             self.slice_pass(node, plan, &parent.children, &sliced);
         }
         self.cardinality(node, plan, &parent.children, &counts);
+        self.spare_counts.push(counts);
     }
 
     /// The children of an inline element (a backbone element, or an
@@ -436,17 +440,19 @@ impl<'v> Walk<'v> {
 
 /// How often each child definition of an element occurs in an instance,
 /// and the first instance of each (where a `max` problem is reported).
+#[derive(Default)]
 pub(crate) struct Occurrences<'v> {
     pub(crate) counts: Vec<u32>,
     pub(crate) first: Vec<Option<Element<'v>>>,
 }
 
 impl<'v> Occurrences<'v> {
-    fn new(n: usize) -> Self {
-        Occurrences {
-            counts: vec![0; n],
-            first: vec![None; n],
-        }
+    /// Zero counters for `n` child definitions.
+    fn reset(&mut self, n: usize) {
+        self.counts.clear();
+        self.counts.resize(n, 0);
+        self.first.clear();
+        self.first.resize(n, None);
     }
 
     /// Count an instance of the child definition in `slot` (its index in
@@ -467,4 +473,24 @@ impl<'v> Occurrences<'v> {
 /// The index of child definition `ci` among `children`.
 fn slot_of(children: &[usize], ci: usize) -> Option<usize> {
     children.iter().position(|&c| c == ci)
+}
+
+/// Append `[n]` to an expression (without a temporary string).
+fn push_index(path: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    path.push('[');
+    for &d in &digits[at..] {
+        path.push(char::from(d));
+    }
+    path.push(']');
 }

@@ -43,10 +43,12 @@ impl<'v> Walk<'v> {
 
     /// JSON: repeating elements are arrays, others are not.
     pub(crate) fn array_form(&mut self, def: &ElemDef, child: Element<'v>) {
-        let parent = self.parent_path();
+        // (the parent's expression is built only for a report)
         if def.repeats() && !child.in_array() {
+            let parent = self.parent_path();
             self.report(Msg::JsonArrayExpected, args![&child.name(), parent], child);
         } else if !def.repeats() && child.in_array() {
+            let parent = self.parent_path();
             self.report(
                 Msg::JsonArrayUnexpected,
                 args![&child.name(), parent],

@@ -20,24 +20,26 @@ impl<'v> Walk<'v> {
         if !has("data") && !has("url") && !has("contentType") && !has("language") {
             self.report(Msg::AttachmentNoContent, args![], node);
         }
-        if let Some(data) = node.child_value("data") {
-            // The HL7 validator decodes the data and reports a failure on
-            // the Attachment, in the decoder's words.
-            if let Some(b) = base64_binary::first_invalid_byte(data) {
-                self.report(Msg::AttachmentDataNotBase64, args![format!("{b:x}")], node);
-                return;
-            }
+        let Some(data) = node.child_value("data") else {
+            return;
+        };
+        // The HL7 validator decodes the data and reports a failure on the
+        // Attachment, in the decoder's words.
+        let scan = base64_binary::scan(data);
+        if let Some(b) = scan.first_invalid {
+            self.report(Msg::AttachmentDataNotBase64, args![format!("{b:x}")], node);
+            return;
         }
-        let (Some(data), Some(size)) = (node.child_value("data"), node.child_value("size")) else {
+        let Some(size) = node.child_value("size") else {
             return;
         };
         let Ok(stated) = size.parse::<u64>() else {
             return;
         };
-        if !base64_binary::whole_groups(data) {
+        if !scan.whole_groups(data) {
             return; // not valid base64: reported on Attachment.data
         }
-        let actual = base64_binary::decoded_len(data) as u64;
+        let actual = scan.decoded_len(data) as u64;
         if actual != stated {
             self.report(Msg::AttachmentSizeMismatch, args![stated, actual], node);
         }

@@ -285,10 +285,11 @@ pub(crate) fn check(type_code: &str, value: &str) -> Option<Problem> {
             bad.then(|| problem(Msg::CodeWhitespace, args![value]))
         }
         "base64Binary" => {
-            if base64_binary::first_invalid_byte(value).is_some() {
+            let scan = base64_binary::scan(value);
+            if scan.first_invalid.is_some() {
                 return Some(problem(Msg::Base64Invalid, args![snip(value)]));
             }
-            base64_binary::has_whitespace(value).then(|| problem(Msg::Base64Whitespace, args![]))
+            (scan.whitespace > 0).then(|| problem(Msg::Base64Whitespace, args![]))
         }
         "string" | "markdown" => value
             .trim()

@@ -32,57 +32,92 @@ fn not_base64(b: u8) -> bool {
     !(letter | digit | (b == b'+') | (b == b'/') | (b == b'=') | is_whitespace(b))
 }
 
-/// The first byte of `value` that is neither a base64 character nor ASCII
-/// whitespace: the value is then not base64.
-pub(crate) fn first_invalid_byte(value: &str) -> Option<u8> {
+/// What one pass over a base64Binary value finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Scan {
+    /// The first byte that is neither a base64 character nor ASCII
+    /// whitespace: the value is then not base64.
+    pub(crate) first_invalid: Option<u8>,
+    /// How many ASCII whitespace bytes the value holds (allowed, with a
+    /// warning); counted in full only when `first_invalid` is `None`.
+    pub(crate) whitespace: usize,
+    /// How many `=` end the value (whitespace ignored).
+    pub(crate) padding: usize,
+}
+
+impl Scan {
+    /// Whether the base64 characters make whole groups of four.
+    pub(crate) fn whole_groups(&self, value: &str) -> bool {
+        (value.len() - self.whitespace) % 4 == 0
+    }
+
+    /// How many bytes the value decodes to: three for every four
+    /// characters, less the padding (a partial group at the end counts
+    /// nothing). Counted without decoding or copying.
+    pub(crate) fn decoded_len(&self, value: &str) -> usize {
+        ((value.len() - self.whitespace) / 4 * 3).saturating_sub(self.padding)
+    }
+}
+
+/// Classify every byte of `value` in one pass: values run to megabytes
+/// (an embedded PDF) and are scanned on every validation, so the loop
+/// works on 64-byte blocks with byte-wide accumulators, which vectorize.
+pub(crate) fn scan(value: &str) -> Scan {
     let bytes = value.as_bytes();
-    let find = |c: &[u8]| c.iter().copied().find(|&b| not_base64(b));
-    // One branch per 64 bytes on the (usual) valid path.
+    let padding = bytes
+        .iter()
+        .rev()
+        .filter(|&&b| !is_whitespace(b))
+        .take_while(|&&b| b == b'=')
+        .count();
+    let mut whitespace = 0usize;
     let mut chunks = bytes.chunks_exact(64);
+    let find = |c: &[u8]| c.iter().copied().find(|&b| not_base64(b));
     for c in chunks.by_ref() {
-        if c.iter().fold(false, |bad, &b| bad | not_base64(b)) {
-            return find(c);
+        let mut bad = false;
+        let mut spaces = 0u8; // at most 64
+        for &b in c {
+            bad |= not_base64(b);
+            spaces += u8::from(is_whitespace(b));
+        }
+        whitespace += usize::from(spaces);
+        if bad {
+            return Scan {
+                first_invalid: find(c),
+                whitespace,
+                padding,
+            };
         }
     }
-    find(chunks.remainder())
+    let rest = chunks.remainder();
+    whitespace += rest.iter().filter(|&&b| is_whitespace(b)).count();
+    Scan {
+        first_invalid: find(rest),
+        whitespace,
+        padding,
+    }
 }
 
-/// Whether `value` holds ASCII whitespace (allowed, with a warning).
-pub(crate) fn has_whitespace(value: &str) -> bool {
-    whitespace_count(value) > 0
+/// The first byte of `value` that is neither a base64 character nor ASCII
+/// whitespace: the value is then not base64.
+#[cfg(test)]
+fn first_invalid_byte(value: &str) -> Option<u8> {
+    scan(value).first_invalid
 }
 
-/// How many ASCII whitespace bytes `value` holds.
-fn whitespace_count(value: &str) -> usize {
-    value.bytes().map(|b| usize::from(is_whitespace(b))).sum()
+/// Whether the base64 characters of `value` make whole groups of four.
+pub(crate) fn whole_groups(value: &str) -> bool {
+    scan(value).whole_groups(value)
+}
+
+/// How many bytes base64 `value` decodes to (see [`Scan::decoded_len`]).
+pub(crate) fn decoded_len(value: &str) -> usize {
+    scan(value).decoded_len(value)
 }
 
 /// The characters a decoder reads: `value` without its ASCII whitespace.
 fn compact(value: &str) -> Vec<u8> {
     value.bytes().filter(|&b| !is_whitespace(b)).collect()
-}
-
-/// The number of base64 characters in `value` (whitespace not counted).
-fn char_count(value: &str) -> usize {
-    value.len() - whitespace_count(value)
-}
-
-/// Whether the base64 characters of `value` make whole groups of four.
-pub(crate) fn whole_groups(value: &str) -> bool {
-    char_count(value) % 4 == 0
-}
-
-/// How many bytes base64 `value` decodes to (whitespace ignored): three for
-/// every four characters, less the padding (a partial group at the end
-/// counts nothing). Counted without decoding or copying.
-pub(crate) fn decoded_len(value: &str) -> usize {
-    let pad = value
-        .bytes()
-        .rev()
-        .filter(|&b| !is_whitespace(b))
-        .take_while(|&b| b == b'=')
-        .count();
-    (char_count(value) / 4 * 3).saturating_sub(pad)
 }
 
 /// The bytes of standard base64 (whitespace ignored, padding optional);
@@ -94,6 +129,26 @@ pub(crate) fn decode(value: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn has_whitespace(v: &str) -> bool {
+        scan(v).whitespace > 0
+    }
+
+    #[test]
+    fn block_and_remainder_agree_with_a_byte_at_a_time() {
+        // Values longer than one block, with whitespace and an invalid
+        // byte in the block and in the remainder.
+        let base = "QUJD".repeat(40);
+        for at in [0usize, 63, 64, 100, 159] {
+            let mut v = base.clone().into_bytes();
+            v[at] = b' ';
+            let v = String::from_utf8(v).unwrap();
+            let s = scan(&v);
+            assert_eq!((s.first_invalid, s.whitespace), (None, 1), "{at}");
+            let bad = v.replacen(' ', "!", 1);
+            assert_eq!(scan(&bad).first_invalid, Some(b'!'), "{at}");
+        }
+    }
 
     #[test]
     fn byte_classes_are_the_alphabet_and_ascii_whitespace() {
