@@ -269,6 +269,14 @@ impl<'a> Parser<'a> {
         loop {
             while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
                 self.i += 1;
+                // Indentation (a fifth of pretty-printed FHIR JSON) eight
+                // spaces at a time.
+                while let Some(w) = self.b.get(self.i..self.i + 8) {
+                    if w != b"        " {
+                        break;
+                    }
+                    self.i += 8;
+                }
             }
             if self.peek() != Some(b'/') || !self.comment() {
                 return;

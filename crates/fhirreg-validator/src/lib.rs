@@ -194,6 +194,11 @@ struct Inner {
     /// Compiled plans by (definition, mode). The key is the definition's
     /// address: the plan holds the definition, so it cannot be reused.
     plans: RwLock<PlanCache>,
+    /// The base plans of the types found by name so far (a type name
+    /// costs a URL, a registry lookup and a plan lookup otherwise; the
+    /// walk asks per reference and per element). Only found types are
+    /// kept: names read from instances do not grow it.
+    type_plans: RwLock<HashMap<String, Arc<CompiledPlan>>>,
 }
 
 type PlanCache =
@@ -220,6 +225,7 @@ impl Validator {
                 options,
                 globals: std::sync::OnceLock::new(),
                 plans: RwLock::new(PlanCache::default()),
+                type_plans: RwLock::new(HashMap::new()),
             }),
         }
     }
@@ -291,8 +297,17 @@ impl Inner {
 
     /// The plan of a type's own definition (every rule of the type).
     fn type_plan(&self, type_name: &str) -> Option<Arc<Plan>> {
+        if let Ok(known) = self.type_plans.read() {
+            if let Some(p) = known.get(type_name) {
+                return Some(p.clone());
+            }
+        }
         let def = self.registry.type_structure(type_name)?;
-        Some(self.compiled(def, Mode::Base))
+        let plan = self.compiled(def, Mode::Base);
+        if let Ok(mut known) = self.type_plans.write() {
+            known.insert(type_name.to_string(), plan.clone());
+        }
+        Some(plan)
     }
 
     fn compiled(&self, def: Arc<StructureDef>, mode: Mode) -> Arc<CompiledPlan> {

@@ -167,6 +167,9 @@ pub(crate) struct Node {
     checks: Vec<Check>,
     /// ... and per type of a choice element.
     checks_per_type: Vec<Vec<Check>>,
+    /// The element's constraints made ready to evaluate (compiled
+    /// expressions), on first evaluation.
+    pub constraints: OnceLock<Vec<crate::checks::invariant::Prepared>>,
 }
 
 /// How FHIR JSON writes a primitive of this type.
@@ -260,6 +263,7 @@ impl CompiledPlan {
             per_type,
             checks,
             checks_per_type,
+            constraints: OnceLock::new(),
         }
     }
 

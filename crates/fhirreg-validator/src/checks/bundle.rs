@@ -815,12 +815,15 @@ impl<'v> Walk<'v> {
                     None => String::new(),
                 }
             } else {
-                let mut parts: Vec<&str> = fu.split('/').collect();
-                while parts.last() == Some(&"") {
-                    parts.pop();
-                }
-                let keep = parts.len().saturating_sub(2);
-                parts[..keep].iter().map(|p| format!("{p}/")).collect()
+                // The fullUrl without its last two steps (type and id),
+                // with the `/` after what is kept.
+                let trimmed = fu.trim_end_matches('/');
+                let keep = trimmed.split('/').count().saturating_sub(2);
+                let end = match keep.checked_sub(1) {
+                    None => 0,
+                    Some(k) => trimmed.match_indices('/').nth(k).map_or(0, |(i, _)| i + 1),
+                };
+                trimmed[..end].to_string()
             };
             if let Some(i) = reference.find("/_history/") {
                 version = Some(&reference[i + 10..]);
@@ -845,13 +848,9 @@ impl<'v> Walk<'v> {
         };
         let index = self.entry_index(bundle);
         let entries = &index.entries;
-        let candidates = index
-            .by_full
-            .get(&Some(target.clone()))
-            .cloned()
-            .unwrap_or_default();
+        let candidates = index.by_full.get(&Some(target.clone()));
         let mut found: Option<Option<Element<'v>>> = None;
-        for &i in &candidates {
+        for &i in candidates.into_iter().flatten() {
             let Some(e) = entries.get(i) else { continue };
             if e.child_value("fullUrl") != Some(target.as_str()) {
                 continue;

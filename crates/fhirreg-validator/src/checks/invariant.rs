@@ -31,7 +31,7 @@ use fhirreg_fhirpath::{
 use fhirreg_terminology::{CodingRef, Terminology};
 // foldhash in the maps looked up per node and constraint (keys can come
 // from the validated resource: seeded per process).
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashSet, HashSetExt};
 use std::sync::{Arc, OnceLock, RwLock};
 
 /// How best-practice constraints (`elementdefinition-bestpractice`, like
@@ -132,7 +132,52 @@ impl FastMatch {
     }
 }
 
+/// A constraint of a plan element made ready to evaluate, once per plan
+/// element: whether it is evaluated here, its `matches()` fast form, its
+/// compiled expression.
+pub(crate) struct Prepared {
+    evaluated: bool,
+    fast: Option<Arc<FastMatch>>,
+    /// `None`: the expression does not compile.
+    expr: Option<Arc<Expression>>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("evaluated", &self.evaluated)
+            .field("compiled", &self.expr.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Inner {
+    /// The constraints of element `idx` of `plan`, prepared (aligned with
+    /// `plan.elements[idx].constraints`).
+    fn prepared<'p>(&self, plan: &'p Plan, idx: usize) -> &'p [Prepared] {
+        let Some(node) = self.node(plan, idx) else {
+            return &[];
+        };
+        node.constraints.get_or_init(|| {
+            plan.elements
+                .get(idx)
+                .map(|e| e.constraints.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| {
+                    let evaluated = evaluated(c);
+                    Prepared {
+                        evaluated,
+                        fast: (evaluated && c.expression.contains(".matches("))
+                            .then(|| fast_match(&c.expression))
+                            .flatten(),
+                        expr: if evaluated { self.expression(c) } else { None },
+                    }
+                })
+                .collect()
+        })
+    }
+
     /// The compiled expression of a constraint (`None`: does not compile),
     /// compiled once per validator.
     fn expression(&self, c: &Constraint) -> Option<Arc<Expression>> {
@@ -390,9 +435,6 @@ impl<'v> Walk<'v> {
         let tx = TxHook(&inner.tx);
         let resolver = Resolver { root };
         let mut done: HashSet<(NodeId, *const Constraint)> = HashSet::new();
-        // Compiled expressions by constraint, for this evaluation (the
-        // validator's cache is keyed by the expression text).
-        let mut compiled: HashMap<*const Constraint, Option<Arc<Expression>>> = HashMap::new();
         for job in jobs {
             let Some(node) = root.document().get(job.node) else {
                 continue;
@@ -406,8 +448,9 @@ impl<'v> Walk<'v> {
                 resource_above(node, root)
             };
             let root_resource = root_resource_of(resource, root);
-            for c in &job.plan.elements[job.idx].constraints {
-                if !evaluated(c) || !done.insert((job.node, c as *const Constraint)) {
+            let prepared = inner.prepared(&job.plan, job.idx);
+            for (c, ready) in job.plan.elements[job.idx].constraints.iter().zip(prepared) {
+                if !ready.evaluated || !done.insert((job.node, c as *const Constraint)) {
                     continue;
                 }
                 if job.profile && inner.inherited_from_core(&job.plan, job.idx, c) {
@@ -425,19 +468,11 @@ impl<'v> Walk<'v> {
                 } else {
                     Severity::Warning
                 };
-                let fast = if c.expression.contains(".matches(") {
-                    fast_match(&c.expression).and_then(|f| f.eval(node))
-                } else {
-                    None
-                };
+                let fast = ready.fast.as_ref().and_then(|f| f.eval(node));
                 let result = match fast {
                     Some(r) => Ok(r),
                     None => {
-                        let expr = compiled
-                            .entry(c as *const Constraint)
-                            .or_insert_with(|| inner.expression(c))
-                            .clone();
-                        let Some(expr) = expr else {
+                        let Some(expr) = &ready.expr else {
                             self.invariant_problem(c, None, job, node);
                             continue;
                         };

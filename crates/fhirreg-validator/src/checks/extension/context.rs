@@ -129,31 +129,28 @@ fn steps(rest: &str) -> Vec<(&str, Option<&str>)> {
 /// Java's `hasElementName`: `en` names one of the paths, an `[x]` step of
 /// `en` matching a step `name.ofType(T)`.
 fn has_element_name(plist: &[String], en: &str) -> bool {
-    let ep: Vec<&str> = en.split('.').collect();
-    plist.iter().any(|s| {
-        if s == en {
-            return true;
-        }
-        let sp: Vec<&str> = s.split('.').collect();
-        let (mut si, mut ei) = (0, 0);
-        while si < sp.len() && ei < ep.len() {
-            let (ps, pe) = (sp[si], ep[ei]);
-            if ps != pe {
-                match pe.strip_suffix("[x]") {
-                    Some(base)
-                        if ps == base
-                            && sp.get(si + 1).is_some_and(|n| n.starts_with("ofType(")) =>
-                    {
-                        si += 1
-                    }
-                    _ => return false,
+    plist.iter().any(|s| s == en || same_steps(s, en))
+}
+
+/// `path` and `name` have the same steps, an `[x]` step of `name`
+/// matching `step.ofType(T)` in `path` (compared step by step, without
+/// collecting them: this runs per extension and context path).
+fn same_steps(path: &str, name: &str) -> bool {
+    let mut ps = path.split('.').peekable();
+    let mut ns = name.split('.');
+    loop {
+        match (ps.next(), ns.next()) {
+            (None, None) => return true,
+            (Some(p), Some(n)) if p != n => match n.strip_suffix("[x]") {
+                Some(base) if p == base && ps.peek().is_some_and(|t| t.starts_with("ofType(")) => {
+                    ps.next();
                 }
-            }
-            si += 1;
-            ei += 1;
+                _ => return false,
+            },
+            (Some(_), Some(_)) => {}
+            _ => return false,
         }
-        si == sp.len() && ei == ep.len()
-    })
+    }
 }
 
 impl<'v> Walk<'v> {

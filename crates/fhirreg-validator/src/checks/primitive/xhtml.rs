@@ -159,6 +159,47 @@ pub(crate) struct XhtmlReport {
 /// Check a narrative `div`, reading it once for both the XHTML subset
 /// rules and the content facts. `external_ids` are the ids that `#id`
 /// links may point to outside the XHTML (contained resources).
+/// The open elements of the narrative, as a path.
+#[derive(Default)]
+struct OpenElements {
+    /// `div/p/a`.
+    path: String,
+    /// Where each open element's segment starts in `path` (at its `/`),
+    /// and what closing it means.
+    open: Vec<(usize, Closed)>,
+}
+
+/// What closing an element means for the checks.
+#[derive(Clone, Copy)]
+enum Closed {
+    A,
+    P,
+    Other,
+}
+
+impl OpenElements {
+    fn push(&mut self, local: &str) {
+        let kind = match local {
+            "a" => Closed::A,
+            "p" => Closed::P,
+            _ => Closed::Other,
+        };
+        self.open.push((self.path.len(), kind));
+        if !self.path.is_empty() {
+            self.path.push('/');
+        }
+        self.path.push_str(local);
+    }
+
+    fn pop(&mut self) -> Closed {
+        let Some((start, kind)) = self.open.pop() else {
+            return Closed::Other;
+        };
+        self.path.truncate(start);
+        kind
+    }
+}
+
 pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> XhtmlReport {
     let mut out = Vec::new();
     let mut facts = NarrativeFacts::default();
@@ -166,7 +207,9 @@ pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> XhtmlReport {
     let mut reader = Reader::from_str(div);
     let config = reader.config_mut();
     config.check_end_names = true;
-    let mut stack: Vec<String> = Vec::new();
+    // The open elements as `a/b/c`, with where each one starts: no
+    // string per element.
+    let mut stack = OpenElements::default();
     let mut ids: HashSet<String> = HashSet::new();
     let mut links: Vec<Link> = Vec::new();
     let mut open_links: Vec<usize> = Vec::new();
@@ -242,11 +285,11 @@ pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> XhtmlReport {
                         }
                     }
                 }
-                stack.push(local.to_string());
+                stack.push(local);
                 if let Some(h) = href {
                     links.push(Link {
                         href: h,
-                        path: stack.join("/"),
+                        path: stack.path.clone(),
                         text: String::new(),
                     });
                     if !empty {
@@ -257,12 +300,12 @@ pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> XhtmlReport {
                     stack.pop();
                 }
             }
-            Event::End(_) => match stack.pop().as_deref() {
-                Some("a") => {
+            Event::End(_) => match stack.pop() {
+                Closed::A => {
                     open_links.pop();
                 }
-                Some("p") => open_paragraphs = open_paragraphs.saturating_sub(1),
-                _ => {}
+                Closed::P => open_paragraphs = open_paragraphs.saturating_sub(1),
+                Closed::Other => {}
             },
             Event::Text(t) => {
                 facts.text(t.as_ref());
