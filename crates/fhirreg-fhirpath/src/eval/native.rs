@@ -26,6 +26,7 @@
 //! [`Limits::max_items`]: crate::Limits::max_items
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use fhirreg_element::Element;
 
@@ -476,11 +477,13 @@ impl<'a> Evaluator<'_, 'a> {
             return None;
         }
         // A name the model may call a choice expansion (an error), asked
-        // only where there were items to navigate from.
+        // only where there were items to navigate from: the model answers
+        // for the first step (the focus's types are known), later steps
+        // are left to the interpreter.
         if self.ctx.model.is_some() {
             let mut input = this.len();
             for (i, name) in path.iter().enumerate() {
-                if input > 0 && may_expand(name) {
+                if input > 0 && may_expand(name) && (i > 0 || self.expansion(this, name)) {
                     return None;
                 }
                 input = counts[i];
@@ -517,6 +520,34 @@ impl<'a> Evaluator<'_, 'a> {
         }
     }
 
+    /// Whether the model reads `name`, navigated from a node of `this`, as
+    /// a choice expansion (`valueQuantity`: the interpreter's error), as
+    /// the interpreter asks it (a node of unknown type: never). Items other
+    /// than nodes: `true` (the interpreter tells).
+    fn expansion(&self, this: &[Value<'a>], name: &str) -> bool {
+        let Some(m) = self.ctx.model else {
+            return false;
+        };
+        this.iter().any(|v| {
+            let Value::Node(n) = v else { return true };
+            let parent = if n.element.is_resource() {
+                self.node_type(n)
+            } else {
+                n.element_type.clone()
+            };
+            let Some(p) = parent else { return false };
+            let key = (Arc::as_ptr(&p) as usize, name.as_ptr() as usize, name.len());
+            let mut nav = self.nav.borrow_mut();
+            nav.get_or_insert(key, || super::NavInfo {
+                parent: p.clone(),
+                expansion: None,
+                child: None,
+                is_choice: None,
+            })
+            .expansion(m, name)
+        })
+    }
+
     /// The child `name` of the single focus, typed as the interpreter types
     /// it: `Some(None)` for none, `None` when the interpreter must tell
     /// (several, a possible choice type, an item that is not a node).
@@ -526,7 +557,7 @@ impl<'a> Evaluator<'_, 'a> {
             [Value::Node(n)] => n,
             _ => return None,
         };
-        if self.ctx.model.is_some() && may_expand(name) {
+        if may_expand(name) && self.expansion(this, name) {
             return None;
         }
         let mut found: Option<Element<'a>> = None;
