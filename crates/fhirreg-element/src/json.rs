@@ -594,7 +594,7 @@ impl<'a> Parser<'a> {
                 }
                 let pos = self.here();
                 let base = self.path.len();
-                let _ = write!(self.path, "[{}]", items.len());
+                crate::push_index(&mut self.path, items.len());
                 let v = self.parse_value()?;
                 self.path.truncate(base);
                 items.push((pos, v));
@@ -818,7 +818,7 @@ impl<'a> Parser<'a> {
         }
         e.push_str(l.key);
         if let Some(i) = l.idx {
-            let _ = write!(e, "[{i}]");
+            crate::push_index(&mut e, i);
         }
         e
     }

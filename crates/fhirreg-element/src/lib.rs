@@ -32,6 +32,35 @@ pub use issue::{Issue, IssueType, Severity};
 pub use message::{Lang, Msg};
 pub use tree::{Children, Document, Element, NodeId};
 
+/// Append the index step `[n]` to an expression (`Patient.name[2]`)
+/// without formatting machinery: readers and the validator write one per
+/// array item.
+///
+/// ```
+/// let mut path = String::from("Patient.name");
+/// fhirreg_element::push_index(&mut path, 12);
+/// assert_eq!(path, "Patient.name[12]");
+/// ```
+pub fn push_index(path: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        // (a decimal digit: always ASCII)
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    path.push('[');
+    for &d in &digits[at..] {
+        path.push(char::from(d));
+    }
+    path.push(']');
+}
+
 /// A 1-based line and column in the source document (columns count
 /// Unicode scalar values, as editors do).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

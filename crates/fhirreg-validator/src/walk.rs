@@ -303,7 +303,7 @@ impl<'v> Walk<'v> {
                 self.path.push(')');
             }
             if def.repeats() {
-                push_index(&mut self.path, n);
+                fhirreg_element::push_index(&mut self.path, n as usize);
             }
             if self.json && rules.json_form {
                 self.array_form(def, child);
@@ -473,24 +473,4 @@ impl<'v> Occurrences<'v> {
 /// The index of child definition `ci` among `children`.
 fn slot_of(children: &[usize], ci: usize) -> Option<usize> {
     children.iter().position(|&c| c == ci)
-}
-
-/// Append `[n]` to an expression (without a temporary string).
-fn push_index(path: &mut String, n: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    path.push('[');
-    for &d in &digits[at..] {
-        path.push(char::from(d));
-    }
-    path.push(']');
 }
