@@ -8,6 +8,11 @@
 
 use pyo3::prelude::*;
 
+/// mimalloc for the Rust side of the extension (see Cargo.toml): a
+/// validation allocates many small, short-lived values.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod convert;
 mod errors;
 mod fhirpath;
