@@ -300,6 +300,27 @@ impl<'v> Walk<'v> {
 }
 
 impl<'v> Walk<'v> {
+    /// A Quantity's unit code in UCUM is valid UCUM (datatypes.html#Quantity:
+    /// `code` is the unit in the `system`'s representation, and UCUM is a
+    /// grammar every code of which can be checked offline). Other unit
+    /// systems are not checked here: their codes need their terminology.
+    pub(crate) fn quantity_unit_code(&mut self, node: Element<'v>) {
+        const UCUM: &str = "http://unitsofmeasure.org";
+        let (Some(UCUM), Some(code)) = (node.child_value("system"), node.child_value("code"))
+        else {
+            return;
+        };
+        let Ok(r) = self.v.tx.validate_code_in_system(UCUM, code, None) else {
+            return;
+        };
+        for i in r.issues.iter().filter(|i| i.kind == IssueKind::UnknownCode) {
+            let at = node.child("code").unwrap_or(node);
+            self.push_tx(i, ".code", at);
+        }
+    }
+}
+
+impl<'v> Walk<'v> {
     /// Additional bindings of an element (R5 `binding.additional`): a
     /// `required`/`maximum` one must be met (error), an `extensible` one
     /// should be (warning), a `current`/`preferred` one is recommended.
