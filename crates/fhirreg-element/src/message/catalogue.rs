@@ -481,6 +481,11 @@ catalogue! {
     SdContextElement = "sd-context-element", Some("SD_CONTEXT_SHOULD_NOT_BE_ELEMENT"), Warning, BusinessRule, ["id"];
     SdTypeNotLegal = "sd-type-not-legal", Some("SD_TYPE_NOT_LEGAL"), Error, Invalid, ["type"];
     SdSpecializationSameType = "sd-specialization-same-type", Some("SD_SPECIALIZED_TYPE_MATCHES"), Error, Invalid, ["type", "base"];
+    /// A type's profile in an element definition constrains another type.
+    SdTypeProfileWrongType = "sd-type-profile-wrong-type", Some("SD_ED_TYPE_PROFILE_WRONG_TYPE"), Error, BusinessRule, ["profile", "profile_type", "path", "type"];
+    /// A differential element whose path names no element of the base
+    /// (the snapshot cannot be generated).
+    SdPathUnknown = "sd-path-unknown", None, Error, Invalid, ["path", "base"];
     SdPathType = "sd-path-type", Some("SD_PATH_TYPE_MISMATCH"), Error, Invalid, ["path", "type"];
     /// A StructureDefinition with a baseDefinition and no derivation.
     SdNoDerivation = "sd-no-derivation", Some("SD_MUST_HAVE_DERIVATION"), Error, Invalid, ["url"];
