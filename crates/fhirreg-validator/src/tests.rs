@@ -251,8 +251,12 @@ fn r4_examples() {
     let relative_canonicals = "relative canonicals ('Library/x', 'Questionnaire/x'): a \
          canonical is an absolute URL or a '#' fragment; the HL7 Java validator and Firely \
          both report them";
+    let not_ucum = "Quantity units with the UCUM system that are no UCUM codes ('ea', \
+         'mcg', 'TAB', 'tbl', 'drop', 'mEq', 'ml/hr', 'month'; UCUM writes ug, meq, h, mo and \
+         has no tablet or each): datatypes.html#Quantity, the code is in the system";
     let known_kinds: &[(Msg, &str)] = &[
         (Msg::CanonicalNotAbsolute, relative_canonicals),
+        (Msg::TxUcumInvalid, not_ucum),
         (Msg::ContainedCanonicalNotAbsolute, relative_canonicals),
     ];
     // Examples with real defects (reviewed one by one), which the HL7 Java

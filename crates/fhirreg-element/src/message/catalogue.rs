@@ -100,6 +100,9 @@ catalogue! {
     /// A `code` outside its required value set (`detail`: the findings).
     TxBindingCodeRequired = "tx-binding-code-required", Some("Terminology_TX_NoValid_16"), Error, CodeInvalid, ["code", "name", "valueset", "detail"];
     TxBindingCodeExtensible = "tx-binding-code-extensible", Some("Terminology_TX_NoValid_17"), Warning, CodeInvalid, ["code", "name", "valueset", "detail"];
+    /// A code (Coding) under a required binding that its code system marks
+    /// abstract (not selectable): it groups codes and is not one itself.
+    BindingCodeAbstract = "binding-code-abstract", Some("ABSTRACT_CODE_NOT_ALLOWED"), Error, CodeInvalid, ["system", "code"];
     TxBindingCodePreferred = "tx-binding-code-preferred", Some("Terminology_TX_NoValid_18"), Information, CodeInvalid, ["code", "name", "valueset", "detail"];
     TxBindingCodingRequired = "tx-binding-coding-required", Some("Terminology_TX_Confirm_4a"), Error, CodeInvalid, ["coding", "name", "valueset", "detail"];
     TxBindingCodingExtensible = "tx-binding-coding-extensible", Some("Terminology_TX_NoValid_5"), Warning, CodeInvalid, ["coding", "name", "valueset"];
@@ -181,6 +184,9 @@ catalogue! {
     Base64Whitespace = "base64-whitespace", Some("TYPE_SPECIFIC_CHECKS_DT_BASE64_NO_WS_WARNING"), Warning, Invalid, [];
     WhitespaceOnly = "whitespace-only", Some("Type_Specific_Checks_DT_Primitive_WS"), Warning, Invalid, [];
     /// A string value with whitespace before or after its content.
+    /// markdown with what looks like an HTML tag (security.html: a
+    /// presentation layer escapes it).
+    MarkdownHtml = "markdown-html", Some("TYPE_SPECIFIC_CHECKS_DT_MARKDOWN_HTML"), Warning, Invalid, ["tag"];
     StringWhitespace = "string-whitespace", Some("Type_Specific_Checks_DT_String_WS"), Warning, Invalid, ["value"];
     /// A date whose year is far outside the years data is about (a typing error, usually).
     DateYearUnreasonable = "date-year-unreasonable", Some("Type_Specific_Checks_DT_DateTime_Reasonable"), Warning, Invalid, ["value"];
@@ -475,6 +481,11 @@ catalogue! {
     SdContextElement = "sd-context-element", Some("SD_CONTEXT_SHOULD_NOT_BE_ELEMENT"), Warning, BusinessRule, ["id"];
     SdTypeNotLegal = "sd-type-not-legal", Some("SD_TYPE_NOT_LEGAL"), Error, Invalid, ["type"];
     SdSpecializationSameType = "sd-specialization-same-type", Some("SD_SPECIALIZED_TYPE_MATCHES"), Error, Invalid, ["type", "base"];
+    /// A type's profile in an element definition constrains another type.
+    SdTypeProfileWrongType = "sd-type-profile-wrong-type", Some("SD_ED_TYPE_PROFILE_WRONG_TYPE"), Error, BusinessRule, ["profile", "profile_type", "path", "type"];
+    /// A differential element whose path names no element of the base
+    /// (the snapshot cannot be generated).
+    SdPathUnknown = "sd-path-unknown", None, Error, Invalid, ["path", "base"];
     SdPathType = "sd-path-type", Some("SD_PATH_TYPE_MISMATCH"), Error, Invalid, ["path", "type"];
     /// A StructureDefinition with a baseDefinition and no derivation.
     SdNoDerivation = "sd-no-derivation", Some("SD_MUST_HAVE_DERIVATION"), Error, Invalid, ["url"];

@@ -115,6 +115,11 @@ impl<'v> Walk<'v> {
                 let Ok(r) = one(&CodingRef::code(v)) else {
                     return;
                 };
+                if strength == BindingStrength::Required && r.valid {
+                    if let Some(system) = r.system.as_deref() {
+                        self.abstract_code(node, system, r.version.as_deref(), v);
+                    }
+                }
                 r.binding_issues(strength, BoundValue::Code(v))
             }
             "Coding" | "Quantity" => {
@@ -127,6 +132,11 @@ impl<'v> Walk<'v> {
                 let Ok(r) = one(&cr) else {
                     return;
                 };
+                if strength == BindingStrength::Required && r.valid {
+                    if let (Some(system), Some(c)) = (cr.system, cr.code) {
+                        self.abstract_code(node, system, cr.version, c);
+                    }
+                }
                 if supersedes
                     && !r.has(IssueKind::InvalidDisplay)
                     && !r.has(IssueKind::NotInValueSet)
@@ -155,6 +165,22 @@ impl<'v> Walk<'v> {
                 let Ok(r) = r else {
                     return;
                 };
+                if strength == BindingStrength::Required && r.valid {
+                    // (only the codings the value set has: others may be
+                    // translations)
+                    for (n, c) in node.children_named("coding").enumerate() {
+                        let Some(cr) = coding_of(c) else { continue };
+                        let (Some(system), Some(code)) = (cr.system, cr.code) else {
+                            continue;
+                        };
+                        if one(&cr).is_ok_and(|x| x.valid) {
+                            let len = self.path.len();
+                            self.path.push_str(&format!(".coding[{n}]"));
+                            self.abstract_code(c, system, cr.version, code);
+                            self.path.truncate(len);
+                        }
+                    }
+                }
                 if supersedes {
                     for (n, c) in node.children_named("coding").enumerate() {
                         let Some(cr) = coding_of(c) else { continue };
@@ -295,6 +321,48 @@ impl<'v> Walk<'v> {
             };
             let at = node.child(sub.trim_start_matches('.')).unwrap_or(node);
             self.push_tx(i, sub, at);
+        }
+    }
+}
+
+impl<'v> Walk<'v> {
+    /// A code its code system marks abstract (`notSelectable`) under a
+    /// required binding: a value set may include such a code to group
+    /// others, but it is not a value (valueset.html, `contains.abstract`:
+    /// not selectable as a proper value).
+    fn abstract_code(
+        &mut self,
+        node: Element<'v>,
+        system: &str,
+        version: Option<&str>,
+        code: &str,
+    ) {
+        let abstract_ = self
+            .v
+            .tx
+            .lookup(system, version, code)
+            .is_ok_and(|l| l.abstract_);
+        if abstract_ {
+            self.report(Msg::BindingCodeAbstract, args![system, code], node);
+        }
+    }
+
+    /// A Quantity's unit code in UCUM is valid UCUM (datatypes.html#Quantity:
+    /// `code` is the unit in the `system`'s representation, and UCUM is a
+    /// grammar every code of which can be checked offline). Other unit
+    /// systems are not checked here: their codes need their terminology.
+    pub(crate) fn quantity_unit_code(&mut self, node: Element<'v>) {
+        const UCUM: &str = "http://unitsofmeasure.org";
+        let (Some(UCUM), Some(code)) = (node.child_value("system"), node.child_value("code"))
+        else {
+            return;
+        };
+        let Ok(r) = self.v.tx.validate_code_in_system(UCUM, code, None) else {
+            return;
+        };
+        for i in r.issues.iter().filter(|i| i.kind == IssueKind::UnknownCode) {
+            let at = node.child("code").unwrap_or(node);
+            self.push_tx(i, ".code", at);
         }
     }
 }

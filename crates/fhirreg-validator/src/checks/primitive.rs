@@ -317,9 +317,45 @@ pub(crate) fn value_rules(type_code: &str, value: &str) -> Vec<Problem> {
         "date" | "dateTime" | "instant" if !year_plausible(value) => {
             found.push(problem(Msg::DateYearUnreasonable, args![value]));
         }
+        "markdown" => {
+            if let Some(tag) = html_tag(value) {
+                found.push(problem(Msg::MarkdownHtml, args![tag]));
+            }
+        }
         _ => {}
     }
     found
+}
+
+/// The first thing in markdown that looks like an HTML tag: `<` then a
+/// letter (or `/` and a letter, or `!--`), up to the next `>` or space.
+/// Markdown autolinks (`<https://x>`, `<a@b.org>`) are not tags. HTML in
+/// markdown is shown escaped by FHIR readers (security.html), so it is
+/// worth a look, not an error.
+fn html_tag(value: &str) -> Option<&str> {
+    let bytes = value.as_bytes();
+    let mut from = 0;
+    while let Some(i) = value[from..].find('<').map(|i| from + i) {
+        from = i + 1;
+        let rest = &value[i + 1..];
+        let tag_like = rest.starts_with("!--")
+            || rest.starts_with(|c: char| c.is_ascii_alphabetic())
+            || (rest.starts_with('/') && rest[1..].starts_with(|c: char| c.is_ascii_alphabetic()));
+        if !tag_like {
+            continue;
+        }
+        let end = rest
+            .find(|c: char| c == '>' || c.is_whitespace())
+            .unwrap_or(rest.len());
+        let inner = &rest[..end];
+        let closed = rest[end..].starts_with('>');
+        if closed && (inner.contains(':') || inner.contains('@')) {
+            continue; // an autolink
+        }
+        let stop = (i + 1 + end + usize::from(closed)).min(bytes.len());
+        return value.get(i..stop);
+    }
+    None
 }
 
 /// Bi-directional embeddings and overrides (U+202A, U+202B, U+202D,

@@ -42,6 +42,8 @@ impl<'v> Walk<'v> {
             "Extension" => self.extension(node),
             "Reference" => self.reference(node, t),
             "Coding" => self.coding(node),
+            "Quantity" | "Age" | "Count" | "Distance" | "Duration" | "MoneyQuantity"
+            | "SimpleQuantity" => self.quantity_unit_code(node),
             "Identifier" => self.identifier(node),
             "Attachment" => self.attachment(node),
             "Meta" => self.meta(node),

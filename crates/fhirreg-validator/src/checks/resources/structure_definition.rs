@@ -1,7 +1,8 @@
 //! Rules on StructureDefinition resources that the HL7 Java validator
 //! finds when it generates the snapshot of a constraint from its base:
-//! no slicing on the root element, and fixed values the base fixes
-//! cannot be changed.
+//! no slicing on the root element, fixed values the base fixes cannot be
+//! changed, each differential element names an element of the base, and
+//! a type's profile profiles that type.
 //!
 //! StructureDefinition rules about the type a structure defines, as the
 //! HL7 Java validator's `StructureDefinitionValidator` checks them: a
@@ -36,6 +37,14 @@ impl<'v> Walk<'v> {
             let Some(path) = ed.child_value("path") else {
                 continue;
             };
+            self.path.push_str(&format!(".differential.element[{i}]"));
+            self.type_profiles_of_type(ed, path);
+            self.path.truncate(len);
+            if let Some(base) = &base {
+                if !path_in_base(base, path) {
+                    self.report(Msg::SdPathUnknown, args![path, &base.url], node);
+                }
+            }
             if !path.contains('.') && ed.child("slicing").is_some() {
                 self.path.push_str(&format!(".differential.element[{i}]"));
                 self.report(Msg::SdRootSlicing, args![], ed);
@@ -149,6 +158,78 @@ impl<'v> Walk<'v> {
             }
         }
     }
+}
+
+impl<'v> Walk<'v> {
+    /// Each `type.profile` of a differential element (at `self.path`)
+    /// profiles that type (ElementDefinition.type.profile: a profile "of
+    /// the datatype this element refers to"); on `Resource` and
+    /// `DomainResource`, a profile of any resource type.
+    fn type_profiles_of_type(&mut self, ed: Element<'v>, path: &str) {
+        let len = self.path.len();
+        for (j, t) in ed.children_named("type").enumerate() {
+            let Some(code) = t.child_value("code") else {
+                continue;
+            };
+            for (k, p) in t.children_named("profile").enumerate() {
+                let Some(url) = p.value() else { continue };
+                let Some(plan) = self.v.plan(url) else {
+                    continue;
+                };
+                let ty = plan.type_name.as_str();
+                let fits = ty == code
+                    || (matches!(code, "Resource" | "DomainResource")
+                        && self.v.is_resource_type(ty));
+                if !fits {
+                    self.path.push_str(&format!(".type[{j}].profile[{k}]"));
+                    self.report(Msg::SdTypeProfileWrongType, args![url, ty, path, code], p);
+                    self.path.truncate(len);
+                }
+            }
+        }
+    }
+}
+
+/// Does `path` name an element of `base` (or the child of one)? A choice
+/// element may be named by its renamed form (`valueQuantity`); below an
+/// element of a datatype (no children in `base`) any path is accepted,
+/// that is the datatype's business.
+fn path_in_base(base: &crate::plan::Plan, path: &str) -> bool {
+    let Some(root) = base.elements.first() else {
+        return true;
+    };
+    let mut segs = path.split('.');
+    if segs.next() != Some(root.path.as_str()) {
+        return true; // (sd-path-type reports it)
+    }
+    let mut at = 0usize;
+    for seg in segs {
+        let Some(cur) = base.elements.get(at) else {
+            return true;
+        };
+        let cur = match cur.content_ref.and_then(|r| base.elements.get(r)) {
+            Some(target) if cur.children.is_empty() => target,
+            _ => cur,
+        };
+        if cur.children.is_empty() {
+            return true;
+        }
+        let name = seg.trim_end_matches("[x]");
+        let found = cur.children.iter().copied().find(|&c| {
+            base.elements.get(c).is_some_and(|d| {
+                d.name == name
+                    || (d.choice
+                        && seg
+                            .strip_prefix(d.name.as_str())
+                            .is_some_and(|sfx| d.types.iter().any(|t| t.suffix == sfx)))
+            })
+        });
+        match found {
+            Some(c) => at = c,
+            None => return false,
+        }
+    }
+    true
 }
 
 #[cfg(test)]
