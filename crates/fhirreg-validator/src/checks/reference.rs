@@ -234,10 +234,13 @@ impl<'v> Walk<'v> {
     ) -> Option<String> {
         let r = node.child_value("reference").filter(|r| !r.is_empty())?;
         let profiles_needed = t.target_profiles.iter().any(|p| !p.starts_with(CORE));
+        // A contained target is always at hand: its type is checked
+        // against the target types wherever the resource is.
         if !profiles_needed
             && t.aggregation.is_empty()
             && self.containers == 0
             && !mode.is_profile()
+            && !r.starts_with('#')
         {
             return None;
         }
@@ -298,7 +301,8 @@ impl<'v> Walk<'v> {
                     self.report(Msg::ReferenceNoProfileMatch, args![r, all.join(", ")], node);
                 }
             }
-            if !types.is_empty() && !types.contains(&ft) {
+            // (a target of no known resource type is reported where it is)
+            if !types.is_empty() && !types.contains(&ft) && self.v.is_resource_type(&ft) {
                 types.sort();
                 self.report(Msg::ReferenceTargetType, args![&ft, types.join(", ")], node);
             }
