@@ -815,14 +815,10 @@ impl<'v> Walk<'v> {
                     None => String::new(),
                 }
             } else {
-                // The fullUrl without its last two steps (type and id),
-                // with the `/` after what is kept.
+                // The fullUrl without its last two steps (type and id):
+                // up to and with the second `/` from the end.
                 let trimmed = fu.trim_end_matches('/');
-                let keep = trimmed.split('/').count().saturating_sub(2);
-                let end = match keep.checked_sub(1) {
-                    None => 0,
-                    Some(k) => trimmed.match_indices('/').nth(k).map_or(0, |(i, _)| i + 1),
-                };
+                let end = trimmed.rmatch_indices('/').nth(1).map_or(0, |(i, _)| i + 1);
                 trimmed[..end].to_string()
             };
             if let Some(i) = reference.find("/_history/") {
