@@ -37,4 +37,5 @@ export FHIRREG_REQUIRE_SPARK=1
 export PYSPARK_PYTHON="$VENV/bin/python"
 cd bindings/python
 # -p no:cacheprovider: nothing written into the source tree.
-"$VENV/bin/python" -m pytest tests -q -rs -p no:cacheprovider
+# A hung Spark must fail the run, not hold CI: 20 minutes at most.
+timeout -k 30 1200 "$VENV/bin/python" -m pytest tests -q -rs -p no:cacheprovider

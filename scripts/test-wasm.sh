@@ -40,4 +40,6 @@ cd bindings/wasm
 echo "== wasm: npm ci"
 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
 echo "== wasm: npm test"
-npm test
+# A hung browser must fail the run, not hold CI: each test has 10 minutes
+# (package.json), the whole run 25; `timeout` ends Chromium with it.
+timeout -k 30 1500 npm test || { rc=$?; [ "$rc" -ge 124 ] && echo "npm test: stopped after 25 minutes" >&2; exit "$rc"; }

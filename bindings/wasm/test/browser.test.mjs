@@ -8,7 +8,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -28,7 +27,10 @@ before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
   mkdirSync(RESULTS, { recursive: true });
   ({ server, url: base } = await serve(ROOT));
-  profileDir = mkdtempSync(path.join(tmpdir(), 'fhirreg-chromium-'));
+  // The profile sits beside the results, not in the temporary directory: the
+  // browser sizes its storage quota by the disk the profile is on, and the
+  // offline test caches the 16 MB module (a small tmpfs would refuse it).
+  profileDir = mkdtempSync(path.join(RESULTS, 'chromium-profile-'));
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -46,7 +48,9 @@ before(async () => {
 });
 
 after(async () => {
-  await context?.close();
+  // A browser that does not close must not hold the test run.
+  await Promise.race([context?.close(), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
+  server?.closeAllConnections();
   server?.close();
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
 });
@@ -342,12 +346,29 @@ test('Stop ends a long validation, and the validator works after it', async () =
 
 test('offline: with the server gone, the page and the validator still work', async () => {
   // The service worker controls the page once it is active.
-  await page.evaluate(() => navigator.serviceWorker.ready);
+  const worker = await page.evaluate(async () => {
+    const active = await Promise.race([
+      navigator.serviceWorker.ready.then(() => true),
+      new Promise((resolve) => setTimeout(() => resolve(false), 60_000)),
+    ]);
+    const registration = await navigator.serviceWorker.getRegistration();
+    const { quota, usage } = await navigator.storage.estimate();
+    return {
+      active,
+      state: registration ? ['installing', 'waiting', 'active'].filter((s) => registration[s]).join(',') : 'not registered',
+      quota,
+      usage,
+    };
+  });
+  assert.equal(worker.active, true, `the service worker is not active after 60 s: ${JSON.stringify(worker)}`);
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
   assert.equal(await page.evaluate(() => navigator.serviceWorker.controller !== null), true);
-  await new Promise((resolve) => server.close(resolve));
-  server.closeAllConnections?.();
+  // close() alone waits for every open connection, and the browser may hold
+  // one that never sends a request: end them all at once.
+  const closed = new Promise((resolve) => server.close(resolve));
+  server.closeAllConnections();
+  await closed;
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
   await paste(invalidPatient);
