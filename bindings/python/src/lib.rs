@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 /// mimalloc for the Rust side of the extension (see Cargo.toml): a
 /// validation allocates many small, short-lived values.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: fhirreg_alloc::MiMalloc = fhirreg_alloc::MiMalloc;
 
 mod convert;
 mod errors;

@@ -13,7 +13,7 @@ use fhirreg::{Format, Outcome, Validator};
 /// mimalloc rather than the system allocator: the validator allocates many
 /// small, short-lived values (element trees, issues, strings).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: fhirreg_alloc::MiMalloc = fhirreg_alloc::MiMalloc;
 
 mod check_id_cmd;
 mod fhirpath_cmd;
