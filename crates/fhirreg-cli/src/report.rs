@@ -74,7 +74,12 @@ impl<W: Write> Reporter<W> {
                 if let [single] = held.as_slice() {
                     write_operation_outcome(&mut self.out, single, true, self.lang)?;
                 } else {
-                    serde_json::to_writer_pretty(&mut self.out, &Bundle(&held, self.lang))?;
+                    let outcomes: Vec<Cow<'_, Outcome>> = held.iter().map(outcome_of).collect();
+                    let views = outcomes
+                        .iter()
+                        .zip(&held)
+                        .map(|(outcome, result)| with_source(outcome, result, self.lang));
+                    fhirreg::write_outcome_bundle(&mut self.out, views, true)?;
                 }
                 writeln!(self.out)?;
             }
@@ -139,32 +144,6 @@ fn write_operation_outcome(
 ) -> io::Result<()> {
     let outcome = outcome_of(result);
     with_source(&outcome, result, lang).write_json(out, pretty)
-}
-
-/// Several inputs: a collection Bundle of their OperationOutcomes.
-struct Bundle<'a>(&'a [FileResult], Lang);
-
-impl Serialize for Bundle<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Entries<'a>(&'a [FileResult], Lang);
-        impl Serialize for Entries<'_> {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-                for result in self.0 {
-                    let outcome = outcome_of(result);
-                    let mut entry = std::collections::BTreeMap::new();
-                    entry.insert("resource", with_source(&outcome, result, self.1));
-                    seq.serialize_element(&entry)?;
-                }
-                seq.end()
-            }
-        }
-        let mut map = serializer.serialize_map(Some(3))?;
-        map.serialize_entry("resourceType", "Bundle")?;
-        map.serialize_entry("type", "collection")?;
-        map.serialize_entry("entry", &Entries(self.0, self.1))?;
-        map.end()
-    }
 }
 
 fn write_text(out: &mut impl Write, result: &FileResult, lang: Lang) -> io::Result<()> {

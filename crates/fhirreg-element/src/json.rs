@@ -1054,10 +1054,18 @@ impl<'a> Parser<'a> {
 
 /// The length of the leading run of bytes that need no attention inside a
 /// JSON string (not `"`, not `\\`, not a control character), found eight
-/// bytes at a time; the caller looks at the byte after it one by one.
-/// Long values (base64 attachments, narratives) are most of a document's
-/// bytes.
-fn plain_run(b: &[u8]) -> usize {
+/// bytes at a time: a multiple of 8, so the caller looks at the bytes after
+/// it one by one. Long values (base64 attachments, narratives) are most of
+/// a document's bytes; the reader skips them with it, and a writer can
+/// copy them without escaping.
+///
+/// ```
+/// use fhirreg_element::json::plain_run;
+/// assert_eq!(plain_run(b"0123456789abcdef\"0123"), 16);
+/// assert_eq!(plain_run(b"01234\n6789abcdef"), 0);
+/// assert_eq!(plain_run(b"short"), 0);
+/// ```
+pub fn plain_run(b: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;

@@ -86,14 +86,15 @@ pub use fhirreg_terminology as terminology;
 pub use fhirreg_validator::identifier_no::message as no_id_message;
 
 mod fhirpath_json;
+mod json_out;
 mod ndjson;
 mod outcome;
 mod tx;
 pub use fhirpath_json::{evaluate_fhirpath, FhirPath};
 pub use ndjson::{NdjsonResult, NdjsonResults};
 pub use outcome::{
-    OperationOutcome, Outcome, COL_EXTENSION, FILE_EXTENSION, LINE_EXTENSION, MESSAGE_ID_EXTENSION,
-    NDJSON_LINE_EXTENSION,
+    write_outcome_bundle, OperationOutcome, Outcome, COL_EXTENSION, FILE_EXTENSION, LINE_EXTENSION,
+    MESSAGE_ID_EXTENSION, NDJSON_LINE_EXTENSION,
 };
 /// The rayon version the validator runs on, to build a pool for
 /// [`ValidatorBuilder::thread_pool`].

@@ -3,8 +3,9 @@
 use std::io::{self, Write};
 
 use fhirreg_element::{args, Issue, Lang, Msg, Severity};
-use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
+
+use crate::json_out::JsonOut;
 use serde_json::Value;
 
 /// Extension URLs put on each issue: where it is (line, column) and which
@@ -110,7 +111,7 @@ impl Outcome {
     /// serialises the same JSON straight to a writer, with no tree (an
     /// outcome can have 100,000s of issues).
     pub fn to_operation_outcome(&self) -> Value {
-        serde_json::to_value(self.operation_outcome()).unwrap_or(Value::Null)
+        self.operation_outcome().to_value()
     }
 
     /// A serialisable view of the outcome as an OperationOutcome, with
@@ -229,7 +230,12 @@ impl<'a> OperationOutcome<'a> {
 
     /// The OperationOutcome as a JSON tree.
     pub fn to_value(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        let mut text = Vec::new();
+        let written = self.write_json(&mut text, false);
+        written
+            .ok()
+            .and_then(|()| serde_json::from_slice(&text).ok())
+            .unwrap_or(Value::Null)
     }
 
     /// Add an extension with a `valueString` (e.g. [`FILE_EXTENSION`]).
@@ -248,156 +254,151 @@ impl<'a> OperationOutcome<'a> {
     /// `serde_json::to_string_pretty`) or on one line. Nothing is built in
     /// memory besides the writer's buffer.
     pub fn write_json(&self, out: impl Write, pretty: bool) -> io::Result<()> {
-        let result = if pretty {
-            serde_json::to_writer_pretty(out, self)
-        } else {
-            serde_json::to_writer(out, self)
-        };
-        result.map_err(io::Error::from)
+        let mut json = JsonOut::new(out, pretty);
+        self.write(&mut json)?;
+        json.finish()
+    }
+
+    /// The one description of the OperationOutcome's JSON.
+    fn write<W: Write>(&self, out: &mut JsonOut<W>) -> io::Result<()> {
+        out.begin_object();
+        out.entry_str("resourceType", "OperationOutcome");
+        out.key("issue");
+        out.begin_array();
+        if self.issues.is_empty() {
+            // OperationOutcome needs at least one issue.
+            let no_issues = Issue::new(Msg::NoIssues, args![], "", None);
+            write_issue(out, &no_issues, self.lang)?;
+        }
+        for issue in self.issues {
+            write_issue(out, issue, self.lang)?;
+        }
+        out.end_array()?;
+        if !self.extensions.is_empty() {
+            out.key("extension");
+            out.begin_array();
+            for (url, value) in &self.extensions {
+                out.item();
+                match value {
+                    ExtensionValue::String(s) => write_extension(out, url, "valueString", s)?,
+                    ExtensionValue::Integer(n) => {
+                        out.begin_object();
+                        out.entry_str("url", url);
+                        out.entry_u64("valueInteger", *n);
+                        out.end_object()?;
+                    }
+                }
+            }
+            out.end_array()?;
+        }
+        out.end_object()
     }
 }
 
+/// Serialised through its JSON text (the shape is described once, in
+/// [`OperationOutcome::write_json`]).
 impl Serialize for OperationOutcome<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("resourceType", "OperationOutcome")?;
-        map.serialize_entry("issue", &Issues(self.issues, self.lang))?;
-        if !self.extensions.is_empty() {
-            map.serialize_entry("extension", &Extensions(&self.extensions))?;
-        }
-        map.end()
+        self.to_value().serialize(serializer)
     }
 }
 
-struct Extensions<'e, 'a>(&'e [(&'a str, ExtensionValue<'a>)]);
-
-impl Serialize for Extensions<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for (url, value) in self.0 {
-            match value {
-                ExtensionValue::String(s) => seq.serialize_element(&Extension {
-                    url,
-                    key: "valueString",
-                    value: s,
-                })?,
-                ExtensionValue::Integer(n) => seq.serialize_element(&Extension {
-                    url,
-                    key: "valueInteger",
-                    value: n,
-                })?,
-            }
-        }
-        seq.end()
-    }
-}
-
-/// `{"url": ..., "valueX": ...}`.
-struct Extension<'a, T: Serialize + ?Sized> {
-    url: &'a str,
-    key: &'static str,
-    value: &'a T,
-}
-
-impl<T: Serialize + ?Sized> Serialize for Extension<'_, T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(2))?;
-        map.serialize_entry("url", self.url)?;
-        map.serialize_entry(self.key, self.value)?;
-        map.end()
-    }
-}
-
-struct Issues<'a>(&'a [Issue], Lang);
-
-impl Serialize for Issues<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.0.is_empty() {
-            // OperationOutcome needs at least one issue.
-            let mut seq = serializer.serialize_seq(Some(1))?;
-            let no_issues = Issue::new(Msg::NoIssues, args![], "", None);
-            seq.serialize_element(&IssueJson(&no_issues, self.1))?;
-            return seq.end();
-        }
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for issue in self.0 {
-            seq.serialize_element(&IssueJson(issue, self.1))?;
-        }
-        seq.end()
-    }
-}
-
-/// `{"text": ..., "coding": [the Java key]}` of an issue.
-struct Details<'a>(&'a Issue, Lang);
-
-impl Serialize for Details<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let issue = self.0;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("text", &issue.message_in(self.1))?;
-        if let Some(key) = issue.java_key() {
-            map.serialize_entry("coding", &[JavaKey(key)])?;
-        }
-        map.end()
-    }
-}
-
-/// `{"system": JAVA_MESSAGE_KEY_SYSTEM, "code": key}`.
-struct JavaKey<'a>(&'a str);
-
-impl Serialize for JavaKey<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(2))?;
-        map.serialize_entry("system", JAVA_MESSAGE_KEY_SYSTEM)?;
-        map.serialize_entry("code", self.0)?;
-        map.end()
-    }
+/// `{"url": url, key: "value"}`.
+fn write_extension<W: Write>(
+    out: &mut JsonOut<W>,
+    url: &str,
+    key: &str,
+    value: &str,
+) -> io::Result<()> {
+    out.begin_object();
+    out.entry_str("url", url);
+    out.entry_str(key, value);
+    out.end_object()
 }
 
 /// One OperationOutcome.issue: line/col/message-id extensions, severity,
-/// code, details.text, expression.
-struct IssueJson<'a>(&'a Issue, Lang);
-
-impl Serialize for IssueJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let issue = self.0;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("extension", &IssueExtensions(issue))?;
-        map.serialize_entry("severity", issue.severity.code())?;
-        map.serialize_entry("code", issue.code.code())?;
-        map.serialize_entry("details", &Details(issue, self.1))?;
-        if !issue.expression.is_empty() {
-            map.serialize_entry("expression", &[issue.expression.as_str()])?;
+/// code, details (the text, and the Java key as a coding), expression.
+fn write_issue<W: Write>(out: &mut JsonOut<W>, issue: &Issue, lang: Lang) -> io::Result<()> {
+    out.item();
+    out.begin_object();
+    out.key("extension");
+    out.begin_array();
+    if let Some(pos) = issue.pos {
+        for (url, n) in [(LINE_EXTENSION, pos.line), (COL_EXTENSION, pos.col)] {
+            out.item();
+            out.begin_object();
+            out.entry_str("url", url);
+            out.entry_u64("valueInteger", u64::from(n));
+            out.end_object()?;
         }
-        map.end()
     }
+    out.item();
+    write_extension(out, MESSAGE_ID_EXTENSION, "valueCode", issue.message_id())?;
+    out.end_array()?;
+    out.entry_str("severity", issue.severity.code());
+    out.entry_str("code", issue.code.code());
+    out.key("details");
+    out.begin_object();
+    out.entry_str("text", &issue.message_in(lang));
+    if let Some(key) = issue.java_key() {
+        out.key("coding");
+        out.begin_array();
+        out.item();
+        out.begin_object();
+        out.entry_str("system", JAVA_MESSAGE_KEY_SYSTEM);
+        out.entry_str("code", key);
+        out.end_object()?;
+        out.end_array()?;
+    }
+    out.end_object()?;
+    if !issue.expression.is_empty() {
+        out.key("expression");
+        out.begin_array();
+        out.item();
+        out.string(&issue.expression);
+        out.end_array()?;
+    }
+    out.end_object()
 }
 
-struct IssueExtensions<'a>(&'a Issue);
-
-impl Serialize for IssueExtensions<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let issue = self.0;
-        let mut seq = serializer.serialize_seq(None)?;
-        if let Some(pos) = issue.pos {
-            seq.serialize_element(&Extension {
-                url: LINE_EXTENSION,
-                key: "valueInteger",
-                value: &pos.line,
-            })?;
-            seq.serialize_element(&Extension {
-                url: COL_EXTENSION,
-                key: "valueInteger",
-                value: &pos.col,
-            })?;
-        }
-        seq.serialize_element(&Extension {
-            url: MESSAGE_ID_EXTENSION,
-            key: "valueCode",
-            value: issue.message_id(),
-        })?;
-        seq.end()
+/// A collection Bundle with one OperationOutcome per entry (`entry.resource`),
+/// as the CLI reports several inputs; written as it goes, pretty or on one
+/// line.
+///
+/// ```
+/// let (a, b) = (fhirreg::Outcome::default(), fhirreg::Outcome::default());
+/// let mut out = Vec::new();
+/// fhirreg::write_outcome_bundle(
+///     &mut out,
+///     [a.operation_outcome(), b.operation_outcome()],
+///     false,
+/// )
+/// .unwrap();
+/// let bundle: serde_json::Value = serde_json::from_slice(&out).unwrap();
+/// assert_eq!(bundle["type"], "collection");
+/// assert_eq!(bundle["entry"][1]["resource"]["resourceType"], "OperationOutcome");
+/// ```
+pub fn write_outcome_bundle<'a>(
+    out: impl Write,
+    outcomes: impl IntoIterator<Item = OperationOutcome<'a>>,
+    pretty: bool,
+) -> io::Result<()> {
+    let mut json = JsonOut::new(out, pretty);
+    json.begin_object();
+    json.entry_str("resourceType", "Bundle");
+    json.entry_str("type", "collection");
+    json.key("entry");
+    json.begin_array();
+    for outcome in outcomes {
+        json.item();
+        json.begin_object();
+        json.key("resource");
+        outcome.write(&mut json)?;
+        json.end_object()?;
     }
+    json.end_array()?;
+    json.end_object()?;
+    json.finish()
 }
 
 #[cfg(test)]
