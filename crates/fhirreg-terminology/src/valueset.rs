@@ -88,9 +88,12 @@ impl VsIndex {
                 }
             }
         }
-        if self
-            .excluded
-            .contains(&(system.to_owned(), code.to_owned()))
+        // (the pair is built only when something is excluded: most value
+        // sets exclude nothing, and this runs for every code not listed)
+        if !self.excluded.is_empty()
+            && self
+                .excluded
+                .contains(&(system.to_owned(), code.to_owned()))
         {
             return Member::No;
         }
@@ -115,12 +118,24 @@ impl VsIndex {
 
     fn push(&mut self, e: Entry) {
         let idx = self.entries.len();
-        let codes = self.by_system.entry(e.system.clone()).or_default();
-        if codes.contains_key(&e.code) {
+        // Keys are copied only when new (a value set lists many codes of
+        // few systems).
+        if !self.by_system.contains_key(e.system.as_str()) {
+            self.by_system.insert(e.system.clone(), HashMap::default());
+        }
+        let Some(codes) = self.by_system.get_mut(e.system.as_str()) else {
+            return;
+        };
+        if codes.contains_key(e.code.as_str()) {
             return;
         }
         codes.insert(e.code.clone(), idx);
-        self.by_code.entry(e.code.clone()).or_default().push(idx);
+        match self.by_code.get_mut(e.code.as_str()) {
+            Some(list) => list.push(idx),
+            None => {
+                self.by_code.insert(e.code.clone(), vec![idx]);
+            }
+        }
         self.entries.push(e);
     }
 }
