@@ -29,7 +29,9 @@
 //! ```
 //!
 //! Mutations are JSON pointers: `["set", PTR, VALUE]` (replace or add a
-//! property, `-` appends to an array), `["remove", PTR]`, `["move-last", PTR]`
+//! property, `-` appends to an array), `["set-repeated", PTR, TEXT, N]` (sets
+//! TEXT repeated N times: values too long to write out), `["remove", PTR]`,
+//! `["move-last", PTR]`
 //! (the property goes after its siblings: element order, XML),
 //! `["text", FROM, TO]` (replaces text of the serialized resource, JSON or
 //! XML: syntax the JSON value cannot express). An expected
@@ -193,8 +195,15 @@ fn apply(doc: &mut Value, op: &Value) -> Result<(), String> {
         .pointer_mut(parent_ptr)
         .ok_or_else(|| format!("no {parent_ptr}"))?;
     match verb {
-        "set" => {
-            let value = parts.get(2).cloned().ok_or("set needs a value")?;
+        "set" | "set-repeated" => {
+            let value = if verb == "set" {
+                parts.get(2).cloned().ok_or("set needs a value")?
+            } else {
+                let text = parts.get(2).and_then(Value::as_str).ok_or("no text")?;
+                let n = parts.get(3).and_then(Value::as_u64).ok_or("no count")?;
+                let n = usize::try_from(n).map_err(|e| e.to_string())?;
+                Value::String(text.repeat(n))
+            };
             match parent {
                 Value::Object(map) => {
                     map.insert(last, value);
