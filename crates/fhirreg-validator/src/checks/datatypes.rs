@@ -1,10 +1,10 @@
 //! Rules of particular complex datatypes beyond their definitions:
 //! Identifier (system absolute, `urn:ietf:rfc:3986` values are URIs) and
 //! Attachment (data is base64, a stated size matches the data; one
-//! without data or url says what is missing), Meta (a security label
-//! once).
+//! without data or url says what is missing), SampledData (its data
+//! points and their number), Meta (a security label once).
 
-use crate::checks::primitive::base64_binary;
+use crate::checks::primitive::{base64_binary, is_decimal};
 use crate::has_scheme;
 use crate::walk::Walk;
 use fhirreg_element::message::Msg;
@@ -42,6 +42,38 @@ impl<'v> Walk<'v> {
         let actual = scan.decoded_len(data) as u64;
         if actual != stated {
             self.report(Msg::AttachmentSizeMismatch, args![stated, actual], node);
+        }
+    }
+
+    /// SampledData.data (R4 datatypes.html#SampledData) is a series of
+    /// decimal values separated by a single space, where E (error), L
+    /// (below the detection limit) and U (above the upper limit) can stand
+    /// in place of a value. With more than one dimension the points are
+    /// interlaced, all the points of a time point together, so there is a
+    /// whole number of time points: a multiple of `dimensions`. Only the
+    /// first bad point is reported (a long series would flood the outcome).
+    pub(crate) fn sampled_data(&mut self, node: Element<'v>) {
+        let Some(data) = node.child_value("data").filter(|d| !d.is_empty()) else {
+            return; // (an empty value is reported by the primitive rules)
+        };
+        let mut count = 0usize;
+        for point in data.split(' ') {
+            count += 1;
+            if !matches!(point, "E" | "L" | "U") && !is_decimal(point) {
+                let args = args![count, point];
+                self.at_child(node, "data", Msg::SampledDataPointInvalid, args);
+                return;
+            }
+        }
+        let dimensions = node
+            .child_value("dimensions")
+            .and_then(|d| d.parse::<usize>().ok())
+            .filter(|d| *d > 0);
+        if let Some(dimensions) = dimensions {
+            if count % dimensions != 0 {
+                let args = args![count, dimensions];
+                self.at_child(node, "data", Msg::SampledDataDimensions, args);
+            }
         }
     }
 
