@@ -1,7 +1,7 @@
 //! Rules of particular complex datatypes beyond their definitions:
 //! Identifier (system absolute, `urn:ietf:rfc:3986` values are URIs) and
-//! Attachment (data is base64, a stated size matches the data; one
-//! without data or url says what is missing), SampledData (its data
+//! Attachment (data is base64, a stated size matches the data, a hash is
+//! its SHA-1; one without data or url says what is missing), SampledData (its data
 //! points and their number), Meta (a security label once).
 
 use crate::checks::primitive::{base64_binary, is_decimal};
@@ -19,6 +19,9 @@ impl<'v> Walk<'v> {
         let has = |name: &str| node.child(name).is_some();
         if !has("data") && !has("url") && !has("contentType") && !has("language") {
             self.report(Msg::AttachmentNoContent, args![], node);
+        }
+        if let Some(hash) = node.child_value("hash") {
+            self.attachment_hash(node, hash);
         }
         let Some(data) = node.child_value("data") else {
             return;
@@ -42,6 +45,28 @@ impl<'v> Walk<'v> {
         let actual = scan.decoded_len(data) as u64;
         if actual != stated {
             self.report(Msg::AttachmentSizeMismatch, args![stated, actual], node);
+        }
+    }
+
+    /// Attachment.hash is "the calculated hash of the data using SHA-1,
+    /// represented using base64" (R4 datatypes.html#Attachment): 20 bytes,
+    /// and with the data present, its SHA-1. R4 states no SHALL here, and
+    /// the HL7 validator does not check it: warnings.
+    fn attachment_hash(&mut self, node: Element<'v>, hash: &str) {
+        use sha1::Digest;
+        let Some(stated) = base64_binary::decode(hash) else {
+            return; // not base64: reported by the primitive rules
+        };
+        if stated.len() != 20 {
+            let args = args![stated.len()];
+            self.at_child(node, "hash", Msg::AttachmentHashNotSha1, args);
+            return;
+        }
+        let Some(data) = node.child_value("data").and_then(base64_binary::decode) else {
+            return;
+        };
+        if sha1::Sha1::digest(&data).as_slice() != stated.as_slice() {
+            self.at_child(node, "hash", Msg::AttachmentHashMismatch, args![]);
         }
     }
 
