@@ -202,6 +202,7 @@ catalogue! {
     AttachmentNoContent = "attachment-no-content", Some("TYPE_SPECIFIC_CHECKS_DT_ATT_NO_CONTENT"), Warning, Invalid, [];
     AttachmentHashNotSha1 = "attachment-hash-not-sha1", None, Warning, Value, ["bytes"];
     AttachmentHashMismatch = "attachment-hash-mismatch", None, Warning, Value, [];
+    RangeUnitsDiffer = "range-units-differ", None, Error, BusinessRule, ["element", "low", "high"];
     SampledDataPointInvalid = "sampled-data-point-invalid", None, Error, Value, ["position", "value"];
     SampledDataDimensions = "sampled-data-dimensions", None, Error, Value, ["count", "dimensions"];
     AttachmentSizeMismatch = "attachment-size-mismatch", Some("TYPE_SPECIFIC_CHECKS_DT_ATT_SIZE_CORRECT"), Error, Structure, ["stated", "actual"];

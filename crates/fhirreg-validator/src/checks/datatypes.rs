@@ -1,7 +1,8 @@
 //! Rules of particular complex datatypes beyond their definitions:
 //! Identifier (system absolute, `urn:ietf:rfc:3986` values are URIs) and
 //! Attachment (data is base64, a stated size matches the data, a hash is
-//! its SHA-1; one without data or url says what is missing), SampledData (its data
+//! its SHA-1; one without data or url says what is missing), Range (low
+//! and high in the same units), SampledData (its data
 //! points and their number), Meta (a security label once).
 
 use crate::checks::primitive::{base64_binary, is_decimal};
@@ -67,6 +68,22 @@ impl<'v> Walk<'v> {
         };
         if sha1::Sha1::digest(&data).as_slice() != stated.as_slice() {
             self.at_child(node, "hash", Msg::AttachmentHashMismatch, args![]);
+        }
+    }
+
+    /// "The unit and code/system elements of the low or high elements
+    /// SHALL match" (R4 datatypes.html#Range). Compared where both give
+    /// the element: one that leaves it out states nothing to differ.
+    pub(crate) fn range(&mut self, node: Element<'v>) {
+        let (Some(low), Some(high)) = (node.child("low"), node.child("high")) else {
+            return;
+        };
+        for name in ["unit", "system", "code"] {
+            if let (Some(l), Some(h)) = (low.child_value(name), high.child_value(name)) {
+                if l != h {
+                    self.report(Msg::RangeUnitsDiffer, args![name, l, h], node);
+                }
+            }
         }
     }
 

@@ -47,6 +47,7 @@ impl<'v> Walk<'v> {
             "Identifier" => self.identifier(node),
             "Attachment" => self.attachment(node),
             "SampledData" => self.sampled_data(node),
+            "Range" => self.range(node),
             "Meta" => self.meta(node),
             _ => {}
         }
