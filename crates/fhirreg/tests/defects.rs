@@ -8,7 +8,13 @@
 //! of the R4 examples package, `$FHIRREG_R4_EXAMPLES`, or a resource of
 //! its own), applies exactly one mutation that breaks one rule and expects
 //! exactly that rule's message at the expected location, then applies a
-//! boundary mutation that must stay valid. The profiles, value sets and
+//! boundary mutation that must stay valid. A case with `"operation":
+//! "validate-code"` runs the `$validate-code` operation instead: its
+//! resource is the operation's input `Parameters` (`url`, `system`,
+//! `version`, `code`, `display`, `codeableConcept`; without `url` the
+//! CodeSystem operation), and its expected issues have no location (the
+//! expression `""`; a message explaining another, as why membership is
+//! undecided, has `in ID` of that message). The profiles, value sets and
 //! questionnaires the cases validate against are ours, in
 //! `tests/defects/profiles/`.
 //!
@@ -28,8 +34,13 @@
 //!  "keep": [["set", "/name/0/family", "abcde"]]}
 //! ```
 //!
+//! `"options": {"no-synthetic-ids": true}` validates with the option that
+//! makes a synthetic Norwegian test number an error.
+//!
 //! Mutations are JSON pointers: `["set", PTR, VALUE]` (replace or add a
-//! property, `-` appends to an array), `["remove", PTR]`, `["move-last", PTR]`
+//! property, `-` appends to an array), `["set-repeated", PTR, TEXT, N]` (sets
+//! TEXT repeated N times: values too long to write out), `["remove", PTR]`,
+//! `["move-last", PTR]`
 //! (the property goes after its siblings: element order, XML),
 //! `["text", FROM, TO]` (replaces text of the serialized resource, JSON or
 //! XML: syntax the JSON value cannot express). An expected
@@ -193,8 +204,15 @@ fn apply(doc: &mut Value, op: &Value) -> Result<(), String> {
         .pointer_mut(parent_ptr)
         .ok_or_else(|| format!("no {parent_ptr}"))?;
     match verb {
-        "set" => {
-            let value = parts.get(2).cloned().ok_or("set needs a value")?;
+        "set" | "set-repeated" => {
+            let value = if verb == "set" {
+                parts.get(2).cloned().ok_or("set needs a value")?
+            } else {
+                let text = parts.get(2).and_then(Value::as_str).ok_or("no text")?;
+                let n = parts.get(3).and_then(Value::as_u64).ok_or("no count")?;
+                let n = usize::try_from(n).map_err(|e| e.to_string())?;
+                Value::String(text.repeat(n))
+            };
             match parent {
                 Value::Object(map) => {
                     map.insert(last, value);
@@ -343,6 +361,79 @@ fn serialize(validator: &Validator, doc: &Value, xml: bool) -> Result<Vec<u8>, S
         .map_err(|e| format!("to XML: {e}"))
 }
 
+/// The issues `$validate-code` finds for its input `Parameters` (see the
+/// module documentation).
+fn operation_found(validator: &Validator, params: &Value) -> Result<Vec<Found>, String> {
+    use fhirreg::message::{Arg, Message};
+    use fhirreg::terminology::CodingRef;
+    let value_of = |p: &Value| -> Option<Value> {
+        p.as_object()?
+            .iter()
+            .find(|(k, _)| k.starts_with("value"))
+            .map(|(_, v)| v.clone())
+    };
+    let mut named: BTreeMap<String, Value> = BTreeMap::new();
+    for p in params["parameter"].as_array().ok_or("no parameter")? {
+        let name = p["name"].as_str().ok_or("a parameter without a name")?;
+        named.insert(
+            name.to_string(),
+            value_of(p).ok_or("a parameter without a value")?,
+        );
+    }
+    let text = |k: &str| named.get(k).and_then(Value::as_str);
+    fn coding_ref(c: &Value) -> CodingRef<'_> {
+        CodingRef {
+            system: c["system"].as_str(),
+            version: c["version"].as_str(),
+            code: c["code"].as_str(),
+            display: c["display"].as_str(),
+        }
+    }
+    let tx = validator.terminology();
+    let single = CodingRef {
+        system: text("system"),
+        version: text("version"),
+        code: text("code"),
+        display: text("display"),
+    };
+    let result = match (text("url"), named.get("codeableConcept")) {
+        (Some(url), Some(cc)) => {
+            let codings: Vec<CodingRef<'_>> = cc["coding"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(coding_ref)
+                .collect();
+            tx.validate_codeable_concept(url, &codings)
+                .map_err(|e| e.to_string())?
+        }
+        (Some(url), None) => tx.validate_code(url, &single).map_err(|e| e.to_string())?,
+        (None, _) => tx.validate_coding_in_system(&single),
+    };
+    fn nested(m: &Message, sev: Severity, out: &mut Vec<Found>) {
+        for arg in m.args.iter() {
+            if let Arg::Msgs(inner) = arg {
+                for i in inner.iter() {
+                    out.push((i.msg.id().to_string(), format!("in {}", m.msg.id()), sev));
+                    nested(i, sev, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for i in &result.issues {
+        let sev = if i.severity == Severity::Fatal {
+            Severity::Error
+        } else {
+            i.severity
+        };
+        out.push((i.message.msg.id().to_string(), String::new(), sev));
+        nested(&i.message, sev, &mut out);
+    }
+    out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    Ok(out)
+}
+
 /// Runs one case: Ok(false) when its base example is not available.
 fn try_case(validator: &Validator, examples: Option<&Path>, case: &Value) -> Result<bool, String> {
     let base: Value = if let Some(r) = case.get("resource") {
@@ -362,7 +453,16 @@ fn try_case(validator: &Validator, examples: Option<&Path>, case: &Value) -> Res
         .map(|p| vec![p.to_string()])
         .unwrap_or_default();
     let expect = expected(case)?;
-    let base_found = found(validator, &serialize(validator, &base, xml)?, &profiles);
+    let operation = match case["operation"].as_str() {
+        None => false,
+        Some("validate-code") => true,
+        Some(other) => return Err(format!("unknown operation {other}")),
+    };
+    let base_found = if operation {
+        operation_found(validator, &base)?
+    } else {
+        found(validator, &serialize(validator, &base, xml)?, &profiles)
+    };
     let base_errors: Vec<Found> = base_found
         .iter()
         .filter(|f| f.2 == Severity::Error)
@@ -380,6 +480,12 @@ fn try_case(validator: &Validator, examples: Option<&Path>, case: &Value) -> Res
             } else {
                 apply(&mut doc, op)?;
             }
+        }
+        if operation {
+            if !text_ops.is_empty() {
+                return Err("an operation's input takes no text mutations".into());
+            }
+            return operation_found(validator, &doc);
         }
         let mut bytes = serialize(validator, &doc, xml)?;
         for op in text_ops {
@@ -642,6 +748,7 @@ fn defect_corpus() {
         .build()
         .expect("the defect profiles load");
     let examples = examples_dir();
+    let strict_validator: std::sync::OnceLock<Validator> = std::sync::OnceLock::new();
     let by_key: BTreeMap<&str, &Rule> = rules.iter().map(|r| (r.key.as_str(), r)).collect();
     let mut tests: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut names = BTreeSet::new();
@@ -680,7 +787,21 @@ fn defect_corpus() {
                 ));
             }
         }
-        match run_case(&validator, examples.as_deref(), &case.value) {
+        // (a case may ask for the option that refuses synthetic test
+        // numbers: a validator of its own, built when first needed)
+        let strict = case.value["options"]["no-synthetic-ids"] == Value::Bool(true);
+        let validator = if strict {
+            strict_validator.get_or_init(|| {
+                Validator::builder()
+                    .load_path(defects_dir().join("profiles"))
+                    .no_synthetic_ids(true)
+                    .build()
+                    .expect("the defect profiles load")
+            })
+        } else {
+            &validator
+        };
+        match run_case(validator, examples.as_deref(), &case.value) {
             Outcome::Passed => passed += 1,
             Outcome::Skipped => skipped += 1,
             Outcome::Failed(e) => {

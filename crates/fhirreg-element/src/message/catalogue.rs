@@ -200,6 +200,11 @@ catalogue! {
     AttachmentDataNotBase64 = "attachment-data-not-base64", None, Error, Invalid, ["char"];
     /// An Attachment with neither data nor url that says nothing about the content it lacks.
     AttachmentNoContent = "attachment-no-content", Some("TYPE_SPECIFIC_CHECKS_DT_ATT_NO_CONTENT"), Warning, Invalid, [];
+    AttachmentHashNotSha1 = "attachment-hash-not-sha1", None, Warning, Value, ["bytes"];
+    AttachmentHashMismatch = "attachment-hash-mismatch", None, Warning, Value, [];
+    RangeUnitsDiffer = "range-units-differ", None, Error, BusinessRule, ["element", "low", "high"];
+    SampledDataPointInvalid = "sampled-data-point-invalid", None, Error, Value, ["position", "value"];
+    SampledDataDimensions = "sampled-data-dimensions", None, Error, Value, ["count", "dimensions"];
     AttachmentSizeMismatch = "attachment-size-mismatch", Some("TYPE_SPECIFIC_CHECKS_DT_ATT_SIZE_CORRECT"), Error, Structure, ["stated", "actual"];
     IdentifierSystemRelative = "identifier-system-relative", Some("Type_Specific_Checks_DT_Identifier_System"), Error, Invalid, [];
     IdentifierValueNotUri = "identifier-value-not-uri", Some("TYPE_SPECIFIC_CHECKS_DT_IDENTIFIER_IETF_SYSTEM_VALUE"), Error, Invalid, ["value"];

@@ -46,6 +46,8 @@ impl<'v> Walk<'v> {
             | "SimpleQuantity" => self.quantity_unit_code(node),
             "Identifier" => self.identifier(node),
             "Attachment" => self.attachment(node),
+            "SampledData" => self.sampled_data(node),
+            "Range" => self.range(node),
             "Meta" => self.meta(node),
             _ => {}
         }
