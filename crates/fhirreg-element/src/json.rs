@@ -51,7 +51,6 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 
 use crate::locate::Locator;
 use crate::message::{Args, Msg};
@@ -1181,7 +1180,7 @@ impl Writer {
         }
         *first = false;
         self.newline();
-        write_str(&mut self.out, k);
+        push_json_string(&mut self.out, k);
         self.out.push(':');
         if self.pretty {
             self.out.push(' ');
@@ -1194,7 +1193,7 @@ impl Writer {
         let mut first = true;
         if let Some(rt) = e.resource_type() {
             self.key(&mut first, "resourceType");
-            write_str(&mut self.out, rt);
+            push_json_string(&mut self.out, rt);
         }
         self.members(e, &mut first);
         self.indent -= 1;
@@ -1321,7 +1320,7 @@ impl Writer {
             (None, _) => self.out.push_str("null"),
             (Some(v), ValueKind::Number) if is_json_number(v) => self.out.push_str(v),
             (Some(v), ValueKind::Boolean) if v == "true" || v == "false" => self.out.push_str(v),
-            (Some(v), _) => write_str(&mut self.out, v),
+            (Some(v), _) => push_json_string(&mut self.out, v),
         }
     }
 }
@@ -1365,29 +1364,47 @@ fn is_json_number(s: &str) -> bool {
 }
 
 /// Append `s` as a JSON string literal.
-fn write_str(out: &mut String, s: &str) {
+/// Append `s` as a JSON string: quoted, with `"`, `\\` and the control
+/// characters escaped (the short forms where JSON has them, else
+/// `\u00xx`), everything else as is: what `serde_json` writes. Plain runs
+/// are copied eight bytes at a time ([`plain_run`]). The resource writer
+/// and the OperationOutcome writer of the `fhirreg` crate both use it.
+///
+/// ```
+/// let mut out = String::new();
+/// fhirreg_element::json::push_json_string(&mut out, "a \"b\"\n\u{1}ø");
+/// assert_eq!(out, r#""a \"b\"\n\u0001ø""#);
+/// ```
+pub fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
-    let mut seg = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: Option<&str> = match b {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0x08 => Some("\\b"),
-            0x0C => Some("\\f"),
-            0..=0x1F => None,
+    let bytes = s.as_bytes();
+    let (mut seg, mut i) = (0, 0);
+    while let Some(rest) = bytes.get(i..) {
+        i += plain_run(rest);
+        let Some(&b) = bytes.get(i) else { break };
+        i += 1;
+        let esc = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0C => "\\f",
+            0..=0x1F => "",
             _ => continue,
         };
-        out.push_str(s.get(seg..i).unwrap_or_default());
-        match esc {
-            Some(e) => out.push_str(e),
-            None => {
-                let _ = write!(out, "\\u{b:04x}");
-            }
+        // (escapes are ASCII: `i - 1` is a character boundary)
+        out.push_str(s.get(seg..i - 1).unwrap_or_default());
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xF)]));
+        } else {
+            out.push_str(esc);
         }
-        seg = i + 1;
+        seg = i;
     }
     out.push_str(s.get(seg..).unwrap_or_default());
     out.push('"');

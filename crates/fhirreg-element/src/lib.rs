@@ -42,11 +42,26 @@ pub use tree::{Children, Document, Element, NodeId};
 /// assert_eq!(path, "Patient.name[12]");
 /// ```
 pub fn push_index(path: &mut String, n: usize) {
+    path.push('[');
+    push_decimal(path, n as u64);
+    path.push(']');
+}
+
+/// Append the decimal digits of `n` without formatting machinery (index
+/// steps, line and column numbers of written outcomes).
+///
+/// ```
+/// let mut s = String::from("line ");
+/// fhirreg_element::push_decimal(&mut s, 1_024);
+/// fhirreg_element::push_decimal(&mut s, 0);
+/// assert_eq!(s, "line 10240");
+/// ```
+pub fn push_decimal(out: &mut String, n: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut rest = n;
-    loop {
-        at -= 1;
+    while let Some(next) = at.checked_sub(1) {
+        at = next;
         // (a decimal digit: always ASCII)
         digits[at] = b'0' + (rest % 10) as u8;
         rest /= 10;
@@ -54,11 +69,9 @@ pub fn push_index(path: &mut String, n: usize) {
             break;
         }
     }
-    path.push('[');
-    for &d in &digits[at..] {
-        path.push(char::from(d));
+    for &d in digits.get(at..).unwrap_or_default() {
+        out.push(char::from(d));
     }
-    path.push(']');
 }
 
 /// A 1-based line and column in the source document (columns count

@@ -7,14 +7,15 @@
 
 use std::io::{self, Write};
 
-use fhirreg_element::json::plain_run;
+use fhirreg_element::json::push_json_string;
+use fhirreg_element::push_decimal;
 
 /// Text collected before it is handed to the writer.
 const FLUSH_AT: usize = 1 << 16;
 
 pub(crate) struct JsonOut<W: Write> {
     out: W,
-    buf: Vec<u8>,
+    buf: String,
     pretty: bool,
     /// Nesting depth (containers open).
     level: usize,
@@ -26,7 +27,7 @@ impl<W: Write> JsonOut<W> {
     pub(crate) fn new(out: W, pretty: bool) -> Self {
         JsonOut {
             out,
-            buf: Vec::with_capacity(4096),
+            buf: String::with_capacity(4096),
             pretty,
             level: 0,
             empty: true,
@@ -35,21 +36,26 @@ impl<W: Write> JsonOut<W> {
 
     /// Write what is left.
     pub(crate) fn finish(mut self) -> io::Result<()> {
-        self.out.write_all(&self.buf)?;
+        self.out.write_all(self.buf.as_bytes())?;
         self.buf.clear();
         Ok(())
     }
 
     fn newline(&mut self) {
-        self.buf.push(b'\n');
-        let n = self.buf.len() + 2 * self.level;
-        self.buf.resize(n, b' ');
+        const SPACES: &str = "                                ";
+        self.buf.push('\n');
+        let mut indent = 2 * self.level;
+        while indent > 0 {
+            let n = indent.min(SPACES.len());
+            self.buf.push_str(SPACES.get(..n).unwrap_or_default());
+            indent -= n;
+        }
     }
 
     /// Before a member of the innermost container (a key or an array item).
     fn member(&mut self) {
         if !self.empty {
-            self.buf.push(b',');
+            self.buf.push(',');
         }
         self.empty = false;
         if self.pretty {
@@ -57,14 +63,14 @@ impl<W: Write> JsonOut<W> {
         }
     }
 
-    fn open(&mut self, c: u8) {
+    fn open(&mut self, c: char) {
         self.buf.push(c);
         self.level += 1;
         self.empty = true;
     }
 
     /// Close the innermost container; its parent has a member now (this one).
-    fn close(&mut self, c: u8) -> io::Result<()> {
+    fn close(&mut self, c: char) -> io::Result<()> {
         self.level = self.level.saturating_sub(1);
         if self.pretty && !self.empty {
             self.newline();
@@ -72,34 +78,33 @@ impl<W: Write> JsonOut<W> {
         self.buf.push(c);
         self.empty = false;
         if self.buf.len() >= FLUSH_AT {
-            self.out.write_all(&self.buf)?;
+            self.out.write_all(self.buf.as_bytes())?;
             self.buf.clear();
         }
         Ok(())
     }
 
     pub(crate) fn begin_object(&mut self) {
-        self.open(b'{');
+        self.open('{');
     }
 
     pub(crate) fn end_object(&mut self) -> io::Result<()> {
-        self.close(b'}')
+        self.close('}')
     }
 
     pub(crate) fn begin_array(&mut self) {
-        self.open(b'[');
+        self.open('[');
     }
 
     pub(crate) fn end_array(&mut self) -> io::Result<()> {
-        self.close(b']')
+        self.close(']')
     }
 
     /// An object key; its value comes next.
     pub(crate) fn key(&mut self, key: &str) {
         self.member();
         self.string(key);
-        self.buf
-            .extend_from_slice(if self.pretty { b": " } else { b":" });
+        self.buf.push_str(if self.pretty { ": " } else { ":" });
     }
 
     /// An array item that is a value (not a container): call before it.
@@ -116,71 +121,12 @@ impl<W: Write> JsonOut<W> {
     /// `"key": n`.
     pub(crate) fn entry_u64(&mut self, key: &str, value: u64) {
         self.key(key);
-        let digits = Digits::of(value);
-        self.buf.extend_from_slice(digits.bytes());
+        push_decimal(&mut self.buf, value);
     }
 
-    /// A string value, escaped as serde_json escapes it: `"`, `\` and the
-    /// control characters; everything else as is.
+    /// A string value, escaped as serde_json escapes it.
     pub(crate) fn string(&mut self, s: &str) {
-        self.buf.push(b'"');
-        let bytes = s.as_bytes();
-        let (mut start, mut i) = (0, 0);
-        while let Some(rest) = bytes.get(i..) {
-            i += plain_run(rest);
-            let Some(&b) = bytes.get(i) else { break };
-            i += 1;
-            if b >= 0x20 && b != b'"' && b != b'\\' {
-                continue;
-            }
-            self.buf
-                .extend_from_slice(bytes.get(start..i - 1).unwrap_or_default());
-            start = i;
-            match b {
-                b'"' => self.buf.extend_from_slice(b"\\\""),
-                b'\\' => self.buf.extend_from_slice(b"\\\\"),
-                b'\n' => self.buf.extend_from_slice(b"\\n"),
-                b'\r' => self.buf.extend_from_slice(b"\\r"),
-                b'\t' => self.buf.extend_from_slice(b"\\t"),
-                0x08 => self.buf.extend_from_slice(b"\\b"),
-                0x0C => self.buf.extend_from_slice(b"\\f"),
-                _ => {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    self.buf.extend_from_slice(b"\\u00");
-                    self.buf.push(HEX[usize::from(b >> 4)]);
-                    self.buf.push(HEX[usize::from(b & 0xF)]);
-                }
-            }
-        }
-        self.buf
-            .extend_from_slice(bytes.get(start..).unwrap_or_default());
-        self.buf.push(b'"');
-    }
-}
-
-/// The decimal digits of `n`, without `core::fmt`.
-struct Digits {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl Digits {
-    fn of(mut n: u64) -> Digits {
-        let mut buf = [0u8; 20];
-        let mut start = buf.len();
-        while let Some(at) = start.checked_sub(1) {
-            start = at;
-            buf[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        Digits { buf, start }
-    }
-
-    fn bytes(&self) -> &[u8] {
-        self.buf.get(self.start..).unwrap_or_default()
+        push_json_string(&mut self.buf, s);
     }
 }
 
