@@ -164,7 +164,10 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, ParseErro
         // the source text; an unescaped string is shorter than its source,
         // so all of them fit in as much again (the buffer never moves).
         doc: Document::over_source(text, b.len() / 40 + 4, b.len() + 16),
-        loc: Locator::new(b),
+        // Line starts are told by `skip_ws` and `comment`, the only places
+        // a newline can be in a document that reads (one in a string is an
+        // error at that byte, on the line before it).
+        loc: Locator::fed(b),
         issues: Vec::new(),
         path: String::new(),
         depth: 0,
@@ -266,8 +269,11 @@ impl<'a> Parser<'a> {
     #[inline]
     fn skip_ws(&mut self) {
         loop {
-            while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            while let Some(&c @ (b' ' | b'\t' | b'\n' | b'\r')) = self.b.get(self.i) {
                 self.i += 1;
+                if c == b'\n' {
+                    self.loc.line_start(self.i);
+                }
                 // Indentation (a fifth of pretty-printed FHIR JSON) eight
                 // spaces at a time.
                 while let Some(w) = self.b.get(self.i..self.i + 8) {
@@ -305,6 +311,9 @@ impl<'a> Parser<'a> {
             let expr = self.path.clone();
             self.issues
                 .push(Issue::new(Msg::JsonComment, args![], expr, Some(pos)));
+        }
+        for k in memchr::memchr_iter(b'\n', self.b.get(start..end).unwrap_or_default()) {
+            self.loc.line_start(start + k + 1);
         }
         self.i = end;
         true

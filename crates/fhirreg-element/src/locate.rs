@@ -1,7 +1,8 @@
 //! Byte offset -> line:column conversion shared by the readers.
 //!
-//! Line starts are found once (memchr over `\n`); columns count Unicode
-//! scalar values. Queries are expected in (mostly) increasing order: the
+//! Line starts are found once (memchr over `\n`, or told by a reader
+//! that sees every newline anyway: [`Locator::fed`]); columns count
+//! Unicode scalar values. Queries are expected in (mostly) increasing order: the
 //! locator keeps a cursor so a whole document costs one pass, and falls
 //! back to a binary search for the rare backwards query (error paths).
 
@@ -41,6 +42,29 @@ impl<'a> Locator<'a> {
             off: 0,
             col: 1,
         }
+    }
+
+    /// A locator whose line starts the reader reports with
+    /// [`line_start`](Self::line_start) as it meets them, each before any
+    /// query at or past it (the JSON reader, which steps over every
+    /// newline in its whitespace: no second pass over the input).
+    pub(crate) fn fed(bytes: &'a [u8]) -> Self {
+        let mut line_starts = Vec::with_capacity(bytes.len() / 32 + 1);
+        line_starts.push(0);
+        Locator {
+            bytes,
+            line_starts,
+            line: 0,
+            off: 0,
+            col: 1,
+        }
+    }
+
+    /// For a [`fed`](Self::fed) locator: a line starts at byte `at`
+    /// (after a newline), after every line start reported before.
+    #[inline]
+    pub(crate) fn line_start(&mut self, at: usize) {
+        self.line_starts.push(at);
     }
 
     /// The position of byte offset `at` (clamped to the input length).
@@ -94,5 +118,44 @@ mod tests {
         // Backwards query.
         assert_eq!(l.pos(4), Position::new(2, 2));
         assert_eq!(l.pos(100), Position::new(3, 2));
+    }
+    /// Every offset, in increasing steps of each stride and then
+    /// backwards, against a count from the start.
+    #[test]
+    fn agrees_with_counting_from_the_start() {
+        let text = "{\r\n  \"a\": \"blå\",\n\n\t\"b\": [1,\n 2]\n}\nsiste linje ø";
+        let bytes = text.as_bytes();
+        let expected = |at: usize| {
+            let before = &bytes[..at];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |k| k + 1);
+            Position::new(line as u32, count_chars(&bytes[start..at]) as u32 + 1)
+        };
+        let newlines: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] == b'\n').collect();
+        for stride in 1..7 {
+            let mut l = Locator::new(bytes);
+            let mut fed = Locator::fed(bytes);
+            let mut told = newlines.iter().peekable();
+            for at in (0..=bytes.len()).step_by(stride) {
+                while let Some(&&n) = told.peek().filter(|&&&n| n < at) {
+                    fed.line_start(n + 1);
+                    told.next();
+                }
+                assert_eq!(
+                    fed.pos(at),
+                    expected(at),
+                    "fed, stride {stride}, offset {at}"
+                );
+            }
+            for at in (0..=bytes.len()).step_by(stride) {
+                assert_eq!(l.pos(at), expected(at), "stride {stride}, offset {at}");
+            }
+            for at in (0..=bytes.len()).rev() {
+                assert_eq!(l.pos(at), expected(at), "backwards, offset {at}");
+            }
+        }
     }
 }

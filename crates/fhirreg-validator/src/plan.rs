@@ -170,6 +170,10 @@ pub(crate) struct Node {
     /// The element's constraints made ready to evaluate (compiled
     /// expressions), on first evaluation.
     pub constraints: OnceLock<Vec<crate::checks::invariant::Prepared>>,
+    /// The FHIRPath type of the element as the focus of its constraints:
+    /// `[0]` without a chosen type, `[i + 1]` for type `i` of a choice
+    /// (made once, shared by every evaluation).
+    pub focus_types: OnceLock<Vec<Option<Arc<fhirreg_fhirpath::ElementType>>>>,
 }
 
 /// How FHIR JSON writes a primitive of this type.
@@ -264,6 +268,7 @@ impl CompiledPlan {
             checks,
             checks_per_type,
             constraints: OnceLock::new(),
+            focus_types: OnceLock::new(),
         }
     }
 

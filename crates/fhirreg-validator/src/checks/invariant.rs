@@ -178,6 +178,24 @@ impl Inner {
         })
     }
 
+    /// The type of element `idx` of `plan` as the focus of its constraints
+    /// (`ti`: the chosen type of a choice element), made once per plan
+    /// element.
+    fn focus_type(&self, plan: &Plan, idx: usize, ti: Option<usize>) -> Option<Arc<ElementType>> {
+        let slot = ti.map_or(0, |i| i + 1);
+        let Some(node) = self.node(plan, idx) else {
+            return focus_type_of(plan, idx, ti);
+        };
+        let types = node.focus_types.get_or_init(|| {
+            let n = plan.elements.get(idx).map_or(0, |d| d.types.len());
+            std::iter::once(None)
+                .chain((0..n).map(Some))
+                .map(|ti| focus_type_of(plan, idx, ti))
+                .collect()
+        });
+        types.get(slot).cloned().flatten()
+    }
+
     /// The compiled expression of a constraint (`None`: does not compile),
     /// compiled once per validator.
     fn expression(&self, c: &Constraint) -> Option<Arc<Expression>> {
@@ -232,7 +250,8 @@ pub(crate) struct Job {
     node: NodeId,
     plan: Arc<Plan>,
     idx: usize,
-    path: String,
+    /// The element's path, in [`WalkInvariants::paths`].
+    path: std::ops::Range<usize>,
     profile: bool,
     focus_type: Option<Arc<ElementType>>,
 }
@@ -242,6 +261,9 @@ pub(crate) struct WalkInvariants<'t> {
     pub(crate) jobs: Vec<Job>,
     /// Extension context checks that need the tree.
     pub(crate) ext_jobs: Vec<crate::checks::extension::context::ExtJob>,
+    /// The paths of the queued jobs, one after another (read only for a
+    /// failed constraint: no string per job).
+    paths: String,
     root: Element<'t>,
 }
 
@@ -250,6 +272,7 @@ impl<'t> WalkInvariants<'t> {
         WalkInvariants {
             jobs: Vec::new(),
             ext_jobs: Vec::new(),
+            paths: String::new(),
             root,
         }
     }
@@ -300,6 +323,36 @@ pub(crate) fn invariant_limits() -> Limits {
 /// See [`invariant_limits`].
 const MAX_ITEMS: usize = 10_000;
 
+/// The type of element `idx` of `plan` as the focus of its constraints:
+/// the plan's type at the root; a backbone element's path within its type;
+/// the chosen (`ti`) or only type otherwise.
+fn focus_type_of(plan: &Plan, idx: usize, ti: Option<usize>) -> Option<Arc<ElementType>> {
+    if idx == 0 {
+        return Some(Arc::new(ElementType::of_type(&plan.type_name)));
+    }
+    let def = plan.elements.get(idx)?;
+    let content = plan.content_of(idx);
+    let t = match ti {
+        Some(i) => def.types.get(i),
+        None if def.types.len() == 1 => def.types.first(),
+        None => None,
+    }?;
+    let inline = plan
+        .elements
+        .get(content)
+        .is_some_and(|c| !c.children.is_empty());
+    Some(Arc::new(
+        if (t.code == "BackboneElement" || t.code == "Element") && inline {
+            ElementType {
+                type_name: t.code.clone(),
+                path: plan.elements[content].path.clone(),
+            }
+        } else {
+            ElementType::of_type(&t.code)
+        },
+    ))
+}
+
 /// True for the plan of a core resource or datatype definition (not a profile).
 fn is_core_plan(plan: &Plan) -> bool {
     plan.url.strip_prefix(CORE) == Some(plan.type_name.as_str())
@@ -333,34 +386,14 @@ impl<'v> Walk<'v> {
         if !def.constraints.iter().any(evaluated) {
             return;
         }
-        let focus_type = if idx == 0 {
-            Some(Arc::new(ElementType::of_type(&plan.type_name)))
-        } else {
-            let content = plan.content_of(idx);
-            let t = match ti {
-                Some(i) => def.types.get(i),
-                None if def.types.len() == 1 => def.types.first(),
-                None => None,
-            };
-            match t {
-                Some(t)
-                    if (t.code == "BackboneElement" || t.code == "Element")
-                        && !plan.elements[content].children.is_empty() =>
-                {
-                    Some(Arc::new(ElementType {
-                        type_name: t.code.clone(),
-                        path: plan.elements[content].path.clone(),
-                    }))
-                }
-                Some(t) => Some(Arc::new(ElementType::of_type(&t.code))),
-                None => None,
-            }
-        };
+        let focus_type = self.v.focus_type(plan, idx, ti);
+        let start = self.inv.paths.len();
+        self.inv.paths.push_str(&self.path);
         self.inv.jobs.push(Job {
             node: node.id(),
             plan: plan.clone(),
             idx,
-            path: self.path.clone(),
+            path: start..self.inv.paths.len(),
             profile: plan.mode.is_profile() || !is_core_plan(plan),
             focus_type,
         });
@@ -399,6 +432,9 @@ impl<'v> Walk<'v> {
     }
 
     pub(crate) fn invariant_rollback(&mut self, mark: usize) {
+        if let Some(first) = self.inv.jobs.get(mark) {
+            self.inv.paths.truncate(first.path.start);
+        }
         self.inv.jobs.truncate(mark);
     }
 
@@ -406,6 +442,7 @@ impl<'v> Walk<'v> {
     pub(crate) fn run_invariants(&mut self) {
         let jobs = std::mem::take(&mut self.inv.jobs);
         self.evaluate_invariants(jobs);
+        self.inv.paths.clear();
         let ext_jobs = std::mem::take(&mut self.inv.ext_jobs);
         if !ext_jobs.is_empty() {
             let root = self.inv.root;
@@ -418,7 +455,9 @@ impl<'v> Walk<'v> {
     pub(crate) fn flush_invariants(&mut self, mark: usize) {
         if mark < self.inv.jobs.len() {
             let jobs = self.inv.jobs.split_off(mark);
+            let start = jobs.first().map_or(self.inv.paths.len(), |j| j.path.start);
             self.evaluate_invariants(jobs);
+            self.inv.paths.truncate(start);
         }
     }
 
@@ -434,8 +473,13 @@ impl<'v> Walk<'v> {
         let inner: &Inner = self.v;
         let tx = TxHook(&inner.tx);
         let resolver = Resolver { root };
-        let mut done: HashSet<(NodeId, *const Constraint)> = HashSet::new();
+        // A node queued twice with the same plan element (by two routes to
+        // the same definition) has its constraints evaluated once.
+        let mut done: HashSet<(NodeId, *const Plan, usize)> = HashSet::with_capacity(jobs.len());
         for job in jobs {
+            if !done.insert((job.node, Arc::as_ptr(&job.plan), job.idx)) {
+                continue;
+            }
             let Some(node) = root.document().get(job.node) else {
                 continue;
             };
@@ -450,7 +494,7 @@ impl<'v> Walk<'v> {
             let root_resource = root_resource_of(resource, root);
             let prepared = inner.prepared(&job.plan, job.idx);
             for (c, ready) in job.plan.elements[job.idx].constraints.iter().zip(prepared) {
-                if !ready.evaluated || !done.insert((job.node, c as *const Constraint)) {
+                if !ready.evaluated {
                     continue;
                 }
                 if job.profile && inner.inherited_from_core(&job.plan, job.idx, c) {
@@ -494,7 +538,8 @@ impl<'v> Walk<'v> {
                             }
                             _ => (Msg::InvariantFailed, args![&c.key, &c.human]),
                         };
-                        let issue = Issue::new(msg, args, job.path.clone(), Some(node.pos()));
+                        let path = self.inv.paths.get(job.path.clone()).unwrap_or_default();
+                        let issue = Issue::new(msg, args, path, Some(node.pos()));
                         self.issues.push(issue.with_severity(severity));
                     }
                     Ok(_) => {}
@@ -524,7 +569,8 @@ impl<'v> Walk<'v> {
                 args![&c.key, &c.expression, from, why],
             ),
         };
-        let issue = Issue::new(msg, args, job.path.clone(), Some(node.pos()));
+        let path = self.inv.paths.get(job.path.clone()).unwrap_or_default();
+        let issue = Issue::new(msg, args, path, Some(node.pos()));
         self.issues.push(issue);
     }
 }
