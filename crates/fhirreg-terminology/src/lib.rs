@@ -416,6 +416,17 @@ impl Default for Options {
     }
 }
 
+/// `system|version`, the cache key of a code system version (built
+/// without the formatting machinery: it is asked for every versioned
+/// coding).
+fn versioned_key(system: &str, version: &str) -> String {
+    let mut key = String::with_capacity(system.len() + 1 + version.len());
+    key.push_str(system);
+    key.push('|');
+    key.push_str(version);
+    key
+}
+
 type CsCache = RwLock<HashMap<String, Option<Arc<CompiledCodeSystem>>>>;
 type VsCache = RwLock<HashMap<String, Result<Arc<VsIndex>, TxError>>>;
 
@@ -510,13 +521,13 @@ impl Terminology {
             .ok()
             .and_then(|m| match version {
                 None => m.get(system).cloned(),
-                Some(v) => m.get(&format!("{system}|{v}")).cloned(),
+                Some(v) => m.get(&versioned_key(system, v)).cloned(),
             });
         let found = match cached {
             Some(c) => c,
             None => {
                 let key = match version {
-                    Some(v) => format!("{system}|{v}"),
+                    Some(v) => versioned_key(system, v),
                     None => system.to_owned(),
                 };
                 let compiled = self.source().code_system(&key).map(|def| {
@@ -567,10 +578,19 @@ impl Terminology {
         canonical: &str,
         pins: &[(String, String)],
     ) -> Result<Arc<VsIndex>, TxError> {
-        let mut key = canonical.to_owned();
-        for (s, v) in pins {
-            key.push_str(&format!("\u{1}{s}|{v}"));
-        }
+        // (asked for every bound code: no allocation without pins)
+        let key: std::borrow::Cow<'_, str> = if pins.is_empty() {
+            std::borrow::Cow::Borrowed(canonical)
+        } else {
+            let mut key = canonical.to_owned();
+            for (s, v) in pins {
+                key.push('\u{1}');
+                key.push_str(s);
+                key.push('|');
+                key.push_str(v);
+            }
+            std::borrow::Cow::Owned(key)
+        };
         if let Some(hit) = self.cached_valueset(&key) {
             return hit;
         }
@@ -578,6 +598,37 @@ impl Terminology {
         let built = valueset::build(self, canonical, pins, &mut stack);
         self.cache_valueset(&key, built.clone());
         built
+    }
+
+    /// Whether `code` is an abstract concept of the code system (`notSelectable`
+    /// or the system's abstract property): `None` when the system or the code
+    /// is not known here. The part of [`lookup`](Self::lookup) a binding
+    /// check needs, without copying the concept's details.
+    ///
+    /// ```
+    /// # use fhirreg_terminology::{MemorySource, Terminology};
+    /// # use serde_json::json;
+    /// let mut src = MemorySource::new();
+    /// src.add(json!({"resourceType": "CodeSystem", "url": "http://example.org/cs", "content": "complete",
+    ///   "property": [{"code": "notSelectable", "type": "boolean"}],
+    ///   "concept": [{"code": "animal", "property": [{"code": "notSelectable", "valueBoolean": true}],
+    ///     "concept": [{"code": "dog"}]}]}))?;
+    /// let tx = Terminology::with_source(src);
+    /// assert_eq!(tx.is_abstract("http://example.org/cs", None, "animal"), Some(true));
+    /// assert_eq!(tx.is_abstract("http://example.org/cs", None, "dog"), Some(false));
+    /// assert_eq!(tx.is_abstract("http://example.org/cs", None, "cat"), None);
+    /// # Ok::<(), fhirreg_terminology::TxError>(())
+    /// ```
+    pub fn is_abstract(&self, system: &str, version: Option<&str>, code: &str) -> Option<bool> {
+        match self.system(system, version) {
+            SystemDef::Resource(cs) => {
+                let (i, _) = cs.find(code)?;
+                cs.concept(i).map(|c| c.is_abstract())
+            }
+            // Grammar-defined systems (UCUM, BCP-47, ...) have no abstract codes.
+            SystemDef::Grammar(g) => g.check(code).ok().map(|_| false),
+            SystemDef::WrongVersion(_) | SystemDef::Missing => None,
+        }
     }
 
     /// `CodeSystem/$lookup`: display, definition, designations, properties,

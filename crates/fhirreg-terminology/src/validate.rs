@@ -463,15 +463,15 @@ pub(crate) fn codeable_concept(
     vs: &VsIndex,
     codings: &[CodingRef<'_>],
 ) -> ValidateResult {
-    let results: Vec<ValidateResult> = codings
+    let mut results: Vec<ValidateResult> = codings
         .iter()
         .map(|c| against_valueset(tx, vs, c))
         .collect();
-    if let Some(ok) = results.iter().find(|r| r.valid && !r.unknown) {
-        return ok.clone();
+    if let Some(ok) = results.iter().position(|r| r.valid && !r.unknown) {
+        return results.swap_remove(ok);
     }
-    if let Some(unknown) = results.iter().find(|r| r.unknown) {
-        return unknown.clone();
+    if let Some(unknown) = results.iter().position(|r| r.unknown) {
+        return results.swap_remove(unknown);
     }
     let vs_text = vs.versioned();
     let codes: Vec<String> = codings.iter().map(CodingRef::to_token).collect();

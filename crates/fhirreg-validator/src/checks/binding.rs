@@ -337,11 +337,7 @@ impl<'v> Walk<'v> {
         version: Option<&str>,
         code: &str,
     ) {
-        let abstract_ = self
-            .v
-            .tx
-            .lookup(system, version, code)
-            .is_ok_and(|l| l.abstract_);
+        let abstract_ = self.v.tx.is_abstract(system, version, code) == Some(true);
         if abstract_ {
             self.report(Msg::BindingCodeAbstract, args![system, code], node);
         }
