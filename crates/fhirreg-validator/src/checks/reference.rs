@@ -269,10 +269,8 @@ impl<'v> Walk<'v> {
             .resource_type()
             .map(str::to_string)
             .unwrap_or_default();
-        let any = t.target_profiles.is_empty()
-            || t.target_profiles
-                .iter()
-                .any(|p| p.split('|').next() == Some(&format!("{CORE}Resource")));
+        let any =
+            t.target_profiles.is_empty() || t.target_profiles.iter().any(|p| is_any_resource(p));
         if !any {
             let mut types: Vec<String> = Vec::new();
             let mut matching: Vec<String> = Vec::new();
@@ -398,14 +396,14 @@ impl<'v> Walk<'v> {
         let any = t
             .target_profiles
             .iter()
-            .any(|p| p.split('|').next() == Some(&format!("{CORE}Resource")) || *p == tu);
+            .any(|p| is_any_resource(p) || *p == tu);
         if !any && !t.target_profiles.is_empty() {
             let mut listed = Vec::new();
             let mut matching = false;
             for p in &t.target_profiles {
                 let plan = self.v.plan(p);
                 if let Some(pl) = &plan {
-                    matching |= format!("{CORE}{}", pl.type_name) == tu;
+                    matching |= tu.strip_prefix(CORE) == Some(pl.type_name.as_str());
                 }
                 let pinned = match &plan {
                     Some(pl) if !p.contains('|') && !pl.version.is_empty() => {
@@ -430,6 +428,13 @@ impl<'v> Walk<'v> {
             }
         }
     }
+}
+
+/// A target profile that allows any resource: the core `Resource`
+/// definition, of any version.
+fn is_any_resource(profile: &str) -> bool {
+    let url = profile.split('|').next().unwrap_or(profile);
+    url.strip_prefix(CORE) == Some("Resource")
 }
 
 /// A resource among the parameters (and their parts) with `Type/id` equal
