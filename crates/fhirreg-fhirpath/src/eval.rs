@@ -1,7 +1,7 @@
 //! The evaluator: walks the compiled AST over the element tree.
 
 use std::borrow::Cow;
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -158,12 +158,30 @@ pub(crate) struct Evaluator<'c, 'a> {
     /// Navigation answers by parent type address and property name
     /// (address and length: names borrow from the expression, for `'a`).
     nav: RefCell<NavMemo>,
+    /// How many `where()`/`all()`/`select()`/... bodies are being
+    /// evaluated: inside one, a path from a `%constant` is the same for
+    /// every item.
+    lambda_depth: Cell<u32>,
+    /// Those paths (`%resource.type` in `entry.all(... %resource.type ...)`),
+    /// evaluated on first use in a body and reused for the other items.
+    invariant_paths: RefCell<Vec<(*const Expr, Coll<'a>)>>,
     /// Types of the resources met, by resource type; the last one first.
     #[allow(clippy::type_complexity)]
     resource_types: RefCell<(
         Option<(&'a str, Option<Arc<ElementType>>)>,
         HashMap<&'a str, Option<Arc<ElementType>>, FastHasher>,
     )>,
+}
+
+/// True for `%name` and member paths from it (`%resource.type`): the same
+/// collection wherever it is evaluated in one evaluation (constants are
+/// fixed by the context; navigation reads the tree and the model).
+fn from_constant(e: &Expr) -> bool {
+    match e {
+        Expr::Constant(_) => true,
+        Expr::Member(Some(base), _) => from_constant(base),
+        _ => false,
+    }
 }
 
 fn err<T>(msg: impl Into<String>) -> R<T> {
@@ -193,6 +211,8 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             now: OnceCell::new(),
             wide: RefCell::default(),
             nav: RefCell::default(),
+            lambda_depth: Cell::new(0),
+            invariant_paths: RefCell::default(),
             resource_types: RefCell::default(),
         }
     }
@@ -351,6 +371,23 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 Ok(out)
             }
             Expr::Member(None, name) => self.member_root(scope.this, name),
+            Expr::Member(Some(base), name)
+                if self.lambda_depth.get() > 0 && from_constant(base) =>
+            {
+                let key = e as *const Expr;
+                if let Some((_, v)) = self
+                    .invariant_paths
+                    .borrow()
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                {
+                    return Ok(v.clone());
+                }
+                let b = self.eval(base, scope, d)?;
+                let v = self.navigate(&b, name)?;
+                self.invariant_paths.borrow_mut().push((key, v.clone()));
+                Ok(v)
+            }
             Expr::Member(Some(base), name) => {
                 if self.ctx.strict {
                     if let (Expr::As(_, ts), Some(model)) = (base.as_ref(), self.ctx.model) {
@@ -1357,18 +1394,23 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     where
         F: FnMut(usize, &Value<'a>, Coll<'a>) -> R<bool>,
     {
-        for (i, item) in input.iter().enumerate() {
-            let s = Scope {
-                this: std::slice::from_ref(item),
-                index: Some(i),
-                total: scope.total,
-            };
-            let r = self.eval(arg, s, d)?;
-            if !f(i, item, r)? {
-                break;
+        self.lambda_depth.set(self.lambda_depth.get() + 1);
+        let result = (|| {
+            for (i, item) in input.iter().enumerate() {
+                let s = Scope {
+                    this: std::slice::from_ref(item),
+                    index: Some(i),
+                    total: scope.total,
+                };
+                let r = self.eval(arg, s, d)?;
+                if !f(i, item, r)? {
+                    break;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })();
+        self.lambda_depth.set(self.lambda_depth.get() - 1);
+        result
     }
 
     fn call(

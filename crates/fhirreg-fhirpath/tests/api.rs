@@ -456,3 +456,48 @@ fn regex_patterns_literal_and_computed() {
         .expect("compiles");
     assert!(e.evaluate(&ctx).is_err());
 }
+
+/// A path from a `%constant` inside `where()`/`all()`/`select()` is
+/// evaluated once per evaluation and reused for every item: the results are
+/// those of evaluating it each time, in nested bodies, with several such
+/// paths, and when the first items never reach it (short-circuit).
+#[test]
+fn constant_paths_in_bodies_give_the_same_results() {
+    let doc = parse(
+        r#"{"resourceType": "Bundle", "type": "batch", "entry": [
+          {"fullUrl": "urn:a", "request": {"method": "GET", "url": "Patient/1"}},
+          {"fullUrl": "urn:b"},
+          {"fullUrl": "urn:c", "request": {"method": "POST", "url": "Patient"}}
+        ]}"#,
+    );
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "entry.all(request.exists() = (%resource.type = 'batch'))",
+            &["false"],
+        ),
+        (
+            "entry.where(request.exists() = (%resource.type = 'batch')).fullUrl",
+            &["urn:a", "urn:c"],
+        ),
+        (
+            "entry.select(%resource.type & '-' & fullUrl)",
+            &["batch-urn:a", "batch-urn:b", "batch-urn:c"],
+        ),
+        (
+            "entry.where(fullUrl = 'urn:b' or %resource.type = 'x').fullUrl",
+            &["urn:b"],
+        ),
+        (
+            "entry.where(%resource.entry.where(fullUrl != %resource.type).count() = 3).count()",
+            &["3"],
+        ),
+        (
+            "entry.select(%resource.entry.fullUrl.count() + %resource.type.length())",
+            &["8", "8", "8"],
+        ),
+        ("entry.where(%context.type = 'batch').count()", &["3"]),
+    ];
+    for (expr, expected) in cases {
+        assert_eq!(&eval_texts(expr, &doc), expected, "{expr}");
+    }
+}
