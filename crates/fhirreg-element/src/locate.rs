@@ -32,16 +32,11 @@ fn clamp_u32(n: usize) -> u32 {
 
 impl<'a> Locator<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Self {
-        let mut line_starts = Vec::with_capacity(bytes.len() / 32 + 1);
-        line_starts.push(0);
-        line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
-        Locator {
-            bytes,
-            line_starts,
-            line: 0,
-            off: 0,
-            col: 1,
-        }
+        let mut locator = Locator::fed(bytes);
+        locator
+            .line_starts
+            .extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+        locator
     }
 
     /// A locator whose line starts the reader reports with
