@@ -394,7 +394,7 @@ impl<'v> Walk<'v> {
                 Check::Pattern => self.fixed_or_pattern(node, plan, def, true),
                 Check::ValueControls => self.value_controls(node, plan, def, ti),
                 Check::ValueLimits => self.declared_value_limits(node, def),
-                Check::ValueRules => self.value_rules(node, def, plan.type_of(idx, ti)),
+                Check::ValueRules => self.value_rules(node, def, plan.type_of(idx, ti), &plan.url),
                 Check::Binding => self.element_binding(node, plan, def, ti),
                 Check::ObjectForm => self.object_form(node),
                 Check::Children => self.inline_children(node, plan, idx, content),

@@ -284,6 +284,19 @@ catalogue! {
     XhtmlBlockInParagraph = "xhtml-block-in-paragraph", Some("XHTML_XHTML_ELEMENT_ILLEGAL_IN_PARA"), Error, Invalid, ["name"];
     /// A resource with a language whose narrative does not state it (lang and xml:lang on the div).
     NarrativeLangMissing = "narrative-lang-missing", Some("Language_XHTML_Lang_Missing1"), Warning, BusinessRule, ["language", "missing"];
+    /// A profile's narrative-language-control `_no`: the narrative has
+    /// language sections (`languages`, comma separated).
+    NarrativeSectionsProhibited = "narrative-sections-prohibited", None, Error, BusinessRule, ["languages", "profile"];
+    /// A profile's narrative-language-control `_yes`: the narrative has
+    /// no language section.
+    NarrativeSectionsRequired = "narrative-sections-required", None, Error, BusinessRule, ["profile"];
+    /// A profile's narrative-language-control names a language (or
+    /// `_resource`: the resource's) with no section in the narrative.
+    NarrativeSectionMissing = "narrative-section-missing", None, Error, BusinessRule, ["language", "profile"];
+    /// A profile's narrative-source-control: a part of the narrative has
+    /// no class saying where it comes from (reported at the level the
+    /// extension gives).
+    NarrativeSourceMissing = "narrative-source-missing", None, Error, BusinessRule, ["part", "profile"];
     XhtmlProcessingInstruction = "xhtml-processing-instruction", None, Error, Invalid, [];
     XhtmlLinkUnresolved = "xhtml-link-unresolved", None, Error, Invalid, ["href", "path", "text"];
     XhtmlLinkScheme = "xhtml-link-scheme", None, Error, Invalid, ["scheme", "href", "path", "text"];
