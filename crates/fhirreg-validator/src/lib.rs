@@ -43,7 +43,7 @@
 //! | code system URLs | `checks::coding_system` | a Coding.system is the code system's canonical URL, not its https: form, a page of the specification or the build server |
 //! | XML element order | `checks::element_order` | elements of a tree read from XML in the order of their definitions |
 //! | Norwegian code systems | `checks::norwegian_code_system` | Volven and kodeverk codes whose code system is not held, or held without concepts: information, never an error |
-//! | resource-specific | `checks::resources` | Questionnaire and QuestionnaireResponse (`questionnaire`; a response's item structure against its Questionnaire in `questionnaire::response_structure`), Measure and MeasureReport (`measure`), CodeSystem (concept properties as declared, among others), ValueSet and ConceptMap (`terminology`), SearchParameter (`search_parameter`), StructureDefinition (`structure_definition`) |
+//! | resource-specific | `checks::resources` | Questionnaire and QuestionnaireResponse (`questionnaire`; a response's item structure against its Questionnaire in `questionnaire::response_structure`), Measure and MeasureReport (`measure`), CodeSystem (concept properties as declared, among others), ValueSet and ConceptMap (`terminology`), SearchParameter (`search_parameter`), OperationDefinition (its input and output profiles against its parameters: `operation_definition`), StructureDefinition (`structure_definition`) |
 //!
 //! Issues are messages of the shared catalogue
 //! ([`fhirreg_element::message`]: our own words, with the HL7 Java

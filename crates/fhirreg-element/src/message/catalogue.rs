@@ -507,6 +507,17 @@ catalogue! {
     SdPathType = "sd-path-type", Some("SD_PATH_TYPE_MISMATCH"), Error, Invalid, ["path", "type"];
     /// A StructureDefinition with a baseDefinition and no derivation.
     SdNoDerivation = "sd-no-derivation", Some("SD_MUST_HAVE_DERIVATION"), Error, Invalid, ["url"];
+    /// An OperationDefinition's input or output profile gives a parameter
+    /// (its slice) another `min` or `max` (`property`) than the operation.
+    OpDefProfileCardinality = "opdef-profile-cardinality", None, Error, BusinessRule, ["name", "property", "profile_value", "use", "profile", "value"];
+    /// The profile's slice allows a type the operation's parameter does not.
+    OpDefProfileTypeNotAllowed = "opdef-profile-type-not-allowed", None, Error, BusinessRule, ["type", "name", "use", "profile", "allowed"];
+    /// The operation's parameter has a type the profile's slice does not allow.
+    OpDefProfileTypeMissing = "opdef-profile-type-missing", None, Error, BusinessRule, ["type", "name", "use", "profile", "allowed"];
+    /// The profile's slice allows a target profile the operation's parameter does not list.
+    OpDefProfileTargetNotAllowed = "opdef-profile-target-not-allowed", None, Error, BusinessRule, ["target", "name", "use", "profile", "targets"];
+    /// The operation's parameter lists a target profile the profile's slice does not allow.
+    OpDefProfileTargetMissing = "opdef-profile-target-missing", None, Error, BusinessRule, ["target", "name", "use", "profile", "targets"];
     SearchParamComponents = "search-param-components", Some("SEARCHPARAMETER_MISSING_COMPONENTS"), Error, BusinessRule, [];
     SearchParamBaseUnknown = "search-param-base-unknown", Some("SEARCHPARAMETER_NOTFOUND"), Warning, BusinessRule, ["url"];
     SearchParamBaseNotListed = "search-param-base-not-listed", Some("SEARCHPARAMETER_BASE_WRONG"), Error, BusinessRule, ["type", "url"];
