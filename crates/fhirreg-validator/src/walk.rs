@@ -278,7 +278,11 @@ impl<'v> Walk<'v> {
             if rules.element_ids && node.resource_type().is_none() {
                 self.unique_element_id(child);
             }
-            let found = plan.find_child(content, child.name());
+            // (a primitive's value is its value, never a child element:
+            // `<valueInteger><value value="1"/></valueInteger>` in XML)
+            let found = plan
+                .find_child(content, child.name())
+                .filter(|&(ci, _)| !(content == 0 && is_primitive_value(plan, ci)));
             let Some((ci, ti)) = found else {
                 if rules.unknown_properties {
                     self.unknown_property(child);
@@ -473,4 +477,12 @@ impl<'v> Occurrences<'v> {
 /// The index of child definition `ci` among `children`.
 fn slot_of(children: &[usize], ci: usize) -> Option<usize> {
     children.iter().position(|&c| c == ci)
+}
+
+/// Whether element `ci` of a primitive type's plan is the primitive's own
+/// value (`integer.value`, typed as the primitive itself).
+fn is_primitive_value(plan: &Plan, ci: usize) -> bool {
+    plan.elements.get(ci).is_some_and(|d| {
+        d.name == "value" && d.types.first().is_some_and(|t| t.code == plan.type_name)
+    })
 }
