@@ -35,6 +35,9 @@ const MIN_LENGTH: &str = "http://hl7.org/fhir/StructureDefinition/minLength";
 const REGEX: &str = "http://hl7.org/fhir/StructureDefinition/regex";
 const MAX_DECIMAL_PLACES: &str = "http://hl7.org/fhir/StructureDefinition/maxDecimalPlaces";
 const MAX_SIZE: &str = "http://hl7.org/fhir/StructureDefinition/maxSize";
+const NARRATIVE_LANGUAGE: &str =
+    "http://hl7.org/fhir/StructureDefinition/narrative-language-control";
+const NARRATIVE_SOURCE: &str = "http://hl7.org/fhir/StructureDefinition/narrative-source-control";
 /// The extensions that carry R5 additional bindings in R4.
 const ADDITIONAL_BINDING_URLS: [&str; 2] = [
     "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional",
@@ -93,6 +96,13 @@ fn value_rules_of(ed: &Value) -> Option<Box<ValueRules>> {
             .map(String::from),
         max_decimal_places: number(MAX_DECIMAL_PLACES),
         max_size: number(MAX_SIZE),
+        narrative_language: extensions_of(ed, NARRATIVE_LANGUAGE)
+            .filter_map(|e| str_of(e, "valueCode"))
+            .map(String::from)
+            .collect(),
+        narrative_source: extensions_of(ed, NARRATIVE_SOURCE)
+            .find_map(|e| str_of(e, "valueCode"))
+            .map(String::from),
     };
     (!rules.is_empty()).then(|| Box::new(rules))
 }

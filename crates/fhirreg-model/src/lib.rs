@@ -216,7 +216,8 @@ pub struct Binding {
 
 /// The limits on an element's values that R4 carries in extensions of the
 /// ElementDefinition (`minLength`, `regex`, `maxDecimalPlaces`,
-/// `maxSize`); most elements have none.
+/// `maxSize`, and for a Narrative `narrative-language-control` and
+/// `narrative-source-control`); most elements have none.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValueRules {
     /// Extension `minLength`: the fewest characters of a string value.
@@ -228,6 +229,17 @@ pub struct ValueRules {
     /// Extension `maxSize`: the most bytes of Attachment data or a
     /// base64Binary value.
     pub max_size: Option<u64>,
+    /// Extension `narrative-language-control` (a Narrative's language
+    /// sections): `_no` (none allowed), `_yes` (required), `_resource` (one
+    /// for the resource's language), or language codes that each need a
+    /// section.
+    #[serde(default)]
+    pub narrative_language: Vec<String>,
+    /// Extension `narrative-source-control`: the level (`error`,
+    /// `warning`, ...) at which the parts of a Narrative without a source
+    /// class (`boilerplate`, `generated`, ...) are reported.
+    #[serde(default)]
+    pub narrative_source: Option<String>,
 }
 
 impl ValueRules {

@@ -278,7 +278,11 @@ impl<'v> Walk<'v> {
             if rules.element_ids && node.resource_type().is_none() {
                 self.unique_element_id(child);
             }
-            let found = plan.find_child(content, child.name());
+            // (a primitive's value is its value, never a child element:
+            // `<valueInteger><value value="1"/></valueInteger>` in XML)
+            let found = plan
+                .find_child(content, child.name())
+                .filter(|&(ci, _)| !(content == 0 && is_primitive_value(plan, ci)));
             let Some((ci, ti)) = found else {
                 if rules.unknown_properties {
                     self.unknown_property(child);
@@ -394,7 +398,7 @@ impl<'v> Walk<'v> {
                 Check::Pattern => self.fixed_or_pattern(node, plan, def, true),
                 Check::ValueControls => self.value_controls(node, plan, def, ti),
                 Check::ValueLimits => self.declared_value_limits(node, def),
-                Check::ValueRules => self.value_rules(node, def, plan.type_of(idx, ti)),
+                Check::ValueRules => self.value_rules(node, def, plan.type_of(idx, ti), &plan.url),
                 Check::Binding => self.element_binding(node, plan, def, ti),
                 Check::ObjectForm => self.object_form(node),
                 Check::Children => self.inline_children(node, plan, idx, content),
@@ -473,4 +477,12 @@ impl<'v> Occurrences<'v> {
 /// The index of child definition `ci` among `children`.
 fn slot_of(children: &[usize], ci: usize) -> Option<usize> {
     children.iter().position(|&c| c == ci)
+}
+
+/// Whether element `ci` of a primitive type's plan is the primitive's own
+/// value (`integer.value`, typed as the primitive itself).
+fn is_primitive_value(plan: &Plan, ci: usize) -> bool {
+    plan.elements.get(ci).is_some_and(|d| {
+        d.name == "value" && d.types.first().is_some_and(|t| t.code == plan.type_name)
+    })
 }

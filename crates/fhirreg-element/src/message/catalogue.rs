@@ -284,6 +284,19 @@ catalogue! {
     XhtmlBlockInParagraph = "xhtml-block-in-paragraph", Some("XHTML_XHTML_ELEMENT_ILLEGAL_IN_PARA"), Error, Invalid, ["name"];
     /// A resource with a language whose narrative does not state it (lang and xml:lang on the div).
     NarrativeLangMissing = "narrative-lang-missing", Some("Language_XHTML_Lang_Missing1"), Warning, BusinessRule, ["language", "missing"];
+    /// A profile's narrative-language-control `_no`: the narrative has
+    /// language sections (`languages`, comma separated).
+    NarrativeSectionsProhibited = "narrative-sections-prohibited", None, Error, BusinessRule, ["languages", "profile"];
+    /// A profile's narrative-language-control `_yes`: the narrative has
+    /// no language section.
+    NarrativeSectionsRequired = "narrative-sections-required", None, Error, BusinessRule, ["profile"];
+    /// A profile's narrative-language-control names a language (or
+    /// `_resource`: the resource's) with no section in the narrative.
+    NarrativeSectionMissing = "narrative-section-missing", None, Error, BusinessRule, ["language", "profile"];
+    /// A profile's narrative-source-control: a part of the narrative has
+    /// no class saying where it comes from (reported at the level the
+    /// extension gives).
+    NarrativeSourceMissing = "narrative-source-missing", None, Error, BusinessRule, ["part", "profile"];
     XhtmlProcessingInstruction = "xhtml-processing-instruction", None, Error, Invalid, [];
     XhtmlLinkUnresolved = "xhtml-link-unresolved", None, Error, Invalid, ["href", "path", "text"];
     XhtmlLinkScheme = "xhtml-link-scheme", None, Error, Invalid, ["scheme", "href", "path", "text"];
@@ -494,6 +507,17 @@ catalogue! {
     SdPathType = "sd-path-type", Some("SD_PATH_TYPE_MISMATCH"), Error, Invalid, ["path", "type"];
     /// A StructureDefinition with a baseDefinition and no derivation.
     SdNoDerivation = "sd-no-derivation", Some("SD_MUST_HAVE_DERIVATION"), Error, Invalid, ["url"];
+    /// An OperationDefinition's input or output profile gives a parameter
+    /// (its slice) another `min` or `max` (`property`) than the operation.
+    OpDefProfileCardinality = "opdef-profile-cardinality", None, Error, BusinessRule, ["name", "property", "profile_value", "use", "profile", "value"];
+    /// The profile's slice allows a type the operation's parameter does not.
+    OpDefProfileTypeNotAllowed = "opdef-profile-type-not-allowed", None, Error, BusinessRule, ["type", "name", "use", "profile", "allowed"];
+    /// The operation's parameter has a type the profile's slice does not allow.
+    OpDefProfileTypeMissing = "opdef-profile-type-missing", None, Error, BusinessRule, ["type", "name", "use", "profile", "allowed"];
+    /// The profile's slice allows a target profile the operation's parameter does not list.
+    OpDefProfileTargetNotAllowed = "opdef-profile-target-not-allowed", None, Error, BusinessRule, ["target", "name", "use", "profile", "targets"];
+    /// The operation's parameter lists a target profile the profile's slice does not allow.
+    OpDefProfileTargetMissing = "opdef-profile-target-missing", None, Error, BusinessRule, ["target", "name", "use", "profile", "targets"];
     SearchParamComponents = "search-param-components", Some("SEARCHPARAMETER_MISSING_COMPONENTS"), Error, BusinessRule, [];
     SearchParamBaseUnknown = "search-param-base-unknown", Some("SEARCHPARAMETER_NOTFOUND"), Warning, BusinessRule, ["url"];
     SearchParamBaseNotListed = "search-param-base-not-listed", Some("SEARCHPARAMETER_BASE_WRONG"), Error, BusinessRule, ["type", "url"];

@@ -204,8 +204,12 @@ impl<'v> Walk<'v> {
         for i in &issues {
             self.push_tx(i, "", node);
         }
-        if strength == BindingStrength::Extensible
-            && issues.iter().any(|i| i.kind == IssueKind::NotInValueSet)
+        // (the maxValueSet extension is "for use when the binding strength
+        // is 'extensible' or 'preferred'": a required binding over it)
+        if matches!(
+            strength,
+            BindingStrength::Extensible | BindingStrength::Preferred
+        ) && issues.iter().any(|i| i.kind == IssueKind::NotInValueSet)
         {
             self.max_value_set(node, code, b);
         }

@@ -4,8 +4,10 @@
 //!   does not say which code of the value set is meant (under an
 //!   extensible binding this is a warning, an error when the binding has a
 //!   maxValueSet);
-//! * a coded value outside an extensible binding's value set is still in
-//!   the binding's maxValueSet (extension `elementdefinition-maxValueSet`).
+//! * a coded value outside an extensible or preferred binding's value set
+//!   is still in the binding's maxValueSet (extension
+//!   `elementdefinition-maxValueSet`, "for use when the binding strength is
+//!   'extensible' or 'preferred'").
 
 use crate::plan::Binding;
 use crate::walk::Walk;
@@ -35,8 +37,8 @@ impl<'v> Walk<'v> {
         }
     }
 
-    /// A coded value (`code`: its type) that is not in its extensible
-    /// binding's value set: it must still be in the maxValueSet, when the
+    /// A coded value (`code`: its type) that is not in its extensible or
+    /// preferred binding's value set: it must still be in the maxValueSet, when the
     /// binding has one. Only a definite answer is reported.
     pub(crate) fn max_value_set(&mut self, node: Element<'v>, code: &str, b: &Binding) {
         let Some(max) = b.max_value_set.as_deref() else {

@@ -38,13 +38,24 @@ fn is_quantity(code: &str) -> bool {
 }
 
 impl<'v> Walk<'v> {
-    /// The limits of a profile's element `def` on `node` (of type `t`).
-    pub(crate) fn value_rules(&mut self, node: Element<'v>, def: &ElemDef, t: Option<&TypeRef>) {
+    /// The limits of a profile's element `def` on `node` (of type `t`);
+    /// `profile` is the profile's url.
+    pub(crate) fn value_rules(
+        &mut self,
+        node: Element<'v>,
+        def: &ElemDef,
+        t: Option<&TypeRef>,
+        profile: &str,
+    ) {
         let code = t.map(|t| t.code.as_str()).unwrap_or_default();
         if let Some(v) = node.value() {
             self.primitive_rules(node, def, code, v);
         } else if code == "Attachment" {
             self.attachment_size_rule(node, def);
+        } else if code == "Narrative" {
+            if let Some(rules) = def.value_rules.as_deref() {
+                self.narrative_controls(node, rules, profile);
+            }
         }
         if is_quantity(code) {
             // (units that do not convert are reported once)

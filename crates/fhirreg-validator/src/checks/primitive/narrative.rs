@@ -10,7 +10,8 @@
 
 use crate::walk::Walk;
 use fhirreg_element::message::Msg;
-use fhirreg_element::{args, Element};
+use fhirreg_element::{args, Element, Severity};
+use fhirreg_registry::model::ValueRules;
 
 /// The named entities of HTML 4.01 (Latin-1, symbols and Greek, special)
 /// and of XML.
@@ -57,6 +58,30 @@ pub(crate) struct NarrativeFacts {
     /// The root div's `lang` and `xml:lang` attributes.
     pub root_lang: Option<String>,
     pub root_xml_lang: Option<String>,
+    /// The languages of the language sections: the root div's child
+    /// elements with a `lang` or `xml:lang`, in order, once each.
+    pub sections: Vec<String>,
+    /// The parts directly in the root div (child elements, and text that
+    /// is not whitespace) whose class does not say where they come from
+    /// (`boilerplate`, `generated`, ...): the element name or the text.
+    pub unsourced: Vec<String>,
+}
+
+/// The classes that say where a part of a narrative comes from (the
+/// narrative-source-control extension: boilerplate, generated,
+/// extensions, additional; and original, written by hand).
+const SOURCE_CLASSES: &[&str] = &[
+    "boilerplate",
+    "generated",
+    "extensions",
+    "additional",
+    "original",
+];
+
+/// Whether a class attribute (as written) names a source class.
+pub(crate) fn is_source_class(raw: &str) -> bool {
+    raw.split_ascii_whitespace()
+        .any(|c| SOURCE_CLASSES.contains(&c))
 }
 
 /// The HTML block elements of the narrative subset.
@@ -114,6 +139,29 @@ impl NarrativeFacts {
                     && String::from_utf8_lossy(raw)
                         .chars()
                         .any(|c| !c.is_whitespace()));
+        }
+    }
+
+    /// A child element `local` of the root div: its language section
+    /// (`lang`), and whether its class names its source.
+    pub(crate) fn part(&mut self, local: &str, lang: Option<String>, sourced: bool) {
+        if let Some(lang) = lang {
+            if !self.sections.contains(&lang) {
+                self.sections.push(lang);
+            }
+        }
+        if !sourced {
+            self.unsourced.push(format!("<{local}>"));
+        }
+    }
+
+    /// Text directly in the root div (a part without a class, unless it is
+    /// whitespace).
+    pub(crate) fn top_level_text(&mut self, raw: &str) {
+        let text = raw.trim();
+        if !text.is_empty() {
+            let shown: String = text.chars().take(60).collect();
+            self.unsourced.push(shown);
         }
     }
 
@@ -178,6 +226,81 @@ impl<'v> Walk<'v> {
     }
 }
 
+impl<'v> Walk<'v> {
+    /// The controls a profile puts on a Narrative (`node`) with the
+    /// extensions `narrative-language-control` (its language sections:
+    /// none, some, one for the resource's language, or one for each
+    /// language named) and `narrative-source-control` (each part directly
+    /// in the div has a class saying where it comes from, reported at the
+    /// issue severity the extension's value gives; `success` checks
+    /// nothing). Reported on the Narrative.
+    pub(crate) fn narrative_controls(
+        &mut self,
+        node: Element<'v>,
+        rules: &ValueRules,
+        profile: &str,
+    ) {
+        if rules.narrative_language.is_empty() && rules.narrative_source.is_none() {
+            return;
+        }
+        let Some(div) = node.child_value("div") else {
+            return; // (a missing div is the cardinality rule's)
+        };
+        let Some(facts) = super::xhtml::check(div, &Default::default()).facts else {
+            return; // (XHTML that does not parse is reported as such)
+        };
+        for control in &rules.narrative_language {
+            match control.as_str() {
+                "_no" => {
+                    if !facts.sections.is_empty() {
+                        let mut languages = facts.sections.clone();
+                        languages.sort();
+                        let args = args![languages.join(", "), profile];
+                        self.report(Msg::NarrativeSectionsProhibited, args, node);
+                    }
+                }
+                "_yes" => {
+                    if facts.sections.is_empty() {
+                        self.report(Msg::NarrativeSectionsRequired, args![profile], node);
+                    }
+                }
+                language => {
+                    let wanted = if language == "_resource" {
+                        let resource = node.parent().filter(|r| r.is_resource());
+                        match resource.and_then(|r| r.child_value("language")) {
+                            Some(l) => l,
+                            None => continue, // (no language to look for)
+                        }
+                    } else {
+                        language
+                    };
+                    if !facts.sections.iter().any(|s| s == wanted) {
+                        let args = args![wanted, profile];
+                        self.report(Msg::NarrativeSectionMissing, args, node);
+                    }
+                }
+            }
+        }
+        // (the value is an issue severity; `success` asks for no check)
+        if let Some(level) = rules
+            .narrative_source
+            .as_deref()
+            .filter(|l| *l != "success")
+        {
+            let severity = match level {
+                "error" | "fatal" => Severity::Error,
+                "warning" => Severity::Warning,
+                _ => Severity::Information,
+            };
+            let path = self.path.clone();
+            for part in &facts.unsourced {
+                let args = args![part.as_str(), profile];
+                self.report_at(severity, Msg::NarrativeSourceMissing, args, &path, node);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +325,18 @@ mod tests {
             r#"<div xmlns="http://www.w3.org/1999/xhtml"><p>a<ul><li>b</li></ul></p><div><p>c</p></div></div>"#,
         );
         assert_eq!(f.blocks_in_paragraph, ["ul"]);
+    }
+
+    #[test]
+    fn sections_and_sources_are_the_parts_of_the_root_div() {
+        let f = facts(
+            r#"<div xmlns="http://www.w3.org/1999/xhtml" lang="en"> loose <div lang="nb" class="generated"><p lang="de">x</p></div><p class="a original">y</p><p xml:lang="en">z</p></div>"#,
+        );
+        // (the root's own lang and nested ones are not sections)
+        assert_eq!(f.sections, ["nb", "en"]);
+        assert_eq!(f.unsourced, ["loose", "<p>"]);
+        assert!(is_source_class("x  boilerplate"));
+        assert!(!is_source_class("generatedx"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use super::narrative::NarrativeFacts;
+use super::narrative::{self, NarrativeFacts};
 // foldhash: the element ids of lib.rs (see there).
 use foldhash::HashSet;
 
@@ -272,8 +272,19 @@ impl Reading {
             self.out.push(problem(Msg::XhtmlElement, args![local]));
         }
         let mut href = None;
+        // (only the root div is open: a part of the narrative, for the
+        // language and source controls of profiles)
+        let top_level = self.stack.open.len() == 1;
+        let (mut section, mut source) = (None, false);
         for (key, raw) in attributes {
             let key: &str = key;
+            if top_level {
+                match key {
+                    "lang" | "xml:lang" if section.is_none() => section = Some(unescaped(raw)),
+                    "class" => source |= narrative::is_source_class(raw),
+                    _ => {}
+                }
+            }
             if !attr_allowed(local, key) {
                 self.out
                     .push(problem(Msg::XhtmlAttribute, args![key, local]));
@@ -293,6 +304,9 @@ impl Reading {
             } else if is_id {
                 self.ids.insert(unescaped(raw));
             }
+        }
+        if top_level {
+            self.facts.part(local, section, source);
         }
         self.stack.push(local);
         if let Some(h) = href {
@@ -323,6 +337,9 @@ impl Reading {
     /// Text as written (references not yet replaced).
     fn text(&mut self, raw: &str) {
         self.facts.text(raw.as_bytes());
+        if self.stack.open.len() == 1 {
+            self.facts.top_level_text(raw);
+        }
         if !self.open_links.is_empty() {
             let text = quick_xml::escape::unescape(raw).unwrap_or_default();
             for &l in &self.open_links {

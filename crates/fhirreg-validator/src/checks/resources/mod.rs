@@ -2,6 +2,7 @@
 //! the resource's own plan (see `Walk::resource_rules`).
 
 pub(crate) mod measure;
+pub(crate) mod operation_definition;
 pub(crate) mod questionnaire;
 pub(crate) mod search_parameter;
 pub(crate) mod structure_definition;
@@ -31,6 +32,7 @@ impl<'v> Walk<'v> {
             "Measure" => self.measure(node),
             "MeasureReport" => self.measure_report(node),
             "SearchParameter" => self.search_parameter(node),
+            "OperationDefinition" => self.operation_definition(node),
             _ => {}
         }
     }
