@@ -246,7 +246,7 @@ impl<'v> Walk<'v> {
         let Some(div) = node.child_value("div") else {
             return; // (a missing div is the cardinality rule's)
         };
-        let Some(facts) = super::xhtml::check(div, &Default::default()).facts else {
+        let Some(facts) = super::xhtml::check_parts(div).facts else {
             return; // (XHTML that does not parse is reported as such)
         };
         for control in &rules.narrative_language {
@@ -306,7 +306,7 @@ mod tests {
     use super::*;
 
     fn facts(div: &str) -> NarrativeFacts {
-        let report = super::super::xhtml::check(div, &foldhash::HashSet::default());
+        let report = super::super::xhtml::check_parts(div);
         report.facts.expect("parses")
     }
 

@@ -215,9 +215,20 @@ type RawAttribute<'a> = (Cow<'a, str>, Cow<'a, str>);
 /// error messages the findings quote. Both give the same events, in the
 /// same order, to the same [`Reading`] (the tests compare the two).
 pub(crate) fn check(div: &str, external_ids: &HashSet<String>) -> XhtmlReport {
-    match read_plain(div) {
+    check_with(div, external_ids, false)
+}
+
+/// [`check`], with the facts about the parts of the root div (their
+/// language sections and source classes) that only profiles with
+/// narrative controls ask for.
+pub(crate) fn check_parts(div: &str) -> XhtmlReport {
+    check_with(div, &HashSet::default(), true)
+}
+
+fn check_with(div: &str, external_ids: &HashSet<String>, parts: bool) -> XhtmlReport {
+    match read_plain(div, parts) {
         Some(reading) => reading.finish(external_ids),
-        None => read_any(div, external_ids),
+        None => read_any(div, external_ids, parts),
     }
 }
 
@@ -234,6 +245,8 @@ struct Reading {
     links: Vec<Link>,
     open_links: Vec<usize>,
     seen_root: bool,
+    /// Whether to collect the parts of the root div ([`check_parts`]).
+    parts: bool,
 }
 
 /// An attribute value with its character and entity references replaced
@@ -274,7 +287,7 @@ impl Reading {
         let mut href = None;
         // (only the root div is open: a part of the narrative, for the
         // language and source controls of profiles)
-        let top_level = self.stack.open.len() == 1;
+        let top_level = self.parts && self.stack.open.len() == 1;
         let (mut section, mut source) = (None, false);
         for (key, raw) in attributes {
             let key: &str = key;
@@ -337,7 +350,7 @@ impl Reading {
     /// Text as written (references not yet replaced).
     fn text(&mut self, raw: &str) {
         self.facts.text(raw.as_bytes());
-        if self.stack.open.len() == 1 {
+        if self.parts && self.stack.open.len() == 1 {
             self.facts.top_level_text(raw);
         }
         if !self.open_links.is_empty() {
@@ -447,12 +460,15 @@ fn plain_attributes<'a>(s: &'a str, out: &mut Vec<RawAttribute<'a>>) -> Option<(
 
 /// Read a narrative of plain markup (see [`check`]); `None` when it holds
 /// anything else, or is not well-formed.
-fn read_plain(div: &str) -> Option<Reading> {
+fn read_plain(div: &str, parts: bool) -> Option<Reading> {
     let b = div.as_bytes();
     if b.starts_with(b"\xEF\xBB\xBF") {
         return None;
     }
-    let mut reading = Reading::default();
+    let mut reading = Reading {
+        parts,
+        ..Reading::default()
+    };
     // The open elements' names as written, for the end tags.
     let mut open: Vec<&str> = Vec::new();
     let mut attributes: Vec<RawAttribute<'_>> = Vec::new();
@@ -510,8 +526,11 @@ fn read_plain(div: &str) -> Option<Reading> {
 }
 
 /// Read any narrative with quick-xml (see [`check`]).
-fn read_any(div: &str, external_ids: &HashSet<String>) -> XhtmlReport {
-    let mut reading = Reading::default();
+fn read_any(div: &str, external_ids: &HashSet<String>, parts: bool) -> XhtmlReport {
+    let mut reading = Reading {
+        parts,
+        ..Reading::default()
+    };
     let mut reader = Reader::from_str(div);
     let config = reader.config_mut();
     config.check_end_names = true;
@@ -587,11 +606,11 @@ mod tests {
     /// The scanner's reading of `div` (when it reads it) is quick-xml's.
     fn same_reading(div: &str) -> bool {
         let ids: HashSet<String> = ["c1".to_string()].into_iter().collect();
-        let Some(plain) = read_plain(div) else {
+        let Some(plain) = read_plain(div, true) else {
             return false;
         };
         let plain = plain.finish(&ids);
-        let any = read_any(div, &ids);
+        let any = read_any(div, &ids, true);
         assert_eq!(plain.problems, any.problems, "{div}");
         assert_eq!(plain.facts, any.facts, "{div}");
         true
@@ -635,11 +654,14 @@ mod tests {
             "\u{feff}<div xmlns=\"http://www.w3.org/1999/xhtml\"/>",
         ];
         for div in other {
-            assert!(read_plain(div).is_none(), "read by the scanner: {div}");
+            assert!(
+                read_plain(div, true).is_none(),
+                "read by the scanner: {div}"
+            );
             // And the result is quick-xml's, whatever it is.
             let ids = HashSet::new();
-            let report = check(div, &ids);
-            let any = read_any(div, &ids);
+            let report = check_parts(div);
+            let any = read_any(div, &ids, true);
             assert_eq!(report.problems, any.problems);
             assert_eq!(report.facts, any.facts);
         }
