@@ -61,7 +61,14 @@ print("PGO training set: %d conformance resources" % len(picked), file=sys.stder
 EOF
 
 GEN_FLAGS="-Cprofile-generate=$RAW"
-use_flags() { echo "-Cprofile-use=$1"; }
+# The profile is named by its content, so that cargo (which keys builds on
+# RUSTFLAGS, not on the files they name) rebuilds when a new training run
+# gives a different profile.
+use_flags() {
+  local named="${1%.profdata}-$(sha256sum "$1" | cut -c1-16).profdata"
+  cp "$1" "$named"
+  echo "-Cprofile-use=$named"
+}
 
 if [ "$WHAT" = cli ] || [ "$WHAT" = all ]; then
   CARGO_TARGET_DIR="$TARGET/pgo-gen" RUSTFLAGS="$GEN_FLAGS" cargo build --release -q -p fhirreg-cli
