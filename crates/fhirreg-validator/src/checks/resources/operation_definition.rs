@@ -140,12 +140,9 @@ impl<'v> Walk<'v> {
             return;
         }
         let allowed = codes(def);
-        let op_types = [ty];
-        for t in &allowed {
-            if !op_types.contains(t) {
-                let args = args![*t, name, usage, url, ty];
-                self.report(Msg::OpDefProfileTypeNotAllowed, args, param);
-            }
+        for t in allowed.iter().filter(|t| **t != ty) {
+            let args = args![*t, name, usage, url, ty];
+            self.report(Msg::OpDefProfileTypeNotAllowed, args, param);
         }
         if !allowed.contains(&ty) {
             let args = args![ty, name, usage, url, listed(&allowed)];
